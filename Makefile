@@ -1,0 +1,48 @@
+# The two commands: `make run` (set up and start everything) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= servicedesk.settings
+
+.PHONY: run setup test lint format migrations-check messages bench clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+setup: $(BIN)/activate
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+
+run: setup
+	@echo ""
+	@echo "  Service Desk is starting at http://localhost:$(PORT)/  (web + Celery worker + beat; Ctrl-C stops)"
+	@echo ""
+	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start
+
+test: $(BIN)/activate
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/activate
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/activate
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(BIN)/activate
+	$(BIN)/python manage.py makemessages -l fa -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: $(BIN)/activate
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    """People: users (log in by e-mail), organisations, departments, support groups and roles."""
+
+    name = "accounts"
+    verbose_name = _("People")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+
+
+def _sync_roles_after_migrate(sender, **kwargs):
+    """Keep each role's permissions current as later apps add models (and after test flushes)."""
+    from accounts.roles import sync_role_groups
+
+    sync_role_groups()

@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from servicedesk.models import Attachment, AuditEvent, Comment
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is written by services, never by hand."""
+
+    list_display = ["created_at", "content_type", "object_id", "kind", "field", "actor"]
+    list_filter = ["kind", "content_type"]
+    list_select_related = ["actor", "content_type"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "content_type", "object_id", "visibility", "author"]
+    list_filter = ["visibility"]
+    list_select_related = ["author", "content_type"]
+    readonly_fields = ["content_type", "object_id", "author", "created_at"]
+    show_full_result_count = False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "mime_type", "size", "uploaded_by", "created_at"]
+    list_select_related = ["uploaded_by"]
+    readonly_fields = [
+        "content_type",
+        "object_id",
+        "uploaded_by",
+        "size",
+        "mime_type",
+        "created_at",
+    ]
+    show_full_result_count = False

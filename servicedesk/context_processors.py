@@ -1,0 +1,30 @@
+"""What every page's layout needs: the navigation this person may use, and the languages."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import USE_PORTAL, USE_WORKSPACE, VIEW_DASHBOARDS
+
+NAVIGATION = [
+    # (section key, label, URL name, permission needed; None = staff only)
+    ("workspace", _("Agent workspace"), "workspace", USE_WORKSPACE),
+    ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
+    ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
+    ("admin", _("Administration"), "admin:index", None),
+    ("api", _("API"), "api_docs", USE_WORKSPACE),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        for key, label, url_name, permission in NAVIGATION:
+            allowed = user.is_staff if permission is None else user.has_perm(permission)
+            if allowed:
+                items.append({"key": key, "label": label, "url_name": url_name})
+    match = getattr(request, "resolver_match", None)
+    section = None
+    if match is not None:
+        section = match.namespace or match.url_name
+    return {"nav_items": items, "section": section, "available_languages": settings.LANGUAGES}

@@ -1,0 +1,71 @@
+"""Audit events, one function per kind. Called by services inside their transaction."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from servicedesk.models import AuditEvent, AuditKind
+
+
+def _json(value):
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _text(record, field_name: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    field = record._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))[:255]
+    return str(value)[:255]
+
+
+def _event(*, record, actor, kind, **fields) -> AuditEvent:
+    return AuditEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        actor=actor,
+        kind=kind,
+        **fields,
+    )
+
+
+def record_created_event(*, record, actor) -> AuditEvent:
+    return _event(record=record, actor=actor, kind=AuditKind.CREATED, new_text=record.number)
+
+
+def field_changed_event(*, record, actor, field: str, old, new, public=True) -> AuditEvent:
+    kind = AuditKind.ASSIGNED if field in {"assignee", "support_group"} else AuditKind.FIELD_CHANGED
+    return _event(
+        record=record,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=_json(old),
+        new_value=_json(new),
+        old_text=_text(record, field, old),
+        new_text=_text(record, field, new),
+        public=public,
+    )
+
+
+def status_changed_event(*, record, actor, old: str, new: str, note: str = "") -> AuditEvent:
+    return _event(
+        record=record,
+        actor=actor,
+        kind=AuditKind.STATUS_CHANGED,
+        field="status",
+        old_value=old,
+        new_value=new,
+        old_text=_text(record, "status", old),
+        new_text=_text(record, "status", new),
+        note=note,
+    )

@@ -1,0 +1,209 @@
+"""The shared kernel's data: the abstract base record and the rows every record type shares.
+
+Audit events, comments and attachments point at their record through a content type and an id,
+so one timeline table serves incidents, requests, problems and changes alike. Each is indexed on
+(content type, object id, created at): a record's timeline is one index range scan.
+"""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseRecord(models.Model):
+    """What every ITIL record has: a number, who asked, who owns it, a status and a version.
+
+    Subclasses set NUMBER_PREFIX (e.g. "INC"), a `status` choices set and a `WORKFLOW`, and add a
+    migration with `number_sequence(PREFIX)`. Every write goes through the app's services.
+    """
+
+    NUMBER_PREFIX: ClassVar[str]
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_requested",
+        verbose_name=_("requester"),
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(app_label)s_%(class)s_set",
+        verbose_name=_("organisation"),
+    )
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(app_label)s_%(class)s_set",
+        verbose_name=_("support group"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(app_label)s_%(class)s_assigned",
+        verbose_name=_("assignee"),
+    )
+    status = models.CharField(_("status"), max_length=32)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class NumberCounter(models.Model):
+    """Per-prefix counter behind record numbers on databases without sequences (SQLite)."""
+
+    prefix = models.CharField(max_length=10, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.prefix}: {self.value}"
+
+
+class RecordRowMixin(models.Model):
+    """Points a timeline row at its record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+
+class AuditKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    FIELD_CHANGED = "field_changed", _("Changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    COMMENTED = "commented", _("Commented")
+    ATTACHED = "attached", _("File attached")
+    ESCALATED = "escalated", _("Escalated")
+
+
+class AuditEvent(RecordRowMixin):
+    """One change to a record: who, when, which field, the old and new value (raw and shown).
+
+    Written by services in the same transaction as the change itself (see `servicedesk.events`).
+    A null actor is the system (a Celery task, an e-mail, a rule).
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=AuditKind.choices)
+    field = models.CharField(_("field"), max_length=64, blank=True)
+    old_value = models.JSONField(_("old value"), null=True, blank=True)
+    new_value = models.JSONField(_("new value"), null=True, blank=True)
+    old_text = models.CharField(max_length=255, blank=True)
+    new_text = models.CharField(max_length=255, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    public = models.BooleanField(
+        _("shown to the requester"),
+        default=True,
+        help_text=_("Internal events (assignments, escalations) are shown to agents only."),
+    )
+
+    class Meta(RecordRowMixin.Meta):
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "created_at"], name="sd_audit_record_idx"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.field} {self.old_text} -> {self.new_text}"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    INTERNAL = "internal", _("Internal work note")
+
+
+class Comment(RecordRowMixin):
+    """A public reply (the requester sees it) or an internal work note (agents only)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("text"))
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+
+    class Meta(RecordRowMixin.Meta):
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "created_at"], name="sd_comment_record_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visibility__in=Visibility.values),
+                name="%(app_label)s_%(class)s_visibility_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_visibility_display()} by {self.author_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+def attachment_path(instance, filename):
+    return timezone.now().strftime("attachments/%Y/%m/") + filename
+
+
+class Attachment(RecordRowMixin):
+    """A file on a record, optionally on one of its comments. Size and type checked on upload."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255)
+    mime_type = models.CharField(_("type"), max_length=127)
+    size = models.PositiveBigIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+
+    class Meta(RecordRowMixin.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "created_at"], name="sd_attachment_record_idx"
+            )
+        ]
+
+    def __str__(self):
+        return self.filename

@@ -1,0 +1,157 @@
+"""Writes shared by every record type. Record apps' services compose these inside their own
+transaction (`transaction.atomic`), so a record change and its audit rows commit together."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from servicedesk import events
+from servicedesk.attachments import attachment_check
+from servicedesk.exceptions import StaleVersion
+from servicedesk.models import Attachment, BaseRecord, Comment, Visibility
+from servicedesk.numbering import next_record_number
+from servicedesk.text import plain_text, sanitise_html
+from servicedesk.workflow import Workflow
+
+
+def record_create(*, model: type[BaseRecord], actor, fields: Mapping[str, Any]) -> BaseRecord:
+    """Create a record with its number, initial status and a `created` audit event.
+
+    Preconditions: inside a transaction; permission checked by the caller.
+    Raises ValidationError (field errors) when the fields do not validate.
+    """
+    record = model(**fields)
+    if "description" in fields:
+        record.description = sanitise_html(record.description)
+    record.status = record.status or model.WORKFLOW.initial
+    record.full_clean(exclude=["number"])  # drawn after validation: no gap for bad input
+    record.number = next_record_number(model.NUMBER_PREFIX)
+    record.save()
+    events.record_created_event(record=record, actor=actor)
+    return record
+
+
+def record_lock(*, model: type[BaseRecord], pk, expected_version: int | None = None) -> BaseRecord:
+    """Lock a record's row for this transaction and check the caller edited the current version.
+
+    Raises model.DoesNotExist, or StaleVersion when `expected_version` is not the stored one.
+    """
+    record = model.objects.select_for_update(of=("self",)).get(pk=pk)
+    if expected_version is not None and record.version != expected_version:
+        raise StaleVersion()
+    return record
+
+
+def record_update(
+    *, record: BaseRecord, actor, changes: Mapping[str, Any], internal: Iterable[str] = ()
+) -> list[str]:
+    """Apply `changes` to a locked record; one audit event per field that really changed.
+
+    Returns the changed field names (empty when nothing changed: no save, no version bump).
+    Fields named in `internal` are audited as agent-only events.
+    """
+    changed = []
+    old_values = {}
+    for name, value in changes.items():
+        if name == "description":
+            value = sanitise_html(value)
+        old = getattr(record, name)
+        if old != value:
+            old_values[name] = old
+            setattr(record, name, value)
+            changed.append(name)
+    if not changed:
+        return []
+    record.full_clean(exclude=[f.name for f in record._meta.fields if f.name not in changed])
+    internal = set(internal)
+    for name in changed:
+        events.field_changed_event(
+            record=record,
+            actor=actor,
+            field=name,
+            old=old_values[name],
+            new=getattr(record, name),
+            public=name not in internal,
+        )
+    _save_new_version(record, changed)
+    return changed
+
+
+def record_transition(
+    *,
+    record: BaseRecord,
+    workflow: Workflow,
+    target: str,
+    actor,
+    note: str = "",
+    context: Mapping[str, Any] | None = None,
+) -> BaseRecord:
+    """Move a locked record to `target` if the workflow and its guards allow it.
+
+    Raises TransitionNotAllowed with the reason. Writes a `status_changed` audit event.
+    """
+    source = record.status
+    workflow.check(record=record, source=source, target=target, context=context)
+    record.status = target
+    events.status_changed_event(record=record, actor=actor, old=source, new=target, note=note)
+    _save_new_version(record, ["status"])
+    return record
+
+
+def _save_new_version(record: BaseRecord, fields: list[str]) -> None:
+    record.version += 1
+    record.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def comment_add(
+    *, record: BaseRecord, author, body: str, visibility: str = Visibility.PUBLIC, files=()
+) -> Comment:
+    """Add a public reply or an internal work note, with optional files, to a record.
+
+    Raises ValidationError on an empty text (after sanitising) or a refused file; then nothing
+    is saved.
+    """
+    clean_body = sanitise_html(body)
+    if not plain_text(clean_body):
+        raise ValidationError({"body": [_("Write something before you send it.")]})
+    if visibility not in Visibility.values:
+        raise ValidationError({"visibility": [_("Choose public reply or internal work note.")]})
+    comment = Comment.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        author=author,
+        body=clean_body,
+        visibility=visibility,
+    )
+    for uploaded in files:
+        attachment_add(
+            record=record, uploaded_by=author, file=uploaded, visibility=visibility, comment=comment
+        )
+    return comment
+
+
+@transaction.atomic
+def attachment_add(
+    *, record: BaseRecord, uploaded_by, file, visibility: str = Visibility.PUBLIC, comment=None
+) -> Attachment:
+    """Store a file on a record after checking its size and type (ValidationError if refused)."""
+    try:
+        mime_type = attachment_check(file)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
+    return Attachment.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        comment=comment,
+        file=file,
+        filename=file.name[:255],
+        mime_type=mime_type,
+        size=file.size,
+        uploaded_by=uploaded_by,
+        visibility=visibility,
+    )

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from servicedesk import views
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("workspace/", views.workspace, name="workspace"),
+    path("health/", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("portal/", include("portal.urls")),
+    path("dashboards/", include("dashboards.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("problems/", include("problems.urls")),
+    path("changes/", include("changes.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("sla/", include("sla.urls")),
+    path("cmdb/", include("cmdb.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = admin.site.site_title = "Service Desk"

@@ -1,0 +1,43 @@
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from accounts.roles import USE_WORKSPACE, home_url_name
+from accounts.selectors import support_groups_of
+from servicedesk.health import run_checks
+from servicedesk.tasks import HEARTBEAT_KEY
+
+
+def home(request):
+    """Send each person to the home page of their role."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    return redirect(home_url_name(request.user))
+
+
+@login_required
+@permission_required(USE_WORKSPACE, raise_exception=True)
+def workspace(request):
+    """The agent workspace's start page: the person's teams and who is in them."""
+    return render(
+        request, "servicedesk/workspace.html", {"groups": support_groups_of(request.user)}
+    )
+
+
+@never_cache
+def health(request):
+    """200 when the database, the cache and the broker all answer; 503 naming those that do not."""
+    checks = run_checks()
+    failing = sorted(name for name, result in checks.items() if not result["ok"])
+    heartbeat = None
+    if checks["cache"]["ok"]:
+        heartbeat = cache.get(HEARTBEAT_KEY)
+    body = {
+        "status": "failing" if failing else "ok",
+        "failing": failing,
+        "checks": checks,
+        "beat_last_seen": heartbeat,
+    }
+    return JsonResponse(body, status=503 if failing else 200)

@@ -1,0 +1,29 @@
+import pytest
+
+from accounts.roles import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(Role.AGENT, email=...) -> a saved user holding that role."""
+
+    def make(role: str = Role.END_USER, **fields):
+        return UserFactory(role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def end_user(make_user):
+    return make_user(Role.END_USER, full_name="Emma Enduser")
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user(Role.AGENT, full_name="Arash Agent")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.DESK_MANAGER, full_name="Mona Manager")
