@@ -35,6 +35,11 @@ _AGENT = [
     "servicedesk.add_attachment",
     "servicedesk.view_attachment",
     "servicedesk.view_auditevent",
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.work_incident",
+    "incidents.view_category",
+    "incidents.view_prioritylevel",
 ]
 _MANAGER = [*_AGENT, "accounts.view_dashboards"]
 
@@ -58,6 +63,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_supportgroup",
         "accounts.change_supportgroup",
         "auth.view_group",
+        *[
+            f"incidents.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
+        ],
+        "catalogue.view_service",
+        "catalogue.add_service",
+        "catalogue.change_service",
+        "cmdb.view_configurationitem",
+        "cmdb.add_configurationitem",
+        "cmdb.change_configurationitem",
     ],
 }
 
@@ -94,6 +110,8 @@ def can_see_internal(user) -> bool:
 def home_url_name(user) -> str:
     roles = user_roles(user)
     for role, url_name in HOME_BY_ROLE:
+        if url_name == "admin:index" and not user.is_staff:
+            continue  # the admin site would only show its own sign-in page again
         if role in roles:
             return url_name
     return "portal:home"

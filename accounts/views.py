@@ -1,3 +1,4 @@
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -45,6 +46,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The lockout message offers a password reset as the way out: lift the lockout.
+        axes_reset(username=form.user.email.lower())
         messages.success(self.request, _("Your password is changed. Sign in with the new one."))
         return response
 
@@ -102,6 +105,15 @@ def set_language(request):
         secure=request.is_secure(),
     )
     return response
+
+
+def axes_username(request, credentials=None):
+    """The name django-axes counts failed sign-ins under: the e-mail address in lower case."""
+    if credentials:
+        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+    else:
+        username = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
+    return username.strip().lower() if isinstance(username, str) else None
 
 
 def login_locked_out(request, original_response=None, credentials=None):

@@ -7,3 +7,26 @@ class ServiceDeskConfig(AppConfig):
 
     name = "servicedesk"
     verbose_name = _("Service desk kernel")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_restore_number_counters, sender=self)
+
+
+def _restore_number_counters(sender, using="default", **kwargs):
+    """On SQLite numbers come from counter rows, which `flush` (and every transactional test)
+    deletes with all other data: recreate one per record type. A no-op after `migrate`."""
+    from django.apps import apps
+    from django.db import connections
+
+    from servicedesk.models import BaseRecord, NumberCounter
+
+    connection = connections[using]
+    if connection.vendor == "postgresql":  # sequences survive a flush
+        return
+    if NumberCounter._meta.db_table not in connection.introspection.table_names():
+        return
+    for model in apps.get_models():
+        if issubclass(model, BaseRecord):
+            NumberCounter.objects.using(using).get_or_create(prefix=model.NUMBER_PREFIX)

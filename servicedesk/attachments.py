@@ -1,6 +1,7 @@
 """Upload limits for attachments: size, and type by name and by content."""
 
 import mimetypes
+import os
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,11 @@ from django.utils.translation import gettext as _
 
 # Executables and scripts are refused whatever name they carry.
 FORBIDDEN_SIGNATURES = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
+# Scripts need no signature; some are "text/plain" to `mimetypes` (.bat without /etc/mime.types).
+FORBIDDEN_EXTENSIONS = {
+    ".bat", ".cmd", ".com", ".exe", ".hta", ".js", ".jse", ".ksh", ".msi", ".pl", ".ps1", ".py",
+    ".reg", ".scr", ".sh", ".vbe", ".vbs", ".wsf",
+}  # fmt: skip
 
 
 def attachment_check(uploaded_file) -> str:
@@ -31,7 +37,11 @@ def attachment_check(uploaded_file) -> str:
     mime_type, _encoding = mimetypes.guess_type(uploaded_file.name, strict=False)
     head = uploaded_file.read(8)
     uploaded_file.seek(0)
-    if mime_type not in settings.ATTACHMENT_ALLOWED_TYPES or head.startswith(FORBIDDEN_SIGNATURES):
+    if (
+        mime_type not in settings.ATTACHMENT_ALLOWED_TYPES
+        or head.startswith(FORBIDDEN_SIGNATURES)
+        or os.path.splitext(uploaded_file.name)[1].lower() in FORBIDDEN_EXTENSIONS
+    ):
         raise ValidationError(
             _("“%(name)s” is not a file type we accept. Accepted: %(types)s.")
             % {"name": uploaded_file.name, "types": accepted_extensions()},
@@ -44,4 +54,4 @@ def accepted_extensions() -> str:
     extensions = set()
     for mime_type in settings.ATTACHMENT_ALLOWED_TYPES:
         extensions.update(mimetypes.guess_all_extensions(mime_type, strict=False))
-    return ", ".join(sorted(extensions))
+    return ", ".join(sorted(extensions - FORBIDDEN_EXTENSIONS))

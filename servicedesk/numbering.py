@@ -18,7 +18,9 @@ def next_record_number(prefix: str) -> str:
     """Return the next number for `prefix`. The sequence must exist (see `number_sequence`)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(%s)", [sequence_name(prefix)])
+            # to_regclass() is NULL for a missing sequence, and nextval(NULL) is NULL: a clear
+            # LookupError below instead of an error that aborts the caller's transaction.
+            cursor.execute("SELECT nextval(to_regclass(%s))", [sequence_name(prefix)])
         else:
             cursor.execute(
                 "UPDATE servicedesk_numbercounter SET value = value + 1 WHERE prefix = %s "
@@ -26,7 +28,7 @@ def next_record_number(prefix: str) -> str:
                 [prefix],
             )
         row = cursor.fetchone()
-    if row is None:
+    if row is None or row[0] is None:
         raise LookupError(
             f"No number sequence for prefix {prefix!r}: add number_sequence() to a migration."
         )

@@ -134,6 +134,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+# Sign-in forms and authenticate() call the address "username"; axes must count failures under
+# that key (its default is USERNAME_FIELD, "email", and then every failure is recorded with no
+# username and the lockout never applies), in lower case so "Ann@x" and "ann@x" share a count.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
 
 # --- Internationalisation ---------------------------------------------------------------------
@@ -170,6 +175,11 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
     ],
 )  # fmt: skip
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Incidents --------------------------------------------------------------------------------
+INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
+INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
+QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
 # --- E-mail -----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -233,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "servicedesk.tasks.record_heartbeat_task",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "close-resolved-incidents": {
+        "task": "incidents.tasks.close_resolved_incidents_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",

@@ -1,5 +1,7 @@
 """Rich text from users is sanitised here, by nh3 (the Rust ammonia sanitiser), before it is stored."""
 
+from html import unescape
+
 import nh3
 
 ALLOWED_TAGS = {
@@ -21,5 +23,7 @@ def sanitise_html(text: str) -> str:
 
 
 def plain_text(html: str) -> str:
-    """The text of sanitised HTML with every tag removed (for e-mails and search)."""
-    return nh3.clean(html or "", tags=set()).strip()
+    """The text of sanitised HTML with every tag removed (for e-mails and search).
+
+    Entities are decoded ("&amp;" is "&"): the result is text, so escape it again for HTML."""
+    return unescape(nh3.clean(html or "", tags=set())).strip()

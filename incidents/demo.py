@@ -1,0 +1,137 @@
+"""Reference data and sample incidents for `load_demo`. Idempotent: runs again without changes."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import SupportGroup, User
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from incidents import services
+from incidents.choices import Channel, IncidentStatus, ResolutionCode
+from incidents.models import Category, Incident, RoutingRule
+
+CATEGORIES = {
+    "Hardware": ["Laptop", "Desktop", "Printer", "Phone"],
+    "Software": ["Office suite", "ERP", "Installation", "Licence"],
+    "Network": ["Wi-Fi", "VPN", "LAN", "Internet access"],
+    "E-mail": ["Mailbox", "Delivery", "Spam"],
+    "Access": ["Password reset", "New account", "Permissions"],
+}
+
+# service: (group, configuration items)
+SERVICES = {
+    "E-mail": ("Applications", ["MAIL-01 Exchange server", "MAIL-02 Mail gateway"]),
+    "ERP": ("Applications", ["ERP-APP-01", "ERP-DB-01"]),
+    "Remote access (VPN)": ("Network", ["VPN-GW-01"]),
+    "Internet": ("Network", ["FW-EDGE-01", "RTR-CORE-01"]),
+    "Data centre basic service": ("Servers", ["ESX-HOST-01", "SAN-01"]),
+    "Client service": ("Service Desk", []),
+}
+
+ROUTING = [
+    (10, "Network faults to Network", "Network", "Network"),
+    (20, "E-mail to Applications", "E-mail", "Applications"),
+    (30, "Software to Applications", "Software", "Applications"),
+]
+
+# title, requester, impact, urgency, category, subcategory, service, channel, state, assignee
+INCIDENTS = [
+    ("Cannot connect to VPN from home", "enduser@example.com", "medium", "high", "Network",
+     "VPN", "Remote access (VPN)", Channel.PORTAL, "new", None),
+    ("Outlook keeps asking for my password", "enduser@example.com", "low", "medium", "E-mail",
+     "Mailbox", "E-mail", Channel.EMAIL, "in_progress", "apps@example.com"),
+    ("ERP invoices screen very slow for the whole finance team", "approver@example.com", "high",
+     "high", "Software", "ERP", "ERP", Channel.PHONE, "in_progress", "apps@example.com"),
+    ("Printer on floor 3 jams", "sara@example.com", "low", "low", "Hardware", "Printer", None,
+     Channel.PORTAL, "resolved", "agent@example.com"),
+    ("Wi-Fi drops in meeting room B", "sara@example.com", "medium", "medium", "Network",
+     "Wi-Fi", "Internet", Channel.PORTAL, "pending", "network@example.com"),
+    ("New starter needs an ERP account", "approver@example.com", "low", "medium", "Access",
+     "New account", None, Channel.PHONE, "assigned", "liwei@example.com"),
+]  # fmt: skip
+
+
+def load(stdout=None) -> None:
+    groups = {group.name: group for group in SupportGroup.objects.all()}
+    categories = {}
+    for name, children in CATEGORIES.items():
+        parent, _ = Category.objects.get_or_create(name=name, parent=None)
+        categories[name] = parent
+        for child in children:
+            categories[name, child], _ = Category.objects.get_or_create(name=child, parent=parent)
+    service_rows = {}
+    for name, (group_name, ci_names) in SERVICES.items():
+        service, _ = Service.objects.update_or_create(
+            name=name, defaults={"support_group": groups[group_name]}
+        )
+        service_rows[name] = service
+        for ci_name in ci_names:
+            ConfigurationItem.objects.update_or_create(
+                name=ci_name, defaults={"service": service, "support_group": groups[group_name]}
+            )
+    for order, name, category, group_name in ROUTING:
+        RoutingRule.objects.update_or_create(
+            name=name,
+            defaults={"order": order, "category": categories[category],
+                      "support_group": groups[group_name]},
+        )  # fmt: skip
+    RoutingRule.objects.update_or_create(
+        name="Everything else to the Service Desk",
+        defaults={"order": 1000, "support_group": groups["Service Desk"]},
+    )
+    if Incident.objects.exists():
+        return
+    _sample_incidents(categories, service_rows)
+
+
+def _sample_incidents(categories, service_rows) -> None:
+    people = {user.email: user for user in User.objects.all()}
+    desk = people["agent@example.com"]
+    now = timezone.now()
+    for index, row in enumerate(INCIDENTS):
+        (title, requester, impact, urgency, category, sub, service, channel, state,
+         assignee) = row  # fmt: skip
+        incident = services.incident_create(
+            actor=desk,
+            title=title,
+            description=f"<p>{title}. Reported by {people[requester]}.</p>",
+            requester=people[requester],
+            impact=impact,
+            urgency=urgency,
+            category=categories[category],
+            subcategory=categories[category, sub],
+            service=service_rows.get(service),
+            channel=channel,
+        )
+        Incident.objects.filter(pk=incident.pk).update(
+            created_at=now - timedelta(hours=6 * (len(INCIDENTS) - index))
+        )
+        if assignee:
+            person = people[assignee]
+            group = person.support_groups.first() or incident.support_group
+            services.incident_assign(
+                incident_id=incident.pk, actor=desk, support_group=group, assignee=person
+            )
+        if state in ("in_progress", "pending", "resolved"):
+            services.incident_transition(
+                incident_id=incident.pk, actor=people[assignee], target=IncidentStatus.IN_PROGRESS
+            )
+            services.incident_comment(
+                incident_id=incident.pk,
+                actor=people[assignee],
+                body="<p>I am looking into this now.</p>",
+            )
+        if state == "pending":
+            services.incident_transition(
+                incident_id=incident.pk, actor=people[assignee], target=IncidentStatus.PENDING,
+                pending_reason="customer",
+            )  # fmt: skip
+        if state == "resolved":
+            services.incident_transition(
+                incident_id=incident.pk,
+                actor=people[assignee],
+                target=IncidentStatus.RESOLVED,
+                resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
+                resolution_notes="<p>Cleared the jam and replaced the worn roller.</p>",
+            )

@@ -1,0 +1,84 @@
+"""The incident FilterSet, shared by the agent queue page and the REST API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, SupportGroup, User
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from incidents.choices import Channel, Impact, IncidentStatus, Urgency
+from incidents.models import Category, Incident
+from servicedesk.numbering import NUMBER_DIGITS
+
+# Sortable columns: (query value, model field). "-" prefix sorts descending.
+SORTABLE = {
+    "number": "number",
+    "title": "title",
+    "status": "status",
+    "priority": "priority",
+    "created": "created_at",
+    "updated": "updated_at",
+    "requester": "requester__full_name",
+    "assignee": "assignee__full_name",
+    "group": "support_group__name",
+    "category": "category__name",
+}
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"))
+    priority = django_filters.MultipleChoiceFilter(
+        choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority")
+    )
+    impact = django_filters.ChoiceFilter(choices=Impact.choices, label=_("Impact"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    support_group = django_filters.ModelChoiceFilter(
+        queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(is_active=True), label=_("Assignee")
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
+    )
+    requester = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(), label=_("Organisation")
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.filter(parent__isnull=True), label=_("Category")
+    )
+    subcategory = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.filter(parent__isnull=False), label=_("Subcategory")
+    )
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("Service"))
+    configuration_item = django_filters.ModelChoiceFilter(
+        queryset=ConfigurationItem.objects.all(), label=_("Configuration item")
+    )
+    major_incident = django_filters.BooleanFilter(label=_("Major incident"))
+    parent = django_filters.ModelChoiceFilter(
+        queryset=Incident.objects.all(), label=_("Parent incident")
+    )
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created from")
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before")
+    )
+
+    class Meta:
+        model = Incident
+        fields = []
+
+    def search(self, queryset, name, value):
+        """A number (INC0001234 or 1234) finds that incident; other text searches titles."""
+        value = value.strip()
+        if not value:
+            return queryset
+        digits = value.upper().removeprefix("INC")
+        if digits.isdigit():
+            return queryset.filter(Q(number=f"INC{int(digits):0{NUMBER_DIGITS}d}") | Q(title__icontains=value))
+        return queryset.filter(title__icontains=value)

@@ -1,0 +1,283 @@
+"""Incidents and the reference data that shapes them: priority levels and the impact x urgency
+matrix (data an administrator edits), the category tree, and routing rules."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from incidents.choices import (
+    OPEN_STATUSES,
+    Channel,
+    Impact,
+    IncidentStatus,
+    PendingReason,
+    ResolutionCode,
+    Urgency,
+)
+from servicedesk.models import BaseRecord
+
+
+class PriorityLevel(models.Model):
+    """A priority (1 = most urgent) with its name and target resolution time."""
+
+    level = models.PositiveSmallIntegerField(_("level"), unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    target_resolution_minutes = models.PositiveIntegerField(
+        _("target resolution (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty for “as planned”."),
+    )
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("priority level")
+        verbose_name_plural = _("priority levels")
+
+    def __str__(self):
+        return f"P{self.level} {self.name}"
+
+
+class PriorityMatrixCell(models.Model):
+    """One cell of the impact x urgency matrix: which priority level the pair gives."""
+
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    priority = models.ForeignKey(
+        PriorityLevel,
+        on_delete=models.PROTECT,
+        to_field="level",
+        related_name="+",
+        verbose_name=_("priority"),
+    )
+
+    class Meta:
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix")
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="incidents_matrix_cell_once")
+        ]
+
+    def __str__(self):
+        return f"{self.get_impact_display()} x {self.get_urgency_display()} = P{self.priority_id}"
+
+
+class Category(models.Model):
+    """A node of the category tree: top-level categories have subcategories under them."""
+
+    name = models.CharField(_("name"), max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent category"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                condition=Q(parent__isnull=False),
+                name="incidents_subcategory_unique_name",
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(parent__isnull=True),
+                name="incidents_category_unique_name",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+
+class RoutingRule(models.Model):
+    """Sends a new incident to a support group when its facts match. Lowest order wins; a rule
+    with no conditions catches everything (keep it last)."""
+
+    order = models.PositiveIntegerField(_("order"), default=100)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("category")
+    )
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("service"),
+    )
+    configuration_item = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("configuration item"),
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("organisation"),
+    )
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup", on_delete=models.CASCADE, verbose_name=_("route to")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self):
+        return self.name
+
+
+_OPEN = Q(status__in=OPEN_STATUSES)
+
+
+class Incident(BaseRecord):
+    """An unplanned interruption or reduction in quality of an IT service."""
+
+    NUMBER_PREFIX = "INC"
+
+    status = models.CharField(
+        _("status"), max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.NEW
+    )
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), editable=False)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    subcategory = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subcategory"),
+    )
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("affected service"),
+    )
+    configuration_item = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("configuration item"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.PORTAL
+    )
+    major_incident = models.BooleanField(_("major incident"), default=False)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent incident"),
+    )
+    pending_reason = models.CharField(
+        _("pending reason"), max_length=16, choices=PendingReason.choices, blank=True
+    )
+    resolution_code = models.CharField(
+        _("resolution code"), max_length=32, choices=ResolutionCode.choices, blank=True
+    )
+    resolution_notes = models.TextField(_("resolution notes"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    first_responded_at = models.DateTimeField(
+        _("first response"), null=True, blank=True, editable=False
+    )
+    reassignment_count = models.PositiveIntegerField(_("reassignments"), default=0, editable=False)
+    reopen_count = models.PositiveIntegerField(_("reopened"), default=0, editable=False)
+    first_contact_resolution = models.BooleanField(
+        _("resolved at first contact"), default=False, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = [("work_incident", _("Can work incidents (assign, update, resolve)"))]
+        # Each queue is one index range scan in its default order (priority, then oldest first).
+        indexes = [
+            models.Index(fields=["priority", "created_at"], condition=_OPEN, name="inc_open_idx"),
+            models.Index(
+                fields=["support_group", "priority", "created_at"],
+                condition=_OPEN,
+                name="inc_open_group_idx",
+            ),
+            models.Index(
+                fields=["assignee", "priority", "created_at"],
+                condition=_OPEN,
+                name="inc_open_assignee_idx",
+            ),
+            models.Index(
+                fields=["priority", "created_at"],
+                condition=_OPEN & Q(major_incident=True),
+                name="inc_open_major_idx",
+            ),
+            models.Index(fields=["created_at", "id"], name="inc_created_idx"),
+            models.Index(fields=["requester", "created_at"], name="inc_requester_idx"),
+            models.Index(fields=["status", "created_at"], name="inc_status_idx"),
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(status=IncidentStatus.RESOLVED),
+                name="inc_resolved_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="incidents_not_own_parent"
+            )
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class SavedFilter(models.Model):
+    """A queue filter an agent saved under a name (the query string of the queue page)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_incident_filters"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="incidents_savedfilter_once")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,52 @@
+"""Priority = impact x urgency over the administrator's matrix.
+
+`priority_for` is pure; `current_matrix` loads the matrix (a handful of rows) once and keeps it in
+the cache until an administrator edits it (the admin's save clears it).
+"""
+
+from collections.abc import Mapping
+
+from django.core.cache import cache
+
+from incidents.models import PriorityLevel, PriorityMatrixCell
+
+MATRIX_CACHE_KEY = "incidents:priority-matrix:v1"
+LEVELS_CACHE_KEY = "incidents:priority-levels:v1"
+
+Matrix = Mapping[tuple[str, str], int]
+
+
+def priority_for(impact: str, urgency: str, matrix: Matrix) -> int:
+    """The priority level of (impact, urgency). Raises KeyError for a pair the matrix lacks."""
+    return matrix[(impact, urgency)]
+
+
+def current_matrix() -> dict[tuple[str, str], int]:
+    matrix = cache.get(MATRIX_CACHE_KEY)
+    if matrix is None:
+        matrix = {
+            (impact, urgency): level
+            for impact, urgency, level in PriorityMatrixCell.objects.values_list(
+                "impact", "urgency", "priority_id"
+            )
+        }
+        cache.set(MATRIX_CACHE_KEY, matrix, timeout=None)
+    return matrix
+
+
+def priority_levels() -> dict[int, dict]:
+    """{level: {"name": ..., "target_resolution_minutes": ...}} for display and targets."""
+    levels = cache.get(LEVELS_CACHE_KEY)
+    if levels is None:
+        levels = {
+            row["level"]: row
+            for row in PriorityLevel.objects.values(
+                "level", "name", "description", "target_resolution_minutes"
+            )
+        }
+        cache.set(LEVELS_CACHE_KEY, levels, timeout=None)
+    return levels
+
+
+def forget_priority_data() -> None:
+    cache.delete_many([MATRIX_CACHE_KEY, LEVELS_CACHE_KEY])

@@ -1,0 +1,77 @@
+"""Reads on incidents: who may see which, the queues, and the record page."""
+
+from django.db.models import QuerySet
+
+from accounts.roles import can_see_internal
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident
+
+# The columns a queue row shows; everything else stays in the database.
+QUEUE_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "priority",
+    "impact",
+    "urgency",
+    "major_incident",
+    "channel",
+    "created_at",
+    "updated_at",
+    "version",
+    "requester__full_name",
+    "assignee__full_name",
+    "support_group__name",
+    "category__name",
+    "subcategory__name",
+)
+
+
+def incidents_visible_to(user) -> QuerySet[Incident]:
+    """Staff see every incident; anyone else sees the incidents they asked for."""
+    if not user.is_authenticated:
+        return Incident.objects.none()
+    if can_see_internal(user):
+        return Incident.objects.all()
+    return Incident.objects.filter(requester=user)
+
+
+QUEUES = {
+    # name: (label, filter given the user)
+    "mine": lambda user: {"assignee": user, "status__in": OPEN_STATUSES},
+    "unassigned": lambda user: {
+        "support_group__in": user.support_groups.all() | user.led_groups.all(),
+        "assignee__isnull": True,
+        "status__in": OPEN_STATUSES,
+    },
+    "open": lambda user: {"status__in": OPEN_STATUSES},
+    "major": lambda user: {"major_incident": True, "status__in": OPEN_STATUSES},
+    "all": lambda user: {},
+}
+
+
+def incident_queue(*, user, queue: str) -> QuerySet[Incident]:
+    """One of the agent queues, before the user's own filters and sort."""
+    criteria = QUEUES.get(queue, QUEUES["open"])(user)
+    return incidents_visible_to(user).filter(**criteria)
+
+
+def incident_for_page(*, user, number: str) -> Incident:
+    """The incident with what its page shows, in one query (raises DoesNotExist)."""
+    return (
+        incidents_visible_to(user)
+        .select_related(
+            "requester",
+            "requester__organisation",
+            "organisation",
+            "support_group",
+            "assignee",
+            "category",
+            "subcategory",
+            "service",
+            "configuration_item",
+            "parent",
+        )
+        .get(number=number)
+    )

@@ -1,0 +1,511 @@
+"""Every write on incidents. The UI, the API, e-mail intake, admin actions and tasks call these.
+
+Each public function runs in one transaction: the incident, its audit rows and its counters
+commit together, and e-mails are queued only after the commit. Errors:
+- django ValidationError with field errors for bad input (nothing saved),
+- TransitionNotAllowed (409) for a status change the workflow or a guard refuses,
+- StaleVersion (409) when the caller edited an older version,
+- PermissionDenied when the actor may not do it.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import SupportGroup
+from accounts.roles import can_see_internal
+from incidents import notifications
+from incidents.choices import (
+    OPEN_STATUSES,
+    Channel,
+    Impact,
+    IncidentStatus,
+    ResolutionCode,
+    Urgency,
+)
+from incidents.models import Incident
+from incidents.priority import current_matrix, priority_for
+from incidents.routing import route_incident
+from incidents.workflow import INCIDENT_WORKFLOW
+from servicedesk import events
+from servicedesk import services as kernel
+from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
+from servicedesk.models import Visibility
+from servicedesk.text import sanitise_html
+
+WORK_PERMISSION = "incidents.work_incident"
+
+# Fields an agent edits on the incident page or through the API (assignment and status have
+# their own services).
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "requester",
+    "organisation",
+    "impact",
+    "urgency",
+    "category",
+    "subcategory",
+    "service",
+    "configuration_item",
+    "channel",
+    "major_incident",
+    "parent",
+)
+
+# What end users choose when they log an incident themselves.
+REQUESTER_FIELDS = (
+    "title",
+    "description",
+    "impact",
+    "urgency",
+    "category",
+    "subcategory",
+    "service",
+    "configuration_item",
+)
+
+
+def ensure_can_work(actor) -> None:
+    if not actor.has_perm(WORK_PERMISSION):
+        raise PermissionDenied(_("Only service desk staff can do this."))
+
+
+def _is_member(user, group: SupportGroup) -> bool:
+    return group.lead_id == user.pk or group.members.filter(pk=user.pk).exists()
+
+
+def _validate(incident: Incident) -> None:
+    """Cross-field rules: the category tree, the assignee's group, the parent link."""
+    errors: dict[str, list[str]] = {}
+    if incident.impact not in Impact.values:
+        errors["impact"] = [_("Choose high, medium or low impact.")]
+    if incident.urgency not in Urgency.values:
+        errors["urgency"] = [_("Choose high, medium or low urgency.")]
+    category, subcategory = incident.category, incident.subcategory
+    if category is not None and category.parent_id is not None:
+        errors["category"] = [_("Choose a top-level category.")]
+    if subcategory is not None:
+        if category is None:
+            incident.category = category = subcategory.parent
+        if subcategory.parent_id is None or subcategory.parent_id != category.pk:
+            errors["subcategory"] = [
+                _("“%(sub)s” is not a subcategory of “%(cat)s”.")
+                % {"sub": subcategory.name, "cat": category.name if category else "-"}
+            ]
+    for name, item in (("category", category), ("subcategory", subcategory)):
+        if item is not None and not item.is_active and name not in errors:
+            errors[name] = [_("This category is no longer in use.")]
+    if incident.assignee_id:
+        if incident.support_group is None:
+            errors["support_group"] = [_("Choose the assignee's support group.")]
+        elif not _is_member(incident.assignee, incident.support_group):
+            errors["assignee"] = [
+                _("%(person)s is not a member of %(group)s.")
+                % {"person": incident.assignee, "group": incident.support_group}
+            ]
+    if incident.parent_id:
+        parent = incident.parent
+        if incident.pk and parent.pk == incident.pk:
+            errors["parent"] = [_("An incident cannot be its own parent.")]
+        elif parent.parent_id:
+            errors["parent"] = [
+                _("%(number)s is itself a child incident.") % {"number": parent.number}
+            ]
+        elif incident.pk and incident.children.exists():
+            errors["parent"] = [_("This incident has children of its own.")]
+        elif not parent.is_open:
+            errors["parent"] = [_("%(number)s is no longer open.") % {"number": parent.number}]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _compute_priority(incident: Incident) -> int:
+    try:
+        return priority_for(incident.impact, incident.urgency, current_matrix())
+    except KeyError:
+        raise ValidationError(
+            {"urgency": [_("The priority matrix has no cell for this impact and urgency.")]}
+        ) from None
+
+
+@transaction.atomic
+def incident_create(*, actor, **fields: Any) -> Incident:
+    """Log an incident: priority from the matrix, owning group from routing when not given.
+
+    `fields` are Incident fields (title, description, requester, impact, urgency, category,
+    subcategory, service, configuration_item, channel, support_group, assignee, major_incident,
+    parent, organisation). End users may log incidents for themselves only.
+    """
+    if not actor.has_perm(WORK_PERMISSION):
+        fields = {k: v for k, v in fields.items() if k in REQUESTER_FIELDS}
+        fields["requester"] = actor
+        fields.setdefault("channel", Channel.PORTAL)
+    unknown = set(fields) - set(EDITABLE_FIELDS) - {"support_group", "assignee"}
+    if unknown:
+        raise ApplicationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
+    fields.setdefault("requester", actor)
+    incident = Incident(**fields)
+    if incident.organisation_id is None and incident.requester.organisation_id:
+        incident.organisation_id = incident.requester.organisation_id
+    _validate(incident)
+    incident.priority = _compute_priority(incident)
+    if incident.support_group_id is None:
+        incident.support_group = route_incident(
+            category=incident.category,
+            service=incident.service,
+            configuration_item=incident.configuration_item,
+            organisation=incident.organisation,
+        )
+        if incident.support_group is None:
+            raise ValidationError(
+                {"support_group": [_("No routing rule matches; choose a support group.")]}
+            )
+    if incident.assignee_id:
+        incident.status = IncidentStatus.ASSIGNED
+    values = {f.name: getattr(incident, f.name) for f in Incident._meta.concrete_fields}
+    values.pop("id")
+    values.pop("number")
+    incident = kernel.record_create(model=Incident, actor=actor, fields=values)
+    notifications.incident_logged(incident)
+    notifications.incident_assigned(incident, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident_id: int, actor, changes: Mapping[str, Any], version: int | None = None
+) -> Incident:
+    """Edit an incident's facts. A new impact or urgency recomputes the priority."""
+    ensure_can_work(actor)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
+        )
+    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
+    _ensure_not_final(incident)
+    for name, value in changes.items():
+        setattr(incident, name, sanitise_html(value) if name == "description" else value)
+    _validate(incident)
+    incident.refresh_from_db(fields=list(changes))  # the kernel compares against stored values
+    changes = dict(changes)
+    if "impact" in changes or "urgency" in changes:
+        impact = changes.get("impact", incident.impact)
+        urgency = changes.get("urgency", incident.urgency)
+        probe = Incident(impact=impact, urgency=urgency)
+        changes["priority"] = _compute_priority(probe)
+    if "subcategory" in changes and changes["subcategory"] and "category" not in changes:
+        changes["category"] = changes["subcategory"].parent
+    kernel.record_update(record=incident, actor=actor, changes=changes)
+    return incident
+
+
+def _ensure_not_final(incident: Incident) -> None:
+    if INCIDENT_WORKFLOW.is_final(incident.status):
+        raise TransitionNotAllowed(
+            _("%(number)s is %(status)s and can no longer be changed.")
+            % {"number": incident.number, "status": incident.get_status_display().lower()}
+        )
+
+
+@transaction.atomic
+def incident_assign(
+    *, incident_id: int, actor, support_group, assignee=None, version: int | None = None
+) -> Incident:
+    """Give the incident to a group and optionally a person in it. Counts reassignments."""
+    ensure_can_work(actor)
+    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
+    _ensure_not_final(incident)
+    if support_group is None:
+        raise ValidationError({"support_group": [_("Every incident needs a support group.")]})
+    if assignee is not None and not _is_member(assignee, support_group):
+        raise ValidationError(
+            {"assignee": [_("%(person)s is not a member of %(group)s.")
+                          % {"person": assignee, "group": support_group}]}
+        )  # fmt: skip
+    previous = (incident.support_group_id, incident.assignee_id)
+    wanted = (support_group.pk, assignee.pk if assignee else None)
+    if previous == wanted:
+        return incident
+    was_assigned = previous[0] is not None and (previous[1] is not None or previous[0] != wanted[0])
+    changes = {"support_group": support_group, "assignee": assignee}
+    kernel.record_update(record=incident, actor=actor, changes=changes)
+    if was_assigned:
+        incident.reassignment_count += 1
+        incident.save(update_fields=["reassignment_count"])
+    if assignee is not None and incident.status == IncidentStatus.NEW:
+        kernel.record_transition(
+            record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
+        )
+    elif assignee is None and incident.status == IncidentStatus.ASSIGNED:
+        # Back in the group's queue: bookkeeping of the assignment, not a workflow step.
+        events.status_changed_event(
+            record=incident, actor=actor, old=incident.status, new=IncidentStatus.NEW
+        )
+        incident.status = IncidentStatus.NEW
+        incident.save(update_fields=["status"])
+    notifications.incident_assigned(incident, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def incident_take(*, incident_id: int, actor, version: int | None = None) -> Incident:
+    """ "Assign to me": the actor becomes the assignee, in the incident's group if they are in it,
+    otherwise in their own (first) group."""
+    ensure_can_work(actor)
+    incident = Incident.objects.select_related("support_group").get(pk=incident_id)
+    group = incident.support_group
+    if group is None or not _is_member(actor, group):
+        group = actor.support_groups.filter(is_active=True).order_by("name").first()
+        if group is None:
+            raise ValidationError({"assignee": [_("You are not a member of any support group.")]})
+    return incident_assign(
+        incident_id=incident_id, actor=actor, support_group=group, assignee=actor, version=version
+    )
+
+
+@transaction.atomic
+def incident_transition(
+    *,
+    incident_id: int,
+    actor,
+    target: str,
+    version: int | None = None,
+    note: str = "",
+    pending_reason: str = "",
+    resolution_code: str = "",
+    resolution_notes: str = "",
+    first_contact: bool = False,
+) -> Incident:
+    """Move an incident to `target`, with what that status needs (a reason, a resolution).
+
+    Resolving resolves its open child incidents too; reopening counts and clears the resolution.
+    """
+    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
+    _ensure_allowed_actor(incident, actor, target)
+    source = incident.status
+    before = {"pending_reason": incident.pending_reason}
+    if target == IncidentStatus.PENDING:
+        incident.pending_reason = pending_reason
+    if target == IncidentStatus.RESOLVED:
+        if resolution_code and resolution_code not in ResolutionCode.values:
+            raise ValidationError({"resolution_code": [_("Choose a resolution code.")]})
+        incident.resolution_code = resolution_code
+        incident.resolution_notes = sanitise_html(resolution_notes)
+    kernel.record_transition(
+        record=incident, workflow=INCIDENT_WORKFLOW, target=target, actor=actor, note=note
+    )
+    now = timezone.now()
+    extra: dict[str, Any] = {}
+    if target == IncidentStatus.PENDING:
+        extra["pending_reason"] = incident.pending_reason
+    elif source == IncidentStatus.PENDING:
+        extra["pending_reason"] = ""
+    if target == IncidentStatus.RESOLVED:
+        extra.update(
+            resolution_code=incident.resolution_code,
+            resolution_notes=incident.resolution_notes,
+            resolved_at=now,
+            first_contact_resolution=first_contact,
+        )
+    elif source == IncidentStatus.RESOLVED and target != IncidentStatus.CLOSED:
+        extra.update(resolved_at=None, reopen_count=incident.reopen_count + 1)
+        extra.update(resolution_code="", resolution_notes="", first_contact_resolution=False)
+    if target == IncidentStatus.CLOSED:
+        extra["closed_at"] = now
+    _save_fields(incident, extra, audited={"pending_reason", "resolution_code"}, actor=actor,
+                 before={**before, "resolution_code": ""})  # fmt: skip
+    if target == IncidentStatus.RESOLVED:
+        _resolve_children(incident, actor=actor)
+        notifications.incident_resolved(incident)
+    return incident
+
+
+def _ensure_allowed_actor(incident: Incident, actor, target: str) -> None:
+    """Staff work incidents; a requester may only reopen their own resolved incident."""
+    if actor is None or actor.has_perm(WORK_PERMISSION):
+        return
+    reopening = incident.status == IncidentStatus.RESOLVED and target in (
+        IncidentStatus.NEW,
+        IncidentStatus.IN_PROGRESS,
+    )
+    if not (reopening and incident.requester_id == actor.pk):
+        raise PermissionDenied(_("Only service desk staff can do this."))
+
+
+def _save_fields(incident, values: dict, *, audited: set, actor, before: dict) -> None:
+    """Store the side fields of a transition; audit those a person would look for."""
+    if not values:
+        return
+    for name, value in values.items():
+        if name in audited and before.get(name, "") != value and value:
+            events.field_changed_event(
+                record=incident, actor=actor, field=name, old=before.get(name), new=value
+            )
+        setattr(incident, name, value)
+    incident.save(update_fields=list(values))
+
+
+def _resolve_children(parent: Incident, *, actor) -> None:
+    children = parent.children.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
+    for child_id in children:
+        incident_transition(
+            incident_id=child_id,
+            actor=actor,
+            target=IncidentStatus.RESOLVED,
+            resolution_code=ResolutionCode.RESOLVED_BY_PARENT,
+            resolution_notes=_("Resolved with %(number)s: %(notes)s")
+            % {"number": parent.number, "notes": parent.resolution_notes},
+        )
+
+
+@transaction.atomic
+def incident_comment(
+    *, incident_id: int, actor, body: str, visibility: str = Visibility.PUBLIC, files=()
+):
+    """A public reply or an internal work note. The first public staff reply is the first
+    response; a requester's reply brings an incident waiting for them back to work."""
+    incident = kernel.record_lock(model=Incident, pk=incident_id)
+    staff = can_see_internal(actor)
+    if not staff:
+        if incident.requester_id != actor.pk:
+            raise PermissionDenied(_("You can only reply to your own incidents."))
+        visibility = Visibility.PUBLIC
+    if incident.status == IncidentStatus.CLOSED:
+        raise TransitionNotAllowed(
+            _("%(number)s is closed; log a new incident instead.") % {"number": incident.number}
+        )
+    comment = kernel.comment_add(
+        record=incident, author=actor, body=body, visibility=visibility, files=files
+    )
+    if staff and visibility == Visibility.PUBLIC:
+        if incident.first_responded_at is None:
+            incident.first_responded_at = comment.created_at
+            incident.save(update_fields=["first_responded_at"])
+        notifications.incident_replied(incident, comment)
+    elif not staff:
+        if incident.status == IncidentStatus.PENDING and incident.pending_reason == "customer":
+            target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
+            if target in INCIDENT_WORKFLOW.allowed_targets(incident.status):
+                incident_transition(
+                    incident_id=incident.pk, actor=None, target=target,
+                    note=_("The requester replied."),
+                )  # fmt: skip
+        notifications.requester_replied(incident, comment)
+    return comment
+
+
+@transaction.atomic
+def incident_log_call(
+    *,
+    actor,
+    resolve_now: bool = False,
+    resolution_code: str = "",
+    resolution_notes: str = "",
+    **fields: Any,
+) -> Incident:
+    """A phone contact logged by an agent; resolved at once when the agent fixed it on the call
+    (first-contact resolution: the agent becomes the assignee)."""
+    ensure_can_work(actor)
+    fields["channel"] = Channel.PHONE
+    if resolve_now:
+        errors = {}
+        if not resolution_code:
+            errors["resolution_code"] = [_("Choose a resolution code.")]
+        if not (resolution_notes or "").strip():
+            errors["resolution_notes"] = [_("Write what was done on the call.")]
+        if errors:
+            raise ValidationError(errors)
+        if not fields.get("assignee"):
+            fields["assignee"] = actor
+            group = fields.get("support_group")
+            if group is None or not _is_member(actor, group):
+                fields["support_group"] = (
+                    actor.support_groups.filter(is_active=True).order_by("name").first()
+                )
+    incident = incident_create(actor=actor, **fields)
+    if resolve_now:
+        incident = incident_transition(
+            incident_id=incident.pk,
+            actor=actor,
+            target=IncidentStatus.RESOLVED,
+            resolution_code=resolution_code,
+            resolution_notes=resolution_notes,
+            first_contact=True,
+        )
+    return incident
+
+
+@dataclass
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _each(incident_ids: Iterable[int], action) -> BulkResult:
+    """Apply `action(incident_id)` to each incident in its own transaction; collect outcomes."""
+    result = BulkResult()
+    numbers = dict(Incident.objects.filter(pk__in=list(incident_ids)).values_list("pk", "number"))
+    for incident_id, number in numbers.items():
+        try:
+            with transaction.atomic():
+                action(incident_id)
+        except ValidationError as error:
+            result.failed.append((number, " ".join(error.messages)))
+        except (ApplicationError, PermissionDenied) as error:
+            result.failed.append((number, str(error)))
+        else:
+            result.done.append(number)
+    return result
+
+
+def incidents_bulk_assign(*, incident_ids, actor, support_group, assignee=None) -> BulkResult:
+    ensure_can_work(actor)
+    return _each(
+        incident_ids,
+        lambda pk: incident_assign(
+            incident_id=pk, actor=actor, support_group=support_group, assignee=assignee
+        ),
+    )
+
+
+def incidents_bulk_transition(*, incident_ids, actor, target: str, **details) -> BulkResult:
+    ensure_can_work(actor)
+    return _each(
+        incident_ids,
+        lambda pk: incident_transition(incident_id=pk, actor=actor, target=target, **details),
+    )
+
+
+def close_resolved_incidents(*, now=None, batch_size: int = 500) -> int:
+    """Close incidents resolved more than INCIDENT_AUTO_CLOSE_DAYS ago. Safe to run from several
+    workers at once: rows are taken with SKIP LOCKED, each closed in its own transaction."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Incident.objects.select_for_update(skip_locked=True)
+                .filter(status=IncidentStatus.RESOLVED, resolved_at__lte=cutoff)
+                .order_by("resolved_at")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            for incident_id in due:
+                incident_transition(
+                    incident_id=incident_id,
+                    actor=None,
+                    target=IncidentStatus.CLOSED,
+                    note=_("Closed automatically %(days)d days after resolution.")
+                    % {"days": settings.INCIDENT_AUTO_CLOSE_DAYS},
+                )
+                closed += 1
+        if len(due) < batch_size:
+            return closed

@@ -1,0 +1,59 @@
+"""Take the README's screenshots from a running server with the demo data loaded.
+
+python manage.py runserver 8000 &   # after `make setup`
+python scripts/screenshots.py --base http://127.0.0.1:8000 --out docs/screenshots
+"""
+
+import argparse
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the demo data's published password
+
+# (file name, login e-mail, path, language)
+SHOTS = [
+    ("login", None, "/accounts/login/", "en"),
+    ("workspace", "agent@example.com", "/workspace/", "en"),
+    ("portal", "enduser@example.com", "/portal/", "en"),
+    ("dashboards", "manager@example.com", "/dashboards/", "en"),
+    ("workspace-fa", "agent@example.com", "/workspace/", "fa"),
+    ("portal-zh", "enduser@example.com", "/portal/", "zh-hans"),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        for name, email, path, language in SHOTS:
+            if args.only and name not in args.only:
+                continue
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.add_cookies([{"name": "django_language", "value": language, "url": args.base}])
+            page = context.new_page()
+            if email:
+                page.goto(args.base + "/accounts/login/")
+                page.fill("input[name=username]", email)
+                page.fill("input[name=password]", DEMO_PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_load_state("networkidle")
+            page.goto(args.base + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+            context.close()
+            print(f"{name}: {out / f'{name}.png'}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
