@@ -1,9 +1,5 @@
 """Reference data and sample incidents for `load_demo`. Idempotent: runs again without changes."""
 
-from datetime import timedelta
-
-from django.utils import timezone
-
 from accounts.models import SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
@@ -88,8 +84,7 @@ def load(stdout=None) -> None:
 def _sample_incidents(categories, service_rows) -> None:
     people = {user.email: user for user in User.objects.all()}
     desk = people["agent@example.com"]
-    now = timezone.now()
-    for index, row in enumerate(INCIDENTS):
+    for row in INCIDENTS:
         (title, requester, impact, urgency, category, sub, service, channel, state,
          assignee) = row  # fmt: skip
         incident = services.incident_create(
@@ -103,9 +98,6 @@ def _sample_incidents(categories, service_rows) -> None:
             subcategory=categories[category, sub],
             service=service_rows.get(service),
             channel=channel,
-        )
-        Incident.objects.filter(pk=incident.pk).update(
-            created_at=now - timedelta(hours=6 * (len(INCIDENTS) - index))
         )
         if assignee:
             person = people[assignee]

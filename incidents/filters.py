@@ -32,35 +32,53 @@ class IncidentFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority")
     )
-    impact = django_filters.ChoiceFilter(choices=Impact.choices, label=_("Impact"))
-    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    impact = django_filters.ChoiceFilter(
+        choices=Impact.choices, label=_("Impact"), empty_label=_("Any")
+    )
+    urgency = django_filters.ChoiceFilter(
+        choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any")
+    )
+    channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("Channel"), empty_label=_("Any")
+    )
     support_group = django_filters.ModelChoiceFilter(
-        queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
+        queryset=SupportGroup.objects.filter(is_active=True),
+        label=_("Support group"),
+        empty_label=_("Any"),
     )
     assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(is_active=True), label=_("Assignee")
+        queryset=User.objects.filter(is_active=True), label=_("Assignee"), empty_label=_("Any")
     )
     unassigned = django_filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
     )
-    requester = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+    requester = django_filters.ModelChoiceFilter(
+        queryset=User.objects.all(), label=_("Requester"), empty_label=_("Any")
+    )
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.all(), label=_("Organisation")
+        queryset=Organisation.objects.all(), label=_("Organisation"), empty_label=_("Any")
     )
     category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.filter(parent__isnull=True), label=_("Category")
+        queryset=Category.objects.filter(parent__isnull=True),
+        label=_("Category"),
+        empty_label=_("Any"),
     )
     subcategory = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.filter(parent__isnull=False), label=_("Subcategory")
+        queryset=Category.objects.filter(parent__isnull=False),
+        label=_("Subcategory"),
+        empty_label=_("Any"),
     )
-    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("Service"))
+    service = django_filters.ModelChoiceFilter(
+        queryset=Service.objects.all(), label=_("Service"), empty_label=_("Any")
+    )
     configuration_item = django_filters.ModelChoiceFilter(
-        queryset=ConfigurationItem.objects.all(), label=_("Configuration item")
+        queryset=ConfigurationItem.objects.all(),
+        label=_("Configuration item"),
+        empty_label=_("Any"),
     )
     major_incident = django_filters.BooleanFilter(label=_("Major incident"))
     parent = django_filters.ModelChoiceFilter(
-        queryset=Incident.objects.all(), label=_("Parent incident")
+        queryset=Incident.objects.all(), label=_("Parent incident"), empty_label=_("Any")
     )
     created_after = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created from")
@@ -80,5 +98,7 @@ class IncidentFilter(django_filters.FilterSet):
             return queryset
         digits = value.upper().removeprefix("INC")
         if digits.isdigit():
-            return queryset.filter(Q(number=f"INC{int(digits):0{NUMBER_DIGITS}d}") | Q(title__icontains=value))
+            return queryset.filter(
+                Q(number=f"INC{int(digits):0{NUMBER_DIGITS}d}") | Q(title__icontains=value)
+            )
         return queryset.filter(title__icontains=value)

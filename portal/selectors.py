@@ -1,4 +1,8 @@
+from django.db.models import QuerySet
+
 from accounts.models import SupportGroup
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident
 
 SERVICE_DESK_GROUP = "Service Desk"
 
@@ -6,3 +10,18 @@ SERVICE_DESK_GROUP = "Service Desk"
 def service_desk_contact() -> SupportGroup | None:
     """The first-line group end users reach (the single point of contact), if it exists."""
     return SupportGroup.objects.filter(name=SERVICE_DESK_GROUP, is_active=True).first()
+
+
+def my_incidents(*, user, open_only: bool = False) -> QuerySet[Incident]:
+    """The incidents a person asked for, newest first (index inc_requester_idx)."""
+    rows = Incident.objects.filter(requester=user)
+    if open_only:
+        rows = rows.filter(status__in=[*OPEN_STATUSES, "resolved"])
+    return rows.select_related("support_group").order_by("-created_at")
+
+
+def my_incident(*, user, number: str) -> Incident:
+    """One of the person's own incidents (DoesNotExist for anyone else's)."""
+    return Incident.objects.select_related("support_group", "category").get(
+        requester=user, number=number
+    )

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.roles import USE_WORKSPACE, home_url_name
 from accounts.selectors import support_groups_of
+from incidents.selectors import incident_queue_sizes
 from servicedesk.health import run_checks
 from servicedesk.tasks import HEARTBEAT_KEY
 
@@ -22,7 +23,12 @@ def home(request):
 def workspace(request):
     """The agent workspace's start page: the person's teams and who is in them."""
     return render(
-        request, "servicedesk/workspace.html", {"groups": support_groups_of(request.user)}
+        request,
+        "servicedesk/workspace.html",
+        {
+            "groups": support_groups_of(request.user),
+            "queues": incident_queue_sizes(user=request.user),
+        },
     )
 
 

@@ -27,3 +27,11 @@ def agent(make_user):
 @pytest.fixture
 def manager(make_user):
     return make_user(Role.DESK_MANAGER, full_name="Mona Manager")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_priority_cache():
+    """The priority matrix is cached across requests; each test starts from the database."""
+    from incidents.priority import forget_priority_data
+
+    forget_priority_data()

@@ -2,4 +2,51 @@
 document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-autosubmit]");
   if (field && field.form) field.form.requestSubmit();
+  const all = event.target.closest("[data-check-all]");
+  if (all) {
+    all.closest("form").querySelectorAll('input[type=checkbox][name="incidents"]')
+      .forEach((box) => { box.checked = all.checked; });
+  }
+});
+
+// Dialogs: links with data-open-dialog open a <dialog>; data-close-dialog closes it.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-open-dialog]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    if (dialog && dialog.showModal) {
+      event.preventDefault();
+      dialog.showModal();
+      const first = dialog.querySelector("select, textarea, input:not([type=hidden])");
+      if (first) first.focus();
+    }
+  }
+  const closer = event.target.closest("[data-close-dialog]");
+  if (closer) closer.closest("dialog").close();
+});
+
+// A dialog rendered open after a refused submit becomes modal so Escape and focus work.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("dialog[data-open]").forEach((dialog) => {
+    dialog.close();
+    dialog.showModal();
+  });
+});
+
+// Keyboard shortcuts: "/" focuses search, single letters follow [data-shortcut] links/buttons.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest("input, textarea, select, [contenteditable], dialog")) return;
+  const focus = document.querySelector(`[data-shortcut-focus="${event.key}"]`);
+  if (focus) {
+    event.preventDefault();
+    focus.focus();
+    return;
+  }
+  const action = document.querySelector(`[data-shortcut="${event.key}"]`);
+  if (action) {
+    event.preventDefault();
+    action.click();
+  }
 });

@@ -1,0 +1,378 @@
+"""What the incidents API reads and writes.
+
+Output serializers only shape rows the view has already loaded (with `select_related`): they
+never query and never filter for visibility (`incidents_visible_to` and `record_timeline` do).
+Input serializers check the shape of a request; the services check the rules (category tree,
+group membership, workflow, permissions) and answer with field errors of their own.
+"""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Organisation, SupportGroup, User
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from incidents.choices import (
+    Channel,
+    Impact,
+    IncidentStatus,
+    PendingReason,
+    ResolutionCode,
+    Urgency,
+)
+from incidents.models import Category, Incident
+from incidents.priority import priority_levels
+from incidents.selectors import incidents_visible_to
+from incidents.workflow import INCIDENT_WORKFLOW
+from servicedesk.models import Attachment, AuditEvent, Comment, Visibility
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error shape of the API."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+# --- References to related objects: an id and a name, nothing heavy -------------------------
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class IncidentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+
+
+# --- Incidents out ------------------------------------------------------------------------------
+
+
+class IncidentListSerializer(serializers.ModelSerializer):
+    """A queue row. The view loads exactly these columns (see `LIST_COLUMNS` in views.py)."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    priority_name = serializers.SerializerMethodField()
+    requester = PersonRefSerializer(read_only=True)
+    assignee = PersonRefSerializer(read_only=True, allow_null=True)
+    support_group = NamedRefSerializer(read_only=True, allow_null=True)
+    category = NamedRefSerializer(read_only=True, allow_null=True)
+    subcategory = NamedRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "number",
+            "title",
+            "status",
+            "status_display",
+            "priority",
+            "priority_name",
+            "impact",
+            "urgency",
+            "major_incident",
+            "channel",
+            "requester",
+            "assignee",
+            "support_group",
+            "category",
+            "subcategory",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_priority_name(self, incident) -> str:
+        # The levels come from the cache once per response, not once per row.
+        levels = self.context.get("priority_levels")
+        if levels is None:
+            levels = self.context["priority_levels"] = priority_levels()
+        return levels.get(incident.priority, {}).get("name", "")
+
+
+class IncidentDetailSerializer(IncidentListSerializer):
+    """The whole record, with its version (send it back when editing) and the next statuses."""
+
+    organisation = NamedRefSerializer(read_only=True, allow_null=True)
+    service = NamedRefSerializer(read_only=True, allow_null=True)
+    configuration_item = NamedRefSerializer(read_only=True, allow_null=True)
+    parent = IncidentRefSerializer(read_only=True, allow_null=True)
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text=_("The statuses the workflow allows next (the service still checks guards).")
+    )
+
+    class Meta(IncidentListSerializer.Meta):
+        fields = [
+            *IncidentListSerializer.Meta.fields,
+            "description",
+            "organisation",
+            "service",
+            "configuration_item",
+            "parent",
+            "pending_reason",
+            "resolution_code",
+            "resolution_notes",
+            "resolved_at",
+            "closed_at",
+            "first_responded_at",
+            "reassignment_count",
+            "reopen_count",
+            "first_contact_resolution",
+            "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_transitions(self, incident) -> list[str]:
+        return INCIDENT_WORKFLOW.allowed_targets(incident.status)
+
+
+# --- Incidents in -------------------------------------------------------------------------------
+
+
+class IncidentNumberField(serializers.SlugRelatedField):
+    """Another incident named by its number (INC0000123), among those the caller may see."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="number", **kwargs)
+
+    def get_queryset(self):
+        return incidents_visible_to(self.context["request"].user)
+
+
+def _ref(queryset, **kwargs):
+    return serializers.PrimaryKeyRelatedField(queryset=queryset, **kwargs)
+
+
+class StrictInputMixin:
+    """Refuse fields the endpoint does not take instead of silently ignoring them."""
+
+    IGNORED = {"csrfmiddlewaretoken"}
+    HINTS = {
+        "status": _("Change the status with the actions (start/, pending/, resolve/, ...)."),
+        "priority": _("The priority follows from impact and urgency."),
+    }
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = set(data.keys()) - set(self.fields) - self.IGNORED
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.HINTS.get(name, _("This field cannot be set here."))]
+                        for name in sorted(unknown)
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
+    """The incident's facts, all optional (PATCH sends only what changes)."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Rich text; sanitised before it is stored.")
+    )
+    requester = _ref(User.objects.filter(is_active=True), required=False)
+    organisation = _ref(
+        Organisation.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    category = _ref(Category.objects.all(), required=False, allow_null=True)
+    subcategory = _ref(Category.objects.all(), required=False, allow_null=True)
+    service = _ref(Service.objects.filter(is_active=True), required=False, allow_null=True)
+    configuration_item = _ref(
+        ConfigurationItem.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    support_group = _ref(
+        SupportGroup.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
+    major_incident = serializers.BooleanField(required=False)
+    parent = IncidentNumberField(
+        required=False,
+        allow_null=True,
+        help_text=_("The parent incident's number, e.g. INC0000042."),
+    )
+
+
+class IncidentCreateSerializer(IncidentFieldsSerializer):
+    """A new incident. Staff may set every field (channel defaults to "api", the group to the
+    routing rules' choice); end users log for themselves: only title, description, impact,
+    urgency, category, subcategory, service and configuration item are kept."""
+
+    title = serializers.CharField(max_length=200)
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+
+
+class IncidentUpdateSerializer(IncidentFieldsSerializer):
+    """Changed facts plus the version they were made on. `support_group`/`assignee` reassign."""
+
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version you edited; a newer stored version gives 409.")
+    )
+
+
+class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=_("Optional: the version you acted on; a newer stored version gives 409."),
+    )
+
+
+class TransitionNoteSerializer(VersionedActionSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(VersionedActionSerializer):
+    support_group = _ref(SupportGroup.objects.filter(is_active=True))
+    assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
+
+
+class PendingSerializer(TransitionNoteSerializer):
+    pending_reason = serializers.ChoiceField(choices=PendingReason.choices)
+
+
+class ResolveSerializer(TransitionNoteSerializer):
+    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_notes = serializers.CharField(
+        help_text=_("What was done to restore the service (rich text, sanitised).")
+    )
+
+
+class TransitionSerializer(TransitionNoteSerializer):
+    target = serializers.ChoiceField(choices=IncidentStatus.choices)
+    pending_reason = serializers.ChoiceField(
+        choices=PendingReason.choices, required=False, allow_blank=True, default=""
+    )
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, required=False, allow_blank=True, default=""
+    )
+    resolution_notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- Comments, attachments, timeline ------------------------------------------------------------
+
+
+class CommentAttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "mime_type", "size", "visibility", "created_at"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = PersonRefSerializer(read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "filename",
+            "mime_type",
+            "size",
+            "visibility",
+            "uploaded_by",
+            "comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = PersonRefSerializer(read_only=True)
+    attachments = CommentAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "visibility", "author", "created_at", "attachments"]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):
+    body = serializers.CharField(help_text=_("Rich text; sanitised before it is stored."))
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        help_text=_("End users' comments are always public."),
+    )
+
+
+class AttachmentUploadSerializer(StrictInputMixin, serializers.Serializer):
+    file = serializers.FileField(help_text=_("Size and type limits apply (see the error)."))
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        help_text=_("End users' files are always public."),
+    )
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    field_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "field",
+            "field_label",
+            "old_text",
+            "new_text",
+            "note",
+        ]
+        read_only_fields = fields
+
+    def get_field_label(self, event) -> str:
+        if not event.field:
+            return ""
+        try:
+            return str(Incident._meta.get_field(event.field).verbose_name)
+        except FieldDoesNotExist:
+            return event.field
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One entry of the merged timeline; exactly one of event, comment, attachment is set."""
+
+    kind = serializers.ChoiceField(choices=["event", "comment", "attachment"], read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+    actor = PersonRefSerializer(read_only=True, allow_null=True, help_text=_("Null: the system."))
+    event = serializers.SerializerMethodField()
+    comment = serializers.SerializerMethodField()
+    attachment = serializers.SerializerMethodField()
+
+    def _item(self, entry, kind, serializer_class):
+        if entry.kind != kind:
+            return None
+        return serializer_class(entry.item, context=self.context).data
+
+    @extend_schema_field(TimelineEventSerializer(allow_null=True))
+    def get_event(self, entry):
+        return self._item(entry, "event", TimelineEventSerializer)
+
+    @extend_schema_field(CommentSerializer(allow_null=True))
+    def get_comment(self, entry):
+        return self._item(entry, "comment", CommentSerializer)
+
+    @extend_schema_field(AttachmentSerializer(allow_null=True))
+    def get_attachment(self, entry):
+        return self._item(entry, "attachment", AttachmentSerializer)

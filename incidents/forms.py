@@ -1,0 +1,226 @@
+"""Forms of the agent workspace. They check shapes; the services check the rules."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SupportGroup, User
+from catalogue.models import Service
+from cmdb.models import ConfigurationItem
+from incidents.choices import Impact, IncidentStatus, PendingReason, ResolutionCode, Urgency
+from incidents.models import Category, Incident
+from servicedesk.models import Visibility
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError beside the form's fields (others at the top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class SubcategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.parent.name} › {obj.name}"
+
+
+def top_categories():
+    return Category.objects.filter(parent__isnull=True, is_active=True).order_by("name")
+
+
+def subcategories():
+    return (
+        Category.objects.filter(parent__isnull=False, is_active=True)
+        .select_related("parent")
+        .order_by("parent__name", "name")
+    )
+
+
+class IncidentFactsForm(forms.Form):
+    """The facts an agent sets when logging or editing an incident."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    impact = forms.ChoiceField(
+        label=_("Impact"),
+        choices=Impact.choices,
+        initial=Impact.MEDIUM,
+        help_text=_("How much of the business is affected."),
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=Urgency.choices,
+        initial=Urgency.MEDIUM,
+        help_text=_("How soon the business needs it back."),
+    )
+    category = CategoryChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False
+    )
+    subcategory = SubcategoryChoiceField(
+        label=_("Subcategory"), queryset=Category.objects.none(), required=False
+    )
+    service = forms.ModelChoiceField(
+        label=_("Affected service"), queryset=Service.objects.filter(is_active=True), required=False
+    )
+    configuration_item = forms.ModelChoiceField(
+        label=_("Configuration item"),
+        queryset=ConfigurationItem.objects.filter(is_active=True),
+        required=False,
+    )
+    major_incident = forms.BooleanField(label=_("Major incident"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = top_categories()
+        self.fields["subcategory"].queryset = subcategories()
+
+
+class IncidentCreateForm(IncidentFactsForm):
+    requester = forms.ModelChoiceField(
+        label=_("Requester"),
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="email",
+        widget=forms.EmailInput(attrs={"list": "people", "autocomplete": "off"}),
+        help_text=_("The e-mail address of the person who called."),
+        error_messages={"invalid_choice": _("Nobody with this e-mail address is registered.")},
+    )
+    support_group = forms.ModelChoiceField(
+        label=_("Support group"),
+        queryset=SupportGroup.objects.filter(is_active=True),
+        required=False,
+        help_text=_("Leave empty to route by category, service and configuration item."),
+    )
+    resolve_now = forms.BooleanField(label=_("Resolved on the call"), required=False)
+    resolution_code = forms.ChoiceField(
+        label=_("Resolution code"),
+        choices=[("", "---------"), *ResolutionCode.choices[:-1]],
+        required=False,
+    )
+    resolution_notes = forms.CharField(
+        label=_("Resolution notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    field_order = ["requester", "title", "description"]
+
+
+class IncidentEditForm(IncidentFactsForm):
+    description = None  # edited in its own place, not in the facts panel
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    parent = forms.ModelChoiceField(
+        label=_("Parent incident"),
+        queryset=Incident.objects.all(),
+        to_field_name="number",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "INC0000000"}),
+        error_messages={"invalid_choice": _("There is no incident with this number.")},
+    )
+
+    @classmethod
+    def for_incident(cls, incident: Incident, data=None):
+        initial = {
+            "version": incident.version,
+            "title": incident.title,
+            "impact": incident.impact,
+            "urgency": incident.urgency,
+            "category": incident.category_id,
+            "subcategory": incident.subcategory_id,
+            "service": incident.service_id,
+            "configuration_item": incident.configuration_item_id,
+            "major_incident": incident.major_incident,
+            "parent": incident.parent.number if incident.parent_id else "",
+        }
+        return cls(data=data, initial=initial)
+
+
+class AssignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    support_group = forms.ModelChoiceField(
+        label=_("Support group"), queryset=SupportGroup.objects.filter(is_active=True)
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only people who can be assignees: members of some support group.
+        self.fields["assignee"].queryset = (
+            User.objects.filter(is_active=True, support_groups__isnull=False)
+            .distinct()
+            .order_by("full_name")
+        )
+
+
+class TransitionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    target = forms.ChoiceField(choices=IncidentStatus.choices, widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    pending_reason = forms.ChoiceField(
+        label=_("Waiting for"), choices=[("", "---------"), *PendingReason.choices], required=False
+    )
+    resolution_code = forms.ChoiceField(
+        label=_("Resolution code"),
+        choices=[("", "---------"), *ResolutionCode.choices[:-1]],
+        required=False,
+    )
+    resolution_notes = forms.CharField(
+        label=_("Resolution notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    visibility = forms.ChoiceField(
+        label=_("Visible to"),
+        choices=[
+            (Visibility.PUBLIC, _("Public reply (the requester sees it)")),
+            (Visibility.INTERNAL, _("Internal work note (agents only)")),
+        ],
+        initial=Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(label=_("Attach a file"), required=False)
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("take", _("Assign to me")),
+        ("assign", _("Assign to group / person")),
+        ("status", _("Change status")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    incidents = forms.ModelMultipleChoiceField(queryset=Incident.objects.all())
+    support_group = forms.ModelChoiceField(
+        label=_("Support group"),
+        queryset=SupportGroup.objects.filter(is_active=True),
+        required=False,
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.filter(is_active=True), required=False
+    )
+    target = forms.ChoiceField(
+        label=_("New status"),
+        choices=[("", "---------"), *[c for c in IncidentStatus.choices if c[0] != "resolved"]],
+        required=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "assign" and not data.get("support_group"):
+            self.add_error("support_group", _("Choose the group to assign to."))
+        if data.get("action") == "status" and not data.get("target"):
+            self.add_error("target", _("Choose the new status."))
+        return data
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)

@@ -1,0 +1,451 @@
+"""The agent workspace's incident pages. Thin: forms check shapes, services do the work."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.roles import USE_WORKSPACE
+from incidents import selectors, services
+from incidents.choices import IncidentStatus
+from incidents.filters import SORTABLE, IncidentFilter
+from incidents.forms import (
+    AssignForm,
+    BulkForm,
+    CommentForm,
+    IncidentCreateForm,
+    IncidentEditForm,
+    SavedFilterForm,
+    TransitionForm,
+    apply_service_errors,
+)
+from incidents.models import Incident, SavedFilter
+from incidents.priority import priority_levels
+from incidents.workflow import INCIDENT_WORKFLOW
+from servicedesk.exceptions import ApplicationError
+from servicedesk.numbering import NUMBER_DIGITS
+from servicedesk.selectors import record_timeline
+
+staff_only = [login_required, permission_required(USE_WORKSPACE, raise_exception=True)]
+
+
+def staff_view(view):
+    for decorator in reversed(staff_only):
+        view = decorator(view)
+    return view
+
+
+DEFAULT_SORT = {"all": "-created"}
+
+
+def _queue_labels():
+    # Evaluated per request so the labels follow the active language.
+    return [
+        ("mine", _("My work")),
+        ("unassigned", _("My groups' unassigned")),
+        ("open", _("All open")),
+        ("major", _("Major incidents")),
+        ("all", _("All incidents")),
+    ]
+
+
+def _ordering(sort: str) -> list[str]:
+    """The ORDER BY for a sort key; ties broken so pages are stable."""
+    field = SORTABLE.get(sort.lstrip("-"))
+    if field is None:
+        return ["priority", "created_at", "id"]
+    descending = sort.startswith("-")
+    if field == "priority":
+        return ["-priority" if descending else "priority", "created_at", "id"]
+    prefix = "-" if descending else ""
+    return [prefix + field, prefix + "id"]
+
+
+@staff_view
+def queue(request):
+    """A queue (mine, unassigned, open, major, all) with filters, sort and bulk actions.
+
+    No COUNT of the table: a page fetches one row more than it shows to know whether there is
+    a next page.
+    """
+    queue_name = request.GET.get("queue", "open")
+    if queue_name not in selectors.QUEUES:
+        queue_name = "open"
+    sort = request.GET.get("sort") or DEFAULT_SORT.get(queue_name, "priority")
+    base = selectors.incident_queue(user=request.user, queue=queue_name)
+    filterset = IncidentFilter(request.GET or None, queryset=base)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    size = settings.QUEUE_PAGE_SIZE
+    start = (page - 1) * size
+    incidents = list(
+        rows.select_related("requester", "assignee", "support_group", "category")
+        .only(*selectors.QUEUE_FIELDS)
+        .order_by(*_ordering(sort))[start : start + size + 1]
+    )
+    has_next = len(incidents) > size
+    incidents = incidents[:size]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "queue": queue_name,
+        "queues": _queue_labels(),
+        "filter": filterset,
+        "incidents": incidents,
+        "sort": sort,
+        "page": page,
+        "has_next": has_next,
+        "query": params.urlencode(),
+        "levels": priority_levels(),
+        "saved_filters": SavedFilter.objects.filter(owner=request.user),
+        "bulk_form": BulkForm(auto_id="bulk-%s"),
+        "save_form": SavedFilterForm(initial={"query": params.urlencode()}),
+        "sort_columns": _sort_columns(params, sort),
+    }
+    template = "incidents/_queue_table.html" if request.htmx else "incidents/queue.html"
+    return render(request, template, context)
+
+
+def _sort_columns(params, current: str) -> dict[str, str]:
+    """For each sortable column, the query string that sorts by it (toggling the direction)."""
+    links = {}
+    for key in SORTABLE:
+        wanted = f"-{key}" if current == key else key
+        query = params.copy()
+        query["sort"] = wanted
+        links[key] = query.urlencode()
+    return links
+
+
+@staff_view
+@require_POST
+def bulk(request):
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("incidents:queue")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect(back)
+    data = form.cleaned_data
+    ids = [incident.pk for incident in data["incidents"]]
+    if data["action"] == "take":
+        result = services.incidents_bulk_assign(
+            incident_ids=ids,
+            actor=request.user,
+            support_group=request.user.support_groups.filter(is_active=True).first(),
+            assignee=request.user,
+        )
+    elif data["action"] == "assign":
+        result = services.incidents_bulk_assign(
+            incident_ids=ids,
+            actor=request.user,
+            support_group=data["support_group"],
+            assignee=data["assignee"],
+        )
+    else:
+        result = services.incidents_bulk_transition(
+            incident_ids=ids, actor=request.user, target=data["target"]
+        )
+    if result.done:
+        messages.success(
+            request,
+            _("Done for %(count)d incident(s): %(numbers)s")
+            % {"count": len(result.done), "numbers": ", ".join(result.done)},
+        )
+    for number, reason in result.failed:
+        messages.error(request, f"{number}: {reason}")
+    return redirect(back)
+
+
+@staff_view
+@require_POST
+def save_filter(request):
+    form = SavedFilterForm(request.POST)
+    if form.is_valid():
+        saved, created = SavedFilter.objects.update_or_create(
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            defaults={"query": form.cleaned_data["query"]},
+        )
+        messages.success(
+            request,
+            (_("Filter “%(name)s” saved.") if created else _("Filter “%(name)s” updated."))
+            % {"name": saved.name},
+        )
+        return redirect(reverse("incidents:queue") + "?" + saved.query)
+    messages.error(request, _("Give the filter a name."))
+    return redirect(reverse("incidents:queue") + "?" + request.POST.get("query", ""))
+
+
+@staff_view
+@require_POST
+def delete_filter(request, pk):
+    saved = get_object_or_404(SavedFilter, pk=pk, owner=request.user)
+    saved.delete()
+    messages.success(request, _("Filter “%(name)s” deleted.") % {"name": saved.name})
+    return redirect("incidents:queue")
+
+
+@staff_view
+def create(request):
+    """Log an incident. `?channel=phone` is the fast "log a call" form, which can resolve at
+    first contact."""
+    phone = request.GET.get("channel") == "phone" or request.POST.get("channel") == "phone"
+    form = IncidentCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        resolve = {
+            "resolve_now": data.pop("resolve_now"),
+            "resolution_code": data.pop("resolution_code"),
+            "resolution_notes": data.pop("resolution_notes"),
+        }
+        try:
+            if phone:
+                incident = services.incident_log_call(actor=request.user, **resolve, **data)
+            else:
+                incident = services.incident_create(actor=request.user, channel="portal", **data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if incident.status == IncidentStatus.RESOLVED:
+                message = _("%(number)s logged and resolved at first contact.")
+            else:
+                message = _("%(number)s logged for %(group)s with priority P%(priority)d.")
+            messages.success(
+                request,
+                message
+                % {
+                    "number": incident.number,
+                    "group": incident.support_group,
+                    "priority": incident.priority,
+                },
+            )
+            return redirect("incidents:detail", number=incident.number)
+    people = User.objects.filter(is_active=True).order_by("email").values_list("email", flat=True)
+    return render(
+        request,
+        "incidents/create.html",
+        {"form": form, "phone": phone, "people": people[:500]},
+    )
+
+
+def _incident_or_404(request, number) -> Incident:
+    try:
+        return selectors.incident_for_page(user=request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404(_("No incident with this number.")) from None
+
+
+def _detail_context(request, incident, **forms):
+    levels = priority_levels()
+    targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
+    children = list(incident.children.only("id", "number", "title", "status").order_by("id"))
+    return {
+        "incident": incident,
+        "level": levels.get(incident.priority, {}),
+        "timeline": record_timeline(record=incident, user=request.user),
+        "targets": [(t, IncidentStatus(t).label) for t in targets],
+        "children": children,
+        "edit_form": forms.get("edit_form"),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(
+            initial={
+                "version": incident.version,
+                "support_group": incident.support_group_id,
+                "assignee": incident.assignee_id,
+            }
+        ),
+        "transition_form": forms.get("transition_form")
+        or TransitionForm(initial={"version": incident.version}),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "open_dialog": forms.get("open_dialog", ""),
+    }
+
+
+@staff_view
+def detail(request, number):
+    incident = _incident_or_404(request, number)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+@staff_view
+def edit(request, number):
+    """Inline edit of the facts (htmx swaps the panel; works as a plain page too)."""
+    incident = _incident_or_404(request, number)
+    form = IncidentEditForm.for_incident(incident, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        changes = {k: v for k, v in data.items() if form.has_changed() and k in form.changed_data}
+        try:
+            services.incident_update(
+                incident_id=incident.pk, actor=request.user, changes=changes, version=version
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except ApplicationError as error:
+            form.add_error(None, str(error.message))
+        else:
+            if changes:
+                messages.success(request, _("%(number)s updated.") % {"number": incident.number})
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return _back_to_detail(request, incident)
+    template = "incidents/_facts_form.html" if request.htmx else "incidents/edit.html"
+    return render(request, template, {"incident": incident, "form": form})
+
+
+def _back_to_detail(request, incident):
+    url = reverse("incidents:detail", args=[incident.number])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _run(request, incident, action, *, success, form_key=None, form=None):
+    """Run a service call; on a refused action show the message (and keep the form's input)."""
+    try:
+        action()
+    except (ValidationError, ApplicationError) as error:
+        if form is None:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            # Show the refusal where the person is typing, and keep what they typed.
+            if isinstance(error, ValidationError):
+                apply_service_errors(form, error)
+            else:
+                form.add_error(None, str(error.message))
+            context = _detail_context(
+                request, incident, **{form_key: form, "open_dialog": form_key}
+            )
+            status = 400 if isinstance(error, ValidationError) else error.status_code
+            return render(request, "incidents/detail.html", context, status=status)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+    return redirect("incidents:detail", number=incident.number)
+
+
+@staff_view
+@require_POST
+def take(request, number):
+    incident = _incident_or_404(request, number)
+    version = request.POST.get("version") or None
+    return _run(
+        request,
+        incident,
+        lambda: services.incident_take(
+            incident_id=incident.pk, actor=request.user, version=int(version) if version else None
+        ),
+        success=_("%(number)s is now yours.") % {"number": incident.number},
+    )
+
+
+@staff_view
+@require_POST
+def assign(request, number):
+    incident = _incident_or_404(request, number)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, incident, assign_form=form, open_dialog="assign_form")
+        return render(request, "incidents/detail.html", context, status=400)
+    data = form.cleaned_data
+    return _run(
+        request,
+        incident,
+        lambda: services.incident_assign(
+            incident_id=incident.pk,
+            actor=request.user,
+            support_group=data["support_group"],
+            assignee=data["assignee"],
+            version=data["version"],
+        ),
+        success=_("%(number)s assigned to %(owner)s.")
+        % {"number": incident.number, "owner": data["assignee"] or data["support_group"]},
+        form_key="assign_form",
+        form=form,
+    )
+
+
+@staff_view
+@require_POST
+def transition(request, number):
+    incident = _incident_or_404(request, number)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid status."))
+        return redirect("incidents:detail", number=number)
+    data = form.cleaned_data
+    target = data["target"]
+    return _run(
+        request,
+        incident,
+        lambda: services.incident_transition(
+            incident_id=incident.pk,
+            actor=request.user,
+            target=target,
+            version=data["version"],
+            note=data["note"],
+            pending_reason=data["pending_reason"],
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+        ),
+        success=_("%(number)s is now %(status)s.")
+        % {"number": incident.number, "status": IncidentStatus(target).label.lower()},
+        form_key="transition_form",
+        form=form,
+    )
+
+
+@staff_view
+@require_POST
+def comment(request, number):
+    incident = _incident_or_404(request, number)
+    form = CommentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        context = _detail_context(request, incident, comment_form=form)
+        return render(request, "incidents/detail.html", context, status=400)
+    data = form.cleaned_data
+    files = [data["file"]] if data.get("file") else []
+    public = data["visibility"] == "public"
+    return _run(
+        request,
+        incident,
+        lambda: services.incident_comment(
+            incident_id=incident.pk,
+            actor=request.user,
+            body=data["body"],
+            visibility=data["visibility"],
+            files=files,
+        ),
+        success=_("Reply sent to the requester.") if public else _("Work note added."),
+        form_key="comment_form",
+        form=form,
+    )
+
+
+@staff_view
+def queue_link(request):
+    """Jump to an incident by number from the search box (falls back to a search)."""
+    text = request.GET.get("q", "").strip()
+    digits = text.upper().removeprefix("INC")
+    if digits.isdigit():
+        number = f"INC{int(digits):0{NUMBER_DIGITS}d}"
+        if selectors.incidents_visible_to(request.user).filter(number=number).exists():
+            return redirect("incidents:detail", number=number)
+    return redirect(reverse("incidents:queue") + "?" + urlencode({"queue": "all", "q": text}))
