@@ -229,7 +229,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     (DATA_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     _default_backend = f"file://{DATA_DIR / 'celery' / 'results'}"
 else:
-    _default_backend = REDIS_URL or "cache+memory://"
+    # Results must be visible to every process: Redis (the cache's, else the broker's).
+    _broker_is_redis = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    _default_backend = REDIS_URL or (CELERY_BROKER_URL if _broker_is_redis else "cache+memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_backend)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -49,7 +49,7 @@ def test_next_record_number_draws_consecutive_numbers():
     assert number_value(second) == number_value(first) + 1
 
 
-def test_invalid_input_does_not_use_up_a_number(make_ticket, end_user):
+def test_invalid_input_does_not_use_up_a_number(make_ticket):
     before = make_ticket().number
     with pytest.raises(ValidationError) as refused:
         make_ticket(title="")

@@ -73,7 +73,7 @@ def test_create_sanitises_the_description(make_ticket):
     assert record.description == "<p>Help</p>"
 
 
-def test_create_refuses_invalid_fields_and_saves_nothing(make_ticket, end_user):
+def test_create_refuses_invalid_fields_and_saves_nothing(make_ticket):
     with pytest.raises(ValidationError) as refused:
         make_ticket(title="x" * 201)
     assert "title" in refused.value.message_dict
