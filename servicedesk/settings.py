@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Impact and urgency share one choice set, status is also a transition's target: one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.choices.Impact",
+        "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -225,6 +230,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(DATA_DIR / "celery" / "control"),
     }
     (DATA_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     _default_backend = f"file://{DATA_DIR / 'celery' / 'results'}"

@@ -257,3 +257,20 @@ def test_lockout_ends_after_the_cool_off_time(client, login, make_user):
 
     assert final_path(response) == "/workspace/"
     assert signed_in(client).pk == user.pk
+
+
+def test_the_admin_sign_in_page_shares_the_count_and_shows_our_lockout_page(client, make_user):
+    user = make_user(Role.ADMINISTRATOR, email="admin@example.com", is_staff=True)
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "Admin@Example.com", "password": f"wrong-{n}"})
+
+    admin_attempt = client.post("/admin/login/", {"username": user.email, "password": PASSWORD})
+    our_page_attempt = client.post(
+        "/accounts/login/", {"username": user.email, "password": PASSWORD}
+    )
+
+    for response in (admin_attempt, our_page_attempt):
+        assert response.status_code == 429
+        assert "accounts/login.html" in [t.name for t in response.templates]
+        assert LOCKED_MESSAGE in response.content.decode()
+    assert not signed_in(client).is_authenticated

@@ -86,7 +86,9 @@ def test_group_names_are_unique(network):
 # --- support_groups_of -------------------------------------------------------------------------
 
 
-def test_support_groups_of_lists_each_active_group_once_by_name(make_user, django_assert_num_queries):
+def test_support_groups_of_lists_each_active_group_once_by_name(
+    make_user, django_assert_num_queries
+):
     person = make_user(Role.GROUP_LEAD)
     other = make_user(Role.AGENT)
     servers = SupportGroupFactory(name="Servers")
@@ -128,8 +130,10 @@ def test_overview_counts_members_and_loads_leads_in_one_query(
     SupportGroupFactory(name="Retired", is_active=False).members.add(make_user(Role.AGENT))
 
     with django_assert_num_queries(1):
-        rows = [(g.name, g.lead.full_name if g.lead else None, g.member_count) for g in
-                support_group_overview()]  # fmt: skip
+        rows = [
+            (group.name, group.lead.full_name if group.lead else None, group.member_count)
+            for group in support_group_overview()
+        ]
 
     assert rows == [("Applications", None, 0), ("Network", "Nina Novak", 2)]
 
@@ -213,7 +217,7 @@ def test_workspace_shows_the_person_s_teams_with_lead_and_members(client, networ
     assert "Nina Novak" in html
     assert "Carla Rossi" in html
     assert "2 members" in html
-    assert 'mailto:network@example.com' in html
+    assert "mailto:network@example.com" in html
     assert '<span class="badge badge-accent">you</span>' in html
 
 
@@ -233,5 +237,5 @@ def test_dashboards_show_the_overview(client, manager, network):
 
     assert [g.name for g in response.context["groups"]] == ["Network"]
     html = response.content.decode()
-    assert "<tr><td>Network</td><td>Nina Novak</td><td class=\"num\">2</td></tr>" in html
-    assert "<tr><td>Service desk manager</td><td class=\"num\">1</td></tr>" in html
+    assert '<tr><td>Network</td><td>Nina Novak</td><td class="num">2</td></tr>' in html
+    assert '<tr><td>Service desk manager</td><td class="num">1</td></tr>' in html
