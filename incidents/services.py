@@ -27,6 +27,7 @@ from incidents.choices import (
     Channel,
     Impact,
     IncidentStatus,
+    PendingReason,
     ResolutionCode,
     Urgency,
 )
@@ -38,7 +39,7 @@ from servicedesk import events
 from servicedesk import services as kernel
 from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
 from servicedesk.models import Visibility
-from servicedesk.text import sanitise_html
+from servicedesk.text import plain_text, sanitise_html
 
 WORK_PERMISSION = "incidents.work_incident"
 
@@ -195,7 +196,8 @@ def incident_update(
     for name, value in changes.items():
         setattr(incident, name, sanitise_html(value) if name == "description" else value)
     _validate(incident)
-    incident.refresh_from_db(fields=list(changes))  # the kernel compares against stored values
+    # The kernel compares against stored values; _validate may have filled in the category.
+    incident.refresh_from_db(fields={*changes, "category"})
     changes = dict(changes)
     if "impact" in changes or "urgency" in changes:
         impact = changes.get("impact", incident.impact)
@@ -245,7 +247,10 @@ def incident_assign(
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
         )
-    elif assignee is None and incident.status == IncidentStatus.ASSIGNED:
+    elif assignee is None and incident.status in (
+        IncidentStatus.ASSIGNED,
+        IncidentStatus.IN_PROGRESS,
+    ):
         # Back in the group's queue: bookkeeping of the assignment, not a workflow step.
         events.status_changed_event(
             record=incident, actor=actor, old=incident.status, new=IncidentStatus.NEW
@@ -294,6 +299,8 @@ def incident_transition(
     source = incident.status
     before = {"pending_reason": incident.pending_reason}
     if target == IncidentStatus.PENDING:
+        if pending_reason and pending_reason not in PendingReason.values:
+            raise ValidationError({"pending_reason": [_("Say what the incident is waiting for.")]})
         incident.pending_reason = pending_reason
     if target == IncidentStatus.RESOLVED:
         if resolution_code and resolution_code not in ResolutionCode.values:
@@ -420,7 +427,7 @@ def incident_log_call(
         errors = {}
         if not resolution_code:
             errors["resolution_code"] = [_("Choose a resolution code.")]
-        if not (resolution_notes or "").strip():
+        if not plain_text(resolution_notes or ""):
             errors["resolution_notes"] = [_("Write what was done on the call.")]
         if errors:
             raise ValidationError(errors)

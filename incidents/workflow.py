@@ -53,7 +53,8 @@ INCIDENT_WORKFLOW = Workflow(
         S.NEW: [S.ASSIGNED, S.IN_PROGRESS, S.PENDING, S.RESOLVED, S.CANCELLED],
         S.ASSIGNED: [S.IN_PROGRESS, S.PENDING, S.RESOLVED, S.CANCELLED],
         S.IN_PROGRESS: [S.PENDING, S.RESOLVED, S.CANCELLED],
-        S.PENDING: [S.IN_PROGRESS, S.RESOLVED, S.CANCELLED],
+        # Back to work, or to the queue when nobody holds it (e.g. the requester replied).
+        S.PENDING: [S.NEW, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED],
         # Reopening goes back to work (or to the queue when nobody holds it).
         S.RESOLVED: [S.CLOSED, S.IN_PROGRESS, S.NEW],
         S.CLOSED: [],

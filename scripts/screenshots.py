@@ -15,6 +15,9 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the demo data's published passw
 SHOTS = [
     ("login", None, "/accounts/login/", "en"),
     ("workspace", "agent@example.com", "/workspace/", "en"),
+    ("incidents", "agent@example.com", "/incidents/", "en"),
+    ("incident", "agent@example.com", "/incidents/INC0000003/", "en"),
+    ("incidents-fa", "agent@example.com", "/incidents/", "fa"),
     ("portal", "enduser@example.com", "/portal/", "en"),
     ("dashboards", "manager@example.com", "/dashboards/", "en"),
     ("workspace-fa", "agent@example.com", "/workspace/", "fa"),

@@ -159,6 +159,7 @@ def test_with_nothing_set_it_runs_on_sqlite_and_the_filesystem_broker():
     assert values["CELERY_BROKER_TRANSPORT_OPTIONS"] == {
         "data_folder_in": str(data / "celery" / "queue"),
         "data_folder_out": str(data / "celery" / "queue"),
+        "control_folder": str(data / "celery" / "control"),
     }
     assert values["CELERY_RESULT_BACKEND"] == f"file://{data / 'celery' / 'results'}"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
