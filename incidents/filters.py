@@ -28,9 +28,13 @@ SORTABLE = {
 
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"))
+    # distinct=False: django-filter's default for multiple choices adds SELECT DISTINCT, which
+    # makes PostgreSQL sort every matching row before the LIMIT; plain columns never duplicate.
+    status = django_filters.MultipleChoiceFilter(
+        choices=IncidentStatus.choices, label=_("Status"), distinct=False
+    )
     priority = django_filters.MultipleChoiceFilter(
-        choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority")
+        choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority"), distinct=False
     )
     impact = django_filters.ChoiceFilter(
         choices=Impact.choices, label=_("Impact"), empty_label=_("Any")

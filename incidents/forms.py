@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
-from incidents.choices import Impact, IncidentStatus, PendingReason, ResolutionCode, Urgency
+from incidents.choices import (
+    Channel,
+    Impact,
+    IncidentStatus,
+    PendingReason,
+    ResolutionCode,
+    Urgency,
+)
 from incidents.models import Category, Incident
 from servicedesk.models import Visibility
 
@@ -98,6 +105,9 @@ class IncidentCreateForm(IncidentFactsForm):
         queryset=SupportGroup.objects.filter(is_active=True),
         required=False,
         help_text=_("Leave empty to route by category, service and configuration item."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Reported by"), choices=Channel.choices, initial=Channel.EMAIL, required=False
     )
     resolve_now = forms.BooleanField(label=_("Resolved on the call"), required=False)
     resolution_code = forms.ChoiceField(

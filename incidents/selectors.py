@@ -98,5 +98,6 @@ def incident_queue_sizes(*, user) -> list[dict]:
     for key, label in labels:
         capped = incident_queue(user=user, queue=key).values("pk")[: QUEUE_SIZE_CAP + 1]
         count = capped.count()
-        sizes.append({"key": key, "label": label, "count": count, "more": count > QUEUE_SIZE_CAP})
+        shown = f"{QUEUE_SIZE_CAP}+" if count > QUEUE_SIZE_CAP else str(count)
+        sizes.append({"key": key, "label": label, "shown": shown})
     return sizes

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.roles import USE_WORKSPACE
 from incidents import selectors, services
-from incidents.choices import IncidentStatus
+from incidents.choices import Channel, IncidentStatus
 from incidents.filters import SORTABLE, IncidentFilter
 from incidents.forms import (
     AssignForm,
@@ -218,9 +218,11 @@ def create(request):
         }
         try:
             if phone:
+                data.pop("channel")
                 incident = services.incident_log_call(actor=request.user, **resolve, **data)
             else:
-                incident = services.incident_create(actor=request.user, channel="portal", **data)
+                data["channel"] = data["channel"] or Channel.EMAIL
+                incident = services.incident_create(actor=request.user, **data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -100,12 +101,14 @@ def reopen(request, number):
     target = IncidentStatus.IN_PROGRESS if record.assignee_id else IncidentStatus.NEW
     reason = request.POST.get("reason", "").strip()
     try:
-        if reason:
-            services.incident_comment(incident_id=record.pk, actor=request.user, body=reason)
-        services.incident_transition(
-            incident_id=record.pk, actor=request.user, target=target,
-            note=_("Reopened by the requester."),
-        )  # fmt: skip
+        # One transaction: a refused reopen must not leave its reason behind as a reply.
+        with transaction.atomic():
+            if reason:
+                services.incident_comment(incident_id=record.pk, actor=request.user, body=reason)
+            services.incident_transition(
+                incident_id=record.pk, actor=request.user, target=target,
+                note=_("Reopened by the requester."),
+            )  # fmt: skip
     except (ApplicationError, PermissionDenied, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
