@@ -1,7 +1,6 @@
 """The incident FilterSet, shared by the agent queue page and the REST API."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, SupportGroup, User
@@ -102,7 +101,6 @@ class IncidentFilter(django_filters.FilterSet):
             return queryset
         digits = value.upper().removeprefix("INC")
         if digits.isdigit():
-            return queryset.filter(
-                Q(number=f"INC{int(digits):0{NUMBER_DIGITS}d}") | Q(title__icontains=value)
-            )
+            # A number is looked up by its unique index; titles are not scanned for digits.
+            return queryset.filter(number=f"INC{int(digits):0{NUMBER_DIGITS}d}")
         return queryset.filter(title__icontains=value)

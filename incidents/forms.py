@@ -212,13 +212,14 @@ class BulkForm(forms.Form):
         label=_("Support group"),
         queryset=SupportGroup.objects.filter(is_active=True),
         required=False,
+        empty_label=_("Group…"),
     )
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=User.objects.filter(is_active=True), required=False
     )
     target = forms.ChoiceField(
         label=_("New status"),
-        choices=[("", "---------"), *[c for c in IncidentStatus.choices if c[0] != "resolved"]],
+        choices=[("", _("Status…")), *[c for c in IncidentStatus.choices if c[0] != "resolved"]],
         required=False,
     )
 

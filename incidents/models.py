@@ -242,6 +242,9 @@ class Incident(BaseRecord):
                 name="inc_open_major_idx",
             ),
             models.Index(fields=["created_at", "id"], name="inc_created_idx"),
+            # Sorting the whole table (queue "all incidents", the API) by priority or activity.
+            models.Index(fields=["priority", "created_at", "id"], name="inc_priority_idx"),
+            models.Index(fields=["updated_at", "id"], name="inc_updated_idx"),
             models.Index(fields=["requester", "created_at"], name="inc_requester_idx"),
             models.Index(fields=["status", "created_at"], name="inc_status_idx"),
             models.Index(

@@ -73,6 +73,8 @@ REQUESTER_FIELDS = (
     "configuration_item",
 )
 
+SELF_SERVICE_CHANNELS = (Channel.PORTAL, Channel.API, Channel.EMAIL)
+
 
 def ensure_can_work(actor) -> None:
     if not actor.has_perm(WORK_PERMISSION):
@@ -146,9 +148,10 @@ def incident_create(*, actor, **fields: Any) -> Incident:
     parent, organisation). End users may log incidents for themselves only.
     """
     if not actor.has_perm(WORK_PERMISSION):
+        channel = fields.get("channel")
         fields = {k: v for k, v in fields.items() if k in REQUESTER_FIELDS}
         fields["requester"] = actor
-        fields.setdefault("channel", Channel.PORTAL)
+        fields["channel"] = channel if channel in SELF_SERVICE_CHANNELS else Channel.PORTAL
     unknown = set(fields) - set(EDITABLE_FIELDS) - {"support_group", "assignee"}
     if unknown:
         raise ApplicationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
@@ -239,7 +242,8 @@ def incident_assign(
         return incident
     was_assigned = previous[0] is not None and (previous[1] is not None or previous[0] != wanted[0])
     changes = {"support_group": support_group, "assignee": assignee}
-    kernel.record_update(record=incident, actor=actor, changes=changes)
+    # Who holds the work is the desk's business: requesters see status changes, not names.
+    kernel.record_update(record=incident, actor=actor, changes=changes, internal=changes)
     if was_assigned:
         incident.reassignment_count += 1
         incident.save(update_fields=["reassignment_count"])
@@ -408,6 +412,21 @@ def incident_comment(
                 )  # fmt: skip
         notifications.requester_replied(incident, comment)
     return comment
+
+
+@transaction.atomic
+def incident_attach(*, incident_id: int, actor, file, visibility: str = Visibility.PUBLIC):
+    """A file on an incident. Requesters attach to their own incidents, always publicly;
+    closed and cancelled incidents take no more files."""
+    incident = kernel.record_lock(model=Incident, pk=incident_id)
+    if not can_see_internal(actor):
+        if incident.requester_id != actor.pk:
+            raise PermissionDenied(_("You can only add files to your own incidents."))
+        visibility = Visibility.PUBLIC
+    _ensure_not_final(incident)
+    return kernel.attachment_add(
+        record=incident, uploaded_by=actor, file=file, visibility=visibility
+    )
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ group membership, workflow, permissions) and answer with field errors of their o
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -141,6 +142,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
 # --- Incidents in -------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class IncidentNumberField(serializers.SlugRelatedField):
     """Another incident named by its number (INC0000123), among those the caller may see."""
 
@@ -178,7 +180,7 @@ class StrictInputMixin:
 
 
 class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
-    """The incident's facts, all optional (PATCH sends only what changes)."""
+    """The incident's facts, all optional here."""
 
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(
@@ -226,8 +228,20 @@ class IncidentUpdateSerializer(IncidentFieldsSerializer):
         min_value=1, help_text=_("The version you edited; a newer stored version gives 409.")
     )
 
+    # Every field but `version` is optional already. DRF's own `partial` would make `version`
+    # optional too, and drf-spectacular marks every PATCH body partial: pin it to False.
+    @property
+    def partial(self):
+        return False
+
+    @partial.setter
+    def partial(self, value):
+        pass
+
 
 class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
+    """An action on the incident, optionally checked against the version you saw."""
+
     version = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -236,19 +250,27 @@ class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class TransitionNoteSerializer(VersionedActionSerializer):
+    """A status change with an optional note for the timeline."""
+
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(VersionedActionSerializer):
+    """A support group and optionally a member of it (no assignee: the group's queue)."""
+
     support_group = _ref(SupportGroup.objects.filter(is_active=True))
     assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
 
 
 class PendingSerializer(TransitionNoteSerializer):
+    """What the incident is waiting for."""
+
     pending_reason = serializers.ChoiceField(choices=PendingReason.choices)
 
 
 class ResolveSerializer(TransitionNoteSerializer):
+    """How the incident was resolved."""
+
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
     resolution_notes = serializers.CharField(
         help_text=_("What was done to restore the service (rich text, sanitised).")
@@ -256,6 +278,8 @@ class ResolveSerializer(TransitionNoteSerializer):
 
 
 class TransitionSerializer(TransitionNoteSerializer):
+    """Any status the workflow allows next, with what that status needs."""
+
     target = serializers.ChoiceField(choices=IncidentStatus.choices)
     pending_reason = serializers.ChoiceField(
         choices=PendingReason.choices, required=False, allow_blank=True, default=""
@@ -306,6 +330,8 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):
+    """A public reply or an internal work note."""
+
     body = serializers.CharField(help_text=_("Rich text; sanitised before it is stored."))
     visibility = serializers.ChoiceField(
         choices=Visibility.choices,
@@ -315,6 +341,8 @@ class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class AttachmentUploadSerializer(StrictInputMixin, serializers.Serializer):
+    """One file, sent as multipart/form-data."""
+
     file = serializers.FileField(help_text=_("Size and type limits apply (see the error)."))
     visibility = serializers.ChoiceField(
         choices=Visibility.choices,

@@ -1196,3 +1196,51 @@ class TestAutoClose:
         with time_machine.travel(self.NOW, tick=False):
             assert services.close_resolved_incidents() == 1
         assert stored(old).status == S.IN_PROGRESS
+
+
+class TestAttachments:
+    def upload(self, name="log.txt", content=b"boot log"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return SimpleUploadedFile(name, content, "text/plain")
+
+    def test_a_requester_attaches_to_their_own_incident_always_publicly(
+        self, agent, group, requester, tmp_path, settings
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        subject = incident(actor=agent, support_group=group, requester=requester)
+        added = services.incident_attach(
+            incident_id=subject.pk, actor=requester, file=self.upload(), visibility="internal"
+        )
+        assert added.visibility == Visibility.PUBLIC
+        assert added.uploaded_by == requester
+
+    def test_nobody_else_may_attach_to_a_requesters_incident(self, agent, group, requester):
+        subject = incident(actor=agent, support_group=group, requester=requester)
+        with pytest.raises(PermissionDenied):
+            services.incident_attach(
+                incident_id=subject.pk, actor=EndUserFactory(), file=self.upload()
+            )
+
+    def test_closed_incidents_take_no_more_files(self, agent, requester):
+        subject = incident_in(S.CLOSED, agent=agent, requester=requester)
+        with pytest.raises(TransitionNotAllowed):
+            services.incident_attach(incident_id=subject.pk, actor=agent, file=self.upload())
+
+
+class TestChannels:
+    def test_an_end_user_may_say_api_or_email_but_not_phone(self, agent, group, requester):
+        RoutingRuleFactory(support_group=group)
+        fields = {"title": "Printer", "impact": "low", "urgency": "low"}
+        by_api = services.incident_create(actor=requester, channel=Channel.API, **fields)
+        by_phone = services.incident_create(actor=requester, channel=Channel.PHONE, **fields)
+        assert (by_api.channel, by_phone.channel) == (Channel.API, Channel.PORTAL)
+
+
+def test_assignments_are_agent_only_events(agent, group, requester):
+    subject = incident(actor=agent, support_group=group, requester=requester)
+    services.incident_assign(
+        incident_id=subject.pk, actor=agent, support_group=group, assignee=agent
+    )
+    assignment = audit_events(subject, field="assignee").get()
+    assert assignment.public is False

@@ -1,0 +1,597 @@
+"""The incidents API: thin DRF views over `incidents.services` (every write) and
+`incidents.selectors` (every read). Visibility comes from `incidents_visible_to`: an incident the
+caller may not see is a 404, never a 403 that would tell it exists.
+
+Errors use the project's one shape (`servicedesk.api.exceptions`): 400 with field errors for bad
+input (DRF's and the services' ValidationError), 403 with the service's message when the caller
+may not act, 409 for a refused status change or a stale version.
+"""
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import get_object_or_404
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from incidents import services
+from incidents.api import serializers as api
+from incidents.choices import Channel, IncidentStatus
+from incidents.filters import IncidentFilter
+from incidents.models import Incident
+from incidents.selectors import incidents_visible_to
+from servicedesk.exceptions import StaleVersion
+from servicedesk.selectors import record_timeline
+
+# What a list row needs, in one query: the row's own columns and the names of five relations.
+LIST_RELATED = ("requester", "assignee", "support_group", "category", "subcategory")
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "priority",
+    "impact",
+    "urgency",
+    "major_incident",
+    "channel",
+    "created_at",
+    "updated_at",
+    "version",
+    *(name for relation in LIST_RELATED for name in (relation, f"{relation}__id")),
+    "requester__full_name",
+    "assignee__full_name",
+    "support_group__name",
+    "category__name",
+    "subcategory__name",
+)
+DETAIL_RELATED = (*LIST_RELATED, "organisation", "service", "configuration_item", "parent")
+
+
+# --- Keyset pagination --------------------------------------------------------------------------
+
+
+def keyset_after(ordering, values) -> Q:
+    """Rows strictly after `values` in `ordering` (non-null fields; the last one unique).
+
+    For ("-created_at", "-id") this is
+        created_at <= c AND (created_at < c OR (created_at = c AND id < i)):
+    the leading bound is an index range (inc_created_idx), the rest a filter on it.
+    """
+    condition = None
+    for term, value in reversed(list(zip(ordering, values, strict=True))):
+        name = term.lstrip("-")
+        beyond = Q(**{f"{name}__{'lt' if term.startswith('-') else 'gt'}": value})
+        condition = beyond if condition is None else beyond | (Q(**{name: value}) & condition)
+    first = ordering[0]
+    bound = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
+    return bound & condition
+
+
+def _reverse(ordering):
+    return tuple(term[1:] if term.startswith("-") else f"-{term}" for term in ordering)
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class KeysetCursorPagination(CursorPagination):
+    """Cursor pagination on the full sort key, whatever the `ordering` asked for.
+
+    DRF's CursorPagination keeps only the first ordering field in its cursor and an offset for
+    ties, capped at 1,000: ordering a million incidents by priority would repeat pages. Here the
+    ordering always ends on a unique column (created_at and the id are appended), the cursor
+    carries the value of every ordering column, and the next page is one keyset query: no OFFSET,
+    no COUNT. The cursor names its ordering; a cursor used with another ordering is a 400.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+    unique_fields = ("id", "number")
+    invalid_cursor_message = _(
+        "This cursor does not belong to this list and ordering; start again without it."
+    )
+
+    def get_ordering(self, request, queryset, view):
+        ordering, seen = [], set()
+        for term in super().get_ordering(request, queryset, view):
+            name = term.lstrip("-")
+            if name not in seen:
+                seen.add(name)
+                ordering.append(term)
+        if ordering[-1].lstrip("-") not in self.unique_fields:
+            # Ties go oldest (or newest) first, then by id: the queue indexes end on created_at
+            # (priority, created_at), (status, created_at)...; the id makes the key unique.
+            sign = "-" if ordering[-1].startswith("-") else ""
+            if "created_at" not in seen:
+                ordering.append(f"{sign}created_at")
+            ordering.append(f"{sign}id")
+        return tuple(ordering)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, queryset, view)
+        self.model = queryset.model
+        reverse_, position = self.decode_cursor(request)
+        ordering = _reverse(self.ordering) if reverse_ else self.ordering
+        queryset = queryset.order_by(*ordering)
+        if position is not None:
+            queryset = queryset.filter(keyset_after(ordering, position))
+        rows = list(queryset[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if reverse_:
+            self.page.reverse()
+            self.has_next, self.has_previous = position is not None, more
+        else:
+            self.has_next, self.has_previous = more, position is not None
+        self.display_page_controls = self.has_next or self.has_previous
+        return self.page
+
+    def decode_cursor(self, request):
+        """(reverse, position values or None) from the `cursor` parameter; 400 when it is bad."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return False, None
+        try:
+            token = json.loads(base64.urlsafe_b64decode(encoded.encode("ascii")))
+            reverse_ = bool(token.get("r", 0))
+            if token.get("o") != ",".join(self.ordering):
+                raise ValueError("the ordering changed")
+            raw = token.get("p")
+            if raw is None:
+                return reverse_, None
+            if not isinstance(raw, list) or len(raw) != len(self.ordering):
+                raise ValueError("wrong number of values")
+            position = [
+                self.model._meta.get_field(term.lstrip("-")).to_python(value)
+                for term, value in zip(self.ordering, raw, strict=True)
+            ]
+        except (
+            AttributeError,
+            TypeError,
+            ValueError,  # includes UnicodeDecodeError and JSONDecodeError
+            binascii.Error,
+            DjangoValidationError,
+        ):
+            raise serializers.ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None
+        return reverse_, position
+
+    def _link(self, instance, *, reverse_: bool):
+        if instance is None and not reverse_:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        token = {"o": ",".join(self.ordering)}
+        if reverse_:
+            token["r"] = 1
+        if instance is not None:
+            token["p"] = [_json_value(getattr(instance, t.lstrip("-"))) for t in self.ordering]
+        encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode())
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded.decode("ascii"))
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        # An empty page after a backward step: the list starts again from the beginning.
+        return self._link(self.page[-1] if self.page else None, reverse_=False)
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        # An empty page after a forward step (rows went away): the previous page is the last.
+        return self._link(self.page[0] if self.page else None, reverse_=True)
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+ERRORS = {
+    400: OpenApiResponse(api.ApiErrorSerializer, description="Bad input: see `errors`."),
+    403: OpenApiResponse(api.ApiErrorSerializer, description="You may not do this."),
+    404: OpenApiResponse(api.ApiErrorSerializer, description="No such incident for you."),
+    409: OpenApiResponse(
+        api.ApiErrorSerializer,
+        description="The workflow refuses the change, or the version is stale.",
+    ),
+}
+
+
+def _responses(ok, code=200, *, without=()):
+    return {code: ok, **{k: v for k, v in ERRORS.items() if k not in without}}
+
+
+def _action_schema(summary, request, *, examples=()):
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses=_responses(api.IncidentDetailSerializer),
+        examples=list(examples),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List incidents",
+        description=(
+            "The incidents you may see, newest first, 50 a page (`page_size` up to 200). "
+            "Follow `next`/`previous`; there is no total count. `ordering` takes number, "
+            "priority, created_at, updated_at, status or title (prefix `-` to reverse; "
+            "comma-separated for several)."
+        ),
+        responses=_responses(api.IncidentListSerializer(many=True), without=(403, 404, 409)),
+    ),
+    retrieve=extend_schema(
+        summary="One incident by number",
+        responses=_responses(api.IncidentDetailSerializer, without=(400, 403, 409)),
+    ),
+    create=extend_schema(
+        summary="Log an incident",
+        description=(
+            "Priority follows from impact and urgency (the matrix); without a support group the "
+            "routing rules choose one. `parent` is the parent incident's number. End users log "
+            "for themselves: the requester is always the caller and staff-only fields are "
+            "ignored. Staff calls default to the channel `api`."
+        ),
+        request=api.IncidentCreateSerializer,
+        responses=_responses(api.IncidentDetailSerializer, 201, without=(404, 409)),
+        examples=[
+            OpenApiExample(
+                "Agent logs an incident",
+                request_only=True,
+                value={
+                    "title": "VPN drops every few minutes",
+                    "description": "<p>Since this morning, for the whole finance team.</p>",
+                    "requester": 42,
+                    "impact": "high",
+                    "urgency": "medium",
+                    "category": 3,
+                    "subcategory": 12,
+                    "service": 2,
+                },
+            ),
+            OpenApiExample(
+                "End user logs an incident",
+                request_only=True,
+                value={
+                    "title": "Printer on floor 3 jams",
+                    "impact": "low",
+                    "urgency": "low",
+                },
+            ),
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Edit an incident's facts (and its assignment)",
+        description=(
+            "Send the `version` you edited and only the fields that change. A stale version is "
+            "a 409 and nothing changes. `support_group`/`assignee` reassign the incident: "
+            "`assignee` alone keeps the group; `support_group` alone (another group) puts it "
+            "in that group's queue without an assignee."
+        ),
+        request=api.IncidentUpdateSerializer,
+        responses=_responses(api.IncidentDetailSerializer),
+    ),
+)
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Incidents: list, read, log, edit, assign, move through the workflow, comment, attach."""
+
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9]+"
+    queryset = Incident.objects.none()  # the real one is get_queryset(): the caller's view
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = IncidentFilter
+    ordering_fields = ["number", "priority", "created_at", "updated_at", "status", "title"]
+    ordering = KeysetCursorPagination.ordering
+    pagination_class = KeysetCursorPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    serializer_classes = {
+        "list": api.IncidentListSerializer,
+        "retrieve": api.IncidentDetailSerializer,
+        "create": api.IncidentCreateSerializer,
+        "partial_update": api.IncidentUpdateSerializer,
+        "assign": api.AssignSerializer,
+        "take": api.VersionedActionSerializer,
+        "start": api.TransitionNoteSerializer,
+        "pending": api.PendingSerializer,
+        "resolve": api.ResolveSerializer,
+        "close": api.TransitionNoteSerializer,
+        "cancel": api.TransitionNoteSerializer,
+        "reopen": api.TransitionNoteSerializer,
+        "transition": api.TransitionSerializer,
+        "comments": api.CommentCreateSerializer,
+        "attachments": api.AttachmentUploadSerializer,
+        "timeline": api.TimelineEntrySerializer,
+    }
+
+    def get_queryset(self):
+        visible = incidents_visible_to(self.request.user)
+        if self.action == "list":
+            return visible.select_related(*LIST_RELATED).only(*LIST_COLUMNS)
+        return visible.select_related(*DETAIL_RELATED)
+
+    def get_serializer_class(self):
+        return self.serializer_classes.get(self.action, api.IncidentDetailSerializer)
+
+    def get_object(self):
+        # No filter backends on a single incident: the query string does not hide it.
+        return get_object_or_404(self.get_queryset(), number=self.kwargs[self.lookup_field])
+
+    # --- helpers ---
+
+    def _target(self) -> Incident:
+        """The incident in the URL, if the caller may see it (else 404), with what writes need."""
+        visible = incidents_visible_to(self.request.user)
+        return get_object_or_404(
+            visible.only("id", "number", "status", "version", "support_group", "assignee"),
+            number=self.kwargs[self.lookup_field],
+        )
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _detail(self, pk, code=status.HTTP_200_OK, **kwargs) -> Response:
+        incident = (
+            incidents_visible_to(self.request.user).select_related(*DETAIL_RELATED).get(pk=pk)
+        )
+        data = api.IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
+        return Response(data, status=code, **kwargs)
+
+    def _ensure_staff(self) -> None:
+        # The service checks again; asking first answers 403 before any input error.
+        services.ensure_can_work(self.request.user)
+
+    def _transition(self, target: str, serializer_class, *, staff_only=True, incident=None):
+        incident = incident or self._target()
+        if staff_only:
+            self._ensure_staff()
+        data = self._input(serializer_class)
+        data.setdefault("target", target)
+        updated = services.incident_transition(
+            incident_id=incident.pk, actor=self.request.user, **data
+        )
+        return self._detail(updated.pk)
+
+    # --- create and edit ---
+
+    def create(self, request, *args, **kwargs):
+        fields = self._input(api.IncidentCreateSerializer)
+        if request.user.has_perm(services.WORK_PERMISSION):
+            fields.setdefault("channel", Channel.API)
+        incident = services.incident_create(actor=request.user, **fields)
+        location = reverse("incident-detail", kwargs={"number": incident.number})
+        return self._detail(incident.pk, status.HTTP_201_CREATED, headers={"Location": location})
+
+    def partial_update(self, request, *args, **kwargs):
+        incident = self._target()
+        self._ensure_staff()
+        changes = self._input(api.IncidentUpdateSerializer)
+        version = changes.pop("version")
+        assignment = {
+            name: changes.pop(name) for name in ("support_group", "assignee") if name in changes
+        }
+        if not changes and not assignment and incident.version != version:
+            raise StaleVersion()
+        with transaction.atomic():  # facts and assignment together, or neither
+            if changes:
+                updated = services.incident_update(
+                    incident_id=incident.pk, actor=request.user, changes=changes, version=version
+                )
+                version = updated.version
+            if assignment:
+                group = assignment.get("support_group", incident.support_group)
+                if "assignee" in assignment:
+                    assignee = assignment["assignee"]
+                elif group is not None and group.pk == incident.support_group_id:
+                    assignee = incident.assignee
+                else:
+                    assignee = None  # another group's queue
+                services.incident_assign(
+                    incident_id=incident.pk,
+                    actor=request.user,
+                    support_group=group,
+                    assignee=assignee,
+                    version=version,
+                )
+        return self._detail(incident.pk)
+
+    # --- assignment ---
+
+    @_action_schema("Assign to a group and optionally a person in it", api.AssignSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, number=None):
+        incident = self._target()
+        self._ensure_staff()
+        data = self._input(api.AssignSerializer)
+        services.incident_assign(
+            incident_id=incident.pk,
+            actor=request.user,
+            support_group=data["support_group"],
+            assignee=data.get("assignee"),
+            version=data.get("version"),
+        )
+        return self._detail(incident.pk)
+
+    @_action_schema("Assign to me", api.VersionedActionSerializer)
+    @action(detail=True, methods=["post"])
+    def take(self, request, number=None):
+        incident = self._target()
+        self._ensure_staff()
+        data = self._input(api.VersionedActionSerializer)
+        services.incident_take(
+            incident_id=incident.pk, actor=request.user, version=data.get("version")
+        )
+        return self._detail(incident.pk)
+
+    # --- workflow ---
+
+    @_action_schema("Start work (in progress)", api.TransitionNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, number=None):
+        return self._transition(IncidentStatus.IN_PROGRESS, api.TransitionNoteSerializer)
+
+    @_action_schema("Put on hold, waiting for someone", api.PendingSerializer)
+    @action(detail=True, methods=["post"])
+    def pending(self, request, number=None):
+        return self._transition(IncidentStatus.PENDING, api.PendingSerializer)
+
+    @_action_schema(
+        "Resolve",
+        api.ResolveSerializer,
+        examples=[
+            OpenApiExample(
+                "Resolved for good",
+                request_only=True,
+                value={
+                    "resolution_code": "solved_permanently",
+                    "resolution_notes": "<p>Replaced the faulty switch port; VPN is stable.</p>",
+                    "version": 4,
+                },
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, number=None):
+        return self._transition(IncidentStatus.RESOLVED, api.ResolveSerializer)
+
+    @_action_schema("Close a resolved incident", api.TransitionNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, number=None):
+        return self._transition(IncidentStatus.CLOSED, api.TransitionNoteSerializer)
+
+    @_action_schema("Cancel", api.TransitionNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        return self._transition(IncidentStatus.CANCELLED, api.TransitionNoteSerializer)
+
+    @extend_schema(
+        summary="Reopen a resolved incident",
+        description=(
+            "Back to work (in progress) when someone holds it, else back to the queue (new). "
+            "The requester may reopen their own incident within the reopen window."
+        ),
+        request=api.TransitionNoteSerializer,
+        responses=_responses(api.IncidentDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, number=None):
+        incident = self._target()
+        target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
+        return self._transition(
+            target, api.TransitionNoteSerializer, staff_only=False, incident=incident
+        )
+
+    @extend_schema(
+        summary="Move to any status the workflow allows",
+        description="`allowed_transitions` on the incident lists the candidates.",
+        request=api.TransitionSerializer,
+        responses=_responses(api.IncidentDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, number=None):
+        return self._transition("", api.TransitionSerializer, staff_only=False)
+
+    # --- conversation and history ---
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Comments you may see, oldest first",
+        description="Agents see internal work notes; requesters see public replies only.",
+        responses=_responses(api.CommentSerializer(many=True), without=(400, 403, 409)),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Reply or add a work note",
+        description="End users' comments are always public replies.",
+        request=api.CommentCreateSerializer,
+        responses=_responses(api.CommentSerializer, 201),
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def comments(self, request, number=None):
+        incident = self._target()
+        if request.method == "POST":
+            data = self._input(api.CommentCreateSerializer)
+            comment = services.incident_comment(incident_id=incident.pk, actor=request.user, **data)
+            return Response(api.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        entries = record_timeline(record=incident, user=request.user)
+        comments = [entry.item for entry in entries if entry.kind == "comment"]
+        return Response(api.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Files you may see, oldest first (including those on comments)",
+        responses=_responses(api.AttachmentSerializer(many=True), without=(400, 403, 409)),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Attach a file",
+        description="multipart/form-data with `file`; size and type limits give 400 `errors.file`.",
+        request={"multipart/form-data": api.AttachmentUploadSerializer},
+        responses=_responses(api.AttachmentSerializer, 201, without=(409,)),
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def attachments(self, request, number=None):
+        incident = self._target()
+        if request.method == "POST":
+            data = self._input(api.AttachmentUploadSerializer)
+            attachment = services.incident_attach(
+                incident_id=incident.pk,
+                actor=request.user,
+                file=data["file"],
+                visibility=data["visibility"],
+            )
+            return Response(
+                api.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED
+            )
+        files = []
+        for entry in record_timeline(record=incident, user=request.user):
+            if entry.kind == "attachment":
+                files.append(entry.item)
+            elif entry.kind == "comment":
+                for attachment in entry.item.attachments.all():
+                    if attachment.uploaded_by_id == entry.item.author_id:
+                        attachment.uploaded_by = entry.item.author  # known: no query per file
+                    files.append(attachment)
+        return Response(api.AttachmentSerializer(files, many=True).data)
+
+    @extend_schema(
+        summary="The merged timeline: changes, comments and files, oldest first",
+        responses=_responses(api.TimelineEntrySerializer(many=True), without=(400, 403, 409)),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request, number=None):
+        incident = self._target()
+        entries = record_timeline(record=incident, user=request.user)
+        return Response(api.TimelineEntrySerializer(entries, many=True).data)
