@@ -49,8 +49,13 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("Support group"),
         empty_label=_("Any"),
     )
+    # Assignees are support group members: a few dozen, not every requester in the directory.
     assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(is_active=True), label=_("Assignee"), empty_label=_("Any")
+        queryset=User.objects.filter(is_active=True, support_groups__isnull=False)
+        .distinct()
+        .order_by("full_name"),
+        label=_("Assignee"),
+        empty_label=_("Any"),
     )
     unassigned = django_filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label=_("Unassigned")

@@ -258,7 +258,9 @@ def _incident_or_404(request, number) -> Incident:
 def _detail_context(request, incident, **forms):
     levels = priority_levels()
     targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
-    children = list(incident.children.only("id", "number", "title", "status").order_by("id"))
+    children = list(
+        incident.children.only("id", "number", "title", "status", "parent").order_by("id")
+    )
     return {
         "incident": incident,
         "level": levels.get(incident.priority, {}),

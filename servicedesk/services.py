@@ -28,7 +28,13 @@ def record_create(*, model: type[BaseRecord], actor, fields: Mapping[str, Any]) 
     if "description" in fields:
         record.description = sanitise_html(record.description)
     record.status = record.status or model.WORKFLOW.initial
-    record.full_clean(exclude=["number"])  # drawn after validation: no gap for bad input
+    # Relations arrive as instances the caller already resolved (forms, serializers): checking
+    # each again is a query apiece. Field values and the model's own rules are still checked,
+    # and the database enforces keys and constraints. The number is drawn after validation, so
+    # bad input leaves no gap.
+    relations = [f.name for f in model._meta.concrete_fields if f.is_relation]
+    record.clean_fields(exclude=["number", *relations])
+    record.clean()
     record.number = next_record_number(model.NUMBER_PREFIX)
     record.save()
     events.record_created_event(record=record, actor=actor)

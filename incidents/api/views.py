@@ -386,7 +386,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             fields.setdefault("channel", Channel.API)
         incident = services.incident_create(actor=request.user, **fields)
         location = reverse("incident-detail", kwargs={"number": incident.number})
-        return self._detail(incident.pk, status.HTTP_201_CREATED, headers={"Location": location})
+        # The new incident is already in memory with its relations: no need to read it back.
+        data = api.IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     def partial_update(self, request, *args, **kwargs):
         incident = self._target()
