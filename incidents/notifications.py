@@ -1,29 +1,7 @@
-"""Who hears about what happens to an incident. Each function queues one Celery task after the
-transaction commits; the task renders the e-mail in each recipient's language."""
+"""Who hears about what happens to an incident. Each function writes into the e-mail outbox in
+the caller's transaction; `incidents.emails` renders it in each recipient's language."""
 
-import logging
-
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
-
-
-def _queue(incident, kind: str, *, user_ids=(), addresses=(), comment=None) -> None:
-    user_ids = [pk for pk in user_ids if pk]
-    addresses = [a for a in addresses if a]
-    if not user_ids and not addresses:
-        return
-    comment_id = comment.pk if comment is not None else None
-
-    def send():
-        from incidents.tasks import send_incident_email_task
-
-        try:
-            send_incident_email_task.delay(incident.pk, kind, user_ids, addresses, comment_id)
-        except Exception:  # the broker is down: the incident is saved, only the e-mail is lost
-            logger.exception("could not queue the %s e-mail for %s", kind, incident.number)
-
-    transaction.on_commit(send)
+from servicedesk.notifications import notify
 
 
 def _owners(incident, *, exclude=None):
@@ -39,20 +17,20 @@ def _owners(incident, *, exclude=None):
 
 
 def incident_logged(incident) -> None:
-    _queue(incident, "logged", user_ids=[incident.requester_id])
+    notify(incident, "logged", user_ids=[incident.requester_id])
 
 
 def incident_assigned(incident, *, actor) -> None:
-    _queue(incident, "assigned", **_owners(incident, exclude=getattr(actor, "pk", None)))
+    notify(incident, "assigned", **_owners(incident, exclude=getattr(actor, "pk", None)))
 
 
 def incident_replied(incident, comment) -> None:
-    _queue(incident, "replied", user_ids=[incident.requester_id], comment=comment)
+    notify(incident, "replied", user_ids=[incident.requester_id], comment=comment)
 
 
 def incident_resolved(incident) -> None:
-    _queue(incident, "resolved", user_ids=[incident.requester_id])
+    notify(incident, "resolved", user_ids=[incident.requester_id])
 
 
 def requester_replied(incident, comment) -> None:
-    _queue(incident, "requester_replied", comment=comment, **_owners(incident))
+    notify(incident, "requester_replied", comment=comment, **_owners(incident))

@@ -207,3 +207,37 @@ class Attachment(RecordRowMixin):
 
     def __str__(self):
         return self.filename
+
+
+class Notification(models.Model):
+    """An e-mail to send, written in the same transaction as the change it tells about.
+
+    An outbox: the change and its e-mail commit together or not at all. After the commit a worker
+    is asked to send it; whatever the broker or the mail server misses is picked up by the
+    sweep (beat), so nothing is lost when a service is down.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=40)
+    user_ids = models.JSONField(default=list)
+    addresses = models.JSONField(default=list)
+    comment_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="sd_notification_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.object_id}"

@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "deliver-notifications": {
+        "task": "servicedesk.tasks.deliver_notifications_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "close-resolved-incidents": {
         "task": "incidents.tasks.close_resolved_incidents_task",
         "schedule": timedelta(hours=1),

@@ -15,3 +15,11 @@ def record_heartbeat_task():
 def ping_task(value: str) -> dict:
     """Echo a value back with the worker's name: proves a worker takes and answers tasks."""
     return {"echo": value, "worker": ping_task.request.hostname}
+
+
+@shared_task
+def deliver_notifications_task() -> int:
+    """Send what is waiting in the e-mail outbox (after each commit, and swept by beat)."""
+    from servicedesk.notifications import deliver_pending
+
+    return deliver_pending()

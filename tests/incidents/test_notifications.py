@@ -20,8 +20,9 @@ from incidents import services
 from incidents.choices import IncidentStatus, PendingReason, ResolutionCode
 from incidents.models import Incident
 from incidents.priority import forget_priority_data
-from incidents.tasks import send_incident_email_task
-from servicedesk.models import Visibility
+from servicedesk.models import Notification, Visibility
+from servicedesk.notifications import deliver_pending
+from servicedesk.tasks import deliver_notifications_task
 from tests.incidents.factories import (
     AgentFactory,
     EndUserFactory,
@@ -66,6 +67,13 @@ def requester(db):
     return EndUserFactory(full_name="Emma Enduser", email="emma@example.com")
 
 
+def settle():
+    """Send what earlier steps left in the outbox, then forget it: the test looks at what
+    comes next."""
+    deliver_pending()
+    mail.outbox.clear()
+
+
 def sent_to(address):
     return [message for message in mail.outbox if message.to == [address]]
 
@@ -101,7 +109,7 @@ class TestRequesterHears:
 
     def test_on_a_public_agent_reply_with_its_text(self, after_commit, agent, group, requester):
         subject = incident(actor=agent, support_group=group, requester=requester)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_comment(
                 incident_id=subject.pk, actor=agent, body="<p>Please restart &amp; retry.</p>"
@@ -128,7 +136,7 @@ class TestRequesterHears:
 
     def test_not_on_an_internal_note(self, after_commit, agent, group, requester):
         subject = incident(actor=agent, support_group=group, requester=requester)
-        mail.outbox.clear()
+        settle()
         with after_commit() as callbacks:
             services.incident_comment(
                 incident_id=subject.pk,
@@ -142,7 +150,7 @@ class TestRequesterHears:
     def test_on_resolution_with_the_resolution_text(self, after_commit, agent, requester, settings):
         settings.INCIDENT_REOPEN_WINDOW_DAYS = 5
         subject = incident_in(S.IN_PROGRESS, agent=agent, requester=requester)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             transition(
                 subject,
@@ -159,7 +167,7 @@ class TestRequesterHears:
 
     def test_not_on_other_status_changes(self, after_commit, agent, requester):
         subject = incident_in(S.ASSIGNED, agent=agent, requester=requester)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             transition(subject, agent, S.IN_PROGRESS)
             transition(subject, agent, S.PENDING, pending_reason=PendingReason.CUSTOMER)
@@ -172,7 +180,7 @@ class TestOwnersHear:
         colleague = AgentFactory(email="colleague@example.com")
         group.members.add(colleague)
         subject = incident(actor=agent, support_group=group)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_assign(
                 incident_id=subject.pk, actor=agent, support_group=group, assignee=colleague
@@ -191,7 +199,7 @@ class TestOwnersHear:
 
     def test_not_when_they_assign_themselves(self, after_commit, agent, group):
         subject = incident(actor=agent, support_group=group)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_take(incident_id=subject.pk, actor=agent)
         assert mail.outbox == []
@@ -199,7 +207,7 @@ class TestOwnersHear:
 
     def test_not_when_they_assign_themselves_explicitly(self, after_commit, agent, group):
         subject = incident(actor=agent, support_group=group)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_assign(
                 incident_id=subject.pk, actor=agent, support_group=group, assignee=agent
@@ -221,7 +229,7 @@ class TestOwnersHear:
     def test_the_groups_address_when_moved_to_the_group_unassigned(self, after_commit, agent):
         subject = incident(actor=agent, support_group=SupportGroupFactory(members=[agent]))
         network = SupportGroupFactory(name="Network", email="network-team@example.com")
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_assign(incident_id=subject.pk, actor=agent, support_group=network)
         assert subject.number in only_mail_to("network-team@example.com").subject
@@ -235,7 +243,7 @@ class TestOwnersHear:
 
     def test_the_assignee_when_the_requester_replies(self, after_commit, agent, requester):
         subject = incident_in(S.IN_PROGRESS, agent=agent, requester=requester)
-        mail.outbox.clear()
+        settle()
         with after_commit():
             services.incident_comment(
                 incident_id=subject.pk, actor=requester, body="<p>Still broken here.</p>"
@@ -259,7 +267,7 @@ class TestLanguage:
             active.append((template_name, translation.get_language()))
             return real_render_to_string(template_name, context, *args, **kwargs)
 
-        with mock.patch("incidents.tasks.render_to_string", side_effect=spy), after_commit():
+        with mock.patch("incidents.emails.render_to_string", side_effect=spy), after_commit():
             incident(actor=agent, support_group=group, requester=persian, assignee=chinese)
         assert ("incidents/email/logged_subject.txt", "fa") in active
         assert ("incidents/email/logged.txt", "fa") in active
@@ -333,28 +341,50 @@ class TestDelivery:
         assert callbacks == []
         assert mail.outbox == []
 
-    def test_with_the_broker_down_the_incident_is_still_saved(
+    def test_with_the_broker_down_the_incident_is_saved_and_its_mail_kept_for_the_sweep(
         self, after_commit, agent, group, requester, caplog
     ):
         with (
             mock.patch.object(
-                send_incident_email_task, "delay", side_effect=OSError("Connection refused")
+                deliver_notifications_task, "delay", side_effect=OSError("Connection refused")
             ) as delay,
-            caplog.at_level(logging.ERROR, logger="incidents.notifications"),
+            caplog.at_level(logging.ERROR, logger="servicedesk.notifications"),
             after_commit(),
         ):
             created = incident(actor=agent, support_group=group, requester=requester)
-        assert delay.called
+        assert delay.call_count == 1  # one request for the whole transaction
         assert Incident.objects.filter(pk=created.pk, number=created.number).exists()
         assert mail.outbox == []
-        assert any(created.number in record.getMessage() for record in caplog.records)
+        assert any("sweep" in record.getMessage() for record in caplog.records)
+        assert Notification.objects.filter(object_id=created.pk, sent_at__isnull=True).exists()
+
+        # The broker is back: beat's sweep sends what waited, once.
+        assert deliver_pending() >= 1
+        assert created.number in sent_to(requester.email)[0].subject
+        assert deliver_pending() == 0
+        assert len(sent_to(requester.email)) == 1
 
     def test_with_the_broker_down_later_steps_still_succeed(self, after_commit, agent, requester):
         subject = incident_in(S.IN_PROGRESS, agent=agent, requester=requester)
-        broker_down = mock.patch.object(send_incident_email_task, "delay", side_effect=OSError)
+        broker_down = mock.patch.object(deliver_notifications_task, "delay", side_effect=OSError)
         with broker_down, after_commit():
             transition(subject, agent, S.RESOLVED)
         assert Incident.objects.get(pk=subject.pk).status == S.RESOLVED
+
+    def test_a_failing_mail_server_is_retried_and_then_given_up(
+        self, after_commit, agent, group, requester
+    ):
+        from servicedesk.notifications import MAX_ATTEMPTS
+
+        with mock.patch("servicedesk.notifications.send_mail", side_effect=OSError("SMTP down")):
+            with after_commit():
+                created = incident(actor=agent, support_group=group, requester=requester)
+            for _ in range(MAX_ATTEMPTS + 2):
+                deliver_pending()
+        waiting = Notification.objects.get(object_id=created.pk, kind="logged")
+        assert waiting.sent_at is None
+        assert waiting.attempts == MAX_ATTEMPTS
+        assert "SMTP down" in waiting.last_error
 
     def test_an_inactive_person_gets_nothing(self, after_commit, agent, group):
         gone = EndUserFactory(email="gone@example.com", is_active=False)

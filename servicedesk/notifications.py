@@ -1,0 +1,102 @@
+"""The e-mail outbox (see `servicedesk.models.Notification`).
+
+Record apps register a renderer for their model and call `notify()` inside their transaction;
+`deliver_pending()` (a Celery task, kicked once after each commit and swept by beat) sends.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from servicedesk.models import Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+# "app_label.model" -> render(notification) -> [(address, subject, body), ...]
+Renderer = Callable[[Notification], Iterable[tuple[str, str, str]]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register(model_label: str, renderer: Renderer) -> None:
+    RENDERERS[model_label.lower()] = renderer
+
+
+def notify(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> None:
+    """Write an e-mail for `record` into the outbox; it goes out after the commit."""
+    user_ids = [pk for pk in user_ids if pk]
+    addresses = [address for address in addresses if address]
+    if not user_ids and not addresses:
+        return
+    Notification.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        user_ids=user_ids,
+        addresses=addresses,
+        comment_id=comment.pk if comment is not None else None,
+    )
+    _kick_after_commit()
+
+
+def _kick():
+    from servicedesk.tasks import deliver_notifications_task
+
+    try:
+        deliver_notifications_task.delay()
+    except Exception:  # the broker is down: the outbox keeps the e-mail for the sweep
+        logger.exception("could not ask a worker to send the notifications; the sweep will")
+
+
+_kick.is_notification_kick = True
+
+
+def _kick_after_commit() -> None:
+    """One delivery request per transaction, however many e-mails it wrote.
+
+    A kick already registered in this block or an enclosing one will run at the same commit;
+    one left by a finished inner block is not relied on.
+    """
+    connection = transaction.get_connection()
+    open_blocks = set(connection.savepoint_ids)
+    for savepoints, func, _robust in connection.run_on_commit:
+        if getattr(func, "is_notification_kick", False) and savepoints <= open_blocks:
+            return
+    transaction.on_commit(_kick)
+
+
+def deliver_pending(*, limit: int = 200) -> int:
+    """Send up to `limit` waiting e-mails; returns how many notifications were sent.
+
+    Rows are taken with SKIP LOCKED, so concurrent workers never send one twice. A failure is
+    counted on the row and retried by the next run, up to MAX_ATTEMPTS.
+    """
+    sent = 0
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .select_related("content_type")
+            .order_by("created_at", "id")[:limit]
+        )
+        for notification in pending:
+            label = f"{notification.content_type.app_label}.{notification.content_type.model}"
+            try:
+                for address, subject, body in RENDERERS[label](notification):
+                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+            except Exception as error:  # noqa: BLE001 - any failure is retried later
+                notification.attempts += 1
+                notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+                notification.save(update_fields=["attempts", "last_error"])
+                logger.warning("notification %s failed: %s", notification.pk, error)
+            else:
+                notification.sent_at = timezone.now()
+                notification.save(update_fields=["sent_at"])
+                sent += 1
+    return sent
