@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import SupportGroup, User
 from accounts.roles import USE_WORKSPACE
 from incidents import selectors, services
 from incidents.choices import Channel, IncidentStatus
@@ -28,7 +28,7 @@ from incidents.forms import (
     TransitionForm,
     apply_service_errors,
 )
-from incidents.models import Incident, SavedFilter
+from incidents.models import Category, Incident, SavedFilter
 from incidents.priority import priority_levels
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
@@ -113,9 +113,32 @@ def queue(request):
         "bulk_form": BulkForm(auto_id="bulk-%s"),
         "save_form": SavedFilterForm(initial={"query": params.urlencode()}),
         "sort_columns": _sort_columns(params, sort),
+        "choices": _filter_choices(),
+        "chosen": {key: request.GET.get(key, "") for key in FILTER_SELECTS},
+        "detail_base": reverse("incidents:queue"),
     }
     template = "incidents/_queue_table.html" if request.htmx else "incidents/queue.html"
     return render(request, template, context)
+
+
+FILTER_SELECTS = ("support_group", "assignee", "category", "channel")
+
+
+def _filter_choices() -> dict:
+    """(value, label) pairs of the queue's select boxes, values as strings to compare with GET."""
+    groups = SupportGroup.objects.filter(is_active=True).order_by("name")
+    assignees = (
+        User.objects.filter(is_active=True, support_groups__isnull=False)
+        .distinct()
+        .order_by("full_name")
+    )
+    categories = Category.objects.filter(parent__isnull=True, is_active=True).order_by("name")
+    return {
+        "groups": [(str(pk), name) for pk, name in groups.values_list("pk", "name")],
+        "assignees": [(str(pk), name) for pk, name in assignees.values_list("pk", "full_name")],
+        "categories": [(str(pk), name) for pk, name in categories.values_list("pk", "name")],
+        "channels": Channel.choices,
+    }
 
 
 def _sort_columns(params, current: str) -> dict[str, str]:
