@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from incidents.models import Category, Incident, PriorityLevel, PriorityMatrixCell, RoutingRule
 from incidents.priority import forget_priority_data
+from servicedesk.admin import ReadOnlyAdmin
 
 
 class PriorityDataAdmin(admin.ModelAdmin):
@@ -60,19 +61,9 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
-    """Read-only in the admin: incidents change through the workspace and the API (one path)."""
+class IncidentAdmin(ReadOnlyAdmin):
+    """Incidents change through the workspace and the API."""
 
     list_display = ["number", "title", "status", "priority", "support_group", "assignee"]
     list_filter = ["status", "priority"]
     search_fields = ["number", "title"]
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

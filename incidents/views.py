@@ -91,9 +91,7 @@ def queue(request):
     size = settings.QUEUE_PAGE_SIZE
     start = (page - 1) * size
     incidents = list(
-        rows.select_related("requester", "assignee", "support_group", "category")
-        .only(*selectors.QUEUE_FIELDS)
-        .order_by(*_ordering(sort))[start : start + size + 1]
+        selectors.as_list_rows(rows).order_by(*_ordering(sort))[start : start + size + 1]
     )
     has_next = len(incidents) > size
     incidents = incidents[:size]

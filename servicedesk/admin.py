@@ -3,13 +3,9 @@ from django.contrib import admin
 from servicedesk.models import Attachment, AuditEvent, Comment
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail is written by services, never by hand."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows that only services write (one path per operation): shown, never edited here."""
 
-    list_display = ["created_at", "content_type", "object_id", "kind", "field", "actor"]
-    list_filter = ["kind", "content_type"]
-    list_select_related = ["actor", "content_type"]
     show_full_result_count = False
 
     def has_add_permission(self, request):
@@ -20,6 +16,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "content_type", "object_id", "kind", "field", "actor"]
+    list_filter = ["kind", "content_type"]
+    list_select_related = ["actor", "content_type"]
 
 
 @admin.register(Comment)

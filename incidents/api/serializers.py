@@ -60,7 +60,7 @@ class IncidentRefSerializer(serializers.Serializer):
 
 
 class IncidentListSerializer(serializers.ModelSerializer):
-    """A queue row. The view loads exactly these columns (see `LIST_COLUMNS` in views.py)."""
+    """A queue row. The view loads exactly these columns (see `LIST_COLUMNS` in incidents/selectors.py)."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     priority_name = serializers.SerializerMethodField()

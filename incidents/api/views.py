@@ -34,32 +34,10 @@ from incidents.api import serializers as api
 from incidents.choices import Channel, IncidentStatus
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
-from incidents.selectors import incidents_visible_to
+from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.exceptions import StaleVersion
 from servicedesk.selectors import record_timeline
 
-# What a list row needs, in one query: the row's own columns and the names of five relations.
-LIST_RELATED = ("requester", "assignee", "support_group", "category", "subcategory")
-LIST_COLUMNS = (
-    "id",
-    "number",
-    "title",
-    "status",
-    "priority",
-    "impact",
-    "urgency",
-    "major_incident",
-    "channel",
-    "created_at",
-    "updated_at",
-    "version",
-    *(name for relation in LIST_RELATED for name in (relation, f"{relation}__id")),
-    "requester__full_name",
-    "assignee__full_name",
-    "support_group__name",
-    "category__name",
-    "subcategory__name",
-)
 DETAIL_RELATED = (*LIST_RELATED, "organisation", "service", "configuration_item", "parent")
 
 
@@ -331,7 +309,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         visible = incidents_visible_to(self.request.user)
         if self.action == "list":
-            return visible.select_related(*LIST_RELATED).only(*LIST_COLUMNS)
+            return as_list_rows(visible)
         return visible.select_related(*DETAIL_RELATED)
 
     def get_serializer_class(self):

@@ -5,6 +5,8 @@ PostgreSQL only: SQLite development databases are small enough to scan.
 
 from django.db import migrations
 
+from servicedesk.migration_ops import postgresql_only
+
 CREATE = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS inc_title_trgm_idx ON incidents_incident "
@@ -13,17 +15,7 @@ CREATE = [
 DROP = ["DROP INDEX IF EXISTS inc_title_trgm_idx"]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("incidents", "0003_sort_indexes")]
 
-    operations = [migrations.RunPython(run(CREATE), run(DROP))]
+    operations = [postgresql_only(CREATE, DROP)]

@@ -8,6 +8,8 @@ uses the trigram index.
 
 from django.db import migrations
 
+from servicedesk.migration_ops import postgresql_only
+
 CREATE = [
     "CREATE STATISTICS IF NOT EXISTS inc_title_upper_stats ON (UPPER(title)) "
     "FROM incidents_incident",
@@ -16,17 +18,7 @@ CREATE = [
 DROP = ["DROP STATISTICS IF EXISTS inc_title_upper_stats"]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("incidents", "0004_title_trigram_index")]
 
-    operations = [migrations.RunPython(run(CREATE), run(DROP))]
+    operations = [postgresql_only(CREATE, DROP)]
