@@ -45,7 +45,13 @@ INCIDENTS = [
      "Wi-Fi", "Internet", Channel.PORTAL, "pending", "network@example.com"),
     ("New starter needs an ERP account", "approver@example.com", "low", "medium", "Access",
      "New account", None, Channel.PHONE, "assigned", "liwei@example.com"),
+    ("Laptop will not boot after the update", "sara@example.com", "low", "high", "Hardware",
+     "Laptop", "Client service", Channel.PHONE, "in_progress", "agent@example.com"),
+    ("Mapped drive S: missing since this morning", "enduser@example.com", "medium", "medium",
+     "Hardware", "Desktop", "Client service", Channel.EMAIL, "new", None),
 ]  # fmt: skip
+
+MAJOR = {"ERP invoices screen very slow for the whole finance team"}
 
 
 def load(stdout=None) -> None:
@@ -99,6 +105,10 @@ def _sample_incidents(categories, service_rows) -> None:
             service=service_rows.get(service),
             channel=channel,
         )
+        if title in MAJOR:
+            services.incident_update(
+                incident_id=incident.pk, actor=desk, changes={"major_incident": True}
+            )
         if assignee:
             person = people[assignee]
             group = person.support_groups.first() or incident.support_group
