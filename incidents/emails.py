@@ -9,6 +9,7 @@ from accounts.models import User
 from incidents.models import Incident
 from servicedesk.models import Comment
 from servicedesk.text import plain_text
+from sla.selectors import open_timers_of
 
 
 def render_incident_email(notification):
@@ -19,6 +20,9 @@ def render_incident_email(notification):
     comment = None
     if notification.comment_id:
         comment = Comment.objects.filter(pk=notification.comment_id).first()
+    timers = []
+    if notification.kind == "sla_escalation":
+        timers = list(open_timers_of(incident))
     people = User.objects.filter(pk__in=notification.user_ids, is_active=True)
     recipients = [(person.email, person.language) for person in people]
     recipients += [(address, "") for address in notification.addresses]
@@ -33,6 +37,7 @@ def render_incident_email(notification):
                 "resolution_text": plain_text(incident.resolution_notes),
                 "url": settings.SITE_URL.rstrip("/") + reverse(view, args=[incident.number]),
                 "reopen_days": settings.INCIDENT_REOPEN_WINDOW_DAYS,
+                "timers": timers,
             }
             kind = notification.kind
             subject = render_to_string(f"incidents/email/{kind}_subject.txt", context)

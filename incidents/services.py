@@ -40,6 +40,8 @@ from servicedesk import services as kernel
 from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
 from servicedesk.models import Visibility
 from servicedesk.text import plain_text, sanitise_html
+from sla import services as sla
+from sla.models import RecordType
 
 WORK_PERMISSION = "incidents.work_incident"
 
@@ -77,7 +79,8 @@ SELF_SERVICE_CHANNELS = (Channel.PORTAL, Channel.API, Channel.EMAIL)
 
 
 def ensure_can_work(actor) -> None:
-    if not actor.has_perm(WORK_PERMISSION):
+    """Staff only; `None` is the system itself (SLA escalations, scheduled tasks)."""
+    if actor is not None and not actor.has_perm(WORK_PERMISSION):
         raise PermissionDenied(_("Only service desk staff can do this."))
 
 
@@ -178,6 +181,7 @@ def incident_create(*, actor, **fields: Any) -> Incident:
     values.pop("id")
     values.pop("number")
     incident = kernel.record_create(model=Incident, actor=actor, fields=values)
+    sla.start_timers(incident, record_type=RecordType.INCIDENT)
     notifications.incident_logged(incident)
     notifications.incident_assigned(incident, actor=actor)
     return incident
@@ -209,8 +213,20 @@ def incident_update(
         changes["priority"] = _compute_priority(probe)
     if "subcategory" in changes and changes["subcategory"] and "category" not in changes:
         changes["category"] = changes["subcategory"].parent
-    kernel.record_update(record=incident, actor=actor, changes=changes)
+    changed = kernel.record_update(record=incident, actor=actor, changes=changes)
+    if {"priority", "service", "organisation"} & set(changed):
+        sla.priority_changed(incident, record_type=RecordType.INCIDENT)
     return incident
+
+
+@transaction.atomic
+def incident_raise_urgency(*, incident_id: int, actor) -> Incident:
+    """One step up in urgency (so in priority, through the matrix): an escalation action."""
+    incident = Incident.objects.only("id", "urgency").get(pk=incident_id)
+    higher = {Urgency.LOW: Urgency.MEDIUM, Urgency.MEDIUM: Urgency.HIGH}.get(incident.urgency)
+    if higher is None:
+        return incident
+    return incident_update(incident_id=incident_id, actor=actor, changes={"urgency": higher})
 
 
 def _ensure_not_final(incident: Incident) -> None:
@@ -247,6 +263,8 @@ def incident_assign(
     if was_assigned:
         incident.reassignment_count += 1
         incident.save(update_fields=["reassignment_count"])
+    if previous[0] != wanted[0]:
+        sla.group_changed(incident, record_type=RecordType.INCIDENT)
     if assignee is not None and incident.status == IncidentStatus.NEW:
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
@@ -334,6 +352,7 @@ def incident_transition(
         extra["closed_at"] = now
     _save_fields(incident, extra, audited={"pending_reason", "resolution_code"}, actor=actor,
                  before={**before, "resolution_code": ""})  # fmt: skip
+    sla.record_status_changed(incident, old=source, new=target, record_type=RecordType.INCIDENT)
     if target == IncidentStatus.RESOLVED:
         _resolve_children(incident, actor=actor)
         notifications.incident_resolved(incident)
@@ -401,6 +420,7 @@ def incident_comment(
         if incident.first_responded_at is None:
             incident.first_responded_at = comment.created_at
             incident.save(update_fields=["first_responded_at"])
+            sla.first_response(incident, at=comment.created_at)
         notifications.incident_replied(incident, comment)
     elif not staff:
         if incident.status == IncidentStatus.PENDING and incident.pending_reason == "customer":

@@ -34,6 +34,7 @@ from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.numbering import NUMBER_DIGITS
 from servicedesk.selectors import record_timeline
+from sla.selectors import timer_view, timers_of
 
 staff_only = [login_required, permission_required(USE_WORKSPACE, raise_exception=True)]
 
@@ -53,6 +54,8 @@ def _queue_labels():
         ("mine", _("My work")),
         ("unassigned", _("My groups' unassigned")),
         ("open", _("All open")),
+        ("breaching", _("Breaching soon")),
+        ("breached", _("Breached")),
         ("major", _("Major incidents")),
         ("all", _("All incidents")),
     ]
@@ -301,6 +304,7 @@ def _detail_context(request, incident, **forms):
         or TransitionForm(initial={"version": incident.version}),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "open_dialog": forms.get("open_dialog", ""),
+        "timers": [timer_view(timer) for timer in timers_of(incident)],
     }
 
 

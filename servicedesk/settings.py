@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "sla-sweep": {
+        "task": "sla.tasks.sla_sweep_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "deliver-notifications": {
         "task": "servicedesk.tasks.deliver_notifications_task",
         "schedule": 30.0,

@@ -7,6 +7,7 @@ from servicedesk import views
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("sla.api.urls")),
 ]
 
 urlpatterns = [

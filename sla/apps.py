@@ -7,3 +7,24 @@ class SlaConfig(AppConfig):
 
     name = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_seed_after_migrate, sender=self)
+
+
+def _seed_after_migrate(sender, **kwargs):
+    """Tables emptied by a flush (as transactional tests do) get the default calendars,
+    policies and rules back, as the priority matrix does (incidents.apps)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    from sla.defaults import seed_sla_defaults
+
+    registry = kwargs.get("apps") or apps
+    try:
+        registry.get_model("sla", "Calendar")
+    except LookupError:  # migrated only part of the way: the sla tables are not there yet
+        return
+    seed_sla_defaults(registry, time_zone=settings.TIME_ZONE)

@@ -28,6 +28,8 @@ from incidents.priority import priority_levels
 from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.models import Attachment, AuditEvent, Comment, Visibility
+from sla.api.serializers import SlaTimerSerializer
+from sla.selectors import timers_of
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -113,6 +115,9 @@ class IncidentDetailSerializer(IncidentListSerializer):
     allowed_transitions = serializers.SerializerMethodField(
         help_text=_("The statuses the workflow allows next (the service still checks guards).")
     )
+    sla_timers = serializers.SerializerMethodField(
+        help_text=_("The record's service level clocks: target, due time, business time left.")
+    )
 
     class Meta(IncidentListSerializer.Meta):
         fields = [
@@ -132,11 +137,16 @@ class IncidentDetailSerializer(IncidentListSerializer):
             "reopen_count",
             "first_contact_resolution",
             "allowed_transitions",
+            "sla_timers",
         ]
         read_only_fields = fields
 
     def get_allowed_transitions(self, incident) -> list[str]:
         return INCIDENT_WORKFLOW.allowed_targets(incident.status)
+
+    @extend_schema_field(SlaTimerSerializer(many=True))
+    def get_sla_timers(self, incident) -> list[dict]:
+        return SlaTimerSerializer(timers_of(incident), many=True).data
 
 
 # --- Incidents in -------------------------------------------------------------------------------

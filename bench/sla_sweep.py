@@ -1,0 +1,145 @@
+"""The SLA sweep's cost as the number of running timers grows: `python -m bench.sla_sweep`.
+
+For each size (default 10k, 100k, 1M running timers on the bench database's incidents), loads
+that many timers with COPY, 100 of them due now and the rest later, then times `sla.services.
+sweep()` (which fires the 100 due timers' breach and escalations) and, separately, the sweep's
+selection query alone with its plan. The timers are removed afterwards. The sweep's cost must
+follow the number of timers due, not the number running.
+"""
+
+import argparse
+import io
+import statistics
+import time
+from datetime import timedelta
+
+from bench import env
+
+DUE = 100
+RUNS = 5
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    args = parser.parse_args(argv)
+    env.configure()
+    import django
+
+    django.setup()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    rows = [measure(size) for size in sizes]
+    print("| Running timers | Due | Sweep p50 ms | Sweep max ms | Firings | Selection query ms |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['size']:,} | {DUE} | {row['p50']:.1f} | {row['max']:.1f} | "
+            f"{row['firings']} | {row['select_ms']:.2f} |"
+        )
+    print()
+    print("Plan of the selection at the largest size:\n```")
+    print(rows[-1]["plan"])
+    print("```")
+
+
+def _setup():
+    """A policy and target of our own, and one rule at 100%: the bench owns what it measures."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from incidents.models import Incident
+    from sla.models import Calendar, EscalationRule, SlaPolicy, SlaTarget
+
+    calendar, _ = Calendar.objects.get_or_create(
+        name="Bench 24x7", defaults={"always_open": True, "time_zone": "UTC"}
+    )
+    policy, _ = SlaPolicy.objects.get_or_create(
+        name="Bench policy", defaults={"is_active": False, "precedence": 9999}
+    )
+    target, _ = SlaTarget.objects.get_or_create(
+        policy=policy, metric="resolution", defaults={"minutes": 480, "calendar": calendar}
+    )
+    EscalationRule.objects.get_or_create(
+        name="Bench warning",
+        defaults={"policy": policy, "metric": "resolution", "percent": 75,
+                  "action": "notify_addresses", "addresses": "bench@example.com"},
+    )  # fmt: skip
+    return ContentType.objects.get_for_model(Incident).pk, policy, target
+
+
+def _load(size, content_type_id, policy, target):
+    """COPY `size` running timers onto existing incidents; DUE of them are due now."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from sla.models import SlaTimer
+
+    SlaTimer.objects.filter(policy=policy).delete()
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM incidents_incident ORDER BY id DESC LIMIT %s", [size])
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) < size:
+        raise SystemExit(f"only {len(ids)} incidents: generate more with python -m bench.generate")
+    buffer = io.StringIO()
+    for index, object_id in enumerate(ids):
+        due = now - timedelta(minutes=1) if index < DUE else now + timedelta(hours=1 + index % 500)
+        started = due - timedelta(hours=8)
+        check = due - timedelta(hours=2) if index >= DUE else due
+        buffer.write(
+            f"{content_type_id}\t{object_id}\t{policy.pk}\t{target.pk}\tresolution\trunning\t"
+            f"{started.isoformat()}\t28800\t[]\t{due.isoformat()}\t\\N\t\\N\t"
+            f"{check.isoformat()}\t{now.isoformat()}\n"
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            "COPY sla_slatimer (content_type_id, object_id, policy_id, target_id, metric, state, "
+            "started_at, target_seconds, pauses, due_at, breached_at, stopped_at, next_check_at, "
+            "updated_at) FROM STDIN",
+            buffer,
+        )
+        cursor.execute("ANALYZE sla_slatimer")
+
+
+def measure(size: int) -> dict:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from sla import services
+    from sla.models import EscalationFiring, SlaTimer
+
+    content_type_id, policy, target = _setup()
+    timings, firings = [], 0
+    for _ in range(RUNS):
+        _load(size, content_type_id, policy, target)
+        started = time.perf_counter()
+        firings = services.sweep(now=timezone.now())
+        timings.append((time.perf_counter() - started) * 1000)
+    select_ms = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = (
+            "SELECT id FROM sla_slatimer WHERE next_check_at <= now() "
+            "ORDER BY next_check_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+        )
+        _load(size, content_type_id, policy, target)
+        for _ in range(20):
+            began = time.perf_counter()
+            cursor.execute(sql)
+            cursor.fetchall()
+            select_ms.append((time.perf_counter() - began) * 1000)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    EscalationFiring.objects.filter(timer__policy=policy).delete()
+    SlaTimer.objects.filter(policy=policy).delete()
+    return {
+        "size": size,
+        "p50": statistics.median(timings),
+        "max": max(timings),
+        "firings": firings,
+        "select_ms": statistics.median(select_ms),
+        "plan": plan,
+    }
+
+
+if __name__ == "__main__":
+    main()

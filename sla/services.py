@@ -1,0 +1,480 @@
+"""SLA timers: started with a record, paused, resumed, met, re-targeted, swept.
+
+Record apps call `start_timers`, `record_status_changed`, `first_response` and
+`priority_changed` from their own services, inside their transaction. The beat task calls
+`sweep`. All arithmetic is business time on the target's calendar (`sla.calendar`).
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from servicedesk import events
+from servicedesk.models import AuditKind
+from sla.calendar import BusinessCalendar
+from sla.models import (
+    OPEN_TIMER_STATES,
+    AgreementKind,
+    Calendar,
+    EscalationFiring,
+    EscalationRule,
+    Metric,
+    SlaPolicy,
+    SlaTimer,
+    TimerState,
+)
+
+logger = logging.getLogger(__name__)
+
+_CALENDARS: dict[tuple[int, int], BusinessCalendar] = {}
+
+
+def business_calendar(calendar: Calendar) -> BusinessCalendar:
+    """The arithmetic object of a calendar, built once per calendar version in each process."""
+    key = (calendar.pk, calendar.version)
+    cached = _CALENDARS.get(key)
+    if cached is None:
+        if calendar.always_open:
+            cached = BusinessCalendar.always_open(time_zone=calendar.time_zone)
+        else:
+            week: dict[int, list] = {}
+            for hours in calendar.hours.all():
+                week.setdefault(hours.weekday, []).append((hours.start, hours.end))
+            extra = frozenset(calendar.holidays.values_list("date", flat=True))
+            if calendar.country:
+                cached = BusinessCalendar.from_country(
+                    time_zone=calendar.time_zone,
+                    week=week,
+                    country=calendar.country,
+                    extra_holidays=extra,
+                )
+            else:
+                cached = BusinessCalendar(time_zone=calendar.time_zone, week=week, holidays=extra)
+        _CALENDARS[key] = cached
+    return cached
+
+
+# --- Which policy -------------------------------------------------------------------------------
+
+
+def policy_for(
+    *,
+    record_type: str,
+    priority,
+    service_id,
+    organisation_id,
+    kind: str = AgreementKind.SLA,
+    support_group_id=None,
+) -> SlaPolicy | None:
+    """The active agreement of `kind` with the lowest precedence whose conditions all match."""
+    candidates = SlaPolicy.objects.filter(record_type=record_type, kind=kind, is_active=True)
+    if kind == AgreementKind.OLA:
+        candidates = candidates.filter(support_group_id=support_group_id)
+    candidates = (
+        candidates.filter(Q(priority__isnull=True) | Q(priority=priority))
+        .filter(Q(service__isnull=True) | Q(service_id=service_id))
+        .filter(Q(organisation__isnull=True) | Q(organisation_id=organisation_id))
+        .order_by("precedence", "id")
+    )
+    return candidates.first()
+
+
+def _facts(record) -> dict:
+    return {
+        "priority": record.priority,
+        "service_id": getattr(record, "service_id", None),
+        "organisation_id": record.organisation_id,
+    }
+
+
+def _timers_of(record):
+    return SlaTimer.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+    )
+
+
+# --- Clock arithmetic ---------------------------------------------------------------------------
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def spent_seconds(timer: SlaTimer, now: datetime) -> float:
+    """Business seconds the clock has run: from the start to now (or the stop), minus pauses."""
+    calendar = business_calendar(timer.target.calendar)
+    end = timer.stopped_at or now
+    spent = calendar.elapsed(timer.started_at, end)
+    for start, stop in timer.pauses:
+        pause_end = min(_parse(stop) or end, end)
+        spent -= calendar.elapsed(_parse(start), pause_end)
+    return max(spent.total_seconds(), 0.0)
+
+
+def _rules_for(timer: SlaTimer) -> list[EscalationRule]:
+    return [rule for rule in _active_rules() if _applies(rule, timer)]
+
+
+def _active_rules() -> list[EscalationRule]:
+    return list(EscalationRule.objects.filter(is_active=True).select_related("support_group"))
+
+
+def schedule(timer: SlaTimer, now: datetime, rules=None) -> None:
+    """Recompute due_at and next_check_at from the clock state (no save)."""
+    timer.updated_at = now
+    if timer.state != TimerState.RUNNING:
+        timer.next_check_at = None
+        if timer.state == TimerState.PAUSED:
+            timer.due_at = None
+        return
+    calendar = business_calendar(timer.target.calendar)
+    spent = spent_seconds(timer, now)
+    timer.due_at = _reached_at(timer, calendar, timer.target_seconds, spent, now)
+    fired = set(timer.firings.values_list("rule_id", flat=True)) if timer.pk else set()
+    moments = [] if timer.breached_at else [timer.due_at]
+    for rule in rules if rules is not None else _rules_for(timer):
+        if rule.pk in fired:
+            continue
+        moments.append(threshold(rule, timer, calendar, spent, now))
+    timer.next_check_at = min(moments) if moments else None
+
+
+def _reached_at(timer, calendar, seconds, spent, now) -> datetime:
+    """The instant the clock reaches `seconds` of business time. Ahead: counted on from now.
+    Already passed: found on the running stretches between the pauses, since counting back
+    from now would count paused time as running (a new policy's shorter target, a rule's
+    share passed during a pause)."""
+    if seconds >= spent:
+        return calendar.add(now, timedelta(seconds=seconds - spent))
+    left = timedelta(seconds=seconds)
+    cursor = timer.started_at
+    for start, stop in timer.pauses:
+        run = calendar.elapsed(cursor, _parse(start))
+        if run >= left:
+            break
+        left -= run
+        cursor = _parse(stop) or now
+    return calendar.add(cursor, left)
+
+
+def threshold(rule, timer, calendar, spent, now) -> datetime:
+    """When `rule` fires for `timer`: a share of the target, or an offset from the due time,
+    both in business time."""
+    if rule.percent is not None:
+        at_seconds = timer.target_seconds * rule.percent / 100
+        return _reached_at(timer, calendar, at_seconds, spent, now)
+    return calendar.add(timer.due_at, timedelta(minutes=rule.offset_minutes))
+
+
+# --- Life cycle ---------------------------------------------------------------------------------
+
+
+def start_timers(record, *, record_type: str, now=None) -> list[SlaTimer]:
+    """Start the timers of the record's policy, counting from the record's creation."""
+    now = now or timezone.now()
+    policy = policy_for(record_type=record_type, **_facts(record))
+    if policy is None:
+        return []
+    content_type = ContentType.objects.get_for_model(record)
+    timers = []
+    rules = _active_rules()
+    for target in policy.targets.select_related("calendar"):
+        timers.append(_new_timer(content_type, record, policy, target, record.created_at))
+    for timer in timers:
+        schedule(timer, now, [r for r in rules if _applies(r, timer)])
+    SlaTimer.objects.bulk_create(timers)
+    group_changed(record, record_type=record_type, now=now)
+    return timers
+
+
+def _applies(rule, timer) -> bool:
+    return rule.metric == timer.metric and rule.policy_id in (None, timer.policy_id)
+
+
+def _new_timer(content_type, record, policy, target, started_at) -> SlaTimer:
+    return SlaTimer(
+        content_type=content_type,
+        object_id=record.pk,
+        policy=policy,
+        target=target,
+        metric=target.metric,
+        started_at=started_at,
+        target_seconds=target.minutes * 60,
+    )
+
+
+def _start_segment(record, *, record_type, kind, now, **conditions) -> None:
+    """An OLA or UC clock from now, when an agreement of that kind covers the record."""
+    policy = policy_for(record_type=record_type, kind=kind, **_facts(record), **conditions)
+    if policy is None:
+        return
+    content_type = ContentType.objects.get_for_model(record)
+    for target in policy.targets.select_related("calendar"):
+        timer = _new_timer(content_type, record, policy, target, now)
+        schedule(timer, now)
+        timer.save()
+
+
+def _stop_segment(record, metric: str, now) -> None:
+    for timer in _open_timers(record).filter(metric=metric):
+        _stop(timer, now)
+        timer.save()
+
+
+def group_changed(record, *, record_type: str, now=None) -> None:
+    """OLA: each support group's time with the record is its own segment. The previous group's
+    clock stops (met or breached), the new group's starts."""
+    now = now or timezone.now()
+    _stop_segment(record, Metric.GROUP_HOLD, now)
+    if record.support_group_id:
+        _start_segment(
+            record, record_type=record_type, kind=AgreementKind.OLA, now=now,
+            support_group_id=record.support_group_id,
+        )  # fmt: skip
+
+
+def _stop(timer: SlaTimer, now: datetime) -> None:
+    if timer.state == TimerState.PAUSED:
+        _close_pause(timer, now)
+    timer.stopped_at = now
+    late = timer.breached_at is not None or (timer.due_at is not None and now > timer.due_at)
+    if late and timer.breached_at is None:
+        timer.breached_at = timer.due_at
+    timer.state = TimerState.BREACHED if late else TimerState.MET
+    timer.next_check_at = None
+    timer.updated_at = now
+
+
+def _close_pause(timer: SlaTimer, now: datetime) -> None:
+    if timer.pauses and timer.pauses[-1][1] is None:
+        timer.pauses[-1][1] = now.isoformat()
+
+
+def first_response(record, *, at=None) -> None:
+    """The first public reply by an agent meets the first-response target."""
+    at = at or timezone.now()
+    for timer in _open_timers(record).filter(metric=Metric.FIRST_RESPONSE):
+        _stop(timer, at)
+        timer.save()
+
+
+def _open_timers(record):
+    return (
+        _timers_of(record)
+        .filter(state__in=OPEN_TIMER_STATES)
+        .select_related("target__calendar", "policy")
+        .select_for_update(of=("self",))
+    )
+
+
+def record_status_changed(record, *, old: str, new: str, record_type: str, now=None) -> None:
+    """Pause, resume, meet or cancel the record's timers as its status moves.
+
+    resolved/closed meet every open target (a first response not yet given counts as met at
+    the resolution); cancelled cancels them; pending on a reason of the policy's `pause_on`
+    pauses; leaving it resumes; reopening a resolved record resumes its resolution clock, the
+    time it spent resolved not counted.
+    """
+    now = now or timezone.now()
+    if old == "pending":
+        _stop_segment(record, Metric.SUPPLIER, now)
+    if new == "pending" and record.pending_reason == "supplier":
+        _start_segment(record, record_type=record_type, kind=AgreementKind.UC, now=now)
+    if new in ("resolved", "closed"):
+        for timer in _open_timers(record):
+            _stop(timer, now)
+            timer.save()
+        return
+    if new == "cancelled":
+        _open_timers(record).update(
+            state=TimerState.CANCELLED, stopped_at=now, next_check_at=None, updated_at=now
+        )
+        return
+    if old == "resolved":
+        _reopen(record, now)
+        return
+    pausing = new == "pending" and record.pending_reason
+    for timer in _open_timers(record):
+        should_pause = (
+            pausing
+            and timer.policy.kind != AgreementKind.UC
+            and record.pending_reason in (timer.policy.pause_on or [])
+        )
+        if should_pause and timer.state == TimerState.RUNNING:
+            timer.pauses.append([now.isoformat(), None])
+            timer.state = TimerState.PAUSED
+        elif not should_pause and timer.state == TimerState.PAUSED:
+            _close_pause(timer, now)
+            timer.state = TimerState.RUNNING
+        else:
+            continue
+        schedule(timer, now)
+        timer.save()
+
+
+def _reopen(record, now) -> None:
+    timer = (
+        _timers_of(record)
+        .filter(metric=Metric.RESOLUTION, state__in=[TimerState.MET, TimerState.BREACHED])
+        .select_related("target__calendar", "policy")
+        .order_by("-stopped_at")
+        .first()
+    )
+    if timer is None:
+        return
+    timer.pauses.append([timer.stopped_at.isoformat(), now.isoformat()])
+    timer.stopped_at = None
+    timer.state = TimerState.RUNNING
+    schedule(timer, now)
+    timer.save()
+
+
+def priority_changed(record, *, record_type: str, now=None) -> None:
+    """Another priority may pick another policy: its targets apply retroactively from the
+    record's start, with the time already paused carried over. Fired thresholds stay fired."""
+    now = now or timezone.now()
+    policy = policy_for(record_type=record_type, **_facts(record))
+    targets = {t.metric: t for t in policy.targets.select_related("calendar")} if policy else {}
+    for timer in _open_timers(record).filter(policy__kind=AgreementKind.SLA):
+        if timer.policy_id == getattr(policy, "pk", None):
+            continue
+        target = targets.get(timer.metric)
+        if target is None:
+            timer.state = TimerState.CANCELLED
+            timer.stopped_at = now
+            timer.next_check_at = None
+        else:
+            timer.policy, timer.target = policy, target
+            timer.target_seconds = target.minutes * 60
+            schedule(timer, now)
+        timer.save()
+
+
+def recompute_open_timers(*, calendar_id=None, policy_id=None, now=None) -> int:
+    """After a calendar or a policy was edited: new targets and due times for its open timers."""
+    now = now or timezone.now()
+    timers = SlaTimer.objects.filter(state__in=OPEN_TIMER_STATES)
+    if calendar_id is not None:
+        timers = timers.filter(target__calendar_id=calendar_id)
+    if policy_id is not None:
+        timers = timers.filter(policy_id=policy_id)
+    count = 0
+    for pk in timers.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            timer = (
+                SlaTimer.objects.select_for_update(skip_locked=True)
+                .select_related("target__calendar", "policy")
+                .filter(pk=pk, state__in=OPEN_TIMER_STATES)
+                .first()
+            )
+            if timer is None:
+                continue
+            timer.target_seconds = timer.target.minutes * 60
+            schedule(timer, now)
+            timer.save()
+            count += 1
+    return count
+
+
+# --- The sweep ----------------------------------------------------------------------------------
+
+
+def sweep(*, now=None, batch_size: int = 500) -> int:
+    """Fire what is due: breaches and escalation rules whose moment has come.
+
+    One indexed range query on `next_check_at <= now`; rows taken with SKIP LOCKED in batches,
+    so concurrent sweeps share the work and never process a timer twice at once; each firing is
+    a row unique on (timer, rule), so a retried or repeated sweep fires nothing twice. Returns the
+    number of firings (breaches included).
+    """
+    now = now or timezone.now()
+    rules = _active_rules()
+    total = 0
+    failed: set[int] = set()
+    while True:
+        with transaction.atomic():
+            query = SlaTimer.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                next_check_at__lte=now
+            )
+            if failed:
+                query = query.exclude(pk__in=failed)
+            due = list(
+                query.select_related("target__calendar", "policy", "content_type").order_by(
+                    "next_check_at"
+                )[:batch_size]
+            )
+            for timer in due:
+                # One timer's failing action (a record that no longer validates, a bug) rolls
+                # back that timer only; the next sweep tries it again, the others go on.
+                try:
+                    with transaction.atomic():
+                        total += _process(timer, now, rules)
+                except Exception:  # noqa: BLE001
+                    logger.exception(
+                        "SLA timer %s: escalation failed, retried next sweep", timer.pk
+                    )
+                    failed.add(timer.pk)
+        if len(due) < batch_size:
+            return total
+
+
+def _process(timer: SlaTimer, now: datetime, rules) -> int:
+    record = timer.content_type.get_object_for_this_type(pk=timer.object_id)
+    fired = 0
+    if timer.state != TimerState.RUNNING:
+        timer.next_check_at = None
+        timer.save(update_fields=["next_check_at"])
+        return 0
+    if timer.breached_at is None and timer.due_at and timer.due_at <= now:
+        timer.breached_at = timer.due_at
+        events._event(
+            record=record,
+            actor=None,
+            kind=AuditKind.ESCALATED,
+            field="sla",
+            new_text=_("%(metric)s target breached") % {"metric": timer.get_metric_display()},
+            public=False,
+        )
+        fired += 1
+    calendar = business_calendar(timer.target.calendar)
+    spent = spent_seconds(timer, now)
+    timer_rules = [rule for rule in rules if _applies(rule, timer)]
+    already = set(timer.firings.values_list("rule_id", flat=True))
+    actions = []
+    for rule in timer_rules:
+        if rule.pk in already or threshold(rule, timer, calendar, spent, now) > now:
+            continue
+        try:
+            with transaction.atomic():
+                EscalationFiring.objects.create(timer=timer, rule=rule, fired_at=now)
+        except IntegrityError:
+            continue  # another sweep fired it first
+        actions.append(rule)
+        fired += 1
+    schedule(timer, now, timer_rules)
+    timer.save()
+    for rule in actions:
+        _escalate(record, timer, rule)
+    return fired
+
+
+def _escalate(record, timer: SlaTimer, rule: EscalationRule) -> None:
+    """Carry out a rule's action and note it in the record's timeline."""
+    from sla import actions
+
+    events._event(
+        record=record,
+        actor=None,
+        kind=AuditKind.ESCALATED,
+        field="sla",
+        new_text=f"{rule.name}"[:255],
+        note=_("%(metric)s: %(action)s")
+        % {"metric": timer.get_metric_display(), "action": rule.get_action_display()},
+        public=False,
+    )
+    actions.run(record, timer, rule)
