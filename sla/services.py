@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -124,7 +124,7 @@ def _active_rules() -> list[EscalationRule]:
     return list(EscalationRule.objects.filter(is_active=True).select_related("support_group"))
 
 
-def schedule(timer: SlaTimer, now: datetime, rules=None) -> None:
+def schedule(timer: SlaTimer, now: datetime, rules=None, fired: set | None = None) -> None:
     """Recompute due_at and next_check_at from the clock state (no save)."""
     timer.updated_at = now
     if timer.state != TimerState.RUNNING:
@@ -135,7 +135,8 @@ def schedule(timer: SlaTimer, now: datetime, rules=None) -> None:
     calendar = business_calendar(timer.target.calendar)
     spent = spent_seconds(timer, now)
     timer.due_at = _reached_at(timer, calendar, timer.target_seconds, spent, now)
-    fired = set(timer.firings.values_list("rule_id", flat=True)) if timer.pk else set()
+    if fired is None:
+        fired = set(timer.firings.values_list("rule_id", flat=True)) if timer.pk else set()
     moments = [] if timer.breached_at else [timer.due_at]
     for rule in rules if rules is not None else _rules_for(timer):
         if rule.pk in fired:
@@ -408,12 +409,15 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
                     "next_check_at"
                 )[:batch_size]
             )
+            records = _records_of(due)
+            fired = _fired_rules(due)
             for timer in due:
                 # One timer's failing action (a record that no longer validates, a bug) rolls
                 # back that timer only; the next sweep tries it again, the others go on.
                 try:
                     with transaction.atomic():
-                        total += _process(timer, now, rules)
+                        record = records.get((timer.content_type_id, timer.object_id))
+                        total += _process(timer, now, rules, record, fired[timer.pk])
                 except Exception:  # noqa: BLE001
                     logger.exception(
                         "SLA timer %s: escalation failed, retried next sweep", timer.pk
@@ -423,10 +427,30 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
             return total
 
 
-def _process(timer: SlaTimer, now: datetime, rules) -> int:
-    record = timer.content_type.get_object_for_this_type(pk=timer.object_id)
+def _records_of(timers) -> dict:
+    """The timers' records, one query per record type (not one per timer)."""
+    wanted: dict[int, list[int]] = {}
+    for timer in timers:
+        wanted.setdefault(timer.content_type_id, []).append(timer.object_id)
+    records = {}
+    for content_type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        rows = model.objects.select_related("support_group").in_bulk(ids)
+        records.update({(content_type_id, pk): row for pk, row in rows.items()})
+    return records
+
+
+def _fired_rules(timers) -> dict[int, set[int]]:
+    fired: dict[int, set[int]] = {timer.pk: set() for timer in timers}
+    rows = EscalationFiring.objects.filter(timer__in=[t.pk for t in timers])
+    for timer_id, rule_id in rows.values_list("timer_id", "rule_id"):
+        fired[timer_id].add(rule_id)
+    return fired
+
+
+def _process(timer: SlaTimer, now: datetime, rules, record, already: set[int]) -> int:
     fired = 0
-    if timer.state != TimerState.RUNNING:
+    if record is None or timer.state != TimerState.RUNNING:
         timer.next_check_at = None
         timer.save(update_fields=["next_check_at"])
         return 0
@@ -444,19 +468,17 @@ def _process(timer: SlaTimer, now: datetime, rules) -> int:
     calendar = business_calendar(timer.target.calendar)
     spent = spent_seconds(timer, now)
     timer_rules = [rule for rule in rules if _applies(rule, timer)]
-    already = set(timer.firings.values_list("rule_id", flat=True))
     actions = []
     for rule in timer_rules:
         if rule.pk in already or threshold(rule, timer, calendar, spent, now) > now:
             continue
-        try:
-            with transaction.atomic():
-                EscalationFiring.objects.create(timer=timer, rule=rule, fired_at=now)
-        except IntegrityError:
-            continue  # another sweep fired it first
+        # The timer's row is locked, so no other sweep is here; the unique (timer, rule)
+        # constraint is the last guard, and a violation rolls this timer back.
+        EscalationFiring.objects.create(timer=timer, rule=rule, fired_at=now)
+        already = already | {rule.pk}
         actions.append(rule)
         fired += 1
-    schedule(timer, now, timer_rules)
+    schedule(timer, now, timer_rules, fired=already)
     timer.save()
     for rule in actions:
         _escalate(record, timer, rule)
