@@ -6,8 +6,6 @@ Record apps register a renderer for their model and call `notify()` inside their
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -24,9 +22,6 @@ MAX_ATTEMPTS = 5
 # "app_label.model" -> render(notification) -> [(address, subject, body), ...]
 Renderer = Callable[[Notification], Iterable[tuple[str, str, str]]]
 RENDERERS: dict[str, Renderer] = {}
-
-# Inside `one_delivery_request()`: the e-mails written so far (None outside).
-_BATCH: ContextVar[list | None] = ContextVar("notification_batch", default=None)
 
 
 def register(model_label: str, renderer: Renderer) -> None:
@@ -47,11 +42,7 @@ def notify(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> Non
         addresses=addresses,
         comment_id=comment.pk if comment is not None else None,
     )
-    batch = _BATCH.get()
-    if batch is not None:
-        batch.append(1)
-    else:
-        _kick_after_commit()
+    _kick_after_commit()
 
 
 def _kick():
@@ -78,20 +69,6 @@ def _kick_after_commit() -> None:
         if getattr(func, "is_notification_kick", False) and savepoints <= open_blocks:
             return
     transaction.on_commit(_kick)
-
-
-@contextmanager
-def one_delivery_request():
-    """For bulk writers (the SLA sweep): however many e-mails the block writes, in however many
-    savepoints, ask a worker once, after the enclosing transaction commits."""
-    token = _BATCH.set([])
-    try:
-        yield
-        written = _BATCH.get()
-    finally:
-        _BATCH.reset(token)
-    if written:
-        transaction.on_commit(_kick)
 
 
 def deliver_pending(*, limit: int = 200) -> int:

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from servicedesk import events
 from servicedesk.models import AuditKind
-from servicedesk.notifications import one_delivery_request
 from sla.calendar import BusinessCalendar
 from sla.models import (
     OPEN_TIMER_STATES,
@@ -399,7 +398,7 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
     total = 0
     failed: set[int] = set()
     while True:
-        with transaction.atomic(), one_delivery_request():
+        with transaction.atomic():
             query = SlaTimer.objects.select_for_update(skip_locked=True, of=("self",)).filter(
                 next_check_at__lte=now
             )

@@ -183,24 +183,6 @@ class TestPercentRule:
         assert EscalationFiring.objects.filter(timer__object_id=record.pk).count() == 1
         assert [m.to for m in mail.outbox] == [[desk.agent.email]]  # sent after the commit
 
-    def test_a_sweep_asks_a_worker_once_however_many_emails_it_writes(
-        self, desk, log, clock, django_capture_on_commit_callbacks
-    ):
-        from servicedesk.models import Notification
-
-        rule("Warn the assignee", percent=75, action="notify_assignee")
-        records = [log(at(3, 10)) for _ in range(3)]
-        settle()
-        clock.move_to(at(3, 16, 0, 20))
-
-        with django_capture_on_commit_callbacks() as callbacks:
-            fired = sla_sweep_task.delay().get()
-
-        assert fired == 3
-        waiting = Notification.objects.filter(kind="sla_escalation", sent_at__isnull=True)
-        assert sorted(waiting.values_list("object_id", flat=True)) == sorted(r.pk for r in records)
-        assert len(callbacks) == 1  # one delivery request for the three e-mails
-
     def test_the_breach_sets_breached_at_and_the_100_percent_rule_tells_the_lead(
         self, desk, log, clock
     ):
