@@ -81,7 +81,9 @@ def wait_for(result, process, log_path: Path):
     deadline = time.monotonic() + RESULT_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if result.ready():
-            return result.get(timeout=5)
+            # An eager task run earlier in this process may leave Celery believing it is inside a
+            # task; this test process is not, so the sync-subtask guard does not apply.
+            return result.get(timeout=5, disable_sync_subtasks=False)
         if process.poll() is not None:
             pytest.fail(
                 f"the worker exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
