@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from servicedesk.models import Attachment, AuditEvent, Comment
+from servicedesk.models import Attachment, AuditEvent, Comment, SatisfactionRating
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,6 +23,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "content_type", "object_id", "kind", "field", "actor"]
     list_filter = ["kind", "content_type"]
     list_select_related = ["actor", "content_type"]
+
+
+@admin.register(SatisfactionRating)
+class SatisfactionRatingAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "content_type", "object_id", "score", "rated_by"]
+    list_filter = ["score", "content_type"]
+    list_select_related = ["rated_by", "content_type"]
 
 
 @admin.register(Comment)

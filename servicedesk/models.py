@@ -175,6 +175,46 @@ class Comment(RecordRowMixin):
         return self.visibility == Visibility.PUBLIC
 
 
+class Satisfaction(models.IntegerChoices):
+    """The five answers of the satisfaction survey (ITIL.md, hotline satisfaction index)."""
+
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+    DISSATISFIED = 2, _("Dissatisfied")
+    NEUTRAL = 3, _("Neutral")
+    SATISFIED = 4, _("Satisfied")
+    VERY_SATISFIED = 5, _("Very satisfied")
+
+
+class SatisfactionRating(RecordRowMixin):
+    """The requester's rating of how a record was handled: 1-5 and an optional comment.
+
+    One per record: rating again replaces the score. Feeds the satisfaction KPIs (mean rating and
+    the hotline satisfaction index).
+    """
+
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(_("rating"), choices=Satisfaction.choices)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta(RecordRowMixin.Meta):
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        indexes = [models.Index(fields=["created_at"], name="sd_rating_created_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="sd_rating_one_per_record"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="sd_rating_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.score}/5"
+
+
 def attachment_path(instance, filename):
     return timezone.now().strftime("attachments/%Y/%m/") + filename
 

@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 from servicedesk import events
 from servicedesk.attachments import attachment_check
 from servicedesk.exceptions import StaleVersion
-from servicedesk.models import Attachment, BaseRecord, Comment, Visibility
+from servicedesk.models import (
+    Attachment,
+    BaseRecord,
+    Comment,
+    Satisfaction,
+    SatisfactionRating,
+    Visibility,
+)
 from servicedesk.numbering import next_record_number
 from servicedesk.text import plain_text, sanitise_html
 from servicedesk.workflow import Workflow
@@ -161,3 +168,27 @@ def attachment_add(
         uploaded_by=uploaded_by,
         visibility=visibility,
     )
+
+
+@transaction.atomic
+def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> SatisfactionRating:
+    """Store (or replace) the rating of a record. ValidationError on a score outside 1-5.
+
+    Who may rate which record, and in which state, is the record app's rule; this only stores.
+    """
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if score not in Satisfaction.values:
+        raise ValidationError({"score": [_("Choose a rating from 1 to 5.")]})
+    rating, _created = SatisfactionRating.objects.update_or_create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        defaults={
+            "rated_by": rated_by,
+            "score": score,
+            "comment": plain_text(sanitise_html(comment)),
+        },
+    )
+    return rating

@@ -6,10 +6,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
-from servicedesk.models import Attachment, AuditEvent, AuditKind, Comment, Visibility
+from servicedesk.models import (
+    Attachment,
+    AuditEvent,
+    AuditKind,
+    Comment,
+    SatisfactionRating,
+    Visibility,
+)
 from servicedesk.services import (
     attachment_add,
     comment_add,
+    rating_give,
     record_create,
     record_lock,
     record_transition,
@@ -363,3 +371,19 @@ def test_attachment_add_refuses_with_a_field_error_and_stores_nothing(ticket, en
     assert "“run.sh” is not a file type we accept" in message
     assert not Attachment.objects.exists()
     assert stored_files(media_root) == []
+
+
+def test_a_rating_is_stored_once_per_record_and_rating_again_replaces_it(ticket, end_user):
+    rating_give(record=ticket, rated_by=end_user, score=2, comment="<b>Slow</b>")
+    rating = rating_give(record=ticket, rated_by=end_user, score="5", comment="Fixed for good")
+    assert SatisfactionRating.objects.count() == 1
+    rating.refresh_from_db()
+    assert (rating.score, rating.comment, rating.record) == (5, "Fixed for good", ticket)
+
+
+@pytest.mark.parametrize("score", [0, 6, "", None, "great"])
+def test_a_rating_outside_one_to_five_is_refused(ticket, end_user, score):
+    with pytest.raises(ValidationError) as error:
+        rating_give(record=ticket, rated_by=end_user, score=score)
+    assert "score" in error.value.message_dict
+    assert not SatisfactionRating.objects.exists()
