@@ -68,6 +68,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("view", "add", "change", "delete")
             for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
         ],
+        *[
+            f"sla.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in (
+                "calendar",
+                "workinghours",
+                "holiday",
+                "slapolicy",
+                "slatarget",
+                "escalationrule",
+            )
+        ],  # fmt: skip
+        "sla.view_slatimer",
+        "sla.view_escalationfiring",
         "catalogue.view_service",
         "catalogue.add_service",
         "catalogue.change_service",

@@ -420,7 +420,7 @@ def incident_comment(
         if incident.first_responded_at is None:
             incident.first_responded_at = comment.created_at
             incident.save(update_fields=["first_responded_at"])
-            sla.first_response(incident, at=comment.created_at)
+        sla.agent_replied(incident, at=comment.created_at)
         notifications.incident_replied(incident, comment)
     elif not staff:
         if incident.status == IncidentStatus.PENDING and incident.pending_reason == "customer":

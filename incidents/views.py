@@ -34,7 +34,7 @@ from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.numbering import NUMBER_DIGITS
 from servicedesk.selectors import record_timeline
-from sla.selectors import timer_view, timers_of
+from sla.selectors import page_timers_of, timer_view
 
 staff_only = [login_required, permission_required(USE_WORKSPACE, raise_exception=True)]
 
@@ -304,7 +304,7 @@ def _detail_context(request, incident, **forms):
         or TransitionForm(initial={"version": incident.version}),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "open_dialog": forms.get("open_dialog", ""),
-        "timers": [timer_view(timer) for timer in timers_of(incident)],
+        "timers": [timer_view(timer) for timer in page_timers_of(incident)],
     }
 
 

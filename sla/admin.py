@@ -3,6 +3,7 @@ from django.db import transaction
 from django.db.models import F
 
 from servicedesk.admin import ReadOnlyAdmin
+from sla.definitions import recompute_for_rule
 from sla.forms import CalendarAdminForm, WorkingHoursFormSet
 from sla.models import (
     Calendar,
@@ -68,6 +69,10 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 class EscalationRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "policy", "metric", "percent", "offset_minutes", "action", "is_active"]
     list_filter = ["metric", "action", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(lambda: recompute_for_rule(obj))
 
 
 @admin.register(SlaTimer)

@@ -15,14 +15,7 @@ class CalendarAdminForm(forms.ModelForm):
         fields = ["name", "time_zone", "always_open", "country"]
 
     def clean_country(self):
-        country = self.cleaned_data["country"].upper()
-        if country:
-            import holidays
-
-            if country not in holidays.list_supported_countries():
-                raise ValidationError(_("No public holiday calendar for “%(code)s”."),
-                                      params={"code": country})  # fmt: skip
-        return country
+        return check_country(self.cleaned_data["country"])
 
 
 class WorkingHoursFormSet(forms.BaseInlineFormSet):
@@ -49,3 +42,15 @@ def check_week(week, *, time_zone: str) -> None:
         BusinessCalendar(time_zone=time_zone, week=week, holidays=frozenset())
     except CalendarError as error:
         raise ValidationError(str(error)) from error
+
+
+def check_country(code: str) -> str:
+    """The country code in capitals, or ValidationError when `holidays` has no such country."""
+    country = (code or "").upper()
+    if country:
+        import holidays
+
+        if country not in holidays.list_supported_countries():
+            raise ValidationError(_("No public holiday calendar for “%(code)s”."),
+                                  params={"code": country})  # fmt: skip
+    return country

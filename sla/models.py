@@ -96,6 +96,7 @@ class RecordType(models.TextChoices):
 class Metric(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     RESOLUTION = "resolution", _("Resolution")
+    UPDATE = "update", _("Update interval")
     GROUP_HOLD = "group_hold", _("Time with one group (OLA)")
     SUPPLIER = "supplier", _("Time with the supplier (UC)")
 
@@ -106,9 +107,10 @@ class AgreementKind(models.TextChoices):
     UC = "uc", _("Underpinning contract with a supplier")
 
 
-# Which metric each kind of agreement measures (besides the SLA's two).
+# Which metrics each kind of agreement measures. An SLA's update interval is the longest the
+# customer waits between two public replies: each reply by an agent starts a new one.
 KIND_METRICS = {
-    AgreementKind.SLA: {Metric.FIRST_RESPONSE, Metric.RESOLUTION},
+    AgreementKind.SLA: {Metric.FIRST_RESPONSE, Metric.RESOLUTION, Metric.UPDATE},
     AgreementKind.OLA: {Metric.GROUP_HOLD},
     AgreementKind.UC: {Metric.SUPPLIER},
 }

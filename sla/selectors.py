@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sla.models import OPEN_TIMER_STATES, SlaTimer, TimerState
+from sla.models import OPEN_TIMER_STATES, Metric, SlaTimer, TimerState
 
 BREACHING_SOON = timedelta(hours=2)
 
@@ -19,6 +19,19 @@ def timers_of(record) -> QuerySet[SlaTimer]:
         .select_related("target__calendar", "policy")
         .order_by("metric", "-started_at")
     )
+
+
+def page_timers_of(record) -> list[SlaTimer]:
+    """The timers a record's page shows: every clock, but of the update intervals (one per
+    agent reply) only the newest; the earlier ones count in the reports."""
+    shown, seen_update = [], False
+    for timer in timers_of(record):
+        if timer.metric == Metric.UPDATE:
+            if seen_update:
+                continue
+            seen_update = True
+        shown.append(timer)
+    return shown
 
 
 def open_timers_of(record) -> QuerySet[SlaTimer]:

@@ -1,6 +1,6 @@
 """SLA timers: started with a record, paused, resumed, met, re-targeted, swept.
 
-Record apps call `start_timers`, `record_status_changed`, `first_response` and
+Record apps call `start_timers`, `record_status_changed`, `agent_replied` and
 `priority_changed` from their own services, inside their transaction. The beat task calls
 `sweep`. All arithmetic is business time on the target's calendar (`sla.calendar`).
 """
@@ -264,6 +264,33 @@ def first_response(record, *, at=None) -> None:
         timer.save()
 
 
+def agent_replied(record, *, at=None) -> None:
+    """A public reply by an agent: meets the first response, and the update interval running
+    now, and starts the next update interval from the reply (paused if the record is paused)."""
+    at = at or timezone.now()
+    first_response(record, at=at)
+    _restart_updates(record, at)
+
+
+def _restart_updates(record, at, *, policy=None) -> None:
+    """Stop the open update-interval clock and start the next one from `at`."""
+    paused = False
+    for timer in _open_timers(record).filter(metric=Metric.UPDATE):
+        paused, policy = timer.state == TimerState.PAUSED, timer.policy
+        _stop(timer, at)
+        timer.save()
+    target = (
+        policy and policy.targets.select_related("calendar").filter(metric=Metric.UPDATE).first()
+    )
+    if not target:
+        return
+    timer = _new_timer(ContentType.objects.get_for_model(record), record, policy, target, at)
+    if paused:
+        timer.pauses, timer.state = [[at.isoformat(), None]], TimerState.PAUSED
+    schedule(timer, at)
+    timer.save()
+
+
 def _open_timers(record):
     return (
         _timers_of(record)
@@ -333,6 +360,7 @@ def _reopen(record, now) -> None:
     timer.state = TimerState.RUNNING
     schedule(timer, now)
     timer.save()
+    _restart_updates(record, now, policy=timer.policy)
 
 
 def priority_changed(record, *, record_type: str, now=None) -> None:
@@ -356,14 +384,17 @@ def priority_changed(record, *, record_type: str, now=None) -> None:
         timer.save()
 
 
-def recompute_open_timers(*, calendar_id=None, policy_id=None, now=None) -> int:
-    """After a calendar or a policy was edited: new targets and due times for its open timers."""
+def recompute_open_timers(*, calendar_id=None, policy_id=None, metric=None, now=None) -> int:
+    """After a calendar, a policy or a rule was edited: new targets, due times and next
+    moments for the open timers concerned."""
     now = now or timezone.now()
     timers = SlaTimer.objects.filter(state__in=OPEN_TIMER_STATES)
     if calendar_id is not None:
         timers = timers.filter(target__calendar_id=calendar_id)
     if policy_id is not None:
         timers = timers.filter(policy_id=policy_id)
+    if metric is not None:
+        timers = timers.filter(metric=metric)
     count = 0
     for pk in timers.values_list("pk", flat=True).iterator():
         with transaction.atomic():

@@ -10,6 +10,9 @@ def sla_sweep_task() -> int:
 
 
 @shared_task
-def recompute_timers_task(*, calendar_id=None, policy_id=None) -> int:
-    """After an administrator edits a calendar or a policy: new due times for its open timers."""
-    return services.recompute_open_timers(calendar_id=calendar_id, policy_id=policy_id)
+def recompute_timers_task(*, calendar_id=None, policy_id=None, metric=None) -> int:
+    """After an administrator edits a calendar, a policy or a rule: new due times and next
+    moments for the open timers concerned."""
+    return services.recompute_open_timers(
+        calendar_id=calendar_id, policy_id=policy_id, metric=metric
+    )

@@ -55,17 +55,20 @@ def policy(
     calendar,
     first_response=60,
     resolution=480,
+    update=None,
     precedence=100,
     pause_on=("customer",),
     **conditions,
 ) -> SlaPolicy:
-    """An incident SLA with a first-response and a resolution target (minutes; None: none)."""
+    """An incident SLA with a first-response, a resolution and optionally an update-interval
+    target (minutes; None: none)."""
     created = SlaPolicy.objects.create(
         name=name, precedence=precedence, pause_on=list(pause_on), **conditions
     )
     for metric, minutes in (
         (Metric.FIRST_RESPONSE, first_response),
         (Metric.RESOLUTION, resolution),
+        (Metric.UPDATE, update),
     ):
         if minutes:
             SlaTarget.objects.create(

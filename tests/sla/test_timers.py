@@ -20,6 +20,7 @@ from incidents.choices import IncidentStatus, PendingReason
 from servicedesk.models import Visibility
 from sla import services as sla
 from sla.models import Metric, SlaPolicy, SlaTarget, TimerState, WorkingHours
+from sla.selectors import page_timers_of
 from sla.tasks import recompute_timers_task
 from tests.factories import OrganisationFactory
 from tests.incidents.factories import (
@@ -736,3 +737,95 @@ class TestRecompute:
         clock.move_to(at(3, 13))
         transition(record, desk.agent, S.IN_PROGRESS)
         assert timer(record, RES).due_at == at(4, 13)  # 1 h spent, 9 left
+
+
+# --- Update interval ----------------------------------------------------------------------------
+
+
+class TestUpdateInterval:
+    """The longest the requester waits between two public replies: each agent reply meets the
+    running interval and starts the next one from the reply."""
+
+    @pytest.fixture
+    def chatty(self, desk):
+        desk.standard.is_active = False
+        desk.standard.save()
+        return policy("Updates every 2 h", calendar=desk.calendar, update=120)
+
+    def test_each_public_agent_reply_starts_the_next_interval(self, desk, chatty, log, clock):
+        record = log(at(3, 10))
+        assert timer(record, Metric.UPDATE).due_at == at(3, 12)
+
+        clock.move_to(at(3, 11))
+        comment(record, desk.agent)
+        clock.move_to(at(3, 14))  # an hour late
+        comment(record, desk.agent)
+
+        first, second, third = timers(record, Metric.UPDATE)
+        assert (first.state, first.stopped_at) == (TimerState.MET, at(3, 11))
+        assert (second.started_at, second.due_at) == (at(3, 11), at(3, 13))
+        assert (second.state, second.breached_at) == (TimerState.BREACHED, at(3, 13))
+        assert (third.state, third.started_at, third.due_at) == (
+            TimerState.RUNNING, at(3, 14), at(3, 16),
+        )  # fmt: skip
+        assert timer(record, FR).state == TimerState.MET
+        shown = [t.pk for t in page_timers_of(record) if t.metric == Metric.UPDATE]
+        assert shown == [third.pk]  # the record page shows the interval running now
+
+    def test_work_notes_and_the_requesters_replies_do_not_count(self, desk, chatty, log, clock):
+        record = log(at(3, 10))
+        clock.move_to(at(3, 11))
+
+        comment(record, desk.agent, visibility=Visibility.INTERNAL)
+        comment(record, desk.requester, body="<p>Any news?</p>")
+
+        (running,) = timers(record, Metric.UPDATE)
+        assert (running.state, running.due_at) == (TimerState.RUNNING, at(3, 12))
+
+    def test_a_reply_while_paused_starts_a_paused_interval(self, desk, chatty, log, clock):
+        record = log(at(3, 10))
+        clock.move_to(at(3, 11))
+        transition(record, desk.agent, S.PENDING, pending_reason=PendingReason.CUSTOMER)
+        clock.move_to(at(3, 15))
+        comment(record, desk.agent)  # a reply while waiting for the customer
+
+        paused = timers(record, Metric.UPDATE)[-1]
+        assert (paused.state, paused.due_at) == (TimerState.PAUSED, None)
+
+        clock.move_to(at(3, 16))
+        transition(record, desk.agent, S.IN_PROGRESS)
+
+        resumed = timers(record, Metric.UPDATE)[-1]
+        assert resumed.pk == paused.pk
+        assert (resumed.state, resumed.due_at) == (TimerState.RUNNING, at(3, 18))
+
+    def test_resolving_stops_it_and_reopening_starts_a_new_one(self, desk, chatty, log, clock):
+        record = log(at(3, 10))
+        clock.move_to(at(3, 11))
+        transition(record, desk.agent, S.RESOLVED)
+        assert [t.state for t in timers(record, Metric.UPDATE)] == [TimerState.MET]
+
+        clock.move_to(at(3, 17))
+        transition(record, desk.agent, S.IN_PROGRESS)
+
+        met, fresh = timers(record, Metric.UPDATE)
+        assert met.state == TimerState.MET
+        assert (fresh.state, fresh.started_at, fresh.due_at) == (
+            TimerState.RUNNING, at(3, 17), at(4, 10),
+        )  # fmt: skip
+
+    def test_a_warning_rule_fires_once_per_interval(self, desk, chatty, log, clock):
+        rule(metric=Metric.UPDATE, percent=75)
+        record = log(at(3, 10))
+
+        clock.move_to(at(3, 11, 31))
+        sla.sweep()
+        clock.move_to(at(3, 11, 40))
+        comment(record, desk.agent)
+        clock.move_to(at(3, 13, 11))
+        sla.sweep()
+        sla.sweep()
+
+        first, second = timers(record, Metric.UPDATE)
+        assert first.firings.count() == 1
+        assert second.firings.count() == 1
