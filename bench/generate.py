@@ -826,13 +826,16 @@ def check_target(force: bool) -> None:
 
 
 def reset(out) -> None:
-    """Empty the incidents and the timeline tables; numbers start again at INC0000001."""
+    """Empty the incidents, the timeline tables, the outbox and the SLA timers (which point at
+    incidents by content type and id, so no cascade reaches them); numbers start again at
+    INC0000001."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE incidents_incident, servicedesk_comment, servicedesk_auditevent, "
-            "servicedesk_attachment RESTART IDENTITY CASCADE"
+            "servicedesk_attachment, servicedesk_notification, sla_slatimer, "
+            "sla_escalationfiring RESTART IDENTITY CASCADE"
         )
         cursor.execute("SELECT setval('servicedesk_number_inc', 1, false)")
     notices = [n.strip() for n in getattr(connection.connection, "notices", [])]

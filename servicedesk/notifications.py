@@ -30,11 +30,19 @@ def register(model_label: str, renderer: Renderer) -> None:
 
 def notify(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> None:
     """Write an e-mail for `record` into the outbox; it goes out after the commit."""
+    row = build(record, kind, user_ids=user_ids, addresses=addresses, comment=comment)
+    if row is not None:
+        row.save()
+        _kick_after_commit()
+
+
+def build(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> Notification | None:
+    """The unsaved outbox row of an e-mail, or None when it has nobody to go to."""
     user_ids = [pk for pk in user_ids if pk]
     addresses = [address for address in addresses if address]
     if not user_ids and not addresses:
-        return
-    Notification.objects.create(
+        return None
+    return Notification(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
@@ -42,7 +50,13 @@ def notify(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> Non
         addresses=addresses,
         comment_id=comment.pk if comment is not None else None,
     )
-    _kick_after_commit()
+
+
+def add_many(rows: list[Notification]) -> None:
+    """Write many outbox rows in one statement (the SLA sweep's batch); one delivery request."""
+    if rows:
+        Notification.objects.bulk_create(rows)
+        _kick_after_commit()
 
 
 def _kick():

@@ -9,13 +9,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from servicedesk import events
-from servicedesk.models import AuditKind
+from servicedesk import notifications
+from servicedesk.models import AuditEvent, AuditKind
+from sla import actions as actions_
 from sla.calendar import BusinessCalendar
 from sla.models import (
     OPEN_TIMER_STATES,
@@ -440,22 +441,95 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
                     "next_check_at"
                 )[:batch_size]
             )
-            records = _records_of(due)
-            fired = _fired_rules(due)
-            for timer in due:
-                # One timer's failing action (a record that no longer validates, a bug) rolls
-                # back that timer only; the next sweep tries it again, the others go on.
-                try:
-                    with transaction.atomic():
-                        record = records.get((timer.content_type_id, timer.object_id))
-                        total += _process(timer, now, rules, record, fired[timer.pk])
-                except Exception:  # noqa: BLE001
-                    logger.exception(
-                        "SLA timer %s: escalation failed, retried next sweep", timer.pk
-                    )
-                    failed.add(timer.pk)
+            total += _sweep_batch(due, now, rules, failed)
         if len(due) < batch_size:
             return total
+
+
+def _sweep_batch(due: list[SlaTimer], now, rules, failed: set[int]) -> int:
+    """Process a locked batch and write its firings, timeline events, e-mails and timers in a
+    few bulk statements. Should those writes fail, each timer is done again on its own."""
+    records = _records_of(due)
+    fired = _fired_rules(due)
+    try:
+        with transaction.atomic():
+            batch = _Batch()
+            count = sum(
+                _process_isolated(t, now, rules, records, fired, batch, failed) for t in due
+            )
+            batch.write([t for t in due if t.pk not in failed])
+            return count
+    except DatabaseError:
+        logger.exception("SLA sweep: the batch's writes failed; doing its timers one by one")
+    count = 0
+    for timer in due:
+        if timer.pk in failed:
+            continue
+        try:
+            with transaction.atomic():
+                timer.refresh_from_db()
+                batch = _Batch()
+                count += _process(timer, now, rules, records, fired[timer.pk], batch)
+                batch.write([timer])
+        except Exception:  # noqa: BLE001
+            logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
+            failed.add(timer.pk)
+    return count
+
+
+def _process_isolated(timer, now, rules, records, fired, batch, failed) -> int:
+    """One timer's firings, added to the batch. A failing action (a record that no longer
+    validates, a bug) drops this timer's part only; the next sweep tries it again. A savepoint
+    only where an action writes to the record itself."""
+    mark = batch.mark()
+    try:
+        if any(r.action in actions_.RECORD_ACTIONS and _applies(r, timer) for r in rules):
+            with transaction.atomic():
+                return _process(timer, now, rules, records, fired[timer.pk], batch)
+        return _process(timer, now, rules, records, fired[timer.pk], batch)
+    except Exception:  # noqa: BLE001
+        logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
+        batch.undo(mark)
+        failed.add(timer.pk)
+        return 0
+
+
+class _Batch:
+    """The rows a sweep batch writes at once: firings, timeline events, outbox e-mails."""
+
+    def __init__(self):
+        self.firings: list[EscalationFiring] = []
+        self.events: list[AuditEvent] = []
+        self.outbox: list = []
+        self.saved: set[int] = set()  # timers already written one by one
+
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.firings), len(self.events), len(self.outbox)
+
+    def undo(self, mark) -> None:
+        del self.firings[mark[0] :], self.events[mark[1] :], self.outbox[mark[2] :]
+
+    def event(self, timer, **fields) -> None:
+        self.events.append(
+            AuditEvent(
+                content_type_id=timer.content_type_id,
+                object_id=timer.object_id,
+                actor=None,
+                kind=AuditKind.ESCALATED,
+                field="sla",
+                public=False,
+                **fields,
+            )
+        )
+
+    def write(self, timers) -> None:
+        EscalationFiring.objects.bulk_create(self.firings)
+        AuditEvent.objects.bulk_create(self.events)
+        notifications.add_many([row for row in self.outbox if row is not None])
+        SlaTimer.objects.bulk_update(
+            [timer for timer in timers if timer.pk not in self.saved],
+            ["breached_at", "due_at", "next_check_at", "updated_at"],
+        )
 
 
 def _records_of(timers) -> dict:
@@ -479,55 +553,47 @@ def _fired_rules(timers) -> dict[int, set[int]]:
     return fired
 
 
-def _process(timer: SlaTimer, now: datetime, rules, record, already: set[int]) -> int:
-    fired = 0
+def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], batch) -> int:
+    """The breach and the rules due for one timer, into the batch; the timer's next moment."""
+    record = records.get((timer.content_type_id, timer.object_id))
     if record is None or timer.state != TimerState.RUNNING:
         timer.next_check_at = None
-        timer.save(update_fields=["next_check_at"])
         return 0
+    fired = 0
     if timer.breached_at is None and timer.due_at and timer.due_at <= now:
         timer.breached_at = timer.due_at
-        events._event(
-            record=record,
-            actor=None,
-            kind=AuditKind.ESCALATED,
-            field="sla",
+        batch.event(
+            timer,
             new_text=_("%(metric)s target breached") % {"metric": timer.get_metric_display()},
-            public=False,
         )
         fired += 1
     calendar = business_calendar(timer.target.calendar)
     spent = spent_seconds(timer, now)
     timer_rules = [rule for rule in rules if _applies(rule, timer)]
-    actions = []
+    record_actions = []
     for rule in timer_rules:
         if rule.pk in already or threshold(rule, timer, calendar, spent, now) > now:
             continue
         # The timer's row is locked, so no other sweep is here; the unique (timer, rule)
-        # constraint is the last guard, and a violation rolls this timer back.
-        EscalationFiring.objects.create(timer=timer, rule=rule, fired_at=now)
+        # constraint is the last guard, and a violation sends the batch down the slow path.
+        batch.firings.append(EscalationFiring(timer=timer, rule=rule, fired_at=now))
         already = already | {rule.pk}
-        actions.append(rule)
+        batch.event(
+            timer,
+            new_text=f"{rule.name}"[:255],
+            note=_("%(metric)s: %(action)s")
+            % {"metric": timer.get_metric_display(), "action": rule.get_action_display()},
+        )
+        if rule.action in actions_.RECORD_ACTIONS:
+            record_actions.append(rule)
+        else:
+            actions_.run(record, timer, rule, batch.outbox)
         fired += 1
     schedule(timer, now, timer_rules, fired=already)
-    timer.save()
-    for rule in actions:
-        _escalate(record, timer, rule)
+    if record_actions:
+        # Saved before the record's own services run: a raised priority re-targets this timer.
+        timer.save()
+        batch.saved.add(timer.pk)
+        for rule in record_actions:
+            actions_.run(record, timer, rule, batch.outbox)
     return fired
-
-
-def _escalate(record, timer: SlaTimer, rule: EscalationRule) -> None:
-    """Carry out a rule's action and note it in the record's timeline."""
-    from sla import actions
-
-    events._event(
-        record=record,
-        actor=None,
-        kind=AuditKind.ESCALATED,
-        field="sla",
-        new_text=f"{rule.name}"[:255],
-        note=_("%(metric)s: %(action)s")
-        % {"metric": timer.get_metric_display(), "action": rule.get_action_display()},
-        public=False,
-    )
-    actions.run(record, timer, rule)

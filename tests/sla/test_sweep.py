@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
@@ -340,11 +340,11 @@ class TestFailures:
         real_run = actions.run
         calls = []
 
-        def dies_once(record, timer, rule):
+        def dies_once(record, timer, rule, outbox):
             calls.append(record.pk)
             if len(calls) == 1:
                 raise RuntimeError("the worker died")
-            return real_run(record, timer, rule)
+            return real_run(record, timer, rule, outbox)
 
         clock.move_to(at(3, 16, 1))
         with mock.patch("sla.actions.run", side_effect=dies_once):
@@ -512,6 +512,52 @@ class TestNeverFire:
 
 
 # --- The sweep's cost ---------------------------------------------------------------------------
+
+
+def test_a_batchs_writes_are_a_few_statements_whatever_the_number_due(desk, clock):
+    """Firings, timeline events, e-mails and timers are written in bulk: sweeping 12 due timers
+    takes as many statements as sweeping 3."""
+    policy("Resolution only", calendar=desk.calendar, precedence=1, first_response=None)
+    rule("Warn the assignee", percent=75)
+    rule("Tell the lead", percent=75, action="notify_group_lead")
+
+    def sweep_of(day, count):
+        for _ in range(count):
+            log_incident(desk, clock, at(day, 10), respond=False)
+        clock.move_to(at(day, 18, 1))  # past 75% and the breach: three firings each
+        with CaptureQueriesContext(connection) as queries:
+            assert sla.sweep() == 3 * count
+        return len(queries)
+
+    assert sweep_of(3, 3) == sweep_of(4, 12)
+    assert EscalationFiring.objects.count() == 2 * 15
+    assert Notification.objects.filter(kind="sla_escalation").count() == 2 * 15
+
+
+def test_when_the_batchs_writes_fail_each_timer_is_done_on_its_own(desk, log, clock):
+    """A bulk write refused by the database (say, a firing that exists after all) sends the
+    batch down the slow path: each timer in its own savepoint, each rule still once."""
+    rule("Warn the assignee", percent=75)
+    first, second = log(at(3, 10)), log(at(3, 10, 1))
+    settle()
+    real_write = sla._Batch.write
+    writes = []
+
+    def refused_once(batch, timers):
+        writes.append(len(timers))
+        if len(writes) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real_write(batch, timers)
+
+    clock.move_to(at(3, 16, 5))
+    with mock.patch("sla.services._Batch.write", refused_once):
+        assert sla.sweep() == 2
+
+    assert writes == [2, 1, 1]  # the batch, then each timer alone
+    for record in (first, second):
+        assert EscalationFiring.objects.filter(timer__object_id=record.pk).count() == 1
+        assert len(escalations(record)) == 1
+    assert sweep_at(clock, at(3, 16, 6)) == 0
 
 
 def test_the_sweep_reads_only_the_timers_due(desk, clock):
