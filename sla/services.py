@@ -9,10 +9,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
 from servicedesk.models import AuditEvent, AuditKind
@@ -22,6 +23,7 @@ from sla.models import (
     OPEN_TIMER_STATES,
     AgreementKind,
     Calendar,
+    EscalationAction,
     EscalationFiring,
     EscalationRule,
     Metric,
@@ -502,6 +504,7 @@ class _Batch:
         self.events: list[AuditEvent] = []
         self.outbox: list = []
         self.saved: set[int] = set()  # timers already written one by one
+        self.texts: dict[tuple, str] = {}
 
     def mark(self) -> tuple[int, int, int]:
         return len(self.firings), len(self.events), len(self.outbox)
@@ -526,9 +529,46 @@ class _Batch:
         EscalationFiring.objects.bulk_create(self.firings)
         AuditEvent.objects.bulk_create(self.events)
         notifications.add_many([row for row in self.outbox if row is not None])
-        SlaTimer.objects.bulk_update(
-            [timer for timer in timers if timer.pk not in self.saved],
-            ["breached_at", "due_at", "next_check_at", "updated_at"],
+        _update_timers([timer for timer in timers if timer.pk not in self.saved])
+
+    def text(self, template, *, metric, action=None) -> str:
+        """A timeline text, translated once per batch rather than once per firing."""
+        key = (template, metric, action)
+        if key not in self.texts:
+            labels = {"metric": Metric(metric).label}
+            if action is not None:
+                labels["action"] = EscalationAction(action).label
+            self.texts[key] = _(template) % labels
+        return self.texts[key]
+
+
+# Timeline texts of the sweep (translated when written, in the server's language).
+BREACHED = gettext_noop("%(metric)s target breached")
+ESCALATED = gettext_noop("%(metric)s: %(action)s")
+_SWEPT_FIELDS = ["breached_at", "due_at", "next_check_at", "updated_at"]
+
+
+def _update_timers(timers: list[SlaTimer]) -> None:
+    """The swept timers' new moments in one statement. On PostgreSQL an UPDATE ... FROM
+    VALUES: Django's bulk_update builds a CASE per field and row, slower than the database."""
+    if not timers:
+        return
+    if connection.vendor != "postgresql":
+        SlaTimer.objects.bulk_update(timers, _SWEPT_FIELDS)
+        return
+    from psycopg2.extras import execute_values
+
+    rows = [(t.pk, t.breached_at, t.due_at, t.next_check_at, t.updated_at) for t in timers]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            "UPDATE sla_slatimer AS t SET breached_at = v.breached_at, due_at = v.due_at, "
+            "next_check_at = v.next_check_at, updated_at = v.updated_at "
+            "FROM (VALUES %s) AS v (id, breached_at, due_at, next_check_at, updated_at) "
+            "WHERE t.id = v.id",
+            rows,
+            template="(%s, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::timestamptz)",
+            page_size=len(rows),
         )
 
 
@@ -564,7 +604,7 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
         timer.breached_at = timer.due_at
         batch.event(
             timer,
-            new_text=_("%(metric)s target breached") % {"metric": timer.get_metric_display()},
+            new_text=batch.text(BREACHED, metric=timer.metric),
         )
         fired += 1
     calendar = business_calendar(timer.target.calendar)
@@ -581,8 +621,7 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
         batch.event(
             timer,
             new_text=f"{rule.name}"[:255],
-            note=_("%(metric)s: %(action)s")
-            % {"metric": timer.get_metric_display(), "action": rule.get_action_display()},
+            note=batch.text(ESCALATED, metric=timer.metric, action=rule.action),
         )
         if rule.action in actions_.RECORD_ACTIONS:
             record_actions.append(rule)
