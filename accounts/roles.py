@@ -65,8 +65,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CONFIGURATION_MANAGER: [
         *_AGENT,
         *_CMDB_EDIT,
-        *[f"cmdb.{action}_{model}" for action in ("view", "add", "change")
-          for model in ("ciclass", "attributedefinition")],
+        *[
+            f"cmdb.{action}_{model}"
+            for action in ("view", "add", "change")
+            for model in ("ciclass", "attributedefinition")
+        ],
     ],
     Role.DESK_MANAGER: _MANAGER,
     Role.ADMINISTRATOR: [
@@ -89,8 +92,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalogue.add_service",
         "catalogue.change_service",
         *_CMDB_EDIT,
-        *[f"cmdb.{action}_{model}" for action in ("view", "add", "change", "delete")
-          for model in ("ciclass", "attributedefinition")],
+        *[
+            f"cmdb.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("ciclass", "attributedefinition")
+        ],
     ],
 }
 

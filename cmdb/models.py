@@ -181,7 +181,7 @@ class ConfigurationItem(models.Model):
 
 
 class Relationship(models.Model):
-    """"source <type> target": the source needs the target. Cycles are allowed; walks end."""
+    """ "source <type> target": the source needs the target. Cycles are allowed; walks end."""
 
     source = models.ForeignKey(
         ConfigurationItem,
@@ -266,7 +266,9 @@ class BaselineItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["baseline", "ci_id_value"], name="cmdb_baseline_ci_once")
+            models.UniqueConstraint(
+                fields=["baseline", "ci_id_value"], name="cmdb_baseline_ci_once"
+            )
         ]
 
     def __str__(self):

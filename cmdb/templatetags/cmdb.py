@@ -1,0 +1,19 @@
+from django import template
+
+from cmdb.models import ImpactProposal
+
+register = template.Library()
+
+
+@register.inclusion_tag("cmdb/_proposal.html", takes_context=True)
+def impact_proposal(context, incident):
+    """The incident page's panel: the impact the CMDB proposes from the incident's CI."""
+    from cmdb.views import proposal_context
+
+    proposal = ImpactProposal.objects.filter(incident=incident).first()
+    return proposal_context(proposal, context["request"].user) | {"incident": incident}
+
+
+@register.filter
+def criticality_class(value) -> str:
+    return {4: "critical", 3: "high", 2: "medium", 1: "low"}.get(value, "low")
