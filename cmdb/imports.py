@@ -146,6 +146,11 @@ def _ci_fields(row: dict[str, str]) -> dict:
                     % {"class": ci_class.name, "code": code}
                 )
         fields["attributes"] = {k: v for k, v in fields["attributes"].items() if k in known}
+        if errors:  # say what else is wrong in the row, not only the first problem
+            try:
+                services.attributes_clean(ci_class, fields["attributes"])
+            except ValidationError as error:
+                errors += _messages(error)
     if errors:
         raise ValidationError(errors)
     return fields

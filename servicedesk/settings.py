@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.choices.Impact",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "CILifecycleStatusEnum": "cmdb.choices.LifecycleStatus",
     },
 }
 
