@@ -145,7 +145,7 @@ class RelationshipForm(forms.Form):
     HERE_NEEDS_OTHER = "out"
     OTHER_NEEDS_HERE = "in"
 
-    type = forms.ChoiceField(label=_("Relationship"), choices=RelationshipType.choices)
+    type = forms.ChoiceField(label=_("Relationship type"), choices=RelationshipType.choices)
     direction = forms.ChoiceField(
         label=_("Direction"),
         choices=[
