@@ -22,8 +22,6 @@ _ENDS = {Direction.DOWNSTREAM: ("target_id", "source_id"), Direction.UPSTREAM: (
 def _sql(direction: str) -> str:
     came_from, going_to = _ENDS[direction]
     rel = Relationship._meta.db_table
-    ci = ConfigurationItem._meta.db_table
-    # The class flag rides along so callers need no second query to find the business services.
     return f"""
         WITH RECURSIVE walk(id, depth) AS (
             SELECT CAST(%s AS BIGINT), 0
@@ -32,11 +30,7 @@ def _sql(direction: str) -> str:
             FROM walk w JOIN {rel} r ON r.{came_from} = w.id
             WHERE w.depth < %s
         )
-        SELECT w.id, MIN(w.depth) AS depth, COALESCE(k.is_business_service, FALSE)
-        FROM walk w
-        JOIN {ci} c ON c.id = w.id
-        LEFT JOIN cmdb_ciclass k ON k.id = c.ci_class_id
-        GROUP BY w.id, k.is_business_service
+        SELECT id, MIN(depth) FROM walk GROUP BY id
     """  # noqa: S608 - table and column names are ours, values are parameters
 
 
@@ -53,12 +47,31 @@ def walk(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool
     if connection.vendor in ("postgresql", "sqlite"):
         with connection.cursor() as cursor:
             cursor.execute(_sql(direction), [ci_id, depth])
-            return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
-    return walk_in_python(ci_id=ci_id, direction=direction, depth=depth)
+            distance = dict(cursor.fetchall())
+    else:
+        distance = _distances_in_python(ci_id=ci_id, direction=direction, depth=depth)
+    business = business_service_ids()
+    return {pk: (d, pk in business) for pk, d in distance.items()}
+
+
+def business_service_ids() -> set[int]:
+    """Every CI of a business-service class: a few thousand at most, one indexed query. Asking
+    this once is cheaper than looking up the class of each CI a large walk reaches."""
+    return set(
+        ConfigurationItem.objects.filter(ci_class__is_business_service=True).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:
     """The same walk, breadth first, one query per level (databases without recursive CTEs)."""
+    distance = _distances_in_python(ci_id=ci_id, direction=direction, depth=depth)
+    business = business_service_ids()
+    return {pk: (d, pk in business) for pk, d in distance.items()}
+
+
+def _distances_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, int]:
     came_from, going_to = _ENDS[Direction(direction)]
     distance = {ci_id: 0}
     frontier = {ci_id}
@@ -73,12 +86,7 @@ def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple
         frontier = reached - distance.keys()
         for pk in frontier:
             distance[pk] = level
-    business = set(
-        ConfigurationItem.objects.filter(
-            pk__in=distance, ci_class__is_business_service=True
-        ).values_list("pk", flat=True)
-    )
-    return {pk: (d, pk in business) for pk, d in distance.items()}
+    return distance
 
 
 def edges_between(ids) -> list[tuple[int, int, str]]:

@@ -188,6 +188,7 @@ class Relationship(models.Model):
         on_delete=models.CASCADE,
         related_name="outgoing",
         verbose_name=_("source"),
+        db_index=False,  # led by the unique (source, target, type) index
     )
     type = models.CharField(_("type"), max_length=16, choices=RelationshipType.choices)
     target = models.ForeignKey(
@@ -195,6 +196,7 @@ class Relationship(models.Model):
         on_delete=models.CASCADE,
         related_name="incoming",
         verbose_name=_("target"),
+        db_index=False,  # led by the (target, source) index
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(

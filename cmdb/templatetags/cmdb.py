@@ -17,3 +17,17 @@ def impact_proposal(context, incident):
 @register.filter
 def criticality_class(value) -> str:
     return {4: "critical", 3: "high", 2: "medium", 1: "low"}.get(value, "low")
+
+
+@register.filter
+def ci_field_label(event) -> str:
+    """The label of the field or attribute a CI audit event changed."""
+    from servicedesk.templatetags.servicedesk import audit_field_label
+
+    if event.field.startswith("attributes."):
+        from cmdb.models import AttributeDefinition
+
+        code = event.field.removeprefix("attributes.")
+        label = AttributeDefinition.objects.filter(code=code).values_list("label", flat=True)
+        return label.first() or code
+    return audit_field_label(event)

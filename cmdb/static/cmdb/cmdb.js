@@ -41,7 +41,7 @@
           wheelSensitivity: 0.3,
           layout: {
             name: "breadthfirst",
-            directed: true,
+            directed: false,
             roots: [root],
             spacingFactor: 1.1,
             padding: 20,
