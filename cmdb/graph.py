@@ -11,7 +11,7 @@ indexed query per level. Both give the same answer: each CI reached with its sho
 from django.db import connection
 
 from cmdb.choices import Direction
-from cmdb.models import ConfigurationItem, Relationship
+from cmdb.models import CIClass, ConfigurationItem, Relationship
 
 MAX_DEPTH = 10
 
@@ -22,6 +22,9 @@ _ENDS = {Direction.DOWNSTREAM: ("target_id", "source_id"), Direction.UPSTREAM: (
 def _sql(direction: str) -> str:
     came_from, going_to = _ENDS[direction]
     rel = Relationship._meta.db_table
+    ci = ConfigurationItem._meta.db_table
+    # The business-service flag rides along: the class ids are a parameter (a handful), so no
+    # join to the class table.
     return f"""
         WITH RECURSIVE walk(id, depth) AS (
             SELECT CAST(%s AS BIGINT), 0
@@ -29,13 +32,16 @@ def _sql(direction: str) -> str:
             SELECT r.{going_to}, w.depth + 1
             FROM walk w JOIN {rel} r ON r.{came_from} = w.id
             WHERE w.depth < %s
-        )
-        SELECT id, MIN(depth) FROM walk GROUP BY id
+        ),
+        reached AS (SELECT id, MIN(depth) AS depth FROM walk GROUP BY id)
+        SELECT reached.id, reached.depth, c.ci_class_id = ANY(%s)
+        FROM reached JOIN {ci} c ON c.id = reached.id
     """  # noqa: S608 - table and column names are ours, values are parameters
 
 
 def walk_sql(direction: str) -> str:
-    """The walk's SQL (for EXPLAIN in the benchmark): parameters are (CI id, depth)."""
+    """The walk's SQL (for EXPLAIN in the benchmark): parameters are (CI id, depth, the ids of
+    the business-service classes)."""
     return _sql(Direction(direction))
 
 
@@ -45,29 +51,30 @@ def walk(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool
     direction = Direction(direction)
     depth = max(0, min(int(depth), MAX_DEPTH))
     if connection.vendor in ("postgresql", "sqlite"):
-        with connection.cursor() as cursor:
-            cursor.execute(_sql(direction), [ci_id, depth])
-            distance = dict(cursor.fetchall())
-    else:
-        distance = _distances_in_python(ci_id=ci_id, direction=direction, depth=depth)
-    business = business_service_ids()
-    return {pk: (d, pk in business) for pk, d in distance.items()}
-
-
-def business_service_ids() -> set[int]:
-    """Every CI of a business-service class: a few thousand at most, one indexed query. Asking
-    this once is cheaper than looking up the class of each CI a large walk reaches."""
-    return set(
-        ConfigurationItem.objects.filter(ci_class__is_business_service=True).values_list(
-            "pk", flat=True
+        business_classes = list(
+            CIClass.objects.filter(is_business_service=True).values_list("pk", flat=True)
         )
-    )
+        if connection.vendor == "sqlite":
+            # No arrays in SQLite: the same test as an IN list of the (few) class ids.
+            marks = ", ".join(["%s"] * len(business_classes)) or "NULL"
+            sql = _sql(direction).replace("= ANY(%s)", f"IN ({marks})")
+            params = [ci_id, depth, *business_classes]
+        else:
+            sql, params = _sql(direction), [ci_id, depth, business_classes]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
+    return walk_in_python(ci_id=ci_id, direction=direction, depth=depth)
 
 
 def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:
     """The same walk, breadth first, one query per level (databases without recursive CTEs)."""
     distance = _distances_in_python(ci_id=ci_id, direction=direction, depth=depth)
-    business = business_service_ids()
+    business = set(
+        ConfigurationItem.objects.filter(
+            pk__in=distance, ci_class__is_business_service=True
+        ).values_list("pk", flat=True)
+    )
     return {pk: (d, pk in business) for pk, d in distance.items()}
 
 

@@ -30,7 +30,7 @@ SHOTS = [
 
 
 def _resolve(page, base: str, path: str) -> str:
-    """"{ci:NAME}" in a path becomes that CI's id (ids differ between demo databases)."""
+    """ "{ci:NAME}" in a path becomes that CI's id (ids differ between demo databases)."""
     while "{ci:" in path:
         start = path.index("{ci:")
         end = path.index("}", start)

@@ -2,19 +2,17 @@
 are made through the services so they are validated and audited like real ones."""
 
 from cmdb import services
-from cmdb.defaults import seed_classes
-from cmdb.models import AttributeDefinition, CIClass, ConfigurationItem, Relationship
+from cmdb.models import CIClass, ConfigurationItem, Relationship
 
 
 def ci_class(code: str) -> CIClass:
-    """A standard class. The migration seeds them; live-server tests flush tables, so seed
-    again when they are gone."""
-    if not CIClass.objects.filter(code=code).exists():
-        seed_classes(CIClass, AttributeDefinition)
+    """A standard class (seeded by the migration, and again after a test flush)."""
     return CIClass.objects.get(code=code)
 
 
-def make_ci(name: str, code: str = "server", *, criticality: int = 2, **fields) -> ConfigurationItem:
+def make_ci(
+    name: str, code: str = "server", *, criticality: int = 2, **fields
+) -> ConfigurationItem:
     return services.ci_create(
         actor=None, name=name, ci_class=ci_class(code), criticality=criticality, **fields
     )

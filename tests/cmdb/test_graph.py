@@ -26,8 +26,15 @@ def named(items, result):
 def chain_with_cycle():
     # app -> vm -> host -> san ; host <-> host2 (a cycle) ; host2 -> switch ; switch -> host (cycle)
     return bulk_graph(
-        [("app", "vm"), ("vm", "host"), ("host", "san"), ("host", "host2"), ("host2", "host"),
-         ("host2", "switch"), ("switch", "host")]  # fmt: skip
+        [
+            ("app", "vm"),
+            ("vm", "host"),
+            ("host", "san"),
+            ("host", "host2"),
+            ("host2", "host"),
+            ("host2", "switch"),
+            ("switch", "host"),
+        ]  # fmt: skip
     )
 
 
@@ -100,7 +107,9 @@ def test_impact_reports_the_business_services_reached_most_critical_first():
 def test_impact_caps_the_nodes_it_returns_but_counts_all():
     hub = make_ci("HUB")
     cls = ci_class("server")
-    ConfigurationItem.objects.bulk_create([ConfigurationItem(name=f"D{i}", ci_class=cls) for i in range(30)])
+    ConfigurationItem.objects.bulk_create(
+        [ConfigurationItem(name=f"D{i}", ci_class=cls) for i in range(30)]
+    )
     Relationship.objects.bulk_create(
         [Relationship(source=ci, target=hub, type="runs_on")
          for ci in ConfigurationItem.objects.filter(name__startswith="D")]

@@ -234,14 +234,20 @@ def test_the_agent_may_override_and_a_new_ci_replaces_the_proposal(estate):
         incident_id=record.pk, actor=agent, changes={"configuration_item": lonely}
     )
     proposal = ImpactProposal.objects.get(incident=record)
-    assert (proposal.status, proposal.service_count, proposal.proposed_impact) == ("ready", 0, "low")
+    assert (proposal.status, proposal.service_count, proposal.proposed_impact) == (
+        "ready",
+        0,
+        "low",
+    )
     incident_services.incident_update(
         incident_id=record.pk, actor=agent, changes={"configuration_item": None}
     )
     assert not ImpactProposal.objects.filter(incident=record).exists()
 
 
-def test_on_a_large_graph_a_worker_computes_the_proposal(estate, settings, django_capture_on_commit_callbacks):
+def test_on_a_large_graph_a_worker_computes_the_proposal(
+    estate, settings, django_capture_on_commit_callbacks
+):
     from tests.incidents.factories import AgentFactory, SupportGroupFactory, incident
 
     settings.CMDB_INLINE_IMPACT_MAX_RELATIONSHIPS = 0

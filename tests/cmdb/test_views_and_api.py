@@ -45,7 +45,9 @@ def test_agents_read_but_cannot_edit(client, agent, estate):
                            content_type="application/json")  # fmt: skip
     assert response.status_code == 403
     assert set(response.json()) == {"detail", "errors"}
-    assert client.get("/api/v1/cmdb/cis/?class_code=storage").json()["results"][0]["name"] == "SAN-01"
+    assert (
+        client.get("/api/v1/cmdb/cis/?class_code=storage").json()["results"][0]["name"] == "SAN-01"
+    )
 
 
 def test_a_manager_creates_a_ci_with_attributes_through_the_page(client, manager):
@@ -124,7 +126,9 @@ def test_import_page_dry_run_shows_row_errors(client, manager):
 
     client.force_login(manager)
     upload = SimpleUploadedFile("cis.csv", b"name,class\nX-1,gadget\n", content_type="text/csv")
-    response = client.post(reverse("cmdb:ci_import"), {"kind": "cis", "file": upload, "dry_run": "on"})
+    response = client.post(
+        reverse("cmdb:ci_import"), {"kind": "cis", "file": upload, "dry_run": "on"}
+    )
     assert response.status_code == 400
     assert "Unknown class “gadget”" in response.content.decode()
 
@@ -133,10 +137,35 @@ def test_incident_proposal_accept_through_the_page(client, agent, estate):
     from tests.incidents.factories import SupportGroupFactory, incident
 
     group = SupportGroupFactory(members=[agent])
-    record = incident(actor=agent, impact="low", configuration_item=estate["san"], support_group=group)
+    record = incident(
+        actor=agent, impact="low", configuration_item=estate["san"], support_group=group
+    )
     client.force_login(agent)
     page = client.get(reverse("incidents:detail", args=[record.number])).content.decode()
     assert 'id="proposed-impact">High<' in page
-    client.post(reverse("cmdb:incident_proposal_decide", args=[record.pk]), {"version": record.version})
+    client.post(
+        reverse("cmdb:incident_proposal_decide", args=[record.pk]), {"version": record.version}
+    )
     record.refresh_from_db()
     assert record.impact == "high"
+
+
+def test_the_impact_endpoint_costs_the_same_queries_whatever_the_graph_size(
+    client, agent, estate, django_assert_max_num_queries
+):
+    client.force_login(agent)
+    url = reverse("cmdb:ci_impact_json", args=[estate["san"].pk])
+    client.get(url, {"depth": 5})  # warm the session and the content types
+    with django_assert_max_num_queries(10) as small:
+        client.get(url, {"depth": 5})
+    cls = ci_class("virtual_machine")
+    ConfigurationItem.objects.bulk_create(
+        [ConfigurationItem(name=f"VM-{i}", ci_class=cls) for i in range(60)]
+    )
+    Relationship.objects.bulk_create(
+        [Relationship(source=vm, target=estate["host"], type="runs_on")
+         for vm in ConfigurationItem.objects.filter(name__startswith="VM-")]
+    )  # fmt: skip
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        data = client.get(url, {"depth": 5}).json()
+    assert data["total"] == 63
