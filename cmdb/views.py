@@ -330,8 +330,14 @@ def baseline_detail(request, pk):
 @reader
 def incident_proposal(request, incident_id):
     """The proposal panel (htmx polls it while a worker computes)."""
-    proposal = ImpactProposal.objects.filter(incident_id=incident_id).first()
+    proposal = _visible_proposals(request.user).filter(incident_id=incident_id).first()
     return render(request, "cmdb/_proposal.html", proposal_context(proposal, request.user))
+
+
+def _visible_proposals(user):
+    from incidents.selectors import incidents_visible_to
+
+    return ImpactProposal.objects.filter(incident_id__in=incidents_visible_to(user).values("pk"))
 
 
 def proposal_context(proposal, user) -> dict:
@@ -353,7 +359,7 @@ def incident_proposal_decide(request, incident_id):
     from incidents.choices import Impact
 
     proposal = get_object_or_404(
-        ImpactProposal.objects.select_related("incident"), incident_id=incident_id
+        _visible_proposals(request.user).select_related("incident"), incident_id=incident_id
     )
     form = ProposalDecisionForm(request.POST)
     form.is_valid()

@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "incidents.choices.Impact",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "CILifecycleStatusEnum": "cmdb.choices.LifecycleStatus",
+        "CriticalityEnum": "cmdb.choices.Criticality",
     },
 }
 

@@ -4,7 +4,7 @@ Errors use the house shape {"detail": ..., "errors": {field: [...]}}."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from cmdb import selectors, services
 from cmdb.api import serializers as api
 from cmdb.filters import ConfigurationItemFilter, RelationshipFilter
-from cmdb.models import ConfigurationItem, Relationship
+from cmdb.models import ConfigurationItem, ImpactProposal, Relationship
+from incidents.choices import Impact
 
 
 class CmdbPermission(permissions.BasePermission):
@@ -127,3 +128,51 @@ class RelationshipViewSet(
 
 
 __all__ = ["ConfigurationItemViewSet", "RelationshipViewSet", "ConfigurationItem"]
+
+
+class ImpactProposalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactProposal
+        fields = ["incident", "configuration_item", "status", "proposed_impact", "service_count",
+                  "max_criticality", "organisation_count", "services", "computed_at",
+                  "decided_impact", "decided_by", "decided_at"]  # fmt: skip
+
+
+class ImpactDecisionSerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    version = serializers.IntegerField(required=False)
+
+
+class ImpactProposalViewSet(viewsets.GenericViewSet):
+    """The impact proposed for an incident from its CI (`/api/v1/cmdb/impact-proposals/{incident
+    id}/`); `decide/` accepts it (no impact) or overrides it (an impact)."""
+
+    serializer_class = ImpactProposalSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_field = "incident_id"
+
+    def get_queryset(self):
+        from incidents.selectors import incidents_visible_to
+
+        if not self.request.user.has_perm("accounts.use_agent_workspace"):
+            return ImpactProposal.objects.none()
+        visible = incidents_visible_to(self.request.user).values("pk")
+        return ImpactProposal.objects.filter(incident_id__in=visible)
+
+    def retrieve(self, request, incident_id=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=ImpactDecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, incident_id=None):
+        proposal = self.get_object()
+        data = ImpactDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = _call(
+            services.impact_proposal_decide,
+            incident_id=proposal.incident_id,
+            actor=request.user,
+            impact=data.validated_data.get("impact"),
+            version=data.validated_data.get("version"),
+        )
+        return Response(self.get_serializer(decided).data)

@@ -169,3 +169,24 @@ def test_the_impact_endpoint_costs_the_same_queries_whatever_the_graph_size(
     with django_assert_max_num_queries(len(small.captured_queries)):
         data = client.get(url, {"depth": 5}).json()
     assert data["total"] == 63
+
+
+def test_the_proposal_api_reads_and_overrides(client, agent, end_user, estate):
+    from tests.incidents.factories import SupportGroupFactory, incident
+
+    group = SupportGroupFactory(members=[agent])
+    record = incident(
+        actor=agent, impact="low", configuration_item=estate["app"], support_group=group
+    )
+    client.force_login(agent)
+    url = f"/api/v1/cmdb/impact-proposals/{record.pk}/"
+    data = client.get(url).json()
+    assert (data["status"], data["service_count"], data["proposed_impact"]) == ("ready", 1, "high")
+    bad = client.post(url + "decide/", {"impact": "enormous"}, content_type="application/json")
+    assert bad.status_code == 400 and "impact" in bad.json()["errors"]
+    done = client.post(url + "decide/", {"impact": "medium"}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["status"] == "overridden"
+    record.refresh_from_db()
+    assert record.impact == "medium"
+    client.force_login(end_user)
+    assert client.get(url).status_code == 404
