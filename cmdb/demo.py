@@ -8,7 +8,7 @@ from accounts.models import SupportGroup, User
 from catalogue.models import Service
 from cmdb import services
 from cmdb.defaults import seed_classes
-from cmdb.models import AttributeDefinition, CIClass, ConfigurationItem, Relationship
+from cmdb.models import AttributeDefinition, Baseline, CIClass, ConfigurationItem, Relationship
 
 # name: (class, criticality, owner group, catalogue service, attributes)
 ITEMS = {
@@ -105,6 +105,10 @@ def load(stdout=None) -> None:
             services.relationship_add(
                 actor=None, source=items[source], target=items[target], type=kind
             )
+    if not Baseline.objects.exists():
+        services.baseline_create(
+            actor=None, name="Demo go-live", description="The estate as the demo loaded it."
+        )
     _incident_ci(items)
 
 

@@ -67,13 +67,23 @@ def ci_attribute_rows(ci: ConfigurationItem) -> list[dict[str, Any]]:
     return rows
 
 
-def ci_relationships(*, ci: ConfigurationItem) -> dict[str, list[Relationship]]:
-    """The CI's own relationships both ways: what it needs ("outgoing") and what needs it."""
+RELATIONSHIPS_SHOWN = 200
+
+
+def ci_relationships(*, ci: ConfigurationItem) -> dict[str, Any]:
+    """The CI's own relationships both ways: what it needs ("outgoing") and what needs it, the
+    first RELATIONSHIPS_SHOWN of each and how many there are (a core switch has thousands)."""
     related = ("source__ci_class", "target__ci_class")
-    return {
-        "outgoing": list(ci.outgoing.select_related(*related).order_by("type", "target__name")),
-        "incoming": list(ci.incoming.select_related(*related).order_by("type", "source__name")),
-    }
+    outgoing = ci.outgoing.select_related(*related).order_by("type", "target__name")
+    incoming = ci.incoming.select_related(*related).order_by("type", "source__name")
+    result: dict[str, Any] = {}
+    for key, rows in (("outgoing", outgoing), ("incoming", incoming)):
+        shown = list(rows[: RELATIONSHIPS_SHOWN + 1])
+        result[key] = shown[:RELATIONSHIPS_SHOWN]
+        result[f"{key}_more"] = (
+            rows.count() - RELATIONSHIPS_SHOWN if len(shown) > RELATIONSHIPS_SHOWN else 0
+        )
+    return result
 
 
 # --- Records that point at a CI --------------------------------------------------------------

@@ -154,6 +154,8 @@ def ci_detail(request, pk):
             "attributes": selectors.ci_attribute_rows(ci),
             "outgoing": relationships["outgoing"],
             "incoming": [(r, REVERSE_LABELS[r.type]) for r in relationships["incoming"]],
+            "outgoing_more": relationships["outgoing_more"],
+            "incoming_more": relationships["incoming_more"],
             "records": selectors.ci_linked_records(ci=ci, user=request.user),
             "timeline": record_timeline(record=ci, user=request.user),
             "relationship_form": RelationshipForm(),

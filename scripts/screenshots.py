@@ -26,6 +26,7 @@ SHOTS = [
     ("cmdb-ci", "cmdb@example.com", "/cmdb/{ci:ESX-HOST-01}/", "en"),
     ("cmdb-impact", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "en"),
     ("cmdb-impact-fa", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "fa"),
+    ("incident-impact", "agent@example.com", "/incidents/INC0000003/", "en"),
 ]
 
 
