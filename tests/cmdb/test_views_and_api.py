@@ -190,3 +190,49 @@ def test_the_proposal_api_reads_and_overrides(client, agent, end_user, estate):
     assert record.impact == "medium"
     client.force_login(end_user)
     assert client.get(url).status_code == 404
+
+
+def test_baselines_through_the_pages(client, manager, agent, estate):
+    from cmdb import services
+    from cmdb.models import Baseline
+
+    client.force_login(agent)
+    assert client.post(reverse("cmdb:baseline_list"), {"name": "B1"}).status_code == 403
+    client.force_login(manager)
+    response = client.post(reverse("cmdb:baseline_list"), {"name": "Before the move"})
+    baseline = Baseline.objects.get(name="Before the move")
+    assert response.url == reverse("cmdb:baseline_detail", args=[baseline.pk])
+    assert baseline.items.count() == 4
+    services.ci_update(ci_id=estate["host"].pk, actor=manager, changes={"criticality": 4})
+    diff = client.get(response.url).context["diff"]
+    assert [(row["name"], row["fields"]) for row in diff.changed] == [
+        ("ESX-01", [("criticality", 2, 4)])
+    ]
+    assert diff.unchanged == 3
+
+
+def test_the_ci_page_timeline_names_attributes_by_their_label(client, manager):
+    from cmdb import services
+
+    ci = make_ci("SRV-7", attributes={"cpu_cores": 8})
+    services.ci_update(ci_id=ci.pk, actor=manager, changes={"attributes": {"cpu_cores": 16}})
+    client.force_login(manager)
+    page = client.get(reverse("cmdb:ci_detail", args=[ci.pk])).content.decode()
+    assert "<em>CPU cores</em>: 8 → 16" in page
+
+
+def test_the_ci_page_shows_the_first_relationships_and_counts_the_rest(client, agent, settings):
+    from cmdb import selectors
+
+    hub = make_ci("HUB-1")
+    cls = ci_class("virtual_machine")
+    ConfigurationItem.objects.bulk_create(
+        [ConfigurationItem(name=f"VM-{i:03d}", ci_class=cls) for i in range(205)]
+    )
+    Relationship.objects.bulk_create(
+        [Relationship(source=vm, target=hub, type="runs_on")
+         for vm in ConfigurationItem.objects.filter(name__startswith="VM-")]
+    )  # fmt: skip
+    result = selectors.ci_relationships(ci=hub)
+    assert len(result["incoming"]) == selectors.RELATIONSHIPS_SHOWN
+    assert result["incoming_more"] == 5 and result["outgoing_more"] == 0
