@@ -8,6 +8,7 @@ Each public function runs in one transaction with its audit rows. Errors:
 """
 
 import datetime
+import logging
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -40,6 +41,11 @@ from cmdb.models import (
 )
 from cmdb.selectors import EDIT_PERMISSION, baseline_scope, ci_snapshot_map, class_attributes
 from servicedesk.exceptions import StaleVersion
+
+logger = logging.getLogger(__name__)
+
+# A proposal still pending after this long lost its task (broker down): the page computes it.
+PROPOSAL_STALE_AFTER = datetime.timedelta(seconds=60)
 
 # Up to this many relationships a proposal is computed in the request; above, by a worker.
 INLINE_MAX_RELATIONSHIPS = 20_000
@@ -407,12 +413,21 @@ def impact_proposal_request(*, incident, actor) -> ImpactProposal | None:
         incident=incident, configuration_item_id=incident.configuration_item_id
     )
     if _graph_is_large():
-        from cmdb.tasks import compute_impact_proposal_task
-
-        transaction.on_commit(lambda: compute_impact_proposal_task.delay(proposal.pk))
+        transaction.on_commit(lambda: _ask_a_worker(proposal.pk))
     else:
         impact_proposal_compute(proposal_id=proposal.pk)
     return proposal
+
+
+def _ask_a_worker(proposal_id: int) -> None:
+    from cmdb.tasks import compute_impact_proposal_task
+
+    try:
+        compute_impact_proposal_task.delay(proposal_id)
+    except Exception:  # the broker is down: the incident page computes it when it finds it stale
+        logger.exception(
+            "could not queue impact proposal %s; the page will compute it", proposal_id
+        )
 
 
 @transaction.atomic

@@ -10,11 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cmdb import imports, selectors, services
-from cmdb.choices import REVERSE_LABELS, Direction, LifecycleStatus
+from cmdb.choices import REVERSE_LABELS, Direction, LifecycleStatus, ProposalStatus
 from cmdb.filters import ConfigurationItemFilter
 from cmdb.forms import (
     BaselineForm,
@@ -331,8 +332,12 @@ def baseline_detail(request, pk):
 
 @reader
 def incident_proposal(request, incident_id):
-    """The proposal panel (htmx polls it while a worker computes)."""
+    """The proposal panel (htmx polls it while a worker computes). A proposal pending for longer
+    than PROPOSAL_STALE_AFTER lost its task (the broker was down): it is computed here."""
     proposal = _visible_proposals(request.user).filter(incident_id=incident_id).first()
+    stale = timezone.now() - services.PROPOSAL_STALE_AFTER
+    if proposal and proposal.status == ProposalStatus.PENDING and proposal.created_at < stale:
+        proposal = services.impact_proposal_compute(proposal_id=proposal.pk)
     return render(request, "cmdb/_proposal.html", proposal_context(proposal, request.user))
 
 

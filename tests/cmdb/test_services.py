@@ -263,3 +263,32 @@ def test_on_a_large_graph_a_worker_computes_the_proposal(
         callback()  # the task runs eagerly in tests
     proposal.refresh_from_db()
     assert proposal.status == "ready" and proposal.proposed_impact == "high"
+
+
+def test_with_the_broker_down_the_incident_is_saved_and_the_page_computes_the_proposal_later(
+    estate, settings, client, monkeypatch
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from cmdb.tasks import compute_impact_proposal_task
+    from tests.incidents.factories import AgentFactory, SupportGroupFactory, incident
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    settings.CMDB_INLINE_IMPACT_MAX_RELATIONSHIPS = 0
+    monkeypatch.setattr(compute_impact_proposal_task, "delay", broker_down)
+    agent = AgentFactory()
+    group = SupportGroupFactory(members=[agent])
+    record = incident(actor=agent, configuration_item=estate["db"], support_group=group)
+    assert ImpactProposal.objects.get(incident=record).status == "pending"
+
+    client.force_login(agent)
+    url = f"/cmdb/incidents/{record.pk}/impact/"
+    assert client.get(url).context["proposal"].status == "pending"  # a worker may still come
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert client.get(url).context["proposal"].status == "ready"
+    assert ImpactProposal.objects.get(incident=record).proposed_impact == "high"
