@@ -334,11 +334,16 @@ def baseline_detail(request, pk):
 def incident_proposal(request, incident_id):
     """The proposal panel (htmx polls it while a worker computes). A proposal pending for longer
     than PROPOSAL_STALE_AFTER lost its task (the broker was down): it is computed here."""
-    proposal = _visible_proposals(request.user).filter(incident_id=incident_id).first()
+    proposal = unstuck(_visible_proposals(request.user).filter(incident_id=incident_id).first())
+    return render(request, "cmdb/_proposal.html", proposal_context(proposal, request.user))
+
+
+def unstuck(proposal):
+    """The proposal, computed now if its task has not done it within PROPOSAL_STALE_AFTER."""
     stale = timezone.now() - services.PROPOSAL_STALE_AFTER
     if proposal and proposal.status == ProposalStatus.PENDING and proposal.created_at < stale:
-        proposal = services.impact_proposal_compute(proposal_id=proposal.pk)
-    return render(request, "cmdb/_proposal.html", proposal_context(proposal, request.user))
+        return services.impact_proposal_compute(proposal_id=proposal.pk)
+    return proposal
 
 
 def _visible_proposals(user):

@@ -8,9 +8,9 @@ register = template.Library()
 @register.inclusion_tag("cmdb/_proposal.html", takes_context=True)
 def impact_proposal(context, incident):
     """The incident page's panel: the impact the CMDB proposes from the incident's CI."""
-    from cmdb.views import proposal_context
+    from cmdb.views import proposal_context, unstuck
 
-    proposal = ImpactProposal.objects.filter(incident=incident).first()
+    proposal = unstuck(ImpactProposal.objects.filter(incident=incident).first())
     return proposal_context(proposal, context["request"].user) | {"incident": incident}
 
 
