@@ -263,6 +263,8 @@ def export_rows(*, ci_class: CIClass):
 
 def csv_safe(value) -> str:
     """A cell a spreadsheet will not run as a formula."""
+    if isinstance(value, int | float):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
