@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     PROBLEM_MANAGER = "problem_manager", _("Problem manager")
     CHANGE_MANAGER = "change_manager", _("Change manager")
     CAB_MEMBER = "cab_member", _("CAB member")
+    CONFIGURATION_MANAGER = "configuration_manager", _("Configuration manager")
     DESK_MANAGER = "service_desk_manager", _("Service desk manager")
     ADMINISTRATOR = "administrator", _("Administrator")
 
@@ -40,7 +41,17 @@ _AGENT = [
     "incidents.work_incident",
     "incidents.view_category",
     "incidents.view_prioritylevel",
+    # Agents read the CMDB (CIs, relationships, impact); configuration managers edit it.
+    "cmdb.view_configurationitem",
+    "cmdb.view_ciclass",
+    "cmdb.view_relationship",
+    "cmdb.view_baseline",
 ]
+_CMDB_EDIT = [
+    f"cmdb.{action}_{model}"
+    for action in ("add", "change")
+    for model in ("configurationitem", "relationship", "baseline")
+] + ["cmdb.delete_relationship"]
 _MANAGER = [*_AGENT, "accounts.view_dashboards"]
 
 # Permissions of later apps are added to these lists by the issues that bring the models.
@@ -51,6 +62,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PROBLEM_MANAGER: _AGENT,
     Role.CHANGE_MANAGER: _AGENT,
     Role.CAB_MEMBER: _AGENT,
+    Role.CONFIGURATION_MANAGER: [
+        *_AGENT,
+        *_CMDB_EDIT,
+        *[
+            f"cmdb.{action}_{model}"
+            for action in ("view", "add", "change")
+            for model in ("ciclass", "attributedefinition")
+        ],
+    ],
     Role.DESK_MANAGER: _MANAGER,
     Role.ADMINISTRATOR: [
         *_MANAGER,
@@ -85,9 +105,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalogue.view_service",
         "catalogue.add_service",
         "catalogue.change_service",
-        "cmdb.view_configurationitem",
-        "cmdb.add_configurationitem",
-        "cmdb.change_configurationitem",
+        *_CMDB_EDIT,
+        *[
+            f"cmdb.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("ciclass", "attributedefinition")
+        ],
     ],
 }
 
@@ -99,6 +122,7 @@ HOME_BY_ROLE = [
     (Role.PROBLEM_MANAGER, "workspace"),
     (Role.CHANGE_MANAGER, "workspace"),
     (Role.CAB_MEMBER, "workspace"),
+    (Role.CONFIGURATION_MANAGER, "cmdb:ci_list"),
     (Role.ADMINISTRATOR, "admin:index"),
     (Role.END_USER, "portal:home"),
 ]

@@ -312,6 +312,17 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
+def _ci_class(classes: dict, ci_type: str):
+    """The CI class of a generated CI's type, created (like the data migration does) if new."""
+    from cmdb.defaults import class_for_legacy_type
+    from cmdb.models import CIClass
+
+    code, name = class_for_legacy_type(ci_type)
+    if code not in classes:
+        classes[code], _created = CIClass.objects.get_or_create(code=code, defaults={"name": name})
+    return classes[code]
+
+
 def build_reference(out) -> Reference:
     """load_demo, then the extra organisations, people, groups and CIs (idempotent)."""
     from django.contrib.auth.hashers import make_password
@@ -323,7 +334,7 @@ def build_reference(out) -> Reference:
     from accounts.models import Department, Organisation, SupportGroup, User
     from accounts.roles import Role
     from catalogue.models import Service
-    from cmdb.models import ConfigurationItem
+    from cmdb.models import CIClass, ConfigurationItem
     from incidents.models import Category, Incident, PriorityMatrixCell
     from servicedesk.models import AuditEvent, Comment
 
@@ -411,6 +422,7 @@ def build_reference(out) -> Reference:
         membership.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
 
         services = {s.name: s for s in Service.objects.all()}
+        classes = {c.code: c for c in CIClass.objects.all()}
         cis = []
         for service_name, kinds in EXTRA_CIS.items():
             service = services.get(service_name)
@@ -420,7 +432,7 @@ def build_reference(out) -> Reference:
                 cis += [
                     ConfigurationItem(
                         name=f"{prefix}-{n:05d}",
-                        ci_type=ci_type,
+                        ci_class=_ci_class(classes, ci_type),
                         service=service,
                         support_group_id=service.support_group_id,
                     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
 from accounts.roles import can_see_internal
+from cmdb import services as cmdb
 from incidents import notifications
 from incidents.choices import (
     OPEN_STATUSES,
@@ -182,6 +183,8 @@ def incident_create(*, actor, **fields: Any) -> Incident:
     values.pop("number")
     incident = kernel.record_create(model=Incident, actor=actor, fields=values)
     sla.start_timers(incident, record_type=RecordType.INCIDENT)
+    if incident.configuration_item_id:
+        cmdb.impact_proposal_request(incident=incident, actor=actor)
     notifications.incident_logged(incident)
     notifications.incident_assigned(incident, actor=actor)
     return incident
@@ -216,6 +219,9 @@ def incident_update(
     changed = kernel.record_update(record=incident, actor=actor, changes=changes)
     if {"priority", "service", "organisation"} & set(changed):
         sla.priority_changed(incident, record_type=RecordType.INCIDENT)
+    if "configuration_item" in changed:
+        # The CMDB proposes an impact from the business services that depend on the new CI.
+        cmdb.impact_proposal_request(incident=incident, actor=actor)
     return incident
 
 

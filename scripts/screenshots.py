@@ -22,7 +22,24 @@ SHOTS = [
     ("dashboards", "manager@example.com", "/dashboards/", "en"),
     ("workspace-fa", "agent@example.com", "/workspace/", "fa"),
     ("portal-zh", "enduser@example.com", "/portal/", "zh-hans"),
+    ("cmdb", "cmdb@example.com", "/cmdb/", "en"),
+    ("cmdb-ci", "cmdb@example.com", "/cmdb/{ci:ESX-HOST-01}/", "en"),
+    ("cmdb-impact", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "en"),
+    ("cmdb-impact-fa", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "fa"),
+    ("incident-impact", "agent@example.com", "/incidents/INC0000003/", "en"),
 ]
+
+
+def _resolve(page, base: str, path: str) -> str:
+    """ "{ci:NAME}" in a path becomes that CI's id (ids differ between demo databases)."""
+    while "{ci:" in path:
+        start = path.index("{ci:")
+        end = path.index("}", start)
+        name = path[start + 4 : end]
+        found = page.request.get(f"{base}/api/v1/cmdb/cis/", params={"q": name}).json()
+        pk = next(row["id"] for row in found["results"] if row["name"] == name)
+        path = path[:start] + str(pk) + path[end + 1 :]
+    return path
 
 
 def main():
@@ -50,7 +67,7 @@ def main():
                 page.fill("input[name=password]", DEMO_PASSWORD)
                 page.click("button[type=submit]")
                 page.wait_for_load_state("networkidle")
-            page.goto(args.base + path)
+            page.goto(args.base + _resolve(page, args.base, path))
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(out / f"{name}.png"), full_page=True)
             context.close()

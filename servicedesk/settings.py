@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.choices.Impact",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "CILifecycleStatusEnum": "cmdb.choices.LifecycleStatus",
+        "CriticalityEnum": "cmdb.choices.Criticality",
     },
 }
 

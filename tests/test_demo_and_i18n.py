@@ -26,6 +26,7 @@ HOME_BY_ROLE = {
     Role.PROBLEM_MANAGER: "/workspace/",
     Role.CHANGE_MANAGER: "/workspace/",
     Role.CAB_MEMBER: "/workspace/",
+    Role.CONFIGURATION_MANAGER: "/cmdb/",
     Role.DESK_MANAGER: "/dashboards/",
     Role.ADMINISTRATOR: "/admin/",
 }

@@ -27,6 +27,7 @@ HOME_BY_ROLE = {
     Role.PROBLEM_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CHANGE_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CAB_MEMBER: ("/workspace/", "Agent workspace"),
+    Role.CONFIGURATION_MANAGER: ("/cmdb/", "Configuration items"),
     Role.DESK_MANAGER: ("/dashboards/", "Service desk overview"),
     Role.ADMINISTRATOR: ("/admin/", "Site administration"),
 }

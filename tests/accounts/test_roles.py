@@ -27,6 +27,7 @@ ACCESS = {
     Role.PROBLEM_MANAGER: (True, True, False),
     Role.CHANGE_MANAGER: (True, True, False),
     Role.CAB_MEMBER: (True, True, False),
+    Role.CONFIGURATION_MANAGER: (True, True, False),
     Role.DESK_MANAGER: (True, True, True),
     Role.ADMINISTRATOR: (True, True, True),
 }
@@ -51,6 +52,7 @@ def test_the_migration_created_one_group_per_role():
         "problem_manager",
         "change_manager",
         "cab_member",
+        "configuration_manager",
         "service_desk_manager",
         "administrator",
     }

@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role, sync_role_groups
 from accounts.services import support_group_set_lead
+from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: these are demo logins
@@ -37,6 +38,7 @@ PEOPLE = [
     ("problem@example.com", "Paul Meyer", Role.PROBLEM_MANAGER, "Internal IT", "IT Operations", ["Servers"], [], ""),
     ("change@example.com", "Chen Jing", Role.CHANGE_MANAGER, "Internal IT", "IT Operations", ["Applications"], [], ""),
     ("cab@example.com", "Carla Rossi", Role.CAB_MEMBER, "Internal IT", "IT Operations", ["Network"], [], ""),
+    ("cmdb@example.com", "Carlos Mendes", Role.CONFIGURATION_MANAGER, "Internal IT", "IT Operations", ["Servers"], [], ""),
     ("manager@example.com", "Mona Haddad", Role.DESK_MANAGER, "Internal IT", "IT Operations", [], [], ""),
     ("admin@example.com", "Adam Clarke", Role.ADMINISTRATOR, "Internal IT", "IT Operations", [], [], ""),
 ]  # fmt: skip
@@ -65,6 +67,7 @@ class Command(BaseCommand):
             people[email].manager = people[manager_email]
             people[email].save(update_fields=["manager"])
         incidents_demo.load()
+        cmdb_demo.load()
         self._print_logins()
 
     def _organisations(self):

@@ -1,0 +1,120 @@
+"""Impact traversal: shortest distances, direction, depth limits, cycles; the recursive query
+and the pure-Python walk agree."""
+
+import random
+
+import pytest
+
+from cmdb.graph import walk, walk_in_python
+from cmdb.models import ConfigurationItem, Relationship
+from cmdb.selectors import impact_of
+from tests.cmdb.factories import bulk_graph, ci_class, make_ci, relate
+
+pytestmark = pytest.mark.django_db
+
+
+def distances(result):
+    return {pk: depth for pk, (depth, _business) in result.items()}
+
+
+def named(items, result):
+    by_id = {ci.pk: name for name, ci in items.items()}
+    return {by_id[pk]: d for pk, d in distances(result).items()}
+
+
+@pytest.fixture
+def chain_with_cycle():
+    # app -> vm -> host -> san ; host <-> host2 (a cycle) ; host2 -> switch ; switch -> host (cycle)
+    return bulk_graph(
+        [
+            ("app", "vm"),
+            ("vm", "host"),
+            ("host", "san"),
+            ("host", "host2"),
+            ("host2", "host"),
+            ("host2", "switch"),
+            ("switch", "host"),
+        ]  # fmt: skip
+    )
+
+
+def test_downstream_walk_finds_every_dependent_with_its_shortest_distance(chain_with_cycle):
+    items = chain_with_cycle
+    result = walk(ci_id=items["san"].pk, direction="downstream", depth=10)
+    assert named(items, result) == {
+        "san": 0, "host": 1, "vm": 2, "host2": 2, "switch": 2, "app": 3,
+    }  # fmt: skip
+
+
+def test_upstream_walk_follows_the_other_way_and_ends_despite_cycles(chain_with_cycle):
+    items = chain_with_cycle
+    result = walk(ci_id=items["app"].pk, direction="upstream", depth=10)
+    assert named(items, result) == {
+        "app": 0, "vm": 1, "host": 2, "san": 3, "host2": 3, "switch": 4,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("depth", "expected"), [
+    (0, {"san"}), (1, {"san", "host"}), (2, {"san", "host", "vm", "host2", "switch"}),
+])  # fmt: skip
+def test_the_depth_bounds_the_walk(chain_with_cycle, depth, expected):
+    items = chain_with_cycle
+    result = walk(ci_id=items["san"].pk, direction="downstream", depth=depth)
+    assert set(named(items, result)) == expected
+
+
+def test_a_pure_cycle_ends_at_any_depth():
+    items = bulk_graph([("a", "b"), ("b", "c"), ("c", "a")])
+    result = walk(ci_id=items["a"].pk, direction="downstream", depth=10)
+    assert named(items, result) == {"a": 0, "c": 1, "b": 2}
+
+
+def test_the_recursive_query_and_the_python_walk_agree_on_a_random_cyclic_graph():
+    rng = random.Random(7)
+    names = [f"n{i}" for i in range(80)]
+    edges = {(rng.choice(names), rng.choice(names)) for _ in range(320)}
+    edges = [(s, t) for s, t in edges if s != t]
+    items = bulk_graph(edges)
+    for name in rng.sample(sorted(items), 10):
+        for direction in ("downstream", "upstream"):
+            for depth in (1, 3, 6):
+                pk = items[name].pk
+                assert walk(ci_id=pk, direction=direction, depth=depth) == walk_in_python(
+                    ci_id=pk, direction=direction, depth=depth
+                )
+
+
+def test_impact_reports_the_business_services_reached_most_critical_first():
+    server = make_ci("SRV-1")
+    app = make_ci("APP-1", "application")
+    erp = make_ci("BS ERP", "business_service", criticality=4)
+    mail = make_ci("BS Mail", "business_service", criticality=2)
+    relate(app, server, "runs_on")
+    relate(erp, app)
+    relate(mail, app)
+    relate(mail, erp)  # a second path to mail and a service depending on a service
+
+    impact = impact_of(ci=server, direction="downstream", depth=5)
+
+    assert impact.total == 3
+    assert [(s.ci.name, s.depth) for s in impact.services] == [("BS ERP", 2), ("BS Mail", 2)]
+    assert {(e[0], e[1]) for e in impact.edges} == {
+        (app.pk, server.pk), (erp.pk, app.pk), (mail.pk, app.pk), (mail.pk, erp.pk)
+    }  # fmt: skip
+    assert impact_of(ci=server, direction="downstream", depth=1).services == []
+
+
+def test_impact_caps_the_nodes_it_returns_but_counts_all():
+    hub = make_ci("HUB")
+    cls = ci_class("server")
+    ConfigurationItem.objects.bulk_create(
+        [ConfigurationItem(name=f"D{i}", ci_class=cls) for i in range(30)]
+    )
+    Relationship.objects.bulk_create(
+        [Relationship(source=ci, target=hub, type="runs_on")
+         for ci in ConfigurationItem.objects.filter(name__startswith="D")]
+    )  # fmt: skip
+    impact = impact_of(ci=hub, depth=2, limit=10)
+    assert impact.total == 30
+    assert len(impact.nodes) == 10 and impact.truncated
+    assert impact.nodes[0].ci == hub
