@@ -330,3 +330,17 @@ def baseline_diff(*, baseline: Baseline) -> BaselineDiff:
 
 def search_filter(text: str) -> Q:
     return Q(name__icontains=text) | Q(description__icontains=text)
+
+
+def ci_options(text: str, *, limit: int = 20) -> list[ConfigurationItem]:
+    """Active CIs whose name matches, for the search box of a CI field: names that start with
+    the text first, then the others, alphabetically."""
+    text = text.strip()
+    if not text:
+        return []
+    matches = ConfigurationItem.objects.filter(is_active=True, name__icontains=text)
+    starts = list(matches.filter(name__istartswith=text).order_by("name")[:limit])
+    if len(starts) < limit:
+        rest = matches.exclude(pk__in=[ci.pk for ci in starts]).order_by("name")
+        starts += list(rest[: limit - len(starts)])
+    return starts

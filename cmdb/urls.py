@@ -9,6 +9,7 @@ app_name = "cmdb"
 urlpatterns = [
     path("", views.ci_list, name="ci_list"),
     path("new/", views.ci_create, name="ci_create"),
+    path("options/", views.ci_options, name="ci_options"),
     path("import/", views.ci_import, name="ci_import"),
     path("export/", views.ci_export, name="ci_export"),
     path("baselines/", views.baseline_list, name="baseline_list"),

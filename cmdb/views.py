@@ -399,3 +399,10 @@ def incident_proposal_decide(request, incident_id):
         response["HX-Redirect"] = reverse("incidents:detail", args=[number])
         return response
     return redirect("incidents:detail", number=number)
+
+
+@reader
+def ci_options(request):
+    """The `<option>`s of the CI search box (servicedesk.widgets.SearchSelect)."""
+    items = selectors.ci_options(request.GET.get("q", ""))
+    return render(request, "cmdb/_ci_options.html", {"items": items})

@@ -17,6 +17,7 @@ from incidents.choices import (
 )
 from incidents.models import Category, Incident
 from servicedesk.models import Visibility
+from servicedesk.widgets import SearchSelect
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -82,6 +83,7 @@ class IncidentFactsForm(forms.Form):
         label=_("Configuration item"),
         queryset=ConfigurationItem.objects.filter(is_active=True),
         required=False,
+        widget=SearchSelect("cmdb:ci_options"),  # a CMDB has too many CIs for a list
     )
     major_incident = forms.BooleanField(label=_("Major incident"), required=False)
 

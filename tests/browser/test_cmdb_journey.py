@@ -76,7 +76,10 @@ def test_an_agent_sets_a_ci_on_an_incident_and_accepts_the_proposed_impact(page,
     page.goto(f"/incidents/{incident.number}/")
     expect(page.locator("#impact-proposal")).to_contain_text("Set a configuration item")
     page.get_by_role("link", name="Edit", exact=True).click()
-    page.get_by_label("Configuration item").select_option(label="APP-ERP")
+    # The CI field lists only the chosen CI: the agent searches, the matches fill the select.
+    page.get_by_label("Search by name").fill("app-e")
+    choice = page.get_by_label("Configuration item", exact=True)
+    expect(choice.locator("option:checked")).to_have_text("APP-ERP")
     page.get_by_role("button", name="Save").click()
 
     proposal = page.locator("#impact-proposal")
