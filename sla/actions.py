@@ -22,6 +22,8 @@ def run(record, timer, rule) -> None:
     elif action == EscalationAction.NOTIFY_ADDRESSES:
         addresses = [line.strip() for line in rule.addresses.splitlines() if line.strip()]
         notify(record, "sla_escalation", addresses=addresses)
+    elif record._meta.label != "incidents.Incident":
+        return  # reassigning and raising the priority are incident actions
     elif action == EscalationAction.REASSIGN:
         from incidents import services
 
