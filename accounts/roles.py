@@ -40,6 +40,11 @@ _AGENT = [
     "incidents.work_incident",
     "incidents.view_category",
     "incidents.view_prioritylevel",
+    "catalogue.view_service",
+    "catalogue.view_servicerequest",
+    "catalogue.work_request",
+    "catalogue.view_fulfilmenttask",
+    "knowledge.view_article",
 ]
 _MANAGER = [*_AGENT, "accounts.view_dashboards"]
 
@@ -68,9 +73,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("view", "add", "change", "delete")
             for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
         ],
-        "catalogue.view_service",
-        "catalogue.add_service",
-        "catalogue.change_service",
+        *[
+            f"catalogue.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in (
+                "service",
+                "serviceoffering",
+                "requestitem",
+                "requestfield",
+                "tasktemplate",
+            )
+        ],
+        *[f"knowledge.{action}_article" for action in ("view", "add", "change", "delete")],
         "cmdb.view_configurationitem",
         "cmdb.add_configurationitem",
         "cmdb.change_configurationitem",

@@ -100,7 +100,9 @@ class OrderForm(forms.Form):
                 pass
             elif spec.field_type == FieldType.NUMBER:
                 entry["value"] = str(value)
-                entry["text"] = f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+                entry["text"] = (
+                    f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+                )
             elif spec.field_type == FieldType.DATE:
                 entry["value"] = entry["text"] = value.isoformat()
             elif spec.field_type in (FieldType.USER, FieldType.CI):

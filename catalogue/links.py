@@ -20,7 +20,9 @@ def approval_from_token(token: str):
     )
     approval_id, approver_id = (int(part) for part in value.split(":"))
     approval = (
-        Approval.objects.select_related("request", "request__item", "request__requester", "approver")
+        Approval.objects.select_related(
+            "request", "request__item", "request__requester", "approver"
+        )
         .filter(pk=approval_id, approver_id=approver_id)
         .first()
     )

@@ -129,7 +129,10 @@ class ServiceOffering(models.Model):
     )
     price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=0)
     charging_basis = models.CharField(
-        _("charging basis"), max_length=16, choices=ChargingBasis.choices, default=ChargingBasis.FREE
+        _("charging basis"),
+        max_length=16,
+        choices=ChargingBasis.choices,
+        default=ChargingBasis.FREE,
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -139,7 +142,9 @@ class ServiceOffering(models.Model):
         verbose_name_plural = _("service offerings")
         constraints = [
             models.UniqueConstraint(fields=["service", "name"], name="cat_offering_unique_name"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="cat_offering_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="cat_offering_price_not_negative"
+            ),
         ]
 
     def __str__(self):
@@ -256,7 +261,10 @@ class RequestField(models.Model):
     )
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
     pattern = models.CharField(
-        _("pattern"), max_length=200, blank=True, help_text=_("A regular expression text must match.")
+        _("pattern"),
+        max_length=200,
+        blank=True,
+        help_text=_("A regular expression text must match."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=10)
 
@@ -375,7 +383,9 @@ class ServiceRequest(BaseRecord):
             models.Index(fields=["requester", "created_at"], name="req_requester_idx"),
             models.Index(fields=["created_at", "id"], name="req_created_idx"),
             models.Index(
-                fields=["support_group", "created_at"], condition=_OPEN_REQUEST, name="req_open_group_idx"
+                fields=["support_group", "created_at"],
+                condition=_OPEN_REQUEST,
+                name="req_open_group_idx",
             ),
             models.Index(fields=["status", "created_at"], name="req_status_idx"),
             models.Index(fields=["item", "created_at"], name="req_item_idx"),
@@ -468,10 +478,14 @@ class FulfilmentTask(BaseRecord):
         indexes = [
             # The task queues: one index range scan each, oldest first.
             models.Index(
-                fields=["support_group", "created_at", "id"], condition=_OPEN_TASK, name="tsk_open_group_idx"
+                fields=["support_group", "created_at", "id"],
+                condition=_OPEN_TASK,
+                name="tsk_open_group_idx",
             ),
             models.Index(
-                fields=["assignee", "created_at", "id"], condition=_OPEN_TASK, name="tsk_open_assignee_idx"
+                fields=["assignee", "created_at", "id"],
+                condition=_OPEN_TASK,
+                name="tsk_open_assignee_idx",
             ),
             models.Index(fields=["created_at", "id"], condition=_OPEN_TASK, name="tsk_open_idx"),
             models.Index(fields=["created_at", "id"], name="tsk_created_idx"),

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from accounts.roles import can_see_internal
 from catalogue import notifications
 from catalogue.models import (
-    ApprovalRule,
     Approval,
+    ApprovalRule,
     Decision,
     FulfilmentMode,
     FulfilmentTask,

@@ -33,7 +33,9 @@ def article_search(text: str, *, limit: int = 5) -> list[Article]:
         return []
     rows = published().only("id", "title", "summary", "service_id")
     if connection.vendor == "postgresql":
-        query = SearchQuery(" | ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw")
+        query = SearchQuery(
+            " | ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw"
+        )
         return list(
             rows.annotate(search=VECTOR)
             .filter(search=query)
@@ -42,9 +44,13 @@ def article_search(text: str, *, limit: int = 5) -> list[Article]:
         )
     condition = Q()
     for word in words:
-        condition |= Q(title__icontains=word) | Q(keywords__icontains=word) | Q(body__icontains=word)
+        condition |= (
+            Q(title__icontains=word) | Q(keywords__icontains=word) | Q(body__icontains=word)
+        )
     matches = list(rows.filter(condition)[:200])
+
     def score(article):
         title = article.title.lower()
         return -sum(2 if w in title else 1 for w in words)
+
     return sorted(matches, key=lambda a: (score(a), a.pk))[:limit]

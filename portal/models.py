@@ -28,7 +28,10 @@ class Deflection(models.Model):
         verbose_name=_("article that solved it"),
     )
     outcome = models.CharField(
-        _("outcome"), max_length=8, choices=DeflectionOutcome.choices, default=DeflectionOutcome.OPEN
+        _("outcome"),
+        max_length=8,
+        choices=DeflectionOutcome.choices,
+        default=DeflectionOutcome.OPEN,
     )
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

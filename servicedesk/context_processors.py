@@ -9,6 +9,7 @@ NAVIGATION = [
     # (section key, label, URL name, permission needed; None = staff only)
     ("workspace", _("Agent workspace"), "workspace", USE_WORKSPACE),
     ("incidents", _("Incidents"), "incidents:queue", USE_WORKSPACE),
+    ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
     ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
     ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
     ("admin", _("Administration"), "admin:index", None),
