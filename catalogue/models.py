@@ -7,6 +7,8 @@ process: the service request (register >> approve >> fulfil >> close), its appro
 fulfilment tasks.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -154,7 +156,8 @@ class ServiceOffering(models.Model):
     def price_label(self) -> str:
         if self.charging_basis == ChargingBasis.FREE:
             return str(ChargingBasis.FREE.label)
-        return f"{self.price:g} {self.get_charging_basis_display().lower()}"
+        price = Decimal(self.price).normalize()
+        return f"{price:f} {self.get_charging_basis_display().lower()}"
 
 
 class ApprovalRule(models.TextChoices):

@@ -20,6 +20,7 @@ from catalogue.models import Approval, Decision, RequestStatus, ServiceRequest
 from catalogue.selectors import (
     approvals_waiting_for,
     catalogue_search,
+    my_requests,
     orderable_items,
     popular_services,
     services_visible_to,
@@ -63,7 +64,7 @@ def home(request):
         {
             "desk": service_desk_contact(),
             "incidents": my_incidents(user=request.user)[:5],
-            "records": my_records(user=request.user, open_only=True, limit=6),
+            "requests": my_requests(user=request.user)[:5],
             "popular": popular_services(request.user),
             "approvals_waiting": approvals_waiting_for(request.user).count(),
         },
