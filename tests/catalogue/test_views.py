@@ -1,0 +1,67 @@
+"""The agent workspace's request pages: the task queue (its queues, keyset pages), a task's
+actions, and the request page with its internal notes."""
+
+import pytest
+from django.test import override_settings
+
+from catalogue import services
+from catalogue.models import RequestStatus, TaskStatus
+from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup
+
+
+@pytest.fixture
+def world(db):
+    world = laptop_setup()
+    world.item.approval_rule = "none"
+    world.item.save()
+    return world
+
+
+def order(world):
+    return services.request_create(actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS)
+
+
+def test_my_groups_queue_shows_the_groups_open_tasks(client, world):
+    record = order(world)
+    client.force_login(world.tech)
+    page = client.get("/catalogue/tasks/").content.decode()
+    first, second = record.tasks.order_by("order")
+    assert first.number in page and second.number not in page  # the second waits
+
+
+@override_settings(QUEUE_PAGE_SIZE=2)
+def test_the_queue_pages_by_keyset(client, world):
+    numbers = [order(world).tasks.order_by("order").first().number for _ in range(3)]
+    client.force_login(world.tech)
+    first = client.get("/catalogue/tasks/", {"queue": "open"})
+    assert first.context["next_key"]
+    second = client.get("/catalogue/tasks/", {"queue": "open", "after": first.context["next_key"]})
+    shown = [t.number for t in first.context["tasks"]] + [t.number for t in second.context["tasks"]]
+    assert shown == numbers
+    assert client.get("/catalogue/tasks/", {"after": "garbage"}).status_code == 404
+
+
+def test_working_the_tasks_from_their_pages_closes_the_request(client, world):
+    record = order(world)
+    first, second = record.tasks.order_by("order")
+    client.force_login(world.tech)
+    client.post(f"/catalogue/tasks/{first.number}/action/", {"action": "take"})
+    client.post(f"/catalogue/tasks/{first.number}/action/", {"action": "done"})
+    client.force_login(world.agent)
+    client.post(f"/catalogue/tasks/{second.number}/action/", {"action": "done"})
+    record.refresh_from_db()
+    first.refresh_from_db()
+    assert first.assignee == world.tech and first.status == TaskStatus.DONE
+    assert record.status == RequestStatus.CLOSED
+
+
+def test_the_request_page_takes_internal_notes(client, world):
+    record = order(world)
+    client.force_login(world.agent)
+    client.post(
+        f"/catalogue/requests/{record.number}/", {"body": "Check stock", "visibility": "internal"}
+    )
+    page = client.get(f"/catalogue/requests/{record.number}/").content.decode()
+    assert "Check stock" in page and "Internal note" in page
+    client.force_login(world.requester)
+    assert "Check stock" not in client.get(f"/portal/requests/{record.number}/").content.decode()
