@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role, sync_role_groups
 from accounts.services import support_group_set_lead
+from catalogue import demo as catalogue_demo
 from incidents import demo as incidents_demo
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: these are demo logins
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             people[email].manager = people[manager_email]
             people[email].save(update_fields=["manager"])
         incidents_demo.load()
+        catalogue_demo.load()
         self._print_logins()
 
     def _organisations(self):
