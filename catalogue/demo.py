@@ -221,12 +221,12 @@ def _sample_requests(people) -> None:
     services.request_create(
         actor=emma, item=laptop,
         answers={"model": {"label": "Model", "type": "choice", "value": "14-inch standard",
-                           "text": "14-inch standard"},
+                           "text": "14-inch standard", "order": 0},
                  "needed_by": {"label": "Needed by", "type": "date", "value": "2027-01-15",
-                               "text": "2027-01-15"},
+                               "text": "2027-01-15", "order": 1},
                  "reason": {"label": "Why do you need it", "type": "text",
                             "value": "My laptop's battery no longer holds a charge.",
-                            "text": "My laptop's battery no longer holds a charge."}},
+                            "text": "My laptop's battery no longer holds a charge.", "order": 2}},
     )  # fmt: skip
     reason = {"reason": {"label": "What do you need it for", "type": "text",
                          "value": "On-call duty from home", "text": "On-call duty from home"}}  # fmt: skip

@@ -93,9 +93,10 @@ class OrderForm(forms.Form):
     def answers(self) -> tuple[dict, list]:
         """(answers for the record, [(field name, uploaded file)]) from cleaned data."""
         answers, files = {}, []
-        for spec in self.specs:
+        for position, spec in enumerate(self.specs):
             value = self.cleaned_data.get(spec.name)
-            entry = {"label": spec.label, "type": spec.field_type, "value": None, "text": ""}
+            entry = {"label": spec.label, "type": spec.field_type, "value": None, "text": "",
+                     "order": position}  # fmt: skip
             if value in (None, ""):
                 pass
             elif spec.field_type == FieldType.NUMBER:

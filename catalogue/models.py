@@ -399,6 +399,12 @@ class ServiceRequest(BaseRecord):
         return self.status in OPEN_REQUEST_STATUSES
 
     @property
+    def answer_list(self) -> list[dict]:
+        """The answers in the form's order (the JSON column keeps no key order)."""
+        entries = [dict(entry, name=name) for name, entry in (self.answers or {}).items()]
+        return sorted(entries, key=lambda entry: entry.get("order", 0))
+
+    @property
     def pending_reason(self) -> str:
         """What the SLA engine reads when the request is "pending" (awaiting approval)."""
         return APPROVAL_PAUSE_REASON if self.status == RequestStatus.AWAITING_APPROVAL else ""

@@ -283,7 +283,9 @@ def report(request):
         if form.is_bound:
             form.data = form.data.copy()
             form.data["deflection"] = deflection.pk
-    suggestions = article_search(form["title"].value() or "") if form.is_bound else []
+    if not form.is_bound and request.GET.get("title"):
+        form.initial["title"] = request.GET["title"][:200]  # "report it" from the search page
+    suggestions = article_search(form["title"].value() or "")
     return render(request, "portal/report.html", {"form": form, "articles": suggestions})
 
 
