@@ -10,6 +10,22 @@ from catalogue.models import (
     ServiceRequest,
     TaskTemplate,
 )
+from cmdb.models import ConfigurationItem
+
+
+class ConfigurationItemInline(admin.TabularInline):
+    """The CIs that deliver the service (they point at it from the CMDB)."""
+
+    model = ConfigurationItem
+    fk_name = "service"
+    extra = 0
+    fields = ["name", "ci_type", "support_group", "is_active"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class OfferingInline(admin.TabularInline):
@@ -24,7 +40,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "is_active", "support_group"]
     search_fields = ["name"]
     filter_horizontal = ["audience_organisations", "audience_departments", "audience_roles"]
-    inlines = [OfferingInline]
+    inlines = [OfferingInline, ConfigurationItemInline]
 
 
 class FieldInline(admin.TabularInline):

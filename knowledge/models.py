@@ -1,7 +1,8 @@
 """A minimal knowledge base: articles an agent writes and publishes for end users."""
 
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,9 @@ class Article(models.Model):
     helpful = models.PositiveIntegerField(_("solved a problem"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Title, keywords and text as a tsvector, kept up to date by save() on PostgreSQL (GIN
+    # index of migration 0003): ranking reads it instead of parsing every article again.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -48,3 +52,16 @@ class Article(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        refresh_search_vectors(Article.objects.filter(pk=self.pk))
+
+
+def refresh_search_vectors(articles) -> int:
+    """Recompute the stored search vector of `articles` (PostgreSQL only; a no-op elsewhere)."""
+    if connection.vendor != "postgresql":
+        return 0
+    from knowledge.selectors import VECTOR
+
+    return articles.update(search_vector=VECTOR)

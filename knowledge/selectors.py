@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 
 from knowledge.models import Article
 
-# The same expression as the GIN index of migration 0002, so PostgreSQL uses it.
+# What the stored `Article.search_vector` holds (GIN-indexed, migration 0003).
 SEARCH_CONFIG = "simple"
 VECTOR = SearchVector("title", "keywords", "body", config=SEARCH_CONFIG)
 MIN_WORD = 3
@@ -25,7 +25,7 @@ def words_of(text: str) -> list[str]:
 def article_search(text: str, *, limit: int = 5) -> list[Article]:
     """The published articles best matching `text`, best first (empty for too little text).
 
-    PostgreSQL: `websearch`-style OR of the words' prefixes against the indexed vector, ranked.
+    PostgreSQL: an OR of the words' prefixes against the stored, GIN-indexed vector, ranked.
     Other databases (SQLite in development): any word in the title, keywords or body.
     """
     words = words_of(text)
@@ -37,9 +37,8 @@ def article_search(text: str, *, limit: int = 5) -> list[Article]:
             " | ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw"
         )
         return list(
-            rows.annotate(search=VECTOR)
-            .filter(search=query)
-            .annotate(rank=SearchRank(F("search"), query))
+            rows.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "id")[:limit]
         )
     condition = Q()

@@ -143,7 +143,7 @@ def order(request, pk):
 @portal_view
 def records(request):
     show = request.GET.get("show", "open")
-    rows = my_records(user=request.user, open_only=show == "open")
+    rows = my_records(user=request.user, open_only=show == "open", limit=100)
     return render(request, "portal/records.html", {"records": rows, "show": show})
 
 

@@ -12,7 +12,7 @@ def sync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("catalogue", "0002_catalogue_and_requests"),
-        ("knowledge", "0002_search_index"),
+        ("knowledge", "0001_initial"),
         ("portal", "0001_initial"),
         ("accounts", "0002_roles"),
     ]
