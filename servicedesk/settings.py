@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.choices.Impact",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "RequestStatusEnum": "catalogue.models.RequestStatus",
+        "TaskStatusEnum": "catalogue.models.TaskStatus",
+        "ServiceStatusEnum": "catalogue.models.ServiceStatus",
     },
 }
 

@@ -20,7 +20,15 @@ from accounts.roles import can_see_internal
 from catalogue import services
 from catalogue.api import serializers as api
 from catalogue.forms import OrderForm
-from catalogue.models import Approval, ServiceOffering, TaskStatus
+from catalogue.models import (
+    Approval,
+    FulfilmentTask,
+    RequestItem,
+    Service,
+    ServiceOffering,
+    ServiceRequest,
+    TaskStatus,
+)
 from catalogue.selectors import (
     TASK_QUEUES,
     WORK_PERMISSION,
@@ -53,6 +61,7 @@ def _input(view, serializer_class) -> dict:
     retrieve=extend_schema(summary="One service with its offerings"),
 )
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
     serializer_class = api.ServiceSerializer
     pagination_class = None
 
@@ -72,6 +81,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One item with its form schema"),
 )
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = RequestItem.objects.none()
     serializer_class = api.ItemSerializer
     pagination_class = None
 
@@ -98,6 +108,7 @@ class RequestViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = ServiceRequest.objects.none()
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     pagination_class = KeysetCursorPagination
@@ -238,6 +249,7 @@ class RequestViewSet(
     retrieve=extend_schema(summary="One task by number"),
 )
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = FulfilmentTask.objects.none()
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     pagination_class = OldestFirstPagination
@@ -305,6 +317,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     retrieve=extend_schema(summary="One of your approvals"),
 )
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Approval.objects.none()
     serializer_class = api.ApprovalSerializer
     pagination_class = None
 

@@ -232,3 +232,14 @@ class TestRating:
 def test_the_outbox_has_one_approval_email_per_approver(world):
     order(world)
     assert Notification.objects.filter(kind="approval_requested").count() == 1
+
+
+def test_ordering_without_a_manager_on_record_says_so_and_saves_nothing(emma, world):
+    world.requester.manager = None
+    world.requester.save()
+    response = emma.post(
+        f"/portal/order/{world.item.pk}/", {"model": "14-inch", "needed_by": "2030-02-01"}
+    )
+    assert response.status_code == 200
+    assert "no manager is recorded for you" in html(response)
+    assert not world.item.requests.exists()
