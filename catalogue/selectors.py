@@ -134,3 +134,16 @@ def task_queue(*, user, queue: str) -> QuerySet[FulfilmentTask]:
         .select_related("support_group", "assignee", "request", "requester")
         .only(*TASK_LIST_COLUMNS)
     )
+
+
+def task_queue_sizes(*, user, cap: int = 100) -> list[dict]:
+    """The workspace's task cards: each queue counted up to `cap` (one short index scan)."""
+    from django.utils.translation import gettext as _
+
+    labels = [("mine", _("My tasks")), ("groups", _("My groups' tasks"))]
+    sizes = []
+    for key, label in labels:
+        count = task_queue(user=user, queue=key).values("pk")[: cap + 1].count()
+        shown = f"{cap}+" if count > cap else str(count)
+        sizes.append({"key": key, "label": label, "shown": shown})
+    return sizes

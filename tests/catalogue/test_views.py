@@ -65,3 +65,12 @@ def test_the_request_page_takes_internal_notes(client, world):
     assert "Check stock" in page and "Internal note" in page
     client.force_login(world.requester)
     assert "Check stock" not in client.get(f"/portal/requests/{record.number}/").content.decode()
+
+
+def test_the_workspace_counts_the_agents_task_queues(client, world):
+    order(world)
+    client.force_login(world.tech)
+    page = client.get("/workspace/").content.decode()
+    assert 'data-test="tasks-groups"' in page
+    sizes = {q["key"]: q["shown"] for q in client.get("/workspace/").context["task_queues"]}
+    assert sizes == {"mine": "0", "groups": "1"}
