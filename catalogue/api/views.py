@@ -143,7 +143,11 @@ class RequestViewSet(
         )  # fmt: skip
 
     def create(self, request, *args, **kwargs):
-        data = _input(self, api.RequestCreateSerializer)
+        # Files travel under their form field names beside `item` and `answers`.
+        fields = {key: request.data.get(key) for key in request.data if key not in request.FILES}
+        serializer = api.RequestCreateSerializer(data=fields, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
         answers = data.get("answers") or {}
         if isinstance(answers, str):
             try:

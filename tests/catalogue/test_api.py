@@ -187,3 +187,33 @@ class TestTasksAndApprovals:
         numbers = [t["number"] for t in first["results"] + rest["results"]]
         assert len(numbers) == 3 == len(set(numbers))
         assert rest["next"] is None
+
+
+def test_an_order_with_a_file_is_sent_as_multipart(world):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalogue.models import FieldType
+    from servicedesk.models import Attachment
+    from tests.catalogue.factories import field
+
+    field(world.item, "quote", FieldType.ATTACHMENT, label="Quote", required=True)
+    answers = {"model": "14-inch", "needed_by": "2030-01-02"}
+    api = client_for(world.requester)
+
+    missing = api.post(
+        "/api/v1/requests/", {"item": world.item.pk, "answers": json.dumps(answers)},
+        format="multipart",
+    )  # fmt: skip
+    quote = SimpleUploadedFile("quote.pdf", b"%PDF-1.4 offer", content_type="application/pdf")
+    sent = api.post(
+        "/api/v1/requests/",
+        {"item": world.item.pk, "answers": json.dumps(answers), "quote": quote},
+        format="multipart",
+    )
+
+    assert missing.status_code == 400 and "answers.quote" in missing.json()["errors"]
+    assert sent.status_code == 201, sent.json()
+    assert sent.json()["answers"]["quote"]["text"] == "quote.pdf"
+    assert Attachment.objects.get().filename == "quote.pdf"
