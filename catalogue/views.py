@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import USE_WORKSPACE
 from catalogue import services
+from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.models import FulfilmentTask, TaskStatus
 from catalogue.selectors import WORK_PERMISSION, requests_visible_to, task_queue
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
@@ -46,7 +47,8 @@ def _errors(request, error) -> None:
 def tasks(request):
     """A task queue, oldest first; a page is one keyset query (`after` = the last row's key)."""
     queue = request.GET.get("queue", "groups")
-    rows = task_queue(user=request.user, queue=queue).order_by("created_at", "id")
+    filters = TaskFilter(request.GET, queryset=task_queue(user=request.user, queue=queue))
+    rows = filters.qs.order_by("created_at", "id")
     after = request.GET.get("after", "")
     if after:
         try:
@@ -63,7 +65,14 @@ def tasks(request):
     return render(
         request,
         "catalogue/tasks.html",
-        {"tasks": page, "queue": queue, "queues": _queue_labels(), "next_key": next_key},
+        {
+            "tasks": page,
+            "queue": queue,
+            "queues": _queue_labels(),
+            "next_key": next_key,
+            "filter": filters,
+            "filter_query": request.GET.copy(),
+        },
     )
 
 
@@ -132,12 +141,11 @@ def task_action(request, number):
 
 @staff_view
 def requests(request):
-    rows = (
-        requests_visible_to(request.user)
-        .select_related("requester", "support_group", "item")
-        .order_by("-created_at", "-id")[:100]
-    )
-    return render(request, "catalogue/requests.html", {"requests": rows})
+    filters = RequestFilter(request.GET, queryset=requests_visible_to(request.user))
+    rows = filters.qs.select_related("requester", "support_group", "item").order_by(
+        "-created_at", "-id"
+    )[:100]
+    return render(request, "catalogue/requests.html", {"requests": rows, "filter": filters})
 
 
 @staff_view

@@ -8,6 +8,7 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,6 +20,7 @@ from accounts.models import User
 from accounts.roles import can_see_internal
 from catalogue import services
 from catalogue.api import serializers as api
+from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.forms import OrderForm
 from catalogue.models import (
     Approval,
@@ -109,6 +111,8 @@ class RequestViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = ServiceRequest.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RequestFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     pagination_class = KeysetCursorPagination
@@ -119,9 +123,6 @@ class RequestViewSet(
         rows = requests_visible_to(self.request.user).select_related(
             "requester", "item", "support_group"
         )
-        status_ = self.request.query_params.get("status")
-        if status_:
-            rows = rows.filter(status=status_)
         if self.action != "list":
             rows = rows.select_related("service", "offering", "offering__sla_policy")
         return rows
@@ -247,26 +248,23 @@ class RequestViewSet(
         summary="Fulfilment tasks (staff), oldest first",
         parameters=[
             OpenApiParameter("queue", str, enum=list(TASK_QUEUES), description="Default: all."),
-            OpenApiParameter("status", str, enum=TaskStatus.values),
         ],
     ),
     retrieve=extend_schema(summary="One task by number"),
 )
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = FulfilmentTask.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     pagination_class = OldestFirstPagination
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        rows = task_queue(
+        return task_queue(
             user=self.request.user, queue=self.request.query_params.get("queue", "all")
         )
-        status_ = self.request.query_params.get("status")
-        if status_:
-            rows = rows.filter(status=status_)
-        return rows
 
     def get_serializer_class(self):
         return api.TaskListSerializer if self.action == "list" else api.TaskDetailSerializer

@@ -74,3 +74,21 @@ def test_the_workspace_counts_the_agents_task_queues(client, world):
     assert 'data-test="tasks-groups"' in page
     sizes = {q["key"]: q["shown"] for q in client.get("/workspace/").context["task_queues"]}
     assert sizes == {"mine": "0", "groups": "1"}
+
+
+def test_the_request_list_and_the_api_share_their_filters(client, world):
+    from rest_framework.test import APIClient
+
+    closed = order(world)
+    services.request_close(request_id=closed.pk, actor=world.agent)
+    open_ = order(world)
+    client.force_login(world.agent)
+    page = client.get("/catalogue/requests/", {"status": "closed"}).content.decode()
+    assert closed.number in page and open_.number not in page
+
+    api = APIClient()
+    api.force_authenticate(world.agent)
+    listed = api.get("/api/v1/requests/", {"status": "in_fulfilment"}).json()["results"]
+    assert [r["number"] for r in listed] == [open_.number]
+    tasks = api.get("/api/v1/tasks/", {"status": "cancelled"}).json()["results"]
+    assert {t["request"]["number"] for t in tasks} == {closed.number}
