@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -309,7 +310,7 @@ def suggest(request):
 @portal_view
 def article(request, pk):
     item = get_object_or_404(published(), pk=pk)
-    Article.objects.filter(pk=item.pk).update(views=item.views + 1)
+    Article.objects.filter(pk=item.pk).update(views=F("views") + 1)
     return render(
         request, "portal/article.html", {"article": item, "deflection": request.GET.get("d", "")}
     )
