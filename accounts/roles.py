@@ -46,6 +46,11 @@ _AGENT = [
     "cmdb.view_ciclass",
     "cmdb.view_relationship",
     "cmdb.view_baseline",
+    "catalogue.view_service",
+    "catalogue.view_servicerequest",
+    "catalogue.work_request",
+    "catalogue.view_fulfilmenttask",
+    "knowledge.view_article",
 ]
 _CMDB_EDIT = [
     f"cmdb.{action}_{model}"
@@ -102,9 +107,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         ],  # fmt: skip
         "sla.view_slatimer",
         "sla.view_escalationfiring",
-        "catalogue.view_service",
-        "catalogue.add_service",
-        "catalogue.change_service",
+        *[
+            f"catalogue.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in (
+                "service",
+                "serviceoffering",
+                "requestitem",
+                "requestfield",
+                "tasktemplate",
+            )
+        ],  # fmt: skip
+        *[f"knowledge.{action}_article" for action in ("view", "add", "change", "delete")],
         *_CMDB_EDIT,
         *[
             f"cmdb.{action}_{model}"

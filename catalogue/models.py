@@ -1,15 +1,60 @@
-"""The service catalogue. This issue brings the service itself, so records can point at it;
-offerings, prices and requests are added by the catalogue issue."""
+"""The service catalogue and request fulfilment.
 
+Services (business or technical, with an owner, an audience and a life-cycle status), their
+offerings (an SLA policy, a price and its charging basis), the request items people order (a form
+an administrator defines, an approval rule, fulfilment task templates) and the records of the
+process: the service request (register >> approve >> fulfil >> close), its approvals and its
+fulfilment tasks.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import BaseRecord
+
+# --- The catalogue ------------------------------------------------------------------------------
+
+
+class ServiceKind(models.TextChoices):
+    BUSINESS = "business", _("Business service")
+    TECHNICAL = "technical", _("Technical service")
+
+
+class ServiceStatus(models.TextChoices):
+    PIPELINE = "pipeline", _("Pipeline")
+    LIVE = "live", _("Live")
+    RETIRED = "retired", _("Retired")
 
 
 class Service(models.Model):
-    """A business or technical service the IT organisation provides (e-mail, ERP, VPN...)."""
+    """A business or technical service the IT organisation provides (e-mail, ERP, VPN...).
+
+    End users see live business services whose audience includes them (an empty audience is
+    everyone); technical services support the business ones and are for staff. The CIs that
+    deliver a service point at it (`cmdb.ConfigurationItem.service`).
+    """
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(
+        _("type"), max_length=12, choices=ServiceKind.choices, default=ServiceKind.BUSINESS
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ServiceStatus.choices, default=ServiceStatus.LIVE
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_services",
+        verbose_name=_("service owner"),
+    )
     support_group = models.ForeignKey(
         "accounts.SupportGroup",
         on_delete=models.SET_NULL,
@@ -19,12 +64,438 @@ class Service(models.Model):
         verbose_name=_("support group"),
         help_text=_("The team that supports the service; incidents on it are routed there."),
     )
+    audience_organisations = models.ManyToManyField(
+        "accounts.Organisation",
+        blank=True,
+        related_name="+",
+        verbose_name=_("for organisations"),
+        help_text=_("Empty: every organisation."),
+    )
+    audience_departments = models.ManyToManyField(
+        "accounts.Department",
+        blank=True,
+        related_name="+",
+        verbose_name=_("for departments"),
+        help_text=_("Empty: every department."),
+    )
+    audience_roles = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="+",
+        verbose_name=_("for roles"),
+        help_text=_("Empty: every role."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("service")
         verbose_name_plural = _("services")
+        indexes = [models.Index(fields=["status", "kind", "name"], name="cat_service_status_idx")]
 
     def __str__(self):
         return self.name
+
+
+class ChargingBasis(models.TextChoices):
+    FREE = "free", _("Free of charge")
+    ONE_OFF = "one_off", _("One-off")
+    ACCOUNT_MONTH = "account_month", _("Per account per month")
+    USER_MONTH = "user_month", _("Per user per month")
+    VISIT = "visit", _("Per visit")
+    STORAGE_200MB = "storage_200mb", _("Per 200 MB per user")
+
+
+class OfferingType(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    CUSTOM = "custom", _("Custom")
+
+
+class ServiceOffering(models.Model):
+    """A package of a service at a service level and a price (e.g. "E-mail, 64 per 200 MB")."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="offerings")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    offering_type = models.CharField(
+        _("type"), max_length=10, choices=OfferingType.choices, default=OfferingType.STANDARD
+    )
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+        help_text=_("The targets of requests for this offering; empty: the matching policy."),
+    )
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=0)
+    charging_basis = models.CharField(
+        _("charging basis"),
+        max_length=16,
+        choices=ChargingBasis.choices,
+        default=ChargingBasis.FREE,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        verbose_name = _("service offering")
+        verbose_name_plural = _("service offerings")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="cat_offering_unique_name"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="cat_offering_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service.name}: {self.name}"
+
+    @property
+    def price_label(self) -> str:
+        if self.charging_basis == ChargingBasis.FREE:
+            return str(ChargingBasis.FREE.label)
+        price = Decimal(self.price).normalize()
+        return f"{price:f} {self.get_charging_basis_display().lower()}"
+
+
+class ApprovalRule(models.TextChoices):
+    NONE = "none", _("No approval")
+    MANAGER = "manager", _("The requester's manager")
+    SERVICE_OWNER = "service_owner", _("The service owner")
+    GROUP_ANY = "group_any", _("A group: any one of its members")
+    GROUP_ALL = "group_all", _("A group: all of its members")
+
+
+class FulfilmentMode(models.TextChoices):
+    SEQUENTIAL = "sequential", _("One after the other")
+    PARALLEL = "parallel", _("All at once")
+
+
+class RequestItem(models.Model):
+    """Something people order from a service (a laptop, a VPN account...), with its form,
+    approval rule, fulfilment tasks and SLA (through its offering)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="items")
+    offering = models.ForeignKey(
+        ServiceOffering,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("offering"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    approval_rule = models.CharField(
+        _("approval"), max_length=16, choices=ApprovalRule.choices, default=ApprovalRule.NONE
+    )
+    approval_group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approver group"),
+    )
+    fulfilment_mode = models.CharField(
+        _("tasks run"),
+        max_length=12,
+        choices=FulfilmentMode.choices,
+        default=FulfilmentMode.SEQUENTIAL,
+    )
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fulfilment group"),
+        help_text=_("Owns the request; empty: the service's support group."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        verbose_name = _("request item")
+        verbose_name_plural = _("request items")
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="cat_item_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        group_rule = self.approval_rule in (ApprovalRule.GROUP_ANY, ApprovalRule.GROUP_ALL)
+        if group_rule and not self.approval_group_id:
+            raise ValidationError({"approval_group": _("Choose the group that approves.")})
+        if self.offering_id and self.offering.service_id != self.service_id:
+            raise ValidationError({"offering": _("The offering belongs to another service.")})
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    CHOICE = "choice", _("Choice")
+    DATE = "date", _("Date")
+    USER = "user", _("Person")
+    CI = "ci", _("Configuration item")
+    CHECKBOX = "checkbox", _("Checkbox")
+    ATTACHMENT = "attachment", _("Attachment")
+
+
+class RequestField(models.Model):
+    """One field of a request item's form, with its validation rules."""
+
+    item = models.ForeignKey(RequestItem, on_delete=models.CASCADE, related_name="fields")
+    name = models.SlugField(_("key"), max_length=50, help_text=_("Used in the API and exports."))
+    label = models.CharField(_("label"), max_length=200)
+    field_type = models.CharField(_("type"), max_length=12, choices=FieldType.choices)
+    required = models.BooleanField(_("required"), default=False)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("One per line."))
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    pattern = models.CharField(
+        _("pattern"),
+        max_length=200,
+        blank=True,
+        help_text=_("A regular expression text must match."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=10)
+
+    class Meta:
+        ordering = ["item", "order", "id"]
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "name"], name="cat_field_unique_name")
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self):
+        if self.field_type == FieldType.CHOICE and not self.choice_list:
+            raise ValidationError({"choices": _("List the choices, one per line.")})
+        if self.pattern:
+            import re
+
+            try:
+                re.compile(self.pattern)
+            except re.error:
+                raise ValidationError({"pattern": _("This is not a valid pattern.")}) from None
+
+
+class TaskTemplate(models.Model):
+    """A fulfilment task created for each approved request of the item."""
+
+    item = models.ForeignKey(RequestItem, on_delete=models.CASCADE, related_name="task_templates")
+    order = models.PositiveSmallIntegerField(_("order"), default=10)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("instructions"), blank=True)
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("support group"),
+    )
+
+    class Meta:
+        ordering = ["item", "order", "id"]
+        verbose_name = _("fulfilment task template")
+        verbose_name_plural = _("fulfilment task templates")
+
+    def __str__(self):
+        return self.title
+
+
+# --- The records --------------------------------------------------------------------------------
+
+
+class RequestStatus(models.TextChoices):
+    NEW = "new", _("Registered")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    IN_FULFILMENT = "in_fulfilment", _("In fulfilment")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_REQUEST_STATUSES = [
+    RequestStatus.NEW,
+    RequestStatus.AWAITING_APPROVAL,
+    RequestStatus.IN_FULFILMENT,
+]
+_OPEN_REQUEST = Q(status__in=OPEN_REQUEST_STATUSES)
+
+# The pending reason an SLA policy lists in `pause_on` to stop the clock while approval waits.
+APPROVAL_PAUSE_REASON = "approval"
+
+
+class ServiceRequest(BaseRecord):
+    """A request for something from the catalogue: register >> approve >> fulfil >> close."""
+
+    NUMBER_PREFIX = "REQ"
+
+    status = models.CharField(
+        _("status"), max_length=32, choices=RequestStatus.choices, default=RequestStatus.NEW
+    )
+    item = models.ForeignKey(
+        RequestItem, on_delete=models.PROTECT, related_name="requests", verbose_name=_("item")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="requests", verbose_name=_("service")
+    )
+    offering = models.ForeignKey(
+        ServiceOffering,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("offering"),
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=4)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    approval_rule = models.CharField(
+        _("approval"), max_length=16, choices=ApprovalRule.choices, default=ApprovalRule.NONE
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    close_reason = models.TextField(_("reason"), blank=True)
+    first_responded_at = models.DateTimeField(
+        _("first response"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        permissions = [("work_request", _("Can work service requests and their tasks"))]
+        indexes = [
+            models.Index(fields=["requester", "created_at"], name="req_requester_idx"),
+            models.Index(fields=["created_at", "id"], name="req_created_idx"),
+            models.Index(
+                fields=["support_group", "created_at"],
+                condition=_OPEN_REQUEST,
+                name="req_open_group_idx",
+            ),
+            models.Index(fields=["status", "created_at"], name="req_status_idx"),
+            models.Index(fields=["item", "created_at"], name="req_item_idx"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+    @property
+    def answer_list(self) -> list[dict]:
+        """The answers in the form's order (the JSON column keeps no key order)."""
+        entries = [dict(entry, name=name) for name, entry in (self.answers or {}).items()]
+        return sorted(entries, key=lambda entry: entry.get("order", 0))
+
+    @property
+    def pending_reason(self) -> str:
+        """What the SLA engine reads when the request is "pending" (awaiting approval)."""
+        return APPROVAL_PAUSE_REASON if self.status == RequestStatus.AWAITING_APPROVAL else ""
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    NOT_NEEDED = "not_needed", _("No longer needed")
+
+
+class Approval(models.Model):
+    """One approver's say on a request: the decision, when, and why."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        verbose_name=_("approver"),
+    )
+    decision = models.CharField(
+        _("decision"), max_length=12, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    via_link = models.BooleanField(_("decided from the e-mail link"), default=False)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        indexes = [
+            models.Index(
+                fields=["approver", "created_at"],
+                condition=Q(decision="pending"),
+                name="cat_approval_waiting_idx",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "approver"], name="cat_approval_once")
+        ]
+
+    def __str__(self):
+        return f"{self.approver}: {self.get_decision_display()}"
+
+
+class TaskStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for an earlier task")
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_TASK_STATUSES = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
+_OPEN_TASK = Q(status__in=OPEN_TASK_STATUSES)
+
+
+class FulfilmentTask(BaseRecord):
+    """A piece of fulfilment work on a request, worked by a support group."""
+
+    NUMBER_PREFIX = "TSK"
+
+    status = models.CharField(
+        _("status"), max_length=32, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("request")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=10)
+    completed_at = models.DateTimeField(_("done"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["request", "order", "id"]
+        verbose_name = _("fulfilment task")
+        verbose_name_plural = _("fulfilment tasks")
+        indexes = [
+            # The task queues: one index range scan each, oldest first.
+            models.Index(
+                fields=["support_group", "created_at", "id"],
+                condition=_OPEN_TASK,
+                name="tsk_open_group_idx",
+            ),
+            models.Index(
+                fields=["assignee", "created_at", "id"],
+                condition=_OPEN_TASK,
+                name="tsk_open_assignee_idx",
+            ),
+            models.Index(fields=["created_at", "id"], condition=_OPEN_TASK, name="tsk_open_idx"),
+            models.Index(fields=["created_at", "id"], name="tsk_created_idx"),
+        ]

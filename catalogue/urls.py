@@ -1,5 +1,16 @@
-"""The service catalogue pages, mounted at /catalogue/ (filled by the issue that brings its records)."""
+"""The agent workspace's request pages, mounted at /catalogue/."""
+
+from django.urls import path
+
+from catalogue import views
 
 app_name = "catalogue"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("tasks/", views.tasks, name="tasks"),
+    path("tasks/<str:number>/", views.task, name="task"),
+    path("tasks/<str:number>/action/", views.task_action, name="task_action"),
+    path("requests/", views.requests, name="requests"),
+    path("requests/<str:number>/", views.request_detail, name="request"),
+    path("requests/<str:number>/close/", views.request_close, name="request_close"),
+]

@@ -366,12 +366,14 @@ def incident_transition(
 
 
 def _ensure_allowed_actor(incident: Incident, actor, target: str) -> None:
-    """Staff work incidents; a requester may only reopen their own resolved incident."""
+    """Staff work incidents; a requester may only reopen their own resolved incident, or
+    confirm the resolution (close it)."""
     if actor is None or actor.has_perm(WORK_PERMISSION):
         return
     reopening = incident.status == IncidentStatus.RESOLVED and target in (
         IncidentStatus.NEW,
         IncidentStatus.IN_PROGRESS,
+        IncidentStatus.CLOSED,
     )
     if not (reopening and incident.requester_id == actor.pk):
         raise PermissionDenied(_("Only service desk staff can do this."))

@@ -51,3 +51,58 @@ class ReportIncidentForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(label=_("Attach a file"), required=False)
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class ReportWithDeflectionForm(ReportIncidentForm):
+    """Report a problem: plain words, the service it is about, a file, and the deflection visit."""
+
+    service = ServiceChoiceField(
+        label=_("Which service is it about?"), queryset=None, required=False,
+        empty_label=_("I don't know"),
+    )  # fmt: skip
+    file = forms.FileField(
+        label=_("Attach a file (a screenshot, an error message)"), required=False
+    )
+    deflection = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    field_order = ["title", "description", "service", "category", "impact", "urgency", "file"]
+
+    def __init__(self, *args, services=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from catalogue.models import Service
+
+        self.fields["service"].queryset = (
+            services if services is not None else Service.objects.none()
+        )
+        self.fields["title"].widget.attrs.update({"autocomplete": "off"})
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How did we do?"),
+        coerce=int,
+        choices=[(5, _("5 - Very satisfied")), (4, _("4 - Satisfied")), (3, _("3 - Neutral")),
+                 (2, _("2 - Dissatisfied")), (1, _("1 - Very dissatisfied"))],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    comment = forms.CharField(
+        label=_("Anything to add?"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment (needed to reject)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you cancel it?"), widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -25,3 +25,26 @@ def my_incident(*, user, number: str) -> Incident:
     return Incident.objects.select_related("support_group", "category").get(
         requester=user, number=number
     )
+
+
+def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:
+    """The person's requests and incidents together, newest first (two indexed queries)."""
+    from catalogue.selectors import my_requests
+
+    incidents = list(my_incidents(user=user, open_only=open_only)[:limit])
+    requests = list(my_requests(user=user, open_only=open_only)[:limit])
+    for row in incidents:
+        row.kind = "incident"
+    for row in requests:
+        row.kind = "request"
+    return sorted([*incidents, *requests], key=lambda r: r.created_at, reverse=True)[:limit]
+
+
+def rating_of(record):
+    from django.contrib.contenttypes.models import ContentType
+
+    from servicedesk.models import SatisfactionRating
+
+    return SatisfactionRating.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+    ).first()

@@ -27,7 +27,19 @@ SHOTS = [
     ("cmdb-impact", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "en"),
     ("cmdb-impact-fa", "cmdb@example.com", "/cmdb/{ci:SAN-01}/impact/?depth=6", "fa"),
     ("incident-impact", "agent@example.com", "/incidents/INC0000003/", "en"),
+    ("portal-catalogue", "enduser@example.com", "/portal/catalogue/", "en"),
+    ("portal-order", "enduser@example.com", "/portal/order/1/", "en"),
+    ("portal-request", "enduser@example.com", "/portal/requests/REQ0000001/", "en"),
+    ("portal-approvals", "approver@example.com", "/portal/approvals/", "en"),
+    ("portal-report", "enduser@example.com", "/portal/incidents/new/?title=vpn+home", "en"),
+    ("portal-catalogue-fa", "sara@example.com", "/portal/catalogue/", "fa"),
+    ("portal-request-fa", "enduser@example.com", "/portal/requests/REQ0000001/", "fa"),
+    ("portal-phone", "enduser@example.com", "/portal/", "en"),
+    ("tasks", "agent@example.com", "/catalogue/tasks/?queue=open", "en"),
 ]
+
+# Shots whose name ends in "-phone" are taken at a phone's width.
+PHONE = {"width": 390, "height": 844}
 
 
 def _resolve(page, base: str, path: str) -> str:
@@ -58,7 +70,8 @@ def main():
         for name, email, path, language in SHOTS:
             if args.only and name not in args.only:
                 continue
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            viewport = PHONE if name.endswith("-phone") else {"width": 1280, "height": 800}
+            context = browser.new_context(viewport=viewport)
             context.add_cookies([{"name": "django_language", "value": language, "url": args.base}])
             page = context.new_page()
             if email:

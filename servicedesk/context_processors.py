@@ -10,6 +10,7 @@ NAVIGATION = [
     ("workspace", _("Agent workspace"), "workspace", USE_WORKSPACE),
     ("incidents", _("Incidents"), "incidents:queue", USE_WORKSPACE),
     ("cmdb", _("CMDB"), "cmdb:ci_list", "cmdb.view_configurationitem"),
+    ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
     ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
     ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
     ("admin", _("Administration"), "admin:index", None),

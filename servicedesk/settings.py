@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "catalogue",
     "sla",
     "cmdb",
+    "knowledge",
     "portal",
     "dashboards",
 ]
@@ -187,6 +189,10 @@ INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
+# --- Service requests -------------------------------------------------------------------------
+# How long the approve/reject link in an approver's e-mail works (it works once).
+APPROVAL_LINK_MAX_AGE_DAYS = env.int("APPROVAL_LINK_MAX_AGE_DAYS", default=7)
+
 # --- E-mail -----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Service Desk <servicedesk@localhost>")
@@ -229,6 +235,9 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "CILifecycleStatusEnum": "cmdb.choices.LifecycleStatus",
         "CriticalityEnum": "cmdb.choices.Criticality",
+        "RequestStatusEnum": "catalogue.models.RequestStatus",
+        "TaskStatusEnum": "catalogue.models.TaskStatus",
+        "ServiceStatusEnum": "catalogue.models.ServiceStatus",
     },
 }
 

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("sla.api.urls")),
     path("cmdb/", include("cmdb.api.urls")),
+    path("", include("catalogue.api.urls")),
 ]
 
 urlpatterns = [

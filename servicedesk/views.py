@@ -6,6 +6,8 @@ from django.views.decorators.cache import never_cache
 
 from accounts.roles import USE_WORKSPACE, home_url_name
 from accounts.selectors import support_groups_of
+from catalogue.selectors import WORK_PERMISSION as WORK_REQUEST
+from catalogue.selectors import task_queue_sizes
 from incidents.selectors import incident_queue_sizes
 from servicedesk.health import run_checks
 from servicedesk.tasks import HEARTBEAT_KEY
@@ -28,6 +30,9 @@ def workspace(request):
         {
             "groups": support_groups_of(request.user),
             "queues": incident_queue_sizes(user=request.user),
+            "task_queues": task_queue_sizes(user=request.user)
+            if request.user.has_perm(WORK_REQUEST)
+            else [],
         },
     )
 

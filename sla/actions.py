@@ -32,6 +32,8 @@ def run(record, timer, rule, outbox: list) -> None:
     elif action == EscalationAction.NOTIFY_ADDRESSES:
         addresses = [line.strip() for line in rule.addresses.splitlines() if line.strip()]
         outbox.append(build(record, KIND, addresses=addresses))
+    elif record._meta.label != "incidents.Incident":
+        return  # reassigning and raising the priority are incident actions
     elif action == EscalationAction.REASSIGN:
         from incidents import services
 

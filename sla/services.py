@@ -178,10 +178,15 @@ def threshold(rule, timer, calendar, spent, now) -> datetime:
 # --- Life cycle ---------------------------------------------------------------------------------
 
 
-def start_timers(record, *, record_type: str, now=None) -> list[SlaTimer]:
-    """Start the timers of the record's policy, counting from the record's creation."""
+def start_timers(record, *, record_type: str, now=None, policy=None) -> list[SlaTimer]:
+    """Start the timers of the record's policy, counting from the record's creation.
+
+    `policy` names the agreement outright (a catalogue offering's SLA policy); otherwise the
+    matching one applies.
+    """
     now = now or timezone.now()
-    policy = policy_for(record_type=record_type, **_facts(record))
+    if policy is None or not policy.is_active:
+        policy = policy_for(record_type=record_type, **_facts(record))
     if policy is None:
         return []
     content_type = ContentType.objects.get_for_model(record)

@@ -585,6 +585,11 @@ class TestReopen:
         event = audit_events(subject, kind=AuditKind.STATUS_CHANGED).last()
         assert (event.actor, event.note) == (requester, "It is broken again")
 
+    def test_the_requester_confirms_the_resolution_by_closing_it(self, agent, requester):
+        subject = incident_in(S.RESOLVED, agent=agent, requester=requester)
+        transition(subject, requester, S.CLOSED)
+        assert stored(subject).status == S.CLOSED
+
     def test_but_not_someone_elses(self, agent, requester):
         subject = incident_in(S.RESOLVED, agent=agent, requester=EndUserFactory())
         with pytest.raises(PermissionDenied):
@@ -596,7 +601,7 @@ class TestReopen:
         [
             (S.IN_PROGRESS, S.RESOLVED),
             (S.NEW, S.CANCELLED),
-            (S.RESOLVED, S.CLOSED),
+            (S.IN_PROGRESS, S.CLOSED),
             (S.IN_PROGRESS, S.PENDING),
         ],
     )

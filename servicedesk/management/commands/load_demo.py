@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role, sync_role_groups
 from accounts.services import support_group_set_lead
+from catalogue import demo as catalogue_demo
 from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
 
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             people[email].save(update_fields=["manager"])
         incidents_demo.load()
         cmdb_demo.load()
+        catalogue_demo.load()
         self._print_logins()
 
     def _organisations(self):

@@ -1,0 +1,14 @@
+"""/api/v1/catalogue/..., /api/v1/requests/, /api/v1/tasks/, /api/v1/approvals/."""
+
+from rest_framework.routers import SimpleRouter
+
+from catalogue.api import views
+
+router = SimpleRouter()
+router.register("catalogue/services", views.ServiceViewSet, basename="catalogue-service")
+router.register("catalogue/items", views.ItemViewSet, basename="catalogue-item")
+router.register("requests", views.RequestViewSet, basename="servicerequest")
+router.register("tasks", views.TaskViewSet, basename="fulfilmenttask")
+router.register("approvals", views.ApprovalViewSet, basename="approval")
+
+urlpatterns = router.urls

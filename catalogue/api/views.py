@@ -1,0 +1,361 @@
+"""The catalogue API: thin DRF views over `catalogue.services` and `catalogue.selectors`.
+
+A record the caller may not see is a 404. Lists are keyset-paginated (no OFFSET, no COUNT).
+"""
+
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.roles import can_see_internal
+from catalogue import services
+from catalogue.api import serializers as api
+from catalogue.filters import RequestFilter, TaskFilter
+from catalogue.forms import OrderForm
+from catalogue.models import (
+    Approval,
+    FulfilmentTask,
+    RequestItem,
+    Service,
+    ServiceOffering,
+    ServiceRequest,
+    TaskStatus,
+)
+from catalogue.selectors import (
+    TASK_QUEUES,
+    WORK_PERMISSION,
+    approvals_waiting_for,
+    catalogue_search,
+    orderable_items,
+    requests_visible_to,
+    task_queue,
+)
+from incidents.api.serializers import CommentSerializer, TimelineEntrySerializer
+from incidents.api.views import KeysetCursorPagination
+from servicedesk.selectors import record_timeline
+
+
+class OldestFirstPagination(KeysetCursorPagination):
+    ordering = ("created_at", "id")
+
+
+def _input(view, serializer_class) -> dict:
+    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Catalogue services you may see",
+        parameters=[OpenApiParameter("q", str, description="Words in the name or items.")],
+    ),
+    retrieve=extend_schema(summary="One service with its offerings"),
+)
+class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
+    serializer_class = api.ServiceSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        offerings = Prefetch(
+            "offerings", queryset=ServiceOffering.objects.select_related("sla_policy")
+        )
+        return (
+            catalogue_search(self.request.user, self.request.query_params.get("q", ""))
+            .select_related("owner", "support_group")
+            .prefetch_related(offerings)
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Items you may order, each with its form schema"),
+    retrieve=extend_schema(summary="One item with its form schema"),
+)
+class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = RequestItem.objects.none()
+    serializer_class = api.ItemSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        rows = orderable_items(self.request.user).prefetch_related("fields").order_by("name")
+        service = self.request.query_params.get("service")
+        if service and service.isdigit():
+            rows = rows.filter(service_id=int(service))
+        return rows
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Requests you may see, newest first"),
+    retrieve=extend_schema(summary="One request by number"),
+    create=extend_schema(
+        summary="Order an item",
+        request=api.RequestCreateSerializer,
+        responses={201: api.RequestDetailSerializer},
+    ),
+)
+class RequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = ServiceRequest.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RequestFilter
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9]+"
+    pagination_class = KeysetCursorPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        rows = requests_visible_to(self.request.user).select_related(
+            "requester", "item", "support_group"
+        )
+        if self.action != "list":
+            rows = rows.select_related("service", "offering", "offering__sla_policy")
+        return rows
+
+    def get_serializer_class(self):
+        return api.RequestListSerializer if self.action == "list" else api.RequestDetailSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "staff": can_see_internal(self.request.user)}
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
+
+    def _detail(self, record, code=status.HTTP_200_OK, **kwargs):
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(
+            api.RequestDetailSerializer(record, context=self.get_serializer_context()).data,
+            status=code, **kwargs,
+        )  # fmt: skip
+
+    def create(self, request, *args, **kwargs):
+        # Files travel under their form field names beside `item` and `answers`.
+        fields = {key: request.data.get(key) for key in request.data if key not in request.FILES}
+        serializer = api.RequestCreateSerializer(data=fields, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        answers = data.get("answers") or {}
+        if isinstance(answers, str):
+            try:
+                answers = json.loads(answers)
+            except ValueError:
+                raise serializers.ValidationError(
+                    {"answers": ["Send the answers as JSON."]}
+                ) from None
+        if not isinstance(answers, dict):
+            raise serializers.ValidationError({"answers": ["Send the answers as an object."]})
+        requester = None
+        if "requester" in data:
+            if not request.user.has_perm(WORK_PERMISSION):
+                raise serializers.ValidationError({"requester": ["Only staff order for others."]})
+            requester = User.objects.filter(pk=data["requester"], is_active=True).first()
+            if requester is None:
+                raise serializers.ValidationError({"requester": ["Nobody with this id."]})
+        item = orderable_items(requester or request.user).filter(pk=data["item"]).first()
+        if item is None:
+            raise serializers.ValidationError({"item": ["You cannot order this item."]})
+        form = OrderForm(item, {k: v for k, v in answers.items()}, request.FILES)
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {f"answers.{name}": list(messages) for name, messages in form.errors.items()}
+            )
+        clean, files = form.answers()
+        try:
+            record = services.request_create(
+                actor=request.user, item=item, answers=clean, files=files, requester=requester
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(
+                error.message_dict
+                if hasattr(error, "error_dict")
+                else {"non_field_errors": error.messages}
+            ) from None
+        location = reverse("servicerequest-detail", kwargs={"number": record.number})
+        return self._detail(record, status.HTTP_201_CREATED, headers={"Location": location})
+
+    @extend_schema(
+        methods=["GET"], summary="Comments you may see", responses=CommentSerializer(many=True)
+    )
+    @extend_schema(methods=["POST"], summary="Reply or add a work note", request=api.CommentInSerializer,
+                   responses={201: CommentSerializer})  # fmt: skip
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request, number=None):
+        record = self.get_object()
+        if request.method == "POST":
+            data = _input(self, api.CommentInSerializer)
+            comment = services.request_comment(request_id=record.pk, actor=request.user, **data)
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        entries = record_timeline(record=record, user=request.user)
+        return Response(
+            CommentSerializer([e.item for e in entries if e.kind == "comment"], many=True).data
+        )
+
+    @extend_schema(summary="The timeline you may see", responses=TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, number=None):
+        record = self.get_object()
+        entries = record_timeline(record=record, user=request.user)
+        return Response(TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(summary="Cancel (the requester or staff)", request=api.ReasonSerializer,
+                   responses=api.RequestDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        record = self.get_object()
+        data = _input(self, api.ReasonSerializer)
+        services.request_cancel(request_id=record.pk, actor=request.user, reason=data["reason"])
+        return self._detail(record)
+
+    @extend_schema(summary="Close by hand (staff)", request=api.NoteSerializer,
+                   responses=api.RequestDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def close(self, request, number=None):
+        record = self.get_object()
+        services.ensure_can_work(request.user)
+        data = _input(self, api.NoteSerializer)
+        services.request_close(request_id=record.pk, actor=request.user, note=data["note"])
+        return self._detail(record)
+
+    @extend_schema(summary="Rate a closed request (the requester)", request=api.RatingSerializer,
+                   responses={201: api.RatingSerializer})  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def rate(self, request, number=None):
+        record = self.get_object()
+        data = _input(self, api.RatingSerializer)
+        rating = services.rate(record=record, actor=request.user, **data)
+        return Response(
+            {"score": rating.score, "comment": rating.comment}, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Fulfilment tasks (staff), oldest first",
+        parameters=[
+            OpenApiParameter("queue", str, enum=list(TASK_QUEUES), description="Default: all."),
+        ],
+    ),
+    retrieve=extend_schema(summary="One task by number"),
+)
+class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = FulfilmentTask.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskFilter
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9]+"
+    pagination_class = OldestFirstPagination
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return task_queue(
+            user=self.request.user, queue=self.request.query_params.get("queue", "all")
+        )
+
+    def get_serializer_class(self):
+        return api.TaskListSerializer if self.action == "list" else api.TaskDetailSerializer
+
+    def get_object(self):
+        rows = task_queue(user=self.request.user, queue="all").defer(None)
+        return get_object_or_404(rows, number=self.kwargs["number"])
+
+    def _act(self, target):
+        task = self.get_object()
+        data = _input(self, api.NoteSerializer)
+        if target == "take":
+            services.task_take(task_id=task.pk, actor=self.request.user)
+        else:
+            services.task_transition(
+                task_id=task.pk, actor=self.request.user, target=target, note=data["note"]
+            )
+        return Response(api.TaskDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Assign to me", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, number=None):
+        return self._act("take")
+
+    @extend_schema(
+        summary="Start work", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, number=None):
+        return self._act(TaskStatus.IN_PROGRESS)
+
+    @extend_schema(
+        summary="Mark done", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def done(self, request, number=None):
+        return self._act(TaskStatus.DONE)
+
+    @extend_schema(summary="Cancel", request=api.NoteSerializer, responses=api.TaskDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        return self._act(TaskStatus.CANCELLED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your approvals",
+        parameters=[OpenApiParameter("all", bool, description="Also those already decided.")],
+    ),
+    retrieve=extend_schema(summary="One of your approvals"),
+)
+class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Approval.objects.none()
+    serializer_class = api.ApprovalSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if self.action == "list" and self.request.query_params.get("all") not in ("1", "true"):
+            return approvals_waiting_for(self.request.user).select_related("approver")
+        return (
+            Approval.objects.filter(approver=self.request.user)
+            .select_related("request", "approver")
+            .order_by("-created_at")
+        )
+
+    def _decide(self, approve: bool):
+        approval = self.get_object()
+        data = _input(self, api.DecisionSerializer)
+        services.approval_decide(
+            approval_id=approval.pk,
+            actor=self.request.user,
+            approve=approve,
+            comment=data["comment"],
+        )
+        return Response(
+            api.ApprovalSerializer(
+                Approval.objects.select_related("request", "approver").get(pk=approval.pk)
+            ).data
+        )
+
+    @extend_schema(
+        summary="Approve", request=api.DecisionSerializer, responses=api.ApprovalSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(True)
+
+    @extend_schema(summary="Reject (with a reason)", request=api.DecisionSerializer,
+                   responses=api.ApprovalSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(False)

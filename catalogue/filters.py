@@ -1,0 +1,46 @@
+"""The request and task FilterSets, shared by the agent pages and the REST API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SupportGroup, User
+from catalogue.models import (
+    FulfilmentTask,
+    RequestItem,
+    RequestStatus,
+    Service,
+    ServiceRequest,
+    TaskStatus,
+)
+
+
+class RequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=RequestStatus.choices, label=_("Status"), distinct=False
+    )
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("Service"))
+    item = django_filters.ModelChoiceFilter(queryset=RequestItem.objects.all(), label=_("Item"))
+    support_group = django_filters.ModelChoiceFilter(
+        queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
+    )
+    requester = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["status", "service", "item", "support_group", "requester"]
+
+
+class TaskFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=TaskStatus.choices, label=_("Status"), distinct=False
+    )
+    support_group = django_filters.ModelChoiceFilter(
+        queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(is_active=True), label=_("Assignee")
+    )
+
+    class Meta:
+        model = FulfilmentTask
+        fields = ["status", "support_group", "assignee"]

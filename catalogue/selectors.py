@@ -1,0 +1,149 @@
+"""Reads on the catalogue and requests: who may see and order what, the queues, the pages."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from accounts.roles import can_see_internal
+from catalogue.models import (
+    OPEN_REQUEST_STATUSES,
+    OPEN_TASK_STATUSES,
+    Approval,
+    Decision,
+    FulfilmentTask,
+    RequestItem,
+    Service,
+    ServiceKind,
+    ServiceRequest,
+    ServiceStatus,
+)
+
+WORK_PERMISSION = "catalogue.work_request"
+
+
+def _audience(through, column, value) -> Q:
+    """Empty audience (nobody listed) or the person's value listed."""
+    anyone = ~Exists(through.objects.filter(service_id=OuterRef("pk")))
+    listed = Exists(through.objects.filter(service_id=OuterRef("pk"), **{column: value}))
+    return anyone | listed
+
+
+def services_visible_to(user) -> QuerySet[Service]:
+    """Staff see the whole catalogue; end users the live business services meant for them
+    (their organisation, department and roles; an empty audience is everyone)."""
+    if not user.is_authenticated:
+        return Service.objects.none()
+    if can_see_internal(user):
+        return Service.objects.all()
+    orgs = Service.audience_organisations.through
+    depts = Service.audience_departments.through
+    roles = Service.audience_roles.through
+    role_match = Exists(
+        roles.objects.filter(service_id=OuterRef("pk"), group__in=user.groups.all())
+    )
+    return Service.objects.filter(
+        Q(status=ServiceStatus.LIVE, is_active=True, kind=ServiceKind.BUSINESS)
+        & _audience(orgs, "organisation_id", user.organisation_id)
+        & _audience(depts, "department_id", user.department_id)
+        & (~Exists(roles.objects.filter(service_id=OuterRef("pk"))) | role_match)
+    )
+
+
+def orderable_items(user) -> QuerySet[RequestItem]:
+    """Active items of the services the person may see (live services only, for everyone)."""
+    return RequestItem.objects.filter(
+        is_active=True,
+        service__in=services_visible_to(user).filter(status=ServiceStatus.LIVE, is_active=True),
+    ).select_related("service", "offering")
+
+
+def catalogue_search(user, text: str = "") -> QuerySet[Service]:
+    services = services_visible_to(user).filter(is_active=True)
+    text = (text or "").strip()
+    if text:
+        services = services.filter(
+            Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(items__name__icontains=text, items__is_active=True)
+        ).distinct()
+    return services.order_by("name")
+
+
+def popular_services(user, *, limit: int = 6) -> list[Service]:
+    """The services most requested (then most incidents logged), among those the person sees."""
+    return list(
+        catalogue_search(user)
+        .annotate(used=Count("requests", distinct=True))
+        .order_by("-used", "name")[:limit]
+    )
+
+
+def requests_visible_to(user) -> QuerySet[ServiceRequest]:
+    """Staff see every request; an approver sees those waiting for or decided by them; anyone
+    else sees the requests they asked for."""
+    if not user.is_authenticated:
+        return ServiceRequest.objects.none()
+    if can_see_internal(user):
+        return ServiceRequest.objects.all()
+    approver = Exists(Approval.objects.filter(request_id=OuterRef("pk"), approver=user))
+    return ServiceRequest.objects.filter(Q(requester=user) | approver)
+
+
+def my_requests(*, user, open_only: bool = False) -> QuerySet[ServiceRequest]:
+    rows = ServiceRequest.objects.filter(requester=user)
+    if open_only:
+        rows = rows.filter(status__in=OPEN_REQUEST_STATUSES)
+    return rows.select_related("item").order_by("-created_at")
+
+
+def approvals_waiting_for(user) -> QuerySet[Approval]:
+    return (
+        Approval.objects.filter(approver=user, decision=Decision.PENDING)
+        .select_related("request", "request__requester", "request__item")
+        .order_by("created_at")
+    )
+
+
+def tasks_visible_to(user) -> QuerySet[FulfilmentTask]:
+    if not user.is_authenticated or not user.has_perm(WORK_PERMISSION):
+        return FulfilmentTask.objects.none()
+    return FulfilmentTask.objects.all()
+
+
+TASK_QUEUES = {
+    "mine": lambda user: {"assignee": user, "status__in": OPEN_TASK_STATUSES},
+    "groups": lambda user: {
+        "support_group__in": user.support_groups.all() | user.led_groups.all(),
+        "status__in": OPEN_TASK_STATUSES,
+    },
+    "open": lambda user: {"status__in": OPEN_TASK_STATUSES},
+    "all": lambda user: {},
+}
+
+TASK_LIST_COLUMNS = (
+    "id", "number", "title", "status", "order", "created_at", "updated_at", "version",
+    "support_group__id", "support_group__name", "assignee__id", "assignee__full_name",
+    "request__id", "request__number", "request__title", "requester__id", "requester__full_name",
+    "support_group", "assignee", "request", "requester",
+)  # fmt: skip
+
+
+def task_queue(*, user, queue: str) -> QuerySet[FulfilmentTask]:
+    criteria = TASK_QUEUES.get(queue, TASK_QUEUES["groups"])(user)
+    return (
+        tasks_visible_to(user)
+        .filter(**criteria)
+        .select_related("support_group", "assignee", "request", "requester")
+        .only(*TASK_LIST_COLUMNS)
+    )
+
+
+def task_queue_sizes(*, user, cap: int = 100) -> list[dict]:
+    """The workspace's task cards: each queue counted up to `cap` (one short index scan)."""
+    from django.utils.translation import gettext as _
+
+    labels = [("mine", _("My tasks")), ("groups", _("My groups' tasks"))]
+    sizes = []
+    for key, label in labels:
+        count = task_queue(user=user, queue=key).values("pk")[: cap + 1].count()
+        shown = f"{cap}+" if count > cap else str(count)
+        sizes.append({"key": key, "label": label, "shown": shown})
+    return sizes

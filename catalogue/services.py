@@ -1,0 +1,404 @@
+"""Every write on service requests, approvals and fulfilment tasks.
+
+register >> approve >> fulfil >> close. Each public function runs in one transaction: the record,
+its audit rows, its SLA timers and its e-mails commit together. Errors as in incidents: field
+ValidationError (nothing saved), TransitionNotAllowed (409), PermissionDenied.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import can_see_internal
+from catalogue import notifications
+from catalogue.models import (
+    Approval,
+    ApprovalRule,
+    Decision,
+    FulfilmentMode,
+    FulfilmentTask,
+    RequestItem,
+    RequestStatus,
+    ServiceRequest,
+    TaskStatus,
+)
+from catalogue.selectors import WORK_PERMISSION, orderable_items
+from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from servicedesk import events
+from servicedesk import services as kernel
+from servicedesk.exceptions import TransitionNotAllowed
+from servicedesk.models import Visibility
+from servicedesk.text import plain_text
+from sla import services as sla
+from sla.models import RecordType
+
+S = RequestStatus
+T = TaskStatus
+
+# How the SLA engine reads a request's status: approval is "pending" on the reason
+# "approval" (a policy listing it in pause_on stops the clock); a rejection cancels the timers.
+SLA_STATES = {S.AWAITING_APPROVAL: "pending", S.REJECTED: "cancelled", S.CANCELLED: "cancelled"}
+
+
+def sla_state(status: str) -> str:
+    return SLA_STATES.get(status, status)
+
+
+def ensure_can_work(actor) -> None:
+    if actor is not None and not actor.has_perm(WORK_PERMISSION):
+        raise PermissionDenied(_("Only service desk staff can do this."))
+
+
+# --- Registering --------------------------------------------------------------------------------
+
+
+def approvers_for(item: RequestItem, requester) -> list:
+    """Who must approve a request for `item` by `requester` (empty: no approval).
+
+    The requester's manager is the person's own manager, or else their department's manager.
+    Raises ValidationError when the rule asks for an approver nobody can be.
+    """
+    rule = item.approval_rule
+    people = []
+    if rule == ApprovalRule.MANAGER:
+        manager = requester.manager
+        if manager is None and requester.department_id:
+            manager = requester.department.manager
+        if manager is None or not manager.is_active:
+            raise ValidationError(
+                {"__all__": [_("This item needs your manager's approval, but no manager is "
+                               "recorded for you. Ask the service desk to add one.")]}
+            )  # fmt: skip
+        people = [manager]
+    elif rule == ApprovalRule.SERVICE_OWNER:
+        owner = item.service.owner
+        if owner is None or not owner.is_active:
+            raise ValidationError({"__all__": [_("This service has no owner to approve it.")]})
+        people = [owner]
+    elif rule in (ApprovalRule.GROUP_ANY, ApprovalRule.GROUP_ALL):
+        group = item.approval_group
+        people = list(group.user_set.filter(is_active=True).order_by("pk")) if group else []
+        if not people:
+            raise ValidationError({"__all__": [_("The approver group has nobody in it.")]})
+    # Nobody approves their own request when someone else in the group can.
+    return [person for person in people if person.pk != requester.pk] or people
+
+
+@transaction.atomic
+def request_create(
+    *,
+    actor,
+    item: RequestItem,
+    answers: Mapping[str, Any],
+    files=(),
+    requester=None,
+    title: str = "",
+    description: str = "",
+) -> ServiceRequest:
+    """Register a request for `item` with the answers of its form (see `catalogue.forms`).
+
+    End users order for themselves items they may see; staff may order for someone else.
+    Then: approvals asked (request awaiting approval, clock paused if the policy says so) or
+    fulfilment started at once.
+    """
+    staff = actor.has_perm(WORK_PERMISSION)
+    if requester is None or not staff:
+        requester = actor
+    if not orderable_items(requester if staff else actor).filter(pk=item.pk).exists():
+        raise ValidationError({"item": [_("This item cannot be ordered.")]})
+    approvers = approvers_for(item, requester)
+    service = item.service
+    fields = {
+        "title": (title or item.name)[:200],
+        "description": description,
+        "requester": requester,
+        "organisation_id": requester.organisation_id,
+        "support_group": item.support_group or service.support_group,
+        "item": item,
+        "service": service,
+        "offering": item.offering,
+        "answers": dict(answers),
+        "approval_rule": item.approval_rule,
+    }
+    record = kernel.record_create(model=ServiceRequest, actor=actor, fields=fields)
+    for _name, uploaded in files:
+        kernel.attachment_add(record=record, uploaded_by=actor, file=uploaded)
+    policy = item.offering.sla_policy if item.offering_id and item.offering.sla_policy_id else None
+    sla.start_timers(record, record_type=RecordType.REQUEST, policy=policy)
+    notifications.request_logged(record)
+    if approvers:
+        _move(record, S.AWAITING_APPROVAL, actor=None)
+        for person in approvers:
+            Approval.objects.create(request=record, approver=person)
+        notifications.approval_requested(record, [person.pk for person in approvers])
+    else:
+        _start_fulfilment(record)
+    return record
+
+
+def _move(record: ServiceRequest, target: str, *, actor, note: str = "", context=None) -> None:
+    source = record.status
+    kernel.record_transition(
+        record=record, workflow=REQUEST_WORKFLOW, target=target, actor=actor, note=note,
+        context=context,
+    )  # fmt: skip
+    sla.record_status_changed(
+        record, old=sla_state(source), new=sla_state(target), record_type=RecordType.REQUEST
+    )
+
+
+def _start_fulfilment(record: ServiceRequest) -> None:
+    """Approved (or needing no approval): the tasks of the item's templates are created."""
+    _move(record, S.IN_FULFILMENT, actor=None)
+    templates = list(record.item.task_templates.select_related("support_group"))
+    sequential = record.item.fulfilment_mode == FulfilmentMode.SEQUENTIAL
+    for index, template in enumerate(templates):
+        status = T.WAITING if sequential and index > 0 else T.OPEN
+        task = kernel.record_create(
+            model=FulfilmentTask,
+            actor=None,
+            fields={
+                "title": template.title,
+                "description": template.description,
+                "requester": record.requester,
+                "organisation_id": record.organisation_id,
+                "support_group": template.support_group,
+                "request": record,
+                "order": template.order,
+                "status": status,
+            },
+        )
+        if status == T.OPEN:
+            notifications.task_opened(task)
+
+
+# --- Approving ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def approval_decide(
+    *, approval_id: int, actor, approve: bool, comment: str = "", via_link: bool = False
+) -> Approval:
+    """The approver's decision. A rejection needs a reason and closes the request with it;
+    the last approval needed starts fulfilment. A decided approval cannot be decided again."""
+    approval = Approval.objects.select_related("request").get(pk=approval_id)
+    if actor is None or approval.approver_id != actor.pk:
+        raise PermissionDenied(_("Only the approver named on it can decide this approval."))
+    record = kernel.record_lock(model=ServiceRequest, pk=approval.request_id)
+    approval = Approval.objects.select_for_update().get(pk=approval_id)
+    if approval.decision != Decision.PENDING or record.status != S.AWAITING_APPROVAL:
+        raise TransitionNotAllowed(_("This approval has already been decided."))
+    comment = plain_text(comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": [_("Say why you reject it: the requester reads it.")]})
+    now = timezone.now()
+    approval.decision = Decision.APPROVED if approve else Decision.REJECTED
+    approval.decided_at = now
+    approval.comment = comment
+    approval.via_link = via_link
+    approval.save()
+    others = record.approvals.filter(decision=Decision.PENDING).exclude(pk=approval.pk)
+    if not approve:
+        others.update(decision=Decision.NOT_NEEDED, decided_at=now)
+        record.close_reason = comment
+        record.closed_at = now
+        record.save(update_fields=["close_reason", "closed_at"])
+        _move(
+            record, S.REJECTED, actor=actor,
+            note=_("Rejected by %(person)s: %(reason)s") % {"person": actor, "reason": comment},
+            context={"reason": comment},
+        )  # fmt: skip
+        notifications.request_rejected(record)
+        return approval
+    events._event(
+        record=record, actor=actor, kind="field_changed", field="approval",
+        new_text=_("Approved by %(person)s") % {"person": actor}, note=comment,
+    )  # fmt: skip
+    if record.approval_rule == ApprovalRule.GROUP_ALL and others.exists():
+        return approval
+    others.update(decision=Decision.NOT_NEEDED, decided_at=now)
+    record.approved_at = now
+    record.save(update_fields=["approved_at"])
+    _start_fulfilment(record)
+    notifications.request_approved(record)
+    return approval
+
+
+# --- Fulfilling ---------------------------------------------------------------------------------
+
+
+def _lock_task(task_id, version=None) -> FulfilmentTask:
+    return kernel.record_lock(model=FulfilmentTask, pk=task_id, expected_version=version)
+
+
+def _is_member(user, group) -> bool:
+    return group.members.filter(pk=user.pk).exists() or group.lead_id == user.pk
+
+
+@transaction.atomic
+def task_assign(*, task_id: int, actor, assignee=None, support_group=None, version=None):
+    ensure_can_work(actor)
+    task = _lock_task(task_id, version)
+    if TASK_WORKFLOW.is_final(task.status):
+        raise TransitionNotAllowed(_("This task is finished."))
+    group = support_group or task.support_group
+    if assignee is not None and not _is_member(assignee, group):
+        raise ValidationError(
+            {"assignee": [_("%(person)s is not a member of %(group)s.")
+                          % {"person": assignee, "group": group}]}
+        )  # fmt: skip
+    changes = {"support_group": group, "assignee": assignee}
+    kernel.record_update(record=task, actor=actor, changes=changes, internal=changes)
+    return task
+
+
+@transaction.atomic
+def task_take(*, task_id: int, actor, version=None) -> FulfilmentTask:
+    ensure_can_work(actor)
+    task = FulfilmentTask.objects.select_related("support_group").get(pk=task_id)
+    group = task.support_group
+    if group is None or not _is_member(actor, group):
+        group = actor.support_groups.filter(is_active=True).order_by("name").first() or group
+    return task_assign(
+        task_id=task_id, actor=actor, assignee=actor, support_group=group, version=version
+    )
+
+
+@transaction.atomic
+def task_transition(
+    *, task_id: int, actor, target: str, note: str = "", version=None
+) -> FulfilmentTask:
+    """Work a task: start, put back, finish or cancel it. Finishing opens the next task of a
+    sequential item; when no task is left open the request is closed (fulfilled)."""
+    ensure_can_work(actor)
+    task = _lock_task(task_id, version)
+    if target in (T.IN_PROGRESS, T.DONE) and not task.assignee_id:
+        task.assignee = actor
+        task.save(update_fields=["assignee"])
+    kernel.record_transition(
+        record=task, workflow=TASK_WORKFLOW, target=target, actor=actor, note=note
+    )
+    record = kernel.record_lock(model=ServiceRequest, pk=task.request_id)
+    if target == T.IN_PROGRESS and record.first_responded_at is None:
+        record.first_responded_at = timezone.now()
+        record.save(update_fields=["first_responded_at"])
+        sla.first_response(record)
+    if target in (T.DONE, T.CANCELLED):
+        if target == T.DONE:
+            task.completed_at = timezone.now()
+            task.save(update_fields=["completed_at"])
+        _after_task_finished(record, actor=actor)
+    return task
+
+
+def _after_task_finished(record: ServiceRequest, *, actor) -> None:
+    tasks = list(record.tasks.select_for_update().order_by("order", "id"))
+    if any(t.status in (T.OPEN, T.IN_PROGRESS) for t in tasks):
+        return
+    waiting = [t for t in tasks if t.status == T.WAITING]
+    if waiting:
+        following = waiting[0]
+        kernel.record_transition(
+            record=following, workflow=TASK_WORKFLOW, target=T.OPEN, actor=None,
+            note=_("The previous task is done."),
+        )  # fmt: skip
+        notifications.task_opened(following)
+        return
+    if record.status == S.IN_FULFILMENT and any(t.status == T.DONE for t in tasks):
+        _close(record, actor=actor, note=_("Every fulfilment task is done."))
+
+
+def _close(record: ServiceRequest, *, actor, note: str = "") -> None:
+    record.closed_at = timezone.now()
+    record.save(update_fields=["closed_at"])
+    _move(record, S.CLOSED, actor=actor, note=note)
+    notifications.request_closed(record)
+
+
+@transaction.atomic
+def request_close(*, request_id: int, actor, note: str = "") -> ServiceRequest:
+    """Staff close a request by hand (e.g. one without tasks); its open tasks are cancelled."""
+    ensure_can_work(actor)
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
+    _cancel_tasks(record, actor)
+    _close(record, actor=actor, note=note)
+    return record
+
+
+def _cancel_tasks(record, actor) -> None:
+    for task in record.tasks.select_for_update().exclude(status__in=[T.DONE, T.CANCELLED]):
+        kernel.record_transition(
+            record=task, workflow=TASK_WORKFLOW, target=T.CANCELLED, actor=actor
+        )
+
+
+@transaction.atomic
+def request_cancel(*, request_id: int, actor, reason: str) -> ServiceRequest:
+    """The requester (or staff) withdraws an open request, with a reason."""
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
+    if record.requester_id != actor.pk:
+        ensure_can_work(actor)
+    reason = plain_text(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why you cancel it.")]})
+    _cancel_tasks(record, actor)
+    record.approvals.filter(decision=Decision.PENDING).update(
+        decision=Decision.NOT_NEEDED, decided_at=timezone.now()
+    )
+    record.close_reason = reason
+    record.closed_at = timezone.now()
+    record.save(update_fields=["close_reason", "closed_at"])
+    _move(record, S.CANCELLED, actor=actor, note=reason, context={"reason": reason})
+    return record
+
+
+# --- Conversation and rating ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_comment(
+    *, request_id: int, actor, body: str, visibility: str = Visibility.PUBLIC, files=()
+):
+    """A public reply or a work note on a request. Requesters reply publicly on their own."""
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
+    staff = can_see_internal(actor)
+    if not staff:
+        if record.requester_id != actor.pk:
+            raise PermissionDenied(_("You can only reply to your own requests."))
+        visibility = Visibility.PUBLIC
+    if REQUEST_WORKFLOW.is_final(record.status):
+        raise TransitionNotAllowed(
+            _("%(number)s is finished; order again or report a problem instead.")
+            % {"number": record.number}
+        )
+    comment = kernel.comment_add(
+        record=record, author=actor, body=body, visibility=visibility, files=files
+    )
+    if staff and visibility == Visibility.PUBLIC:
+        if record.first_responded_at is None:
+            record.first_responded_at = comment.created_at
+            record.save(update_fields=["first_responded_at"])
+            sla.first_response(record, at=comment.created_at)
+        notifications.request_replied(record, comment)
+    return comment
+
+
+@transaction.atomic
+def task_comment(*, task_id: int, actor, body: str):
+    """A work note on a task (tasks are internal: the requester follows the request)."""
+    ensure_can_work(actor)
+    task = _lock_task(task_id)
+    return kernel.comment_add(record=task, author=actor, body=body, visibility=Visibility.INTERNAL)
+
+
+def rate(*, record, actor, score, comment: str = ""):
+    """The requester rates a finished request or a resolved/closed incident (1-5, a comment)."""
+    if record.requester_id != actor.pk:
+        raise PermissionDenied(_("Only the person who asked can rate it."))
+    if record.status not in ("resolved", "closed"):
+        raise TransitionNotAllowed(_("You can rate it once it is resolved or closed."))
+    return kernel.rating_give(record=record, rated_by=actor, score=score, comment=comment)

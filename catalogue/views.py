@@ -1,0 +1,202 @@
+"""The agent workspace's request pages: the fulfilment task queue, a task, a request."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import USE_WORKSPACE
+from catalogue import services
+from catalogue.filters import RequestFilter, TaskFilter
+from catalogue.models import FulfilmentTask, TaskStatus
+from catalogue.selectors import WORK_PERMISSION, requests_visible_to, task_queue
+from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from incidents.forms import CommentForm
+from servicedesk.exceptions import ApplicationError
+from servicedesk.selectors import record_timeline
+from sla.selectors import timer_view, timers_of
+
+
+def staff_view(view):
+    view = permission_required(WORK_PERMISSION, raise_exception=True)(view)
+    view = permission_required(USE_WORKSPACE, raise_exception=True)(view)
+    return login_required(view)
+
+
+def _queue_labels():
+    return [
+        ("groups", _("My groups' tasks")),
+        ("mine", _("My tasks")),
+        ("open", _("All open tasks")),
+        ("all", _("All tasks")),
+    ]
+
+
+def _errors(request, error) -> None:
+    messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
+
+
+@staff_view
+def tasks(request):
+    """A task queue, oldest first; a page is one keyset query (`after` = the last row's key)."""
+    queue = request.GET.get("queue", "groups")
+    filters = TaskFilter(request.GET, queryset=task_queue(user=request.user, queue=queue))
+    rows = filters.qs.order_by("created_at", "id")
+    after = request.GET.get("after", "")
+    if after:
+        try:
+            stamp, pk = after.rsplit("_", 1)
+            at = datetime.fromisoformat(stamp)
+            rows = rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=int(pk)))
+        except ValueError:
+            raise Http404(_("This page does not exist.")) from None
+    size = settings.QUEUE_PAGE_SIZE
+    page = list(rows[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    next_key = f"{page[-1].created_at.isoformat()}_{page[-1].pk}" if more else ""
+    return render(
+        request,
+        "catalogue/tasks.html",
+        {
+            "tasks": page,
+            "queue": queue,
+            "queues": _queue_labels(),
+            "next_key": next_key,
+            "filter": filters,
+            "filter_query": request.GET.copy(),
+        },
+    )
+
+
+def _task_or_404(number) -> FulfilmentTask:
+    task = (
+        FulfilmentTask.objects.select_related("request", "support_group", "assignee", "requester")
+        .filter(number=number)
+        .first()
+    )
+    if task is None:
+        raise Http404(_("No task with this number."))
+    return task
+
+
+@staff_view
+def task(request, number):
+    record = _task_or_404(number)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.task_comment(
+                task_id=record.pk, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except (ValidationError, ApplicationError, PermissionDenied) as error:
+            _errors(request, error)
+        else:
+            messages.success(request, _("Work note added."))
+            return redirect("catalogue:task", number=number)
+    return render(
+        request,
+        "catalogue/task.html",
+        {
+            "task": record,
+            "siblings": record.request.tasks.select_related("support_group", "assignee"),
+            "timeline": record_timeline(record=record, user=request.user),
+            "targets": TASK_WORKFLOW.allowed_targets(record.status),
+            "statuses": TaskStatus,
+        },
+    )
+
+
+@staff_view
+@require_POST
+def task_action(request, number):
+    record = _task_or_404(number)
+    action = request.POST.get("action", "")
+    try:
+        if action == "take":
+            services.task_take(task_id=record.pk, actor=request.user)
+            messages.success(request, _("%(number)s is now yours.") % {"number": number})
+        else:
+            services.task_transition(
+                task_id=record.pk, actor=request.user, target=action,
+                note=request.POST.get("note", ""),
+            )  # fmt: skip
+            record.refresh_from_db()
+            messages.success(
+                request,
+                _("%(number)s: %(status)s.")
+                % {"number": number, "status": record.get_status_display()},
+            )
+    except (ValidationError, ApplicationError, PermissionDenied) as error:
+        _errors(request, error)
+    return redirect("catalogue:task", number=number)
+
+
+@staff_view
+def requests(request):
+    filters = RequestFilter(request.GET, queryset=requests_visible_to(request.user))
+    rows = filters.qs.select_related("requester", "support_group", "item").order_by(
+        "-created_at", "-id"
+    )[:100]
+    return render(request, "catalogue/requests.html", {"requests": rows, "filter": filters})
+
+
+@staff_view
+def request_detail(request, number):
+    record = (
+        requests_visible_to(request.user)
+        .select_related("requester", "support_group", "item", "service", "offering")
+        .filter(number=number)
+        .first()
+    )
+    if record is None:
+        raise Http404(_("No request with this number."))
+    form = CommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_comment(
+                request_id=record.pk, actor=request.user, body=form.cleaned_data["body"],
+                visibility=form.cleaned_data["visibility"],
+            )  # fmt: skip
+        except (ValidationError, ApplicationError, PermissionDenied) as error:
+            _errors(request, error)
+        else:
+            messages.success(request, _("Comment added."))
+            return redirect("catalogue:request", number=number)
+    return render(
+        request,
+        "catalogue/request.html",
+        {
+            "req": record,
+            "approvals": record.approvals.select_related("approver"),
+            "tasks": record.tasks.select_related("support_group", "assignee"),
+            "timeline": record_timeline(record=record, user=request.user),
+            "timers": [timer_view(t) for t in timers_of(record)],
+            "form": form,
+            "can_close": "closed" in REQUEST_WORKFLOW.allowed_targets(record.status),
+        },
+    )
+
+
+@staff_view
+@require_POST
+def request_close(request, number):
+    record = requests_visible_to(request.user).filter(number=number).first()
+    if record is None:
+        raise Http404(_("No request with this number."))
+    try:
+        services.request_close(
+            request_id=record.pk, actor=request.user, note=request.POST.get("note", "")
+        )
+    except (ValidationError, ApplicationError, PermissionDenied) as error:
+        _errors(request, error)
+    else:
+        messages.success(request, _("%(number)s is closed.") % {"number": number})
+    return redirect("catalogue:request", number=number)
