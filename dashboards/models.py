@@ -1,0 +1,153 @@
+"""What the dashboards keep: one fact row per record (the rollup the KPIs aggregate), the refresh
+watermark, and managers' subscriptions to the e-mailed summary.
+
+`RecordFact` is a denormalised copy of what the figures need from a record and its SLA timers:
+the dimensions (priority, service, group, organisation), the durations in calendar and business
+time (computed once, in Python, with the SLA calendars) and the outcome of each SLA clock. The
+dashboards aggregate it with indexed range scans; nothing loops over rows in a request. See
+docs/dashboards.md.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+
+
+class RecordFact(models.Model):
+    record_type = models.CharField(max_length=16)  # "incident"; "request", "change" later
+    object_id = models.PositiveBigIntegerField()
+    number = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True)
+    is_open = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(null=True)
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    first_contact = models.BooleanField(default=False)
+    reassignments = models.PositiveIntegerField(default=0)
+    # Durations in seconds: calendar time, and business time on the SLA target's calendar
+    # (working hours, minus the clock's pauses).
+    respond_seconds = models.FloatField(null=True)
+    respond_business_seconds = models.FloatField(null=True)
+    resolve_seconds = models.FloatField(null=True)
+    resolve_business_seconds = models.FloatField(null=True)
+    response_outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
+    response_ended_at = models.DateTimeField(null=True)
+    resolution_outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
+    resolution_ended_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("record fact")
+        verbose_name_plural = _("record facts")
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "object_id"], name="dash_fact_once")
+        ]
+        indexes = [
+            models.Index(fields=["record_type", "created_at"], name="dash_fact_created_idx"),
+            models.Index(
+                fields=["record_type", "resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="dash_fact_resolved_idx",
+            ),
+            models.Index(
+                fields=["record_type", "response_ended_at"],
+                condition=Q(response_ended_at__isnull=False),
+                name="dash_fact_response_idx",
+            ),
+            models.Index(
+                fields=["record_type", "resolution_ended_at"],
+                condition=Q(resolution_ended_at__isnull=False),
+                name="dash_fact_resolution_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class RefreshState(models.Model):
+    """How far the incremental refresh of one record type has gone (one row per type)."""
+
+    record_type = models.CharField(max_length=16, unique=True)
+    watermark = models.DateTimeField()
+    last_run_at = models.DateTimeField(default=timezone.now)
+    last_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.record_type} @ {self.watermark:%Y-%m-%d %H:%M:%S}"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly (Mondays, for the week before)")
+    MONTHLY = "monthly", _("Monthly (on the 1st, for the month before)")
+
+
+class ReportSubscription(models.Model):
+    """A manager's e-mailed summary of the dashboards, with the filters they chose."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices)
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    support_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("support group"),
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    last_period_start = models.DateField(null=True, blank=True, editable=False)
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["user", "frequency"]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+
+    def __str__(self):
+        return f"{self.user} {self.get_frequency_display()}"

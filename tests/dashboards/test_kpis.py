@@ -1,0 +1,159 @@
+"""The dashboards' numbers against a month computed by hand (see fixtures.py)."""
+
+from datetime import date
+
+import pytest
+
+from dashboards import selectors
+from dashboards.scope import scope_for
+from tests.dashboards.fixtures import build_month, march
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def month():
+    return build_month()
+
+
+def row(panel, **match):
+    (found,) = [r for r in panel.rows if all(r.get(k) == v for k, v in match.items())]
+    return found
+
+
+def test_compliance_and_first_contact_resolution_of_the_month(month):
+    numbers = selectors.summary(march())
+    assert numbers["resolved"] == 8
+    assert (numbers["resolution_met"], numbers["resolution_breached"]) == (7, 1)
+    assert numbers["resolution_pct"] == 87.5
+    assert (numbers["response_met"], numbers["response_breached"]) == (7, 1)
+    assert numbers["response_pct"] == 87.5
+    assert numbers["first_contact"] == 6
+    assert numbers["first_contact_pct"] == 75.0
+    assert numbers["opened"] == 12  # 6 calls, 2 late ones, 1 open, 3 major incidents
+    assert numbers["backlog"] == 4
+
+
+def test_times_in_calendar_and_business_hours(month):
+    times = selectors.times(march())
+    resolve = row(times, measure="Resolve, calendar time")
+    assert resolve["mean"] == 3.88  # 31 h / 8, rounded to 2 places
+    assert resolve["p50"] == 0.0
+    assert resolve["p90"] == 11.7  # 6 + 0.3 x (25 - 6)
+    business = row(times, measure="Resolve, business time")
+    assert business["mean"] == 2.0  # (6 + 10) / 8
+    respond = row(times, measure="Respond, calendar time")
+    assert respond["mean"] == 1.25  # (0.5 + 2) / 2: calls resolved on the call have no reply
+    numbers = selectors.summary(march())
+    assert numbers["resolve_hours_mean"] == 3.88
+    assert numbers["resolve_business_hours_mean"] == 2.0
+
+
+def test_satisfaction_index_and_mean(month):
+    numbers = selectors.summary(march())
+    assert numbers["rating_counts"] == {1: 0, 2: 1, 3: 1, 4: 2, 5: 4}
+    assert numbers["hotline_index"] == 62.5
+    assert numbers["mean_rating"] == 4.12 or numbers["mean_rating"] == 4.13  # 4.125
+    panel = selectors.kpi_summary(march())
+    assert row(panel, kpi="First-contact resolution")["status"] == "ok"  # 75% meets >= 75%
+    assert row(panel, kpi="Hotline satisfaction index")["status"] == "bad"  # < 92%
+
+
+def test_hotline_index_formula():
+    # The seed's formula: 2 very dissatisfied, 3 dissatisfied, 5 neutral of 100.
+    counts = {1: 2, 2: 3, 3: 5, 4: 40, 5: 50}
+    assert selectors.hotline_index(counts) == 83.0  # (1 - (6 + 6 + 5) / 100) x 100
+    assert selectors.hotline_index({n: 0 for n in range(1, 6)}) is None
+    assert selectors.mean_rating({1: 1, 2: 0, 3: 0, 4: 0, 5: 1}) == 3.0
+
+
+def test_filters_by_group_service_and_organisation(month):
+    group_a = scope_for(
+        "custom", start=date(2025, 3, 1), end=date(2025, 3, 31),
+        support_group_id=month["group_a"].pk,
+    )  # fmt: skip
+    numbers = selectors.summary(group_a)
+    assert numbers["resolved"] == 7
+    assert numbers["resolution_pct"] == 100.0
+    assert (numbers["response_met"], numbers["response_breached"]) == (6, 1)
+    assert numbers["first_contact_pct"] == round(600 / 7, 2)
+    assert numbers["rating_counts"] == {1: 0, 2: 0, 3: 1, 4: 2, 5: 4}
+    vpn = scope_for(
+        "custom", start=date(2025, 3, 1), end=date(2025, 3, 31), service_id=month["vpn"].pk
+    )
+    assert selectors.summary(vpn)["resolution_pct"] == 0.0
+    nobody = scope_for(
+        "custom", start=date(2025, 3, 1), end=date(2025, 3, 31), organisation_id=999_999
+    )
+    assert selectors.summary(nobody)["resolved"] == 0
+
+
+def test_breakdowns_and_trend(month):
+    by_group = selectors.sla_by(march(), "support_group")
+    assert row(by_group, name="Group A")["resolution_pct"] == 100.0
+    assert row(by_group, name="Group B")["resolution_breached"] == 1
+    by_priority = selectors.sla_by(march(), "priority")
+    assert [r["key"] for r in by_priority.rows] == [3]
+    assert by_priority.rows[0]["resolution_pct"] == 87.5
+    trend = selectors.sla_trend(march())
+    assert len(trend.rows) == 31  # every day of March, empty ones as zero
+    monday, tuesday = trend.rows[2], trend.rows[3]
+    assert monday["bucket"] == date(2025, 3, 3) and monday["resolution_met"] == 7
+    assert tuesday["resolution_breached"] == 1 and tuesday["resolution_pct"] == 0.0
+    weekly = selectors.sla_trend(
+        scope_for("custom", start=date(2025, 3, 1), end=date(2025, 3, 31), by="week")
+    )
+    assert weekly.rows[1]["bucket"] == date(2025, 3, 3)
+    assert weekly.rows[1]["resolution_pct"] == 87.5
+
+
+def test_breaches_list_links_to_the_records(month):
+    panel = selectors.breaches(march())
+    assert {(r["title"], r["target"]) for r in panel.rows} == {
+        ("MAIL-LATE-REPLY", "Response"),
+        ("VPN-LATE-FIX", "Resolution"),
+    }
+    fix = row(panel, title="VPN-LATE-FIX")
+    assert fix["url"] == f"/incidents/{month['late_fix'].number}/"
+
+
+def test_availability_mtbf_and_faults_against_the_seed_targets(month):
+    panel = selectors.availability(march())
+    mail, vpn = row(panel, name="Mail"), row(panel, name="VPN")
+    assert mail["outage_hours"] == 2.0 and mail["faults"] == 1
+    assert mail["availability"] == round(100 * 742 / 744, 3)  # 99.731
+    assert mail["availability_ok"] == "ok" and mail["mtbf_hours"] == 371.0
+    assert mail["mtbf_ok"] == "ok"
+    assert vpn["outage_hours"] == 4.0 and vpn["faults"] == 2
+    assert vpn["availability"] == round(100 * 740 / 744, 3)  # 99.462 < 99.6
+    assert vpn["availability_ok"] == "bad"
+    assert vpn["mtbf_hours"] == round(740 / 3, 1) and vpn["mtbf_ok"] == "bad"
+    assert vpn["faults_ok"] == "ok"
+
+
+def test_an_outage_across_the_period_edge_counts_its_part_inside(month):
+    # 10 March only: the Mail outage (08:00-10:00) is inside; the day has 24 h.
+    day = scope_for("custom", start=date(2025, 3, 10), end=date(2025, 3, 10))
+    mail = row(selectors.availability(day), name="Mail")
+    assert mail["outage_hours"] == 2.0
+    assert mail["availability"] == round(100 * 22 / 24, 3)
+
+
+def test_backlog_by_priority_and_group_now(month):
+    panel = selectors.backlog(march(), "support_group")
+    assert row(panel, name="Group B")["total"] == 3
+    assert row(panel, name="Group A")["gt30d"] == 1
+    by_priority = selectors.backlog(march(), "priority")
+    assert sum(r["total"] for r in by_priority.rows) == 4
+
+
+def test_refresh_is_incremental_and_idempotent(month):
+    from dashboards import facts
+    from dashboards.models import RecordFact
+
+    before = list(RecordFact.objects.order_by("pk").values())
+    assert facts.refresh("incident", full=True) == 14
+    after = list(RecordFact.objects.order_by("pk").values())
+    strip = [{k: v for k, v in r.items() if k != "refreshed_at"} for r in before]
+    assert strip == [{k: v for k, v in r.items() if k != "refreshed_at"} for r in after]
+    assert facts.refresh("incident") == 0  # nothing changed since
