@@ -104,7 +104,7 @@ def send_due_reports(*, today: date | None = None) -> int:
     for pk in ReportSubscription.objects.filter(user__is_active=True).values_list("pk", flat=True):
         with transaction.atomic():
             subscription = (
-                ReportSubscription.objects.select_for_update(skip_locked=True)
+                ReportSubscription.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("user", "service", "support_group", "organisation")
                 .filter(pk=pk)
                 .first()
