@@ -129,8 +129,15 @@ def _timers(content_type_id: int, ids: list[int]) -> dict[tuple[int, str], dict]
         )
         .exclude(state=TimerState.CANCELLED)
         .values(
-            "object_id", "metric", "state", "target_id", "started_at", "stopped_at", "pauses",
-            "breached_at", "id",
+            "object_id",
+            "metric",
+            "state",
+            "target_id",
+            "started_at",
+            "stopped_at",
+            "pauses",
+            "breached_at",
+            "id",
         )  # fmt: skip
     )
     for row in rows:
@@ -229,10 +236,9 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
     with transaction.atomic():
         if not _try_lock(record_type):
             return 0
-        state = (
-            RefreshState.objects.select_for_update().filter(record_type=record_type).first()
-            or RefreshState.objects.create(record_type=record_type, watermark=EPOCH)
-        )
+        state = RefreshState.objects.select_for_update().filter(
+            record_type=record_type
+        ).first() or RefreshState.objects.create(record_type=record_type, watermark=EPOCH)
         since = EPOCH if full else state.watermark - OVERLAP
         changed = Q()
         for name in src.changed:

@@ -76,7 +76,9 @@ class Scope:
         if self.period == "custom":
             tz = timezone.get_current_timezone()
             params["start"] = timezone.localtime(self.start, tz).date().isoformat()
-            params["end"] = (timezone.localtime(self.end, tz).date() - timedelta(days=1)).isoformat()
+            params["end"] = (
+                timezone.localtime(self.end, tz).date() - timedelta(days=1)
+            ).isoformat()
         for key, name in (
             ("service", "service_id"),
             ("group", "support_group_id"),
@@ -181,9 +183,7 @@ class ScopeForm(forms.Form):
     end = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    by = forms.ChoiceField(
-        label=_("By"), choices=[("", _("Automatic")), *BUCKETS], required=False
-    )
+    by = forms.ChoiceField(label=_("By"), choices=[("", _("Automatic")), *BUCKETS], required=False)
     service = forms.ModelChoiceField(
         label=_("Service"),
         queryset=Service.objects.order_by("name"),

@@ -257,7 +257,9 @@ def sla_by(scope: Scope, dimension: str) -> Panel:
     names = _names(dimension, values)
     rows = [
         {"key": key, "name": _name(names, key), **counts}
-        for key, counts in sorted(values.items(), key=lambda kv: (kv[0] is None, _name(names, kv[0])))
+        for key, counts in sorted(
+            values.items(), key=lambda kv: (kv[0] is None, _name(names, kv[0]))
+        )
     ]
     if dimension == "priority":
         rows.sort(key=lambda row: (row["key"] is None, row["key"] or 0))
@@ -266,7 +268,12 @@ def sla_by(scope: Scope, dimension: str) -> Panel:
         title=str(_("Compliance by %(dimension)s") % {"dimension": DIMENSIONS[dimension].lower()}),
         columns=_compliance_columns(Column("name", DIMENSIONS[dimension], "text")),
         rows=rows,
-        chart={"type": "bar", "x": "name", "series": ["response_pct", "resolution_pct"], "unit": "%"},
+        chart={
+            "type": "bar",
+            "x": "name",
+            "series": ["response_pct", "resolution_pct"],
+            "unit": "%",
+        },
         definition=str(COMPLIANCE_DEFINITION),
     )
 
@@ -321,7 +328,10 @@ def breaches(scope: Scope, limit: int = 100) -> Panel:
             Column("ended_at", _("Met late at"), "datetime"),
         ],
         rows=rows,
-        note=str(_("%(shown)s of %(total)s records, newest first.") % {"shown": len(found), "total": total}),
+        note=str(
+            _("%(shown)s of %(total)s records, newest first.")
+            % {"shown": len(found), "total": total}
+        ),
         extra={"total": total},
     )
 
@@ -396,7 +406,8 @@ def _live_timers(scope: Scope, *, breached: bool, now=None, window=timedelta(hou
         ],
         rows=rows,
         note=str(
-            _("Live: open records, whatever the period. The first %(n)s are shown.") % {"n": LIVE_LIMIT}
+            _("Live: open records, whatever the period. The first %(n)s are shown.")
+            % {"n": LIVE_LIMIT}
             if more
             else _("Live: open records, whatever the period.")
         ),
@@ -446,9 +457,7 @@ def satisfaction_counts(scope: Scope) -> dict[int, int]:
         created_at__lt=scope.end,
     )
     if scope.service_id or scope.support_group_id or scope.organisation_id:
-        ratings = ratings.filter(
-            Exists(facts(scope).filter(object_id=OuterRef("object_id")))
-        )
+        ratings = ratings.filter(Exists(facts(scope).filter(object_id=OuterRef("object_id"))))
     counts = dict(ratings.values_list("score").annotate(n=Count("pk")).order_by())
     return {score: counts.get(score, 0) for score in range(1, 6)}
 
@@ -490,7 +499,9 @@ def summary(scope: Scope) -> dict:
         "first_contact_pct": pct(figures["first_contact"], figures["resolved"]),
         "reassigned_pct": pct(figures["reassigned"], figures["resolved"]),
         "reassignments_mean": (
-            round(figures["reassignments"] / figures["resolved"], 2) if figures["resolved"] else None
+            round(figures["reassignments"] / figures["resolved"], 2)
+            if figures["resolved"]
+            else None
         ),
         "response_met": compliance.get("response_met", 0),
         "response_breached": compliance.get("response_breached", 0),
@@ -779,7 +790,9 @@ def reassignments(scope: Scope) -> Panel:
         ],
         rows=rows,
         chart={"type": "bar", "x": "name", "series": ["reassigned_pct"], "unit": "%"},
-        definition=str(_("Records resolved in the period; a reassignment is a move to another group.")),
+        definition=str(
+            _("Records resolved in the period; a reassignment is a move to another group.")
+        ),
     )
 
 

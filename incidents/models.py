@@ -270,7 +270,10 @@ class Incident(BaseRecord):
             ),
             models.CheckConstraint(
                 condition=Q(outage_ended_at__isnull=True)
-                | Q(outage_started_at__isnull=False, outage_ended_at__gte=models.F("outage_started_at")),
+                | Q(
+                    outage_started_at__isnull=False,
+                    outage_ended_at__gte=models.F("outage_started_at"),
+                ),
                 name="incidents_outage_ends_after_start",
             ),
         ]

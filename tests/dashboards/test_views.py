@@ -90,7 +90,9 @@ def test_every_panel_answers_json_and_csv(manager_client, month):
 
 def test_bad_filters_are_refused_in_the_house_shape(manager_client):
     url = reverse("dashboards:data", args=["sla_summary"])
-    response = manager_client.get(url, {"period": "custom", "start": "2025-03-31", "end": "2025-03-01"})
+    response = manager_client.get(
+        url, {"period": "custom", "start": "2025-03-31", "end": "2025-03-01"}
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] and "end" in body["errors"]
@@ -130,7 +132,10 @@ def test_subscribe_and_unsubscribe(manager_client, manager, make_user):
     assert response.status_code == 302
     subscription = ReportSubscription.objects.get(user=manager)
     assert subscription.frequency == "weekly"
-    assert manager_client.post(reverse("dashboards:reports"), {"frequency": "daily"}).status_code == 200
+    assert (
+        manager_client.post(reverse("dashboards:reports"), {"frequency": "daily"}).status_code
+        == 200
+    )
     assert ReportSubscription.objects.count() == 1
     other = make_user(Role.DESK_MANAGER)
     theirs = ReportSubscription.objects.create(user=other, frequency="monthly")
