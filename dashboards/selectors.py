@@ -18,12 +18,11 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
-    Exists,
     Q,
     Sum,
     Value,
@@ -301,7 +300,7 @@ def breaches(scope: Scope, limit: int = 100) -> Panel:
     titles = _titles(found)
     rows = []
     for row in found:
-        for metric, (outcome, ended, label) in METRICS.items():
+        for outcome, ended, label in METRICS.values():
             if row[outcome] == Outcome.BREACHED and scope.start <= row[ended] < scope.end:
                 rows.append(
                     {
