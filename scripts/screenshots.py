@@ -19,7 +19,10 @@ SHOTS = [
     ("incident", "agent@example.com", "/incidents/INC0000003/", "en"),
     ("incidents-fa", "agent@example.com", "/incidents/", "fa"),
     ("portal", "enduser@example.com", "/portal/", "en"),
-    ("dashboards", "manager@example.com", "/dashboards/", "en"),
+    ("dashboards", "manager@example.com", "/dashboards/?period=last_month", "en"),
+    ("dashboards-kpis", "manager@example.com", "/dashboards/kpis/?period=last_month", "en"),
+    ("dashboards-fa", "manager@example.com", "/dashboards/?period=last_month", "fa"),
+    ("dashboards-kpis-zh", "manager@example.com", "/dashboards/kpis/?period=last_month", "zh-hans"),
     ("workspace-fa", "agent@example.com", "/workspace/", "fa"),
     ("portal-zh", "enduser@example.com", "/portal/", "zh-hans"),
 ]
