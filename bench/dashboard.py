@@ -60,6 +60,9 @@ def main(argv=None):
     from incidents.models import Incident
     from sla.models import SlaTimer
 
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest
     print(f"database: {env.describe_database()}")
     incidents = Incident.objects.count()
     timers = SlaTimer.objects.count()
