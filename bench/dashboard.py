@@ -49,6 +49,7 @@ def main(argv=None):
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
@@ -59,8 +60,6 @@ def main(argv=None):
     from dashboards.scope import scope_for
     from incidents.models import Incident
     from sla.models import SlaTimer
-
-    from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest
     print(f"database: {env.describe_database()}")

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from dashboards import rollup
 from dashboards.models import RecordFact, RefreshState
 
+TIME_COLUMNS = ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at")
 OVERLAP = timedelta(minutes=2)  # transactions that committed late with an earlier timestamp
 BATCH = 5_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -246,11 +248,24 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
         queryset = src.model.objects.all() if since == EPOCH else src.model.objects.filter(changed)
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         calendars = _Calendars()
+        months: set = set()
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
-            _save(build_facts(src, batch, calendars=calendars, now=started))
+            built = build_facts(src, batch, calendars=calendars, now=started)
+            if since != EPOCH:  # the months the rows were in, and are in now
+                months |= rollup.months_of(
+                    RecordFact.objects.filter(record_type=record_type, object_id__in=batch).values(
+                        *TIME_COLUMNS
+                    )
+                )
+                months |= rollup.months_of({c: getattr(f, c) for c in TIME_COLUMNS} for f in built)
+            _save(built)
             if out:
                 out(f"  {min(start + BATCH, len(ids)):>10,} / {len(ids):,} {record_type} facts")
+        if since == EPOCH:
+            rollup.rebuild_all(record_type)
+        else:
+            rollup.rebuild(record_type, months)
         state.watermark = started
         state.last_run_at = timezone.now()
         state.last_count = len(ids)
@@ -260,13 +275,6 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
 
 def refresh_all(**kwargs) -> dict[str, int]:
     return {record_type: refresh(record_type, **kwargs) for record_type in sources()}
-
-
-def refresh_record(record) -> None:
-    """Rebuild one record's row now (tests, and callers that cannot wait for the beat)."""
-    for src in sources().values():
-        if isinstance(record, src.model):
-            _save(build_facts(src, [record.pk]))
 
 
 def last_refresh() -> datetime | None:

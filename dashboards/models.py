@@ -192,3 +192,43 @@ class ReportSubscription(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_frequency_display()}"
+
+
+class MonthlyStat(models.Model):
+    """Sums of `RecordFact` per month and dimensions, for the months that are over: a year's
+    figures read ~15,000 of these instead of ~200,000 facts. Rebuilt from the facts, month by
+    month, by the refresh (see `dashboards.rollup`); the current month is read from the facts.
+
+    Each measure belongs to the month of its own instant: opened by creation, resolved figures
+    by resolution, a clock's outcome by the clock's end.
+    """
+
+    month = models.DateField()
+    record_type = models.CharField(max_length=16)
+    priority = models.PositiveSmallIntegerField(null=True)
+    service_id = models.BigIntegerField(null=True)
+    support_group_id = models.BigIntegerField(null=True)
+    organisation_id = models.BigIntegerField(null=True)
+    opened = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    first_contact = models.PositiveIntegerField(default=0)
+    reassigned = models.PositiveIntegerField(default=0)
+    reassignments = models.PositiveIntegerField(default=0)
+    response_met = models.PositiveIntegerField(default=0)
+    response_breached = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolution_breached = models.PositiveIntegerField(default=0)
+    respond_sum = models.FloatField(default=0)
+    respond_n = models.PositiveIntegerField(default=0)
+    respond_business_sum = models.FloatField(default=0)
+    respond_business_n = models.PositiveIntegerField(default=0)
+    resolve_sum = models.FloatField(default=0)
+    resolve_n = models.PositiveIntegerField(default=0)
+    resolve_business_sum = models.FloatField(default=0)
+    resolve_business_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_type", "month"], name="dash_month_idx")]
+
+    def __str__(self):
+        return f"{self.record_type} {self.month:%Y-%m}"

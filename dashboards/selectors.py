@@ -14,7 +14,6 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Aggregate,
-    Avg,
     Case,
     Count,
     DurationField,
@@ -28,13 +27,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, Trunc
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, SupportGroup
 from catalogue.models import Service
+from dashboards import rollup
 from dashboards.facts import source
 from dashboards.models import Outcome, RecordFact
 from dashboards.scope import Scope
@@ -84,15 +84,18 @@ def hours(seconds) -> float | None:
     return round(seconds / 3600.0, 2) if seconds is not None else None
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY expression)."""
+class Percentiles(Aggregate):
+    """PostgreSQL's percentile_cont(ARRAY[p, ...]) WITHIN GROUP (ORDER BY expression): several
+    percentiles from one sort."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression, fractions, **extra):
+        from django.contrib.postgres.fields import ArrayField
+
+        text = ", ".join(f"{float(f)!r}::float8" for f in fractions)
+        super().__init__(expression, fractions=text, output_field=ArrayField(FloatField()), **extra)
 
 
 def facts(scope: Scope):
@@ -150,31 +153,25 @@ def _compliance(scope: Scope, group_by=None) -> dict:
     A clock counts in the period it ended in: met if it stopped within its target, breached if
     it stopped after. Clocks still running are on the live panels instead.
     """
+    key = {None: None, "bucket": "bucket"}.get(group_by, _field(group_by) if group_by else None)
     out: dict = {}
-    for metric, (outcome, ended, _label) in METRICS.items():
-        queryset = facts(scope).filter(_in(ended, scope))
-        counts = {
-            f"{metric}_met": Count("pk", filter=Q(**{outcome: Outcome.MET})),
-            f"{metric}_breached": Count("pk", filter=Q(**{outcome: Outcome.BREACHED})),
-        }
-        if group_by is None:
-            out.setdefault(None, {}).update(queryset.aggregate(**counts))
-            continue
-        if group_by == "bucket":
-            key_expression = Trunc(ended, scope.by, tzinfo=timezone.get_current_timezone())
-            queryset = queryset.annotate(key=key_expression)
-        else:
-            queryset = queryset.annotate(key=F(_field(group_by)))
-        for row in queryset.values("key").annotate(**counts).order_by():
-            key = row.pop("key")
-            if group_by == "bucket":
-                key = timezone.localtime(key).date()
-            out.setdefault(key, {}).update(row)
+    for metric in METRICS:
+        for group, values in rollup.totals(scope, metric, key).items():
+            out.setdefault(group, {}).update(values)
     for values in out.values():
         for metric in METRICS:
             met = values.setdefault(f"{metric}_met", 0)
             breached = values.setdefault(f"{metric}_breached", 0)
             values[f"{metric}_pct"] = pct(met, met + breached)
+    if group_by is not None:
+        out = {
+            k: v
+            for k, v in out.items()
+            if v["response_met"]
+            + v["response_breached"]
+            + v["resolution_met"]
+            + v["resolution_breached"]
+        }
     return out
 
 
@@ -423,21 +420,29 @@ def resolved(scope: Scope):
     return facts(scope).filter(_in("resolved_at", scope))
 
 
+DURATIONS = {
+    "respond_seconds": "respond",
+    "respond_business_seconds": "respond_business",
+    "resolve_seconds": "resolve",
+    "resolve_business_seconds": "resolve_business",
+}
+
+
 def resolution_figures(scope: Scope) -> dict:
-    """Counts and durations over the records resolved in the period (one query)."""
-    aggregates = {
-        "resolved": Count("pk"),
-        "first_contact": Count("pk", filter=Q(first_contact=True)),
-        "reassigned": Count("pk", filter=Q(reassignments__gt=0)),
-        "reassignments": Coalesce(Sum("reassignments"), 0),
-    }
-    for column in (
-        "respond_seconds", "respond_business_seconds", "resolve_seconds", "resolve_business_seconds",
-    ):  # fmt: skip
-        aggregates[f"{column}_mean"] = Avg(column)
-        aggregates[f"{column}_p50"] = Percentile(column, 0.5)
-        aggregates[f"{column}_p90"] = Percentile(column, 0.9)
-    return resolved(scope).aggregate(**aggregates)
+    """Counts and mean durations over the records resolved in the period (the rollup), and the
+    median and 90th percentile of each duration (one sort per duration, on the facts)."""
+    sums = rollup.totals(scope, "resolved")[None]
+    figures = {name: sums.get(name, 0) for name in ("resolved", "first_contact", "reassigned")}
+    figures["reassignments"] = sums.get("reassignments", 0)
+    percentiles = resolved(scope).aggregate(
+        **{column: Percentiles(column, (0.5, 0.9)) for column in DURATIONS}
+    )
+    for column, prefix in DURATIONS.items():
+        n = sums.get(f"{prefix}_n", 0)
+        figures[f"{column}_mean"] = sums.get(f"{prefix}_sum", 0) / n if n else None
+        values = percentiles[column] or [None, None]
+        figures[f"{column}_p50"], figures[f"{column}_p90"] = values
+    return figures
 
 
 def satisfaction_counts(scope: Scope) -> dict[int, int]:
@@ -472,7 +477,7 @@ def mean_rating(counts: dict[int, int]) -> float | None:
 
 
 def opened_count(scope: Scope) -> int:
-    return facts(scope).filter(_in("created_at", scope)).count()
+    return rollup.totals(scope, "created")[None]["opened"]
 
 
 def backlog_count(scope: Scope) -> int:
@@ -652,23 +657,10 @@ def times(scope: Scope, figures: dict | None = None) -> Panel:
 def volume_trend(scope: Scope) -> Panel:
     from django.utils.formats import date_format
 
-    tz = timezone.get_current_timezone()
-    opened = {
-        timezone.localtime(row["key"]).date(): row["n"]
-        for row in facts(scope)
-        .filter(_in("created_at", scope))
-        .annotate(key=Trunc("created_at", scope.by, tzinfo=tz))
-        .values("key")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
+    opened = {k: v["opened"] for k, v in rollup.totals(scope, "created", "bucket").items()}
     done = {
-        timezone.localtime(row["key"]).date(): row
-        for row in resolved(scope)
-        .annotate(key=Trunc("resolved_at", scope.by, tzinfo=tz))
-        .values("key")
-        .annotate(n=Count("pk"), fcr=Count("pk", filter=Q(first_contact=True)))
-        .order_by()
+        k: {"n": v["resolved"], "fcr": v["first_contact"]}
+        for k, v in rollup.totals(scope, "resolved", "bucket").items()
     }
     rows = []
     for bucket in scope.buckets():
@@ -749,25 +741,20 @@ def backlog(scope: Scope, dimension: str, now=None) -> Panel:
 
 def reassignments(scope: Scope) -> Panel:
     rows = []
-    grouped = list(
-        resolved(scope)
-        .values("support_group_id")
-        .annotate(
-            resolved=Count("pk"),
-            reassigned=Count("pk", filter=Q(reassignments__gt=0)),
-            total=Coalesce(Sum("reassignments"), 0),
-        )
-        .order_by()
-    )
-    names = _names("support_group", {row["support_group_id"] for row in grouped})
-    for row in grouped:
+    grouped = {
+        key: values
+        for key, values in rollup.totals(scope, "resolved", "support_group_id").items()
+        if values["resolved"]
+    }
+    names = _names("support_group", grouped)
+    for key, row in grouped.items():
         rows.append(
             {
-                "name": _name(names, row["support_group_id"]),
+                "name": _name(names, key),
                 "resolved": row["resolved"],
                 "reassigned": row["reassigned"],
                 "reassigned_pct": pct(row["reassigned"], row["resolved"]),
-                "mean": round(row["total"] / row["resolved"], 2) if row["resolved"] else None,
+                "mean": round(row["reassignments"] / row["resolved"], 2),
             }
         )
     rows.sort(key=lambda row: -row["resolved"])
@@ -832,14 +819,16 @@ def _fmt_num(value) -> str:
 
 
 def per_service(scope: Scope) -> Panel:
-    opened = dict(
-        facts(scope)
-        .filter(_in("created_at", scope))
-        .values_list("service_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    done = dict(resolved(scope).values_list("service_id").annotate(n=Count("pk")).order_by())
+    opened = {
+        k: v["opened"]
+        for k, v in rollup.totals(scope, "created", "service_id").items()
+        if v["opened"]
+    }
+    done = {
+        k: v["resolved"]
+        for k, v in rollup.totals(scope, "resolved", "service_id").items()
+        if v["resolved"]
+    }
     keys = set(opened) | set(done)
     names = _names("service", keys)
     rows = sorted(
