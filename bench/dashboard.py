@@ -74,6 +74,15 @@ def main(argv=None):
             cursor.execute("VACUUM ANALYZE dashboards_recordfact")
         print(f"\nfull backfill: {rows:,} fact rows in {time.perf_counter() - started:.1f} s")
     print(f"{RecordFact.objects.count():,} fact rows")
+    from dashboards import rollup
+    from dashboards.models import MonthlyStat
+
+    started = time.perf_counter()
+    months = rollup.rebuild_all("incident")
+    print(
+        f"monthly rollup rebuilt from scratch: {months} months, "
+        f"{MonthlyStat.objects.count():,} rows in {time.perf_counter() - started:.1f} s"
+    )
 
     # 2. incremental refresh after `touch` incidents changed
     ids = list(Incident.objects.order_by("-id").values_list("id", flat=True)[: args.touch])
