@@ -189,3 +189,34 @@ def test_a_late_change_to_a_past_month_rebuilds_it(month):
     )
     facts.refresh("incident")
     assert selectors.summary(march())["resolved"] == 7
+
+
+def test_the_minute_refresh_follows_work_done_through_the_services(month):
+    """A reply and a resolution through the services reach the facts at the next refresh (the
+    watermark sees first_responded_at and updated_at), and the month they happen in counts them."""
+    from django.db import transaction
+
+    from dashboards import facts
+    from dashboards.models import RecordFact
+    from incidents import services
+    from incidents.choices import IncidentStatus
+    from tests.incidents.factories import transition
+
+    still_open = month["open_one"]
+    agent = still_open.assignee
+    this_month = scope_for("this_month")
+    before = selectors.summary(this_month)
+    with transaction.atomic():
+        services.incident_comment(incident_id=still_open.pk, actor=agent, body="<p>On it.</p>")
+    assert facts.refresh("incident") >= 1
+    fact = RecordFact.objects.get(object_id=still_open.pk)
+    assert fact.respond_seconds > 0 and fact.response_outcome == "breached"
+    transition(still_open, agent, IncidentStatus.RESOLVED)
+    assert facts.refresh("incident") >= 1
+    fact.refresh_from_db()
+    assert not fact.is_open and fact.resolution_outcome == "breached"
+    after = selectors.summary(this_month)
+    assert after["resolved"] == before["resolved"] + 1
+    assert after["resolution_breached"] == before["resolution_breached"] + 1
+    assert after["backlog"] == before["backlog"] - 1
+    assert selectors.summary(march())["resolved"] == 8  # March is untouched
