@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboards import rollup
 from dashboards.models import RecordFact, RefreshState
+from servicedesk.models import SatisfactionRating
 
-TIME_COLUMNS = ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at")
+TIME_COLUMNS = ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at", "rated_at")
 OVERLAP = timedelta(minutes=2)  # transactions that committed late with an earlier timestamp
 BATCH = 5_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -31,7 +32,7 @@ UPDATE_FIELDS = [
     "organisation", "first_contact", "reassignments", "respond_seconds",
     "respond_business_seconds", "resolve_seconds", "resolve_business_seconds",
     "response_outcome", "response_ended_at", "resolution_outcome", "resolution_ended_at",
-    "refreshed_at",
+    "rating", "rated_at", "refreshed_at",
 ]  # fmt: skip
 
 
@@ -181,6 +182,12 @@ def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) 
     content_type = ContentType.objects.get_for_model(model)
     rows = model.objects.filter(pk__in=ids).values(*wanted, *present)
     timers = _timers(content_type.pk, ids)
+    ratings = {
+        row["object_id"]: row
+        for row in SatisfactionRating.objects.filter(
+            content_type=content_type, object_id__in=ids
+        ).values("object_id", "score", "created_at")
+    }
     facts = []
     for row in rows:
         pk = row["id"]
@@ -212,6 +219,8 @@ def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) 
                 response_ended_at=r_end,
                 resolution_outcome=s_outcome,
                 resolution_ended_at=s_end,
+                rating=ratings[pk]["score"] if pk in ratings else None,
+                rated_at=ratings[pk]["created_at"] if pk in ratings else None,
                 refreshed_at=now,
             )
         )
@@ -246,7 +255,14 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
         for name in src.changed:
             changed |= Q(**{f"{name}__gte": since})
         queryset = src.model.objects.all() if since == EPOCH else src.model.objects.filter(changed)
-        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        ids = set(queryset.values_list("pk", flat=True))
+        if since != EPOCH:  # rated since: the rating is part of the row
+            ids |= set(
+                SatisfactionRating.objects.filter(
+                    content_type=ContentType.objects.get_for_model(src.model), created_at__gte=since
+                ).values_list("object_id", flat=True)
+            )
+        ids = sorted(ids)
         calendars = _Calendars()
         months: set = set()
         for start in range(0, len(ids), BATCH):

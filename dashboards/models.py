@@ -75,6 +75,8 @@ class RecordFact(models.Model):
     response_ended_at = models.DateTimeField(null=True)
     resolution_outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
     resolution_ended_at = models.DateTimeField(null=True)
+    rating = models.PositiveSmallIntegerField(null=True)  # the requester's 1-5, if given
+    rated_at = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -119,6 +121,12 @@ class RecordFact(models.Model):
                 fields=["record_type", "-resolution_ended_at"],
                 condition=Q(resolution_outcome="breached"),
                 name="dash_fact_resolution_late_idx",
+            ),
+            models.Index(
+                fields=["record_type", "rated_at"],
+                include=[*DIMENSIONS, "rating"],
+                condition=Q(rated_at__isnull=False),
+                name="dash_fact_rated_idx",
             ),
             # The backlog: the open records, by age.
             models.Index(
@@ -200,7 +208,7 @@ class MonthlyStat(models.Model):
     month, by the refresh (see `dashboards.rollup`); the current month is read from the facts.
 
     Each measure belongs to the month of its own instant: opened by creation, resolved figures
-    by resolution, a clock's outcome by the clock's end.
+    by resolution, a clock's outcome by the clock's end, a rating by the day it was given.
     """
 
     month = models.DateField()
@@ -226,6 +234,11 @@ class MonthlyStat(models.Model):
     resolve_n = models.PositiveIntegerField(default=0)
     resolve_business_sum = models.FloatField(default=0)
     resolve_business_n = models.PositiveIntegerField(default=0)
+    rating_1 = models.PositiveIntegerField(default=0)
+    rating_2 = models.PositiveIntegerField(default=0)
+    rating_3 = models.PositiveIntegerField(default=0)
+    rating_4 = models.PositiveIntegerField(default=0)
+    rating_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["record_type", "month"], name="dash_month_idx")]

@@ -36,6 +36,10 @@ SPECS = {
         },
     ),
     "created": ("created_at", {"opened": Count("pk")}),
+    "rated": (
+        "rated_at",
+        {f"rating_{score}": Count("pk", filter=Q(rating=score)) for score in range(1, 6)},
+    ),
     "resolved": (
         "resolved_at",
         {
@@ -181,6 +185,11 @@ _PARTS = {
         "count(resolve_business_seconds) AS resolve_business_n",
         "resolved_at IS NOT NULL",
     ),
+    "rated": (
+        "rated_at",
+        ", ".join(f"count(*) FILTER (WHERE rating = {n}) AS rating_{n}" for n in range(1, 6)),
+        "rated_at IS NOT NULL",
+    ),
     "response": (
         "response_ended_at",
         "count(*) FILTER (WHERE response_outcome = 'met') AS response_met, "
@@ -198,7 +207,8 @@ MEASURES = [
     "opened", "resolved", "first_contact", "reassigned", "reassignments", "response_met",
     "response_breached", "resolution_met", "resolution_breached", "respond_sum", "respond_n",
     "respond_business_sum", "respond_business_n", "resolve_sum", "resolve_n",
-    "resolve_business_sum", "resolve_business_n",
+    "resolve_business_sum", "resolve_business_n", "rating_1", "rating_2", "rating_3", "rating_4",
+    "rating_5",
 ]  # fmt: skip
 DIMS_SQL = "priority, service_id, support_group_id, organisation_id"
 
@@ -244,7 +254,9 @@ def months_of(rows) -> set[date]:
     tz = _tz()
     months = set()
     for row in rows:
-        for column in ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at"):
+        for column in (
+            "created_at", "resolved_at", "response_ended_at", "resolution_ended_at", "rated_at",
+        ):  # fmt: skip
             value = row.get(column)
             if value is not None:
                 months.add(month_start(timezone.localtime(value, tz).date()))

@@ -17,11 +17,9 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    OuterRef,
     Q,
     Sum,
     Value,
@@ -446,19 +444,10 @@ def resolution_figures(scope: Scope) -> dict:
 
 
 def satisfaction_counts(scope: Scope) -> dict[int, int]:
-    """Ratings given in the period, per score, on the records the filters select."""
-    from servicedesk.models import SatisfactionRating
-
-    model = source(scope.record_type).model
-    ratings = SatisfactionRating.objects.filter(
-        content_type=ContentType.objects.get_for_model(model),
-        created_at__gte=scope.start,
-        created_at__lt=scope.end,
-    )
-    if scope.service_id or scope.support_group_id or scope.organisation_id:
-        ratings = ratings.filter(Exists(facts(scope).filter(object_id=OuterRef("object_id"))))
-    counts = dict(ratings.values_list("score").annotate(n=Count("pk")).order_by())
-    return {score: counts.get(score, 0) for score in range(1, 6)}
+    """Ratings given in the period, per score, on the records the filters select (the rollup:
+    a record's rating is part of its fact row)."""
+    sums = rollup.totals(scope, "rated")[None]
+    return {score: sums.get(f"rating_{score}", 0) for score in range(1, 6)}
 
 
 def hotline_index(counts: dict[int, int]) -> float | None:

@@ -220,3 +220,15 @@ def test_the_minute_refresh_follows_work_done_through_the_services(month):
     assert after["resolution_breached"] == before["resolution_breached"] + 1
     assert after["backlog"] == before["backlog"] - 1
     assert selectors.summary(march())["resolved"] == 8  # March is untouched
+
+
+def test_a_new_rating_reaches_the_figures_at_the_next_refresh(month):
+    from dashboards import facts
+    from servicedesk.services import rating_give
+
+    this_month = scope_for("this_month")
+    assert selectors.satisfaction_counts(this_month)[1] == 0
+    rating_give(record=month["open_one"], rated_by=month["open_one"].requester, score=1)
+    assert facts.refresh("incident") >= 1
+    assert selectors.satisfaction_counts(this_month) == {1: 1, 2: 0, 3: 0, 4: 0, 5: 0}
+    assert selectors.summary(this_month)["hotline_index"] == -200.0  # (1 - 3/1) x 100
