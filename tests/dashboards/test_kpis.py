@@ -232,3 +232,11 @@ def test_a_new_rating_reaches_the_figures_at_the_next_refresh(month):
     assert facts.refresh("incident") >= 1
     assert selectors.satisfaction_counts(this_month) == {1: 1, 2: 0, 3: 0, 4: 0, 5: 0}
     assert selectors.summary(this_month)["hotline_index"] == -200.0  # (1 - 3/1) x 100
+
+
+def test_long_busy_periods_estimate_percentiles_from_a_sample(month, monkeypatch):
+    monkeypatch.setattr(selectors, "EXACT_PERCENTILE_DAYS", 0)
+    monkeypatch.setattr(selectors, "EXACT_PERCENTILE_ROWS", 0)
+    figures = selectors.resolution_figures(march())
+    assert figures["resolve_seconds_mean"] == 31 * 3600 / 8  # means stay exact (the rollup)
+    assert set(figures) >= {"resolve_seconds_p50", "resolve_seconds_p90"}
