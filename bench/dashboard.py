@@ -126,6 +126,7 @@ def main(argv=None):
     for label, query in (
         ("this month", {"period": "this_month"}),
         ("last month", {"period": "last_month"}),
+        ("last 90 days", {"period": "last_90"}),
         ("this year", {"period": "this_year"}),
         ("last month, one group", {"period": "last_month", "group": group_id}),
     ):
