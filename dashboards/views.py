@@ -5,6 +5,7 @@ JSON endpoint (charts) and its CSV export, so the three never disagree.
 """
 
 import csv
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -31,19 +32,19 @@ def _scope(request):
 
 def _page(request, template, panels_of, tab):
     form, scope = _scope(request)
-    panels = panels_of(scope)
+    items = [{"panel": p, "table": formatting.table(p)} for p in panels_of(scope)]
     return render(
         request,
         template,
         {
             "form": form,
             "scope": scope,
-            "panels": [{"panel": p, "table": formatting.table(p)} for p in panels],
-            "by_key": {p.key: {"panel": p, "table": formatting.table(p)} for p in panels},
+            "panels": items,
+            "by_key": {item["panel"].key: item for item in items},
             "querystring": scope.querystring(),
             "refreshed_at": facts.last_refresh(),
             "tab": tab,
-            "period_end": scope.end - timezone.timedelta(seconds=1),
+            "period_end": scope.end - timedelta(seconds=1),
         },
     )
 
@@ -103,7 +104,7 @@ def panel_data(request, key):
 def _csv(panel, scope):
     tz = timezone.get_current_timezone()
     first = timezone.localtime(scope.start, tz).date()
-    last = timezone.localtime(scope.end, tz).date() - timezone.timedelta(days=1)
+    last = timezone.localtime(scope.end, tz).date() - timedelta(days=1)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{panel.key}_{first}_{last}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read Persian and Chinese as UTF-8
