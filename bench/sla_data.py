@@ -10,7 +10,7 @@ ratings and major-incident outage windows. Called by `bench.generate` after the 
 - Ratings: ~30% of the resolved incidents, hours after the resolution, by the requester; scores
   skewed to satisfied (1-5: 3%, 4%, 8%, 30%, 55%).
 - Outages: every major incident's outage starts up to 30 minutes before it was logged and ends
-  when it was resolved (still open: still down).
+  when it was resolved (still open: the service came back within 4 hours, a workaround).
 
 One read pass over the incidents with a server-side cursor, COPY in chunks of 100,000 rows.
 """
@@ -155,7 +155,8 @@ def _load(out, seed: int) -> dict:
     writer.execute(
         "UPDATE incidents_incident SET"
         " outage_started_at = created_at - (random() * interval '30 minutes'),"
-        " outage_ended_at = CASE WHEN status IN ('resolved', 'closed') THEN resolved_at END"
+        " outage_ended_at = CASE WHEN status IN ('resolved', 'closed') THEN resolved_at"
+        " ELSE created_at + (random() * interval '4 hours') END"
         " WHERE major_incident AND status <> 'cancelled' AND service_id IS NOT NULL"
     )
     counts["outages"] = writer.rowcount
