@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("sla.api.urls")),
+    path("", include("dashboards.api.urls")),
 ]
 
 urlpatterns = [
