@@ -72,3 +72,16 @@ def test_manager_filters_by_group_drills_into_a_breach_and_downloads_csv(page, m
     breaches.get_by_role("link", name=number).click()
     expect(page).to_have_url(re.compile(rf"/incidents/{number}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("VPN-LATE-FIX")
+
+
+def test_the_dashboard_draws_its_charts_right_to_left_in_persian(page, make_user):
+    build_month()
+    manager = make_user(Role.DESK_MANAGER, email="mona@example.com", language="fa")
+    sign_in(page, manager.email, PASSWORD)
+    page.context.add_cookies([{"name": "django_language", "value": "fa", "url": page.url}])
+    page.goto("/dashboards/kpis/?period=custom&start=2025-03-01&end=2025-03-31")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert chart_data(page, "satisfaction") == [[0, 1, 1, 2, 4]]
+    ticks = page.evaluate("window.dashboardCharts['satisfaction'].scales.y.ticks.map(t => t.label)")
+    assert all(not any("\u06f0" <= ch <= "\u06f9" for ch in str(t)) for t in ticks)  # Latin digits
+    assert page.evaluate("window.dashboardCharts['satisfaction'].options.scales.x.reverse")

@@ -4,7 +4,9 @@
   "use strict";
   var COLOURS = ["#1f5fbf", "#c0392b", "#2e8b57", "#e0661b", "#7b4fb0", "#8a6d00", "#3a8fb7"];
   var root = document.documentElement;
-  var locale = root.lang || "en";
+  // The tables beside the charts use Django's formats (Latin digits in Persian too): the charts
+  // follow, so the two read the same.
+  var locale = (root.lang || "en") + ((root.lang || "").indexOf("fa") === 0 ? "-u-nu-latn" : "");
   var rtl = root.dir === "rtl";
   window.dashboardCharts = {};
 
