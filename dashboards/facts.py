@@ -278,10 +278,17 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
             _save(built)
             if out:
                 out(f"  {min(start + BATCH, len(ids)):>10,} / {len(ids):,} {record_type} facts")
-        if since == EPOCH:
+        closed = rollup.closed_months_before()
+        if since == EPOCH or state.rolled_up_to is None:
             rollup.rebuild_all(record_type)
         else:
+            # A month that has just ended gets its sums (even when nothing in it changed).
+            month = state.rolled_up_to
+            while month < closed:
+                months.add(month)
+                month = rollup.next_month(month)
             rollup.rebuild(record_type, months)
+        state.rolled_up_to = closed
         state.watermark = started
         state.last_run_at = timezone.now()
         state.last_count = len(ids)

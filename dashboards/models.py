@@ -148,6 +148,8 @@ class RefreshState(models.Model):
     watermark = models.DateTimeField()
     last_run_at = models.DateTimeField(default=timezone.now)
     last_count = models.PositiveIntegerField(default=0)
+    # The months before this one have their `MonthlyStat` rows (null: none built yet).
+    rolled_up_to = models.DateField(null=True)
 
     def __str__(self):
         return f"{self.record_type} @ {self.watermark:%Y-%m-%d %H:%M:%S}"

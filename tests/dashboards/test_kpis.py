@@ -240,3 +240,19 @@ def test_long_busy_periods_estimate_percentiles_from_a_sample(month, monkeypatch
     figures = selectors.resolution_figures(march())
     assert figures["resolve_seconds_mean"] == 31 * 3600 / 8  # means stay exact (the rollup)
     assert set(figures) >= {"resolve_seconds_p50", "resolve_seconds_p90"}
+
+
+def test_a_month_that_ends_gets_its_sums_at_the_next_refresh(month):
+    from django.utils import timezone
+
+    from dashboards import facts
+    from dashboards.models import MonthlyStat, RefreshState
+
+    # As if the last refresh had run in March 2025, before the month was over.
+    MonthlyStat.objects.filter(month__gte=date(2025, 3, 1)).delete()
+    RefreshState.objects.update(rolled_up_to=date(2025, 3, 1))
+    facts.refresh("incident")
+    assert MonthlyStat.objects.filter(month=date(2025, 3, 1)).exists()
+    assert selectors.summary(march())["resolution_pct"] == 87.5
+    state = RefreshState.objects.get()
+    assert state.rolled_up_to == timezone.localdate().replace(day=1)
