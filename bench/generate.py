@@ -25,8 +25,11 @@ faster overall. `--keep-triggers` lets the triggers check every row instead.
 - ids and numbers are reserved from the identity and `servicedesk_number_inc` sequences before
   the load, so records created afterwards continue after the last generated number.
 - ~2 comments and ~3 audit events per incident, on the incidents.Incident content type.
+- then (unless --no-sla) `bench.sla_data`: the incidents' first-response and resolution SLA
+  timers, satisfaction ratings for ~30% of the resolved ones, and major-incident outage windows.
 
-`--reset` truncates the incidents, comments, audit events and attachments first (and restarts
+`--reset` truncates the incidents, comments, audit events, attachments, their SLA timers,
+ratings and dashboard facts first (and restarts
 their sequences: numbers begin again at INC0000001). The target database must have "bench" in its
 name unless `--force` is given: this tool is for scratch databases.
 """
@@ -850,8 +853,11 @@ def reset(out) -> None:
             "sla_escalationfiring RESTART IDENTITY CASCADE"
         )
         cursor.execute("SELECT setval('servicedesk_number_inc', 1, false)")
+        from bench.sla_data import clear
+
+        clear(cursor)  # the incidents' SLA timers, ratings and dashboard facts
     notices = [n.strip() for n in getattr(connection.connection, "notices", [])]
-    out("reset: incidents, comments, audit events and attachments truncated")
+    out("reset: incidents, comments, audit events, attachments, timers and ratings truncated")
     for notice in notices:
         out(f"  {notice}")
 
@@ -945,6 +951,7 @@ def generate(
     force: bool = False,
     vacuum: bool = True,
     keep_triggers: bool = False,
+    sla: bool = True,
     out=print,
 ) -> Result:
     from django.conf import settings
@@ -1034,6 +1041,11 @@ def generate(
         verify_foreign_keys(before)
         result.verify_seconds = time.perf_counter() - started
 
+    if sla:
+        from bench.sla_data import load as load_sla_data
+
+        load_sla_data(out)
+
     started = time.perf_counter()
     with connection.cursor() as cursor:
         for table in [*LOADED_TABLES, "accounts_user"]:
@@ -1070,6 +1082,11 @@ def main(argv=None) -> None:
         action="store_true",
         help="let the foreign-key triggers check every row (slower) instead of one check after",
     )
+    parser.add_argument(
+        "--no-sla",
+        action="store_true",
+        help="no SLA timers, satisfaction ratings or outage windows (bench.sla_data)",
+    )
     args = parser.parse_args(argv)
 
     from bench.env import configure, describe_database, prepare_database
@@ -1086,6 +1103,7 @@ def main(argv=None) -> None:
         force=args.force,
         vacuum=not args.no_vacuum,
         keep_triggers=args.keep_triggers,
+        sla=not args.no_sla,
     )
 
 

@@ -134,6 +134,25 @@ class IncidentEditForm(IncidentFactsForm):
         widget=forms.TextInput(attrs={"placeholder": "INC0000000"}),
         error_messages={"invalid_choice": _("There is no incident with this number.")},
     )
+    outage_started_at = forms.DateTimeField(
+        label=_("Outage started"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Major incidents: when the service stopped (for availability and MTBF)."),
+    )
+    outage_ended_at = forms.DateTimeField(
+        label=_("Outage ended"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("When the service worked again."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("outage_started_at"), data.get("outage_ended_at")
+        if end and (not start or end < start):
+            self.add_error("outage_ended_at", _("An outage ends after it starts."))
+        return data
 
     @classmethod
     def for_incident(cls, incident: Incident, data=None):
@@ -148,6 +167,8 @@ class IncidentEditForm(IncidentFactsForm):
             "configuration_item": incident.configuration_item_id,
             "major_incident": incident.major_incident,
             "parent": incident.parent.number if incident.parent_id else "",
+            "outage_started_at": incident.outage_started_at,
+            "outage_ended_at": incident.outage_ended_at,
         }
         return cls(data=data, initial=initial)
 

@@ -193,6 +193,9 @@ class Incident(BaseRecord):
         _("channel"), max_length=16, choices=Channel.choices, default=Channel.PORTAL
     )
     major_incident = models.BooleanField(_("major incident"), default=False)
+    # The service outage a major incident caused: availability and MTBF are computed from these.
+    outage_started_at = models.DateTimeField(_("outage started"), null=True, blank=True)
+    outage_ended_at = models.DateTimeField(_("outage ended"), null=True, blank=True)
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -252,11 +255,27 @@ class Incident(BaseRecord):
                 condition=Q(status=IncidentStatus.RESOLVED),
                 name="inc_resolved_idx",
             ),
+            # Availability and MTBF per service: the outage windows overlapping a period.
+            models.Index(
+                fields=["service", "outage_started_at"],
+                condition=Q(outage_started_at__isnull=False),
+                name="inc_outage_idx",
+            ),
+            # The dashboards' incremental refresh: first responses do not touch updated_at.
+            models.Index(fields=["first_responded_at"], name="inc_first_response_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="incidents_not_own_parent"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(outage_ended_at__isnull=True)
+                | Q(
+                    outage_started_at__isnull=False,
+                    outage_ended_at__gte=models.F("outage_started_at"),
+                ),
+                name="incidents_outage_ends_after_start",
+            ),
         ]
 
     @property

@@ -62,6 +62,8 @@ EDITABLE_FIELDS = (
     "channel",
     "major_incident",
     "parent",
+    "outage_started_at",
+    "outage_ended_at",
 )
 
 # What end users choose when they log an incident themselves.
@@ -107,6 +109,9 @@ def _validate(incident: Incident) -> None:
                 _("“%(sub)s” is not a subcategory of “%(cat)s”.")
                 % {"sub": subcategory.name, "cat": category.name if category else "-"}
             ]
+    start, end = incident.outage_started_at, incident.outage_ended_at
+    if end is not None and (start is None or end < start):
+        errors["outage_ended_at"] = [_("An outage ends after it starts.")]
     for name, item in (("category", category), ("subcategory", subcategory)):
         if item is not None and not item.is_active and name not in errors:
             errors[name] = [_("This category is no longer in use.")]

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk import events
@@ -185,10 +186,12 @@ def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> Sa
     rating, _created = SatisfactionRating.objects.update_or_create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
+        # Rating again moves the date: reports count a rating in the period it was last given.
         defaults={
             "rated_by": rated_by,
             "score": score,
             "comment": plain_text(sanitise_html(comment)),
+            "created_at": timezone.now(),
         },
     )
     return rating

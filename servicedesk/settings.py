@@ -286,6 +286,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
     },
+    "dashboard-facts": {
+        "task": "dashboards.tasks.refresh_facts_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "dashboard-reports": {
+        "task": "dashboards.tasks.send_reports_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",
         "schedule": timedelta(hours=6),

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("sla.api.urls")),
     path("cmdb/", include("cmdb.api.urls")),
     path("", include("catalogue.api.urls")),
+    path("", include("dashboards.api.urls")),
 ]
 
 urlpatterns = [

@@ -28,7 +28,7 @@ HOME_BY_ROLE = {
     Role.CHANGE_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CAB_MEMBER: ("/workspace/", "Agent workspace"),
     Role.CONFIGURATION_MANAGER: ("/cmdb/", "Configuration items"),
-    Role.DESK_MANAGER: ("/dashboards/", "Service desk overview"),
+    Role.DESK_MANAGER: ("/dashboards/", "Service levels"),
     Role.ADMINISTRATOR: ("/admin/", "Site administration"),
 }
 

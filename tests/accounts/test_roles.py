@@ -164,7 +164,7 @@ def test_manager_may_open_the_dashboards(client, manager):
     response = client.get("/dashboards/")
 
     assert response.status_code == 200
-    assert "Service desk overview" in response.content.decode()
+    assert "Service levels" in response.content.decode()
 
 
 def test_administrator_may_open_the_admin_site(client, make_user):

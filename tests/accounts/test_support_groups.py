@@ -234,7 +234,7 @@ def test_workspace_without_a_team_says_how_to_join_one(client, agent):
 def test_dashboards_show_the_overview(client, manager, network):
     client.force_login(manager)
 
-    response = client.get("/dashboards/")
+    response = client.get("/dashboards/teams/")
 
     assert [g.name for g in response.context["groups"]] == ["Network"]
     html = response.content.decode()

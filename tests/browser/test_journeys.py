@@ -16,7 +16,7 @@ HOME_BY_ROLE = {
     Role.PROBLEM_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CHANGE_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CAB_MEMBER: ("/workspace/", "Agent workspace"),
-    Role.DESK_MANAGER: ("/dashboards/", "Service desk overview"),
+    Role.DESK_MANAGER: ("/dashboards/", "Service levels"),
     Role.ADMINISTRATOR: ("/admin/", "Site administration"),
 }
 

@@ -1,6 +1,7 @@
 """Writes shared by every record type: create, update, transition, comments and attachments."""
 
 import pytest
+import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -374,11 +375,14 @@ def test_attachment_add_refuses_with_a_field_error_and_stores_nothing(ticket, en
 
 
 def test_a_rating_is_stored_once_per_record_and_rating_again_replaces_it(ticket, end_user):
-    rating_give(record=ticket, rated_by=end_user, score=2, comment="<b>Slow</b>")
-    rating = rating_give(record=ticket, rated_by=end_user, score="5", comment="Fixed for good")
+    with time_machine.travel("2025-03-03 10:00Z", tick=False):
+        rating_give(record=ticket, rated_by=end_user, score=2, comment="<b>Slow</b>")
+    with time_machine.travel("2025-04-01 09:00Z", tick=False):
+        rating = rating_give(record=ticket, rated_by=end_user, score="5", comment="Fixed for good")
     assert SatisfactionRating.objects.count() == 1
     rating.refresh_from_db()
     assert (rating.score, rating.comment, rating.record) == (5, "Fixed for good", ticket)
+    assert rating.created_at.isoformat() == "2025-04-01T09:00:00+00:00"  # counted in April
 
 
 @pytest.mark.parametrize("score", [0, 6, "", None, "great"])
