@@ -136,6 +136,8 @@ class IncidentDetailSerializer(IncidentListSerializer):
             "reassignment_count",
             "reopen_count",
             "first_contact_resolution",
+            "outage_started_at",
+            "outage_ended_at",
             "allowed_transitions",
             "sla_timers",
         ]
@@ -214,6 +216,14 @@ class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
     )
     assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
     major_incident = serializers.BooleanField(required=False)
+    outage_started_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("A major incident's service outage: when the service went down."),
+    )
+    outage_ended_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("When the service was back.")
+    )
     parent = IncidentNumberField(
         required=False,
         allow_null=True,

@@ -736,6 +736,31 @@ def test_patch_changes_facts_recomputes_the_priority_and_moves_the_version(as_ag
     assert (created.priority, created.impact) == (1, "high")
 
 
+def test_a_major_incidents_outage_window_is_set_through_the_api(as_agent, agent, desk):
+    created = log(agent, desk, major_incident=True)
+
+    inverted = as_agent.patch(
+        url(created.number),
+        {"outage_started_at": "2025-03-03T10:00:00Z", "outage_ended_at": "2025-03-03T09:00:00Z",
+         "version": 1},
+        format="json",
+    )  # fmt: skip
+    window = as_agent.patch(
+        url(created.number),
+        {"outage_started_at": "2025-03-03T10:00:00Z", "outage_ended_at": "2025-03-03T12:30:00Z",
+         "version": 1},
+        format="json",
+    )  # fmt: skip
+
+    assert inverted.status_code == 400
+    assert "ends after it starts" in inverted.json()["errors"]["outage_ended_at"][0]
+    assert window.status_code == 200, window.json()
+    body = window.json()
+    assert (body["outage_started_at"], body["outage_ended_at"]) == (
+        "2025-03-03T10:00:00Z", "2025-03-03T12:30:00Z",
+    )  # fmt: skip
+
+
 def test_patch_without_a_version_is_a_field_error(as_agent, agent, desk):
     created = log(agent, desk)
 
