@@ -16,7 +16,9 @@ from datetime import timedelta
 from bench import env
 
 DUE = 100
+DUE_COUNTS = (0, 10, 100)  # how many of the DUE timers each measured sweep finds due
 RUNS = 5
+DUE_TARGET_SECONDS = 28801
 
 
 def main(argv=None):
@@ -28,12 +30,12 @@ def main(argv=None):
 
     django.setup()
     sizes = [int(size) for size in args.sizes.split(",")]
-    rows = [measure(size) for size in sizes]
+    rows = [row for size in sizes for row in measure(size)]
     print("| Running timers | Due | Sweep p50 ms | Sweep max ms | Firings | Selection query ms |")
     print("|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['size']:,} | {DUE} | {row['p50']:.1f} | {row['max']:.1f} | "
+            f"| {row['size']:,} | {row['due']} | {row['p50']:.1f} | {row['max']:.1f} | "
             f"{row['firings']} | {row['select_ms']:.2f} |"
         )
     print()
@@ -85,9 +87,11 @@ def _load(size, content_type_id, policy, target):
         due = now - timedelta(minutes=1) if index < DUE else now + timedelta(hours=3 + index % 500)
         started = due - timedelta(hours=8)
         check = due if index < DUE else due - timedelta(hours=2)
+        # The DUE timers are told apart by their target (one second more: nothing else changes).
+        seconds = DUE_TARGET_SECONDS if index < DUE else 28800
         buffer.write(
             f"{content_type_id}\t{object_id}\t{policy.pk}\t{target.pk}\tresolution\trunning\t"
-            f"{started.isoformat()}\t28800\t[]\t{due.isoformat()}\t\\N\t\\N\t"
+            f"{started.isoformat()}\t{seconds}\t[]\t{due.isoformat()}\t\\N\t\\N\t"
             f"{check.isoformat()}\t{now.isoformat()}\n"
         )
     buffer.seek(0)
@@ -101,23 +105,25 @@ def _load(size, content_type_id, policy, target):
         cursor.execute("ANALYZE sla_slatimer")
 
 
-def _rearm(policy) -> None:
-    """Make the timers the last sweep fired due again, their firings forgotten: each run
-    sweeps the same 100 due timers among the same running ones."""
+def _rearm(policy, count: int = DUE) -> None:
+    """Make `count` of the DUE timers due again (the others of them a day away), their firings
+    forgotten: each run sweeps the same timers among the same running ones."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM sla_escalationfiring WHERE timer_id IN (SELECT id FROM sla_slatimer "
-            "WHERE policy_id = %s AND breached_at IS NOT NULL)",
-            [policy.pk],
+            "SELECT id FROM sla_slatimer WHERE policy_id = %s AND target_seconds = %s ORDER BY id",
+            [policy.pk, DUE_TARGET_SECONDS],
         )
-        cursor.execute(
-            "UPDATE sla_slatimer SET breached_at = NULL, due_at = now() - interval '1 minute', "
-            "next_check_at = now() - interval '1 minute' "
-            "WHERE policy_id = %s AND breached_at IS NOT NULL",
-            [policy.pk],
-        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DELETE FROM sla_escalationfiring WHERE timer_id = ANY(%s)", [ids])
+        for chosen, moment in ((ids[:count], "- interval '1 minute'"),
+                               (ids[count:], "+ interval '1 day'")):  # fmt: skip
+            cursor.execute(
+                f"UPDATE sla_slatimer SET breached_at = NULL, due_at = now() {moment}, "  # noqa: S608
+                f"next_check_at = now() {moment} WHERE id = ANY(%s)",
+                [chosen],
+            )
 
 
 def _clear(policy) -> None:
@@ -140,13 +146,17 @@ def measure(size: int) -> dict:
     from sla import services
 
     content_type_id, policy, target = _setup()
-    timings, firings = [], 0
     _load(size, content_type_id, policy, target)
-    for _ in range(RUNS):
-        _rearm(policy)
-        started = time.perf_counter()
-        firings = services.sweep(now=timezone.now())
-        timings.append((time.perf_counter() - started) * 1000)
+    rows = []
+    for count in DUE_COUNTS:
+        timings, firings = [], 0
+        for _ in range(RUNS):
+            _rearm(policy, count)
+            started = time.perf_counter()
+            firings = services.sweep(now=timezone.now())
+            timings.append((time.perf_counter() - started) * 1000)
+        rows.append({"size": size, "due": count, "p50": statistics.median(timings),
+                     "max": max(timings), "firings": firings})  # fmt: skip
     select_ms = []
     with transaction.atomic(), connection.cursor() as cursor:
         sql = (
@@ -162,14 +172,9 @@ def measure(size: int) -> dict:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     _clear(policy)
-    return {
-        "size": size,
-        "p50": statistics.median(timings),
-        "max": max(timings),
-        "firings": firings,
-        "select_ms": statistics.median(select_ms),
-        "plan": plan,
-    }
+    for row in rows:
+        row.update(select_ms=statistics.median(select_ms), plan=plan)
+    return rows
 
 
 if __name__ == "__main__":
