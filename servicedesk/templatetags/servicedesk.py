@@ -13,3 +13,18 @@ def audit_field_label(event) -> str:
         return str(model._meta.get_field(event.field).verbose_name)
     except (FieldDoesNotExist, AttributeError):
         return event.field
+
+
+@register.filter
+def audit_value(event, side: str) -> str:
+    """An audit event's old or new value as the reader should see it: a choice (a status, an
+    impact...) in the reader's language, anything else as it was written."""
+    raw = event.old_value if side == "old" else event.new_value
+    text = event.old_text if side == "old" else event.new_text
+    model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+    try:
+        field = model._meta.get_field(event.field)
+    except (FieldDoesNotExist, AttributeError):
+        return text
+    choices = dict(field.flatchoices) if field.choices else {}
+    return str(choices[raw]) if raw in choices else text
