@@ -24,6 +24,10 @@ class RequestFilter(django_filters.FilterSet):
         queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
     )
     requester = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Requester"))
+    # The pages filter by the requester's e-mail: a list of every person would not fit a page.
+    requester_email = django_filters.CharFilter(
+        field_name="requester__email", lookup_expr="iexact", label=_("Requester's e-mail")
+    )
 
     class Meta:
         model = ServiceRequest
@@ -37,8 +41,13 @@ class TaskFilter(django_filters.FilterSet):
     support_group = django_filters.ModelChoiceFilter(
         queryset=SupportGroup.objects.filter(is_active=True), label=_("Support group")
     )
+    # Only people in a support group can hold a task: the list stays short however many
+    # requesters the directory has.
     assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(is_active=True), label=_("Assignee")
+        queryset=User.objects.filter(is_active=True, support_groups__isnull=False)
+        .distinct()
+        .order_by("full_name"),
+        label=_("Assignee"),
     )
 
     class Meta:

@@ -85,6 +85,17 @@ def test_the_request_list_and_the_api_share_their_filters(client, world):
     client.force_login(world.agent)
     page = client.get("/catalogue/requests/", {"status": "closed"}).content.decode()
     assert closed.number in page and open_.number not in page
+    by_email = client.get(
+        "/catalogue/requests/", {"requester_email": closed.requester.email.upper()}
+    ).content.decode()
+    assert closed.number in by_email and open_.number in by_email  # same requester
+    nobody = client.get("/catalogue/requests/", {"requester_email": "nobody@example.com"})
+    assert closed.number not in nobody.content.decode()
+    tasks_page = client.get("/catalogue/tasks/", {"queue": "all"}).content.decode()
+    people = tasks_page[tasks_page.index('name="assignee"') :]
+    people = people[: people.index("</select>")]
+    assert world.agent.full_name in people
+    assert closed.requester.full_name not in people  # requesters are not offered as assignees
 
     api = APIClient()
     api.force_authenticate(world.agent)
