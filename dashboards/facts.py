@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +52,7 @@ class RecordSource:
     done_statuses: tuple[str, ...]
     detail_url_name: str
     changed: tuple[str, ...] = ("updated_at",)
+    # A fact column the record keeps under another name, e.g. {"resolved_at": "closed_at"}.
     optional: dict = field(default_factory=dict)
 
     @property
@@ -80,9 +81,25 @@ def register(source: RecordSource) -> None:
     SOURCES[source.record_type] = source
 
 
+def _request_source() -> RecordSource:
+    from catalogue.models import OPEN_REQUEST_STATUSES
+
+    return RecordSource(
+        record_type="request",
+        model_label="catalogue.ServiceRequest",
+        label=_("Service requests"),
+        open_statuses=tuple(OPEN_REQUEST_STATUSES),
+        done_statuses=("closed",),
+        detail_url_name="catalogue:request",
+        changed=("updated_at", "first_responded_at"),
+        optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
+    )
+
+
 def sources() -> dict[str, RecordSource]:
     if "incident" not in SOURCES:
         register(_incident_source())
+        register(_request_source())
     return SOURCES
 
 
@@ -178,9 +195,12 @@ def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) 
         "first_contact_resolution": "first_contact_resolution",
         "reassignment_count": "reassignment_count",
     }
-    present = [column for column, name in optional.items() if name in names]
+    optional.update(src.optional)
+    present = {column: name for column, name in optional.items() if name in names}
+    same = [column for column, name in present.items() if column == name or column == f"{name}_id"]
+    renamed = {column: F(name) for column, name in present.items() if column not in same}
     content_type = ContentType.objects.get_for_model(model)
-    rows = model.objects.filter(pk__in=ids).values(*wanted, *present)
+    rows = model.objects.filter(pk__in=ids).values(*wanted, *same, **renamed)
     timers = _timers(content_type.pk, ids)
     ratings = {
         row["object_id"]: row

@@ -73,6 +73,8 @@ class Scope:
     def query(self) -> dict[str, str]:
         """The query string that reproduces this scope (links, CSV, JSON endpoints)."""
         params = {"period": self.period, "by": self.by}
+        if self.record_type != "incident":
+            params["type"] = self.record_type
         if self.period == "custom":
             tz = timezone.get_current_timezone()
             params["start"] = timezone.localtime(self.start, tz).date().isoformat()
@@ -161,6 +163,7 @@ def scope_for(
     service_id=None,
     support_group_id=None,
     organisation_id=None,
+    record_type: str = "incident",
 ) -> Scope:
     today = today or timezone.localdate()
     first, after = period_bounds(period, today, start, end)
@@ -172,10 +175,18 @@ def scope_for(
         support_group_id=support_group_id,
         organisation_id=organisation_id,
         period=period,
+        record_type=record_type,
     )
 
 
+def record_type_choices():
+    from dashboards.facts import sources
+
+    return [(key, src.label) for key, src in sources().items()]
+
+
 class ScopeForm(forms.Form):
+    type = forms.ChoiceField(label=_("Records"), choices=record_type_choices, required=False)
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -227,4 +238,5 @@ class ScopeForm(forms.Form):
             service_id=data["service"].pk if data.get("service") else None,
             support_group_id=data["group"].pk if data.get("group") else None,
             organisation_id=data["organisation"].pk if data.get("organisation") else None,
+            record_type=data.get("type") or "incident",
         )
