@@ -77,7 +77,10 @@ def test_an_agent_sets_a_ci_on_an_incident_and_accepts_the_proposed_impact(page,
     expect(page.locator("#impact-proposal")).to_contain_text("Set a configuration item")
     page.get_by_role("link", name="Edit", exact=True).click()
     # The CI field lists only the chosen CI: the agent searches, the matches fill the select.
-    page.get_by_label("Search by name").fill("app-e")
+    search = page.get_by_label("Search by name")
+    expect(search).to_be_visible()
+    expect(page.locator(".htmx-settling, .htmx-swapping")).to_have_count(0)  # htmx wired it up
+    search.press_sequentially("app-e", delay=40)
     choice = page.get_by_label("Configuration item", exact=True)
     expect(choice.locator("option:checked")).to_have_text("APP-ERP")
     page.get_by_role("button", name="Save").click()
