@@ -1,11 +1,14 @@
 """Walking the relationship graph: what is downstream of a CI (what breaks if it fails) and what
 is upstream (what it needs), to a depth.
 
-On PostgreSQL and SQLite the walk is one recursive query (WITH RECURSIVE). Each step joins the
-frontier to the relationship table through an index led by the end it comes from; UNION (not
-UNION ALL) keeps each (CI, depth) pair once and the depth bound ends every walk, cycles included:
-a CI is visited at most once per level. Other databases walk level by level in Python with one
-indexed query per level. Both give the same answer: each CI reached with its shortest distance.
+On PostgreSQL the walk is breadth first, one query per level: the frontier goes to the database
+as an array (`= ANY(%s)`, an index scan led by the end it comes from) and each CI is expanded
+once, at its shortest distance, so cycles end. On SQLite it is one recursive query (WITH
+RECURSIVE; UNION keeps each (CI, depth) pair once and the depth bound ends every walk). The
+recursive query was PostgreSQL's walk too, but it expands a CI once per level it is reached at:
+from a core switch on which 70% of the estate depends, 400 ms against the levels' 160-290 ms.
+Other databases walk level by level through the ORM. All give the same answer: each CI reached
+with its shortest distance.
 """
 
 from django.db import connection
@@ -14,6 +17,7 @@ from cmdb.choices import Direction
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 
 MAX_DEPTH = 10
+WIDE_WALK = 5_000  # CIs reached beyond which the business flags are read the other way round
 
 # (column we come from, column we go to): downstream follows target -> source.
 _ENDS = {Direction.DOWNSTREAM: ("target_id", "source_id"), Direction.UPSTREAM: ("source_id", "target_id")}  # fmt: skip
@@ -39,10 +43,12 @@ def _sql(direction: str) -> str:
     """  # noqa: S608 - table and column names are ours, values are parameters
 
 
-def walk_sql(direction: str) -> str:
-    """The walk's SQL (for EXPLAIN in the benchmark): parameters are (CI id, depth, the ids of
-    the business-service classes)."""
-    return _sql(Direction(direction))
+def level_sql(direction: str) -> str:
+    """One level of PostgreSQL's walk (for EXPLAIN in the benchmark): the parameter is the
+    frontier, a list of CI ids."""
+    came_from, going_to = _ENDS[Direction(direction)]
+    rel = Relationship._meta.db_table
+    return f"SELECT DISTINCT {going_to} FROM {rel} WHERE {came_from} = ANY(%s)"  # noqa: S608
 
 
 def walk(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:
@@ -50,21 +56,44 @@ def walk(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool
     service)}. The CI itself is included at distance 0."""
     direction = Direction(direction)
     depth = max(0, min(int(depth), MAX_DEPTH))
-    if connection.vendor in ("postgresql", "sqlite"):
+    if connection.vendor == "postgresql":
+        return _walk_by_levels(ci_id=ci_id, direction=direction, depth=depth)
+    if connection.vendor == "sqlite":
         business_classes = list(
             CIClass.objects.filter(is_business_service=True).values_list("pk", flat=True)
         )
-        if connection.vendor == "sqlite":
-            # No arrays in SQLite: the same test as an IN list of the (few) class ids.
-            marks = ", ".join(["%s"] * len(business_classes)) or "NULL"
-            sql = _sql(direction).replace("= ANY(%s)", f"IN ({marks})")
-            params = [ci_id, depth, *business_classes]
-        else:
-            sql, params = _sql(direction), [ci_id, depth, business_classes]
+        # No arrays in SQLite: the same test as an IN list of the (few) class ids.
+        marks = ", ".join(["%s"] * len(business_classes)) or "NULL"
+        sql = _sql(direction).replace("= ANY(%s)", f"IN ({marks})")
+        params = [ci_id, depth, *business_classes]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
     return walk_in_python(ci_id=ci_id, direction=direction, depth=depth)
+
+
+def _walk_by_levels(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:
+    """PostgreSQL: breadth first, one indexed query per level, then one for the business flags."""
+    step, ci = level_sql(direction), ConfigurationItem._meta.db_table
+    distance = {ci_id: 0}
+    frontier = [ci_id]
+    with connection.cursor() as cursor:
+        for level in range(1, depth + 1):
+            if not frontier:
+                break
+            cursor.execute(step, [frontier])
+            frontier = [row[0] for row in cursor.fetchall() if row[0] not in distance]
+            distance.update(dict.fromkeys(frontier, level))
+        # Which of them are business services: for a narrow walk, ask about its CIs; for a wide
+        # one, read the business services (few beside what it reached) and intersect, rather
+        # than send tens of thousands of ids back.
+        flagged = f"SELECT c.id FROM {ci} c JOIN {CIClass._meta.db_table} k ON k.id = c.ci_class_id WHERE k.is_business_service"  # noqa: S608, E501
+        if len(distance) <= WIDE_WALK:
+            cursor.execute(flagged + " AND c.id = ANY(%s)", [list(distance)])
+        else:
+            cursor.execute(flagged)
+        business = {row[0] for row in cursor.fetchall()} & distance.keys()
+    return {pk: (d, pk in business) for pk, d in distance.items()}
 
 
 def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:

@@ -156,7 +156,9 @@ def test_the_impact_endpoint_costs_the_same_queries_whatever_the_graph_size(
     client.force_login(agent)
     url = reverse("cmdb:ci_impact_json", args=[estate["san"].pk])
     client.get(url, {"depth": 5})  # warm the session and the content types
-    with django_assert_max_num_queries(10) as small:
+    # One query per level of the walk (5 here) and a handful for the page: bounded by the depth,
+    # never by the number of CIs reached.
+    with django_assert_max_num_queries(12) as small:
         client.get(url, {"depth": 5})
     cls = ci_class("virtual_machine")
     ConfigurationItem.objects.bulk_create(
