@@ -170,7 +170,12 @@ class IncidentEditForm(IncidentFactsForm):
             "outage_started_at": incident.outage_started_at,
             "outage_ended_at": incident.outage_ended_at,
         }
-        return cls(data=data, initial=initial)
+        form = cls(data=data, initial=initial)
+        if incident.configuration_item_id:  # its label is known: the CI field needs no query
+            form.fields["configuration_item"].widget.known = {
+                str(incident.configuration_item_id): str(incident.configuration_item)
+            }
+        return form
 
 
 class AssignForm(forms.Form):

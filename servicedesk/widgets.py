@@ -15,6 +15,12 @@ class SearchSelect(forms.Select):
     def __init__(self, search_url: str, attrs=None):
         super().__init__(attrs)
         self.search_url = search_url
+        self.known: dict[str, str] = {}  # labels the form already has: {pk: label}, no query
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.known = dict(self.known)
+        return copy
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

@@ -341,12 +341,20 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = PersonRefSerializer(read_only=True)
-    attachments = CommentAttachmentSerializer(many=True, read_only=True)
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
         fields = ["id", "body", "visibility", "author", "created_at", "attachments"]
         read_only_fields = fields
+
+    @extend_schema_field(CommentAttachmentSerializer(many=True))
+    def get_attachments(self, comment) -> list[dict]:
+        # The timeline hands each comment its files (`files`); a new comment asks its own.
+        files = getattr(comment, "files", None)
+        if files is None:
+            files = comment.attachments.select_related("uploaded_by")
+        return CommentAttachmentSerializer(files, many=True).data
 
 
 class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):

@@ -560,10 +560,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             if entry.kind == "attachment":
                 files.append(entry.item)
             elif entry.kind == "comment":
-                for attachment in entry.item.attachments.all():
-                    if attachment.uploaded_by_id == entry.item.author_id:
-                        attachment.uploaded_by = entry.item.author  # known: no query per file
-                    files.append(attachment)
+                files.extend(entry.item.files)
         return Response(api.AttachmentSerializer(files, many=True).data)
 
     @extend_schema(
