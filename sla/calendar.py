@@ -314,16 +314,14 @@ class BusinessCalendar:
         ``holidays`` package) plus ``extra_holidays``."""
         import holidays as holidays_package
 
-        try:
-            public = holidays_package.country_holidays(
-                country, subdiv=subdivision, years=list(years)
-            )
-        except NotImplementedError as exc:
+        supported = holidays_package.list_supported_countries()
+        if country not in supported or (subdivision and subdivision not in supported[country]):
             raise CalendarError(
                 f"No public holidays are known for country {country!r}"
                 + (f" and subdivision {subdivision!r}" if subdivision else "")
                 + "."
-            ) from exc
+            )
+        public = holidays_package.country_holidays(country, subdiv=subdivision, years=list(years))
         extra = _check_holidays(extra_holidays)
         return cls(time_zone, week, frozenset(public.keys()) | extra)
 
