@@ -10,5 +10,5 @@ urlpatterns = [
     path("teams/", views.teams, name="teams"),
     path("data/<slug:key>/", views.panel_data, name="data"),
     path("reports/", views.reports, name="reports"),
-    path("reports/<int:pk>/delete/", views.unsubscribe, name="unsubscribe"),
+    path("reports/<id:pk>/delete/", views.unsubscribe, name="unsubscribe"),
 ]

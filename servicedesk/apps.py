@@ -10,6 +10,11 @@ class ServiceDeskConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.urls import register_converter
+
+        from servicedesk.converters import IdConverter
+
+        register_converter(IdConverter, "id")  # before any URLconf is read
 
         post_migrate.connect(_restore_number_counters, sender=self)
 

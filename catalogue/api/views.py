@@ -42,6 +42,7 @@ from catalogue.selectors import (
 )
 from incidents.api.serializers import CommentSerializer, TimelineEntrySerializer
 from incidents.api.views import KeysetCursorPagination
+from servicedesk.converters import ID_PATTERN
 from servicedesk.selectors import record_timeline
 
 
@@ -63,6 +64,7 @@ def _input(view, serializer_class) -> dict:
     retrieve=extend_schema(summary="One service with its offerings"),
 )
 class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
     serializer_class = api.ServiceSerializer
     pagination_class = None
@@ -83,6 +85,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One item with its form schema"),
 )
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = RequestItem.objects.none()
     serializer_class = api.ItemSerializer
     pagination_class = None
@@ -144,6 +147,10 @@ class RequestViewSet(
         )  # fmt: skip
 
     def create(self, request, *args, **kwargs):
+        if not hasattr(request.data, "keys"):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send the order as an object."]}
+            )
         # Files travel under their form field names beside `item` and `answers`.
         fields = {key: request.data.get(key) for key in request.data if key not in request.FILES}
         serializer = api.RequestCreateSerializer(data=fields, context=self.get_serializer_context())
@@ -319,6 +326,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     retrieve=extend_schema(summary="One of your approvals"),
 )
 class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = Approval.objects.none()
     serializer_class = api.ApprovalSerializer
     pagination_class = None

@@ -15,6 +15,7 @@ from cmdb.api import serializers as api
 from cmdb.filters import ConfigurationItemFilter, RelationshipFilter
 from cmdb.models import ConfigurationItem, ImpactProposal, Relationship
 from incidents.choices import Impact
+from servicedesk.converters import ID_PATTERN
 
 
 class CmdbPermission(permissions.BasePermission):
@@ -54,6 +55,7 @@ class ConfigurationItemViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     serializer_class = api.ConfigurationItemSerializer
     permission_classes = [CmdbPermission]
     filterset_class = ConfigurationItemFilter
@@ -104,6 +106,7 @@ class RelationshipViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     serializer_class = api.RelationshipSerializer
     permission_classes = [CmdbPermission]
     filterset_class = RelationshipFilter
@@ -146,6 +149,8 @@ class ImpactDecisionSerializer(serializers.Serializer):
 class ImpactProposalViewSet(viewsets.GenericViewSet):
     """The impact proposed for an incident from its CI (`/api/v1/cmdb/impact-proposals/{incident
     id}/`); `decide/` accepts it (no impact) or overrides it (an impact)."""
+
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
 
     serializer_class = ImpactProposalSerializer
     permission_classes = [permissions.IsAuthenticated]

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, permissions, viewsets
 from rest_framework.pagination import CursorPagination
 
+from servicedesk.converters import ID_PATTERN
 from servicedesk.exceptions import ApplicationError
 from sla.api.serializers import (
     CalendarSerializer,
@@ -54,6 +55,7 @@ class DefinitionPermission(permissions.DjangoModelPermissions):
 
 
 class DefinitionViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     permission_classes = [permissions.IsAuthenticated, DefinitionPermission]
     in_use_message = ""
 
