@@ -8,6 +8,7 @@ from catalogue.models import Service
 from cmdb.choices import Criticality, Environment, LifecycleStatus, RelationshipType
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from cmdb.selectors import search_filter
+from servicedesk.filters import IdFilter
 
 
 class ConfigurationItemFilter(django_filters.FilterSet):
@@ -52,9 +53,9 @@ class ConfigurationItemFilter(django_filters.FilterSet):
 
 class RelationshipFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=RelationshipType.choices, label=_("Type"))
-    source = django_filters.NumberFilter(field_name="source_id", label=_("Source"))
-    target = django_filters.NumberFilter(field_name="target_id", label=_("Target"))
-    ci = django_filters.NumberFilter(method="either_end", label=_("Either end"))
+    source = IdFilter(field_name="source_id", label=_("Source"))
+    target = IdFilter(field_name="target_id", label=_("Target"))
+    ci = IdFilter(method="either_end", label=_("Either end"))
 
     class Meta:
         model = Relationship

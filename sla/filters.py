@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.filters import IdFilter
 from sla.models import Metric, SlaTimer, TimerState
 
 
@@ -12,7 +13,7 @@ class SlaTimerFilter(django_filters.FilterSet):
     record_type = django_filters.CharFilter(
         field_name="content_type__model", label=_("Record type")
     )
-    object_id = django_filters.NumberFilter(label=_("Record id"))
+    object_id = IdFilter(label=_("Record id"))
     breached = django_filters.BooleanFilter(
         field_name="breached_at", lookup_expr="isnull", exclude=True, label=_("Breached")
     )

@@ -37,3 +37,21 @@ def test_an_order_that_is_not_an_object_is_refused_with_a_message(make_user):
 
     assert response.status_code == 400
     assert response.json()["errors"]["non_field_errors"] == ["Send the order as an object."]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/cmdb/relationships/?target=2.79e-168&source=-1.7976931348623157e%2B308",
+        "/api/v1/cmdb/relationships/?ci=" + TOO_LONG,
+        "/api/v1/sla/timers/?object_id=1e300",
+    ],
+)
+def test_an_id_filter_that_is_not_a_row_id_is_a_field_error(make_user, url):
+    api = APIClient()
+    api.force_authenticate(make_user(Role.ADMINISTRATOR))
+
+    response = api.get(url)
+
+    assert response.status_code == 400
+    assert response.json()["errors"]
