@@ -573,82 +573,52 @@ def _status(value, target, *, higher_is_better=True) -> str:
     return "ok" if good else "bad"
 
 
+def _kpi(label, value, *, definition, unit="", target="", status="") -> dict:
+    """One row of the KPI table: the indicator, its value, target and status, and its
+    definition shown beside it."""
+    return {"kpi": str(label), "value": value, "unit": unit, "target": target, "status": status,
+            "definition": str(definition)}  # fmt: skip
+
+
 def kpi_summary(scope: Scope, numbers: dict | None = None) -> Panel:
     n = numbers or summary(scope)
     mean10 = round(n["mean_rating"] * 2, 2) if n["mean_rating"] is not None else None
     rows = [
-        {
-            "kpi": str(_("First-contact resolution")),
-            "value": n["first_contact_pct"], "unit": "%", "target": f"≥ {TARGET_FIRST_CONTACT:g}%",
-            "status": _status(n["first_contact_pct"], TARGET_FIRST_CONTACT),
-            "definition": str(_("Records solved at first contact / all records resolved in the period.")),
-        },
-        {
-            "kpi": str(_("Resolution SLA compliance")),
-            "value": n["resolution_pct"], "unit": "%", "target": "", "status": "",
-            "definition": str(_("Resolution clocks met / (met + breached), ended in the period.")),
-        },
-        {
-            "kpi": str(_("Response SLA compliance")),
-            "value": n["response_pct"], "unit": "%", "target": "", "status": "",
-            "definition": str(_("First-response clocks met / (met + breached), ended in the period.")),
-        },
-        {
-            "kpi": str(_("Hotline satisfaction index")),
-            "value": n["hotline_index"], "unit": "%", "target": f"≥ {TARGET_HOTLINE_INDEX:g}%",
-            "status": _status(n["hotline_index"], TARGET_HOTLINE_INDEX),
-            "definition": str(_(
+        _kpi(_("First-contact resolution"), n["first_contact_pct"], unit="%",
+             target=f"≥ {TARGET_FIRST_CONTACT:g}%",
+             status=_status(n["first_contact_pct"], TARGET_FIRST_CONTACT),
+             definition=_("Records solved at first contact / all records resolved in the period.")),
+        _kpi(_("Resolution SLA compliance"), n["resolution_pct"], unit="%",
+             definition=_("Resolution clocks met / (met + breached), ended in the period.")),
+        _kpi(_("Response SLA compliance"), n["response_pct"], unit="%",
+             definition=_("First-response clocks met / (met + breached), ended in the period.")),
+        _kpi(_("Hotline satisfaction index"), n["hotline_index"], unit="%",
+             target=f"≥ {TARGET_HOTLINE_INDEX:g}%",
+             status=_status(n["hotline_index"], TARGET_HOTLINE_INDEX),
+             definition=_(
                 "[1 - (very dissatisfied x 3 + dissatisfied x 2 + neutral x 1) / total] x 100%, "
                 "over the ratings given in the period (1 = very dissatisfied, 2 = dissatisfied, "
                 "3 = neutral)."
             )),
-        },
-        {
-            "kpi": str(_("Mean rating (1-5)")),
-            "value": n["mean_rating"], "unit": "", "target": "", "status": "",
-            "definition": str(_("Mean of the ratings given in the period.")),
-        },
-        {
-            "kpi": str(_("Overall satisfaction (of 10)")),
-            "value": mean10, "unit": "", "target": f"≥ {TARGET_SATISFACTION_10:g}",
-            "status": _status(mean10, TARGET_SATISFACTION_10),
-            "definition": str(_("The mean rating on the service quality plan's 10-point scale (mean x 2).")),
-        },
-        {
-            "kpi": str(_("Mean time to respond (h)")),
-            "value": n["respond_hours_mean"], "unit": "h", "target": "", "status": "",
-            "definition": str(_("From logging to the first public reply, calendar hours, records resolved in the period.")),
-        },
-        {
-            "kpi": str(_("Mean time to resolve (h)")),
-            "value": n["resolve_hours_mean"], "unit": "h", "target": "", "status": "",
-            "definition": str(_("From logging to resolution, calendar hours, records resolved in the period.")),
-        },
-        {
-            "kpi": str(_("Mean time to resolve, business hours")),
-            "value": n["resolve_business_hours_mean"], "unit": "h", "target": "", "status": "",
-            "definition": str(_("The resolution clock: working hours of the SLA calendar, pauses excluded.")),
-        },
-        {
-            "kpi": str(_("Reassigned")),
-            "value": n["reassigned_pct"], "unit": "%", "target": "", "status": "",
-            "definition": str(_("Records resolved in the period that changed support group at least once.")),
-        },
-        {
-            "kpi": str(_("Opened")),
-            "value": n["opened"], "unit": "", "target": "", "status": "",
-            "definition": str(_("Records logged in the period.")),
-        },
-        {
-            "kpi": str(_("Resolved")),
-            "value": n["resolved"], "unit": "", "target": "", "status": "",
-            "definition": str(_("Records resolved in the period.")),
-        },
-        {
-            "kpi": str(_("Backlog now")),
-            "value": n["backlog"], "unit": "", "target": "", "status": "",
-            "definition": str(_("Open records now, whatever the period.")),
-        },
+        _kpi(_("Mean rating (1-5)"), n["mean_rating"],
+             definition=_("Mean of the ratings given in the period.")),
+        _kpi(_("Overall satisfaction (of 10)"), mean10,
+             target=f"≥ {TARGET_SATISFACTION_10:g}", status=_status(mean10, TARGET_SATISFACTION_10),
+             definition=_("The mean rating on the service quality plan's 10-point scale (mean x 2).")),
+        _kpi(_("Mean time to respond (h)"), n["respond_hours_mean"], unit="h",
+             definition=_("From logging to the first public reply, calendar hours, records resolved in the period.")),
+        _kpi(_("Mean time to resolve (h)"), n["resolve_hours_mean"], unit="h",
+             definition=_("From logging to resolution, calendar hours, records resolved in the period.")),
+        _kpi(_("Mean time to resolve, business hours"), n["resolve_business_hours_mean"], unit="h",
+             definition=_("The resolution clock: working hours of the SLA calendar, pauses excluded.")),
+        _kpi(_("Reassigned"), n["reassigned_pct"], unit="%",
+             definition=_("Records resolved in the period that changed support group at least once.")),
+        _kpi(_("Opened"), n["opened"],
+             definition=_("Records logged in the period.")),
+        _kpi(_("Resolved"), n["resolved"],
+             definition=_("Records resolved in the period.")),
+        _kpi(_("Backlog now"), n["backlog"],
+             definition=_("Open records now, whatever the period.")),
     ]  # fmt: skip
     return Panel(
         key="kpis",
