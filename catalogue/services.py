@@ -382,7 +382,7 @@ def request_comment(
         if record.first_responded_at is None:
             record.first_responded_at = comment.created_at
             record.save(update_fields=["first_responded_at"])
-            sla.first_response(record, at=comment.created_at)
+        sla.agent_replied(record, at=comment.created_at)  # first response, update interval
         notifications.request_replied(record, comment)
     return comment
 

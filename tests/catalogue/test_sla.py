@@ -85,3 +85,23 @@ def test_a_rejection_cancels_the_timers(world):
 def test_incident_policies_do_not_apply_to_requests(world):
     policy("Incidents only", calendar=calendar_5x9())
     assert not timers_of(order(world)).exists()
+
+
+def test_each_public_agent_reply_on_a_request_starts_its_next_update_interval(world):
+    policy(
+        "Requests", calendar=calendar_5x9(), first_response=60, resolution=480, update=120,
+        record_type="request", pause_on=[],
+    )  # fmt: skip
+    with time_machine.travel(at(3, 9), tick=False):
+        record = order(world)
+    with time_machine.travel(at(3, 10), tick=False):
+        services.request_comment(request_id=record.pk, actor=world.agent, body="Ordered it.")
+    with time_machine.travel(at(3, 10, 30), tick=False):
+        services.request_comment(request_id=record.pk, actor=world.requester, body="Thanks")
+
+    first, second = timers_of(record).filter(metric=Metric.UPDATE).order_by("pk")
+    assert (first.state, first.stopped_at) == (TimerState.MET, at(3, 10))
+    assert (second.state, second.started_at, second.due_at) == (
+        TimerState.RUNNING, at(3, 10), at(3, 12),
+    )  # fmt: skip
+    assert timers_of(record).get(metric=Metric.FIRST_RESPONSE).state == TimerState.MET
