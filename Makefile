@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The suite runs in one process per core (pytest-xdist); PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= auto
 export DJANGO_SETTINGS_MODULE ?= servicedesk.settings
 
 .PHONY: run setup test lint format migrations-check messages bench clean
@@ -27,7 +29,7 @@ test: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest --ds=servicedesk.settings_test $(PYTEST_ARGS)
+	$(BIN)/pytest --ds=servicedesk.settings_test -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

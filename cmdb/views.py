@@ -28,6 +28,7 @@ from cmdb.forms import (
 )
 from cmdb.models import Baseline, CIClass, ConfigurationItem, ImpactProposal, Relationship
 from servicedesk.exceptions import ApplicationError
+from servicedesk.security import allow_cytoscape_style
 from servicedesk.selectors import record_timeline
 
 PAGE_SIZE = 50
@@ -181,6 +182,7 @@ def _impact_params(request) -> tuple[str, int]:
 
 
 @reader
+@allow_cytoscape_style
 def ci_impact(request, pk):
     """Impact analysis as a page: the graph (JavaScript) and the same result as a list."""
     ci = _ci_or_404(request, pk)

@@ -71,6 +71,7 @@ def page(browser, live_server, request):
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    violations = watch_content_security_policy(page)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -80,6 +81,23 @@ def page(browser, live_server, request):
         page.screenshot(path=str(path), full_page=True)
         print(f"\nScreenshot of the failing page: {path}")
     context.close()
+    assert not violations, "The page broke its Content-Security-Policy:\n" + "\n".join(violations)
+
+
+def watch_content_security_policy(page) -> list[str]:
+    """Collect every CSP violation the browser reports, on every page the test visits.
+
+    The policy is on in the tests as in production, so inline code that the policy refuses (and
+    that would silently not run for users) fails the test that visits the page.
+    """
+    violations: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
 
 
 def sign_in(page, email: str, password: str):

@@ -1240,5 +1240,11 @@ def test_the_api_docs_page_uses_only_local_assets(client):
     html = response.content.decode()
     assert 'src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"' in html
     assert not re.search(r"https?://", html), html  # nothing from a CDN (closed networks)
-    assert '"validatorUrl": null' in html  # nor Swagger UI's badge from validator.swagger.io
     assert not re.search(r"""(src|href)\s*=\s*["']?//""", html), html  # nor protocol-relative
+    # Its settings come as a script of ours (not inline, for the Content-Security-Policy).
+    assert 'src="/api/docs/?script="' in html
+    script = client.get("/api/docs/?script=")
+    assert script["Content-Type"].startswith("application/javascript")
+    code = script.content.decode()
+    assert '"validatorUrl": null' in code  # no Swagger UI badge from validator.swagger.io
+    assert not re.search(r"https?://", code), code

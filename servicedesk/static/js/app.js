@@ -50,3 +50,13 @@ document.addEventListener("keydown", (event) => {
     action.click();
   }
 });
+
+// Progress bars carry their share in data-fill; the style is set here because the
+// Content-Security-Policy allows no inline style attributes.
+function fillBars(root) {
+  root.querySelectorAll("[data-fill]").forEach((bar) => {
+    bar.style.inlineSize = `${Math.max(0, Math.min(100, Number(bar.dataset.fill) || 0))}%`;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => fillBars(document));
+document.addEventListener("htmx:afterSwap", (event) => fillBars(event.target));
