@@ -1,12 +1,16 @@
 """Upload limits: size, and type by name and by content; refused files are never stored."""
 
+import io
 import mimetypes
+import re
+import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
+from PIL import Image
 
-from servicedesk.attachments import accepted_extensions, attachment_check
-from servicedesk.models import Attachment
+from servicedesk.attachments import accepted_extensions, attachment_check, served_content_type
+from servicedesk.models import Attachment, attachment_path
 from servicedesk.services import attachment_add
 
 from .helpers import PDF_BYTES, PNG_BYTES, stored_files, upload
@@ -139,6 +143,160 @@ def test_nothing_is_stored_when_a_file_is_refused(
 def test_a_valid_file_is_stored_intact(media_root, ticket, end_user, name, content, mime_type):
     attachment = attachment_add(record=ticket, uploaded_by=end_user, file=upload(name, content))
     assert attachment.mime_type == mime_type
+    assert attachment.filename == name
     [path] = stored_files(media_root)
-    assert path.name == name
     assert path.read_bytes() == content
+
+
+# --- Types by content ---------------------------------------------------------------------------
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+
+def jpeg_bytes() -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(picture, format="JPEG")
+    return picture.getvalue()
+
+
+def docx_bytes() -> bytes:
+    document = io.BytesIO()
+    with zipfile.ZipFile(document, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return document.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("x.png", SVG),
+        ("x.png", b"\xef\xbb\xbf \n\t" + SVG),  # byte-order mark and white space first
+        ("drawing.jpg", b'<?xml version="1.0"?>\n<svg><script>alert(1)</script></svg>'),
+        ("diagram.gif", b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "">\n<svg/>'),
+        ("notes.txt", b"<!DOCTYPE html><html><body onload=alert(1)></body></html>"),
+        ("notes.txt", b"<!-- a comment first --><svg onload=alert(1)/>"),
+        ("report.csv", b"<script>fetch('/api/v1/incidents/')</script>"),
+        ("data.json", b"<iframe src=//evil.example>"),
+        ("page.txt", "<html><body>UTF-16</body></html>".encode("utf-16")),
+        ("invoice.pdf", b"<HTML><BODY>%PDF-1.7 later in the file</BODY></HTML>"),
+    ],
+)
+def test_web_content_that_can_run_scripts_is_refused_whatever_its_name(
+    media_root, ticket, end_user, name, content
+):
+    error = refusal(upload(name, content, content_type="image/png"))
+    assert error.code == "active_content"
+    assert error.messages == [
+        f"“{name}” holds web content (HTML, XML or SVG) that could run scripts; such files are "
+        "not accepted."
+    ]
+    with pytest.raises(ValidationError) as refused:
+        attachment_add(record=ticket, uploaded_by=end_user, file=upload(name, content))
+    assert list(refused.value.message_dict) == ["file"]
+    assert not Attachment.objects.exists()
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<abc> is not a tag browsers know; a < b and b > c\n",
+        b"Reply below.\n<html> further down is not what a browser sniffs\n",
+        b"<note>plain XML-looking text without a prologue</note>\n",
+    ],
+)
+def test_text_that_merely_contains_angle_brackets_is_accepted(content):
+    assert attachment_check(upload("notes.txt", content)) == "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extension"),
+    [
+        ("photo.png", b"just some text, not a picture", "PNG"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50, "PNG"),  # the signature, then garbage
+        ("photo.jpg", PNG_BYTES[:30], "JPG"),  # a truncated PNG under a JPEG name
+        ("invoice.pdf", b"Dear customer, please find the invoice", "PDF"),
+        ("contract.docx", b"plain text pretending to be Word", "DOCX"),
+    ],
+)
+def test_images_documents_and_archives_must_hold_what_their_name_says(name, content, extension):
+    error = refusal(upload(name, content))
+    assert error.code == "content_mismatch"
+    assert error.messages == [f"The content of “{name}” is not a {extension} file."]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "mime_type"),
+    [
+        ("photo.png", jpeg_bytes(), "image/jpeg"),  # phones name JPEGs .png: the bytes decide
+        ("photo.jpeg", jpeg_bytes(), "image/jpeg"),
+        ("screenshot.txt", PNG_BYTES, "image/png"),
+        ("contract.docx", docx_bytes(), DOCX),
+        ("bundle.zip", docx_bytes(), "application/zip"),
+        ("backup.zip", PDF_BYTES, "application/pdf"),
+    ],
+)
+def test_the_type_stored_is_the_one_the_content_shows(name, content, mime_type):
+    assert attachment_check(upload(name, content)) == mime_type
+
+
+def test_an_image_of_a_type_nobody_allowed_is_refused_under_an_allowed_name(settings):
+    settings.ATTACHMENT_ALLOWED_TYPES = ["image/png", "text/plain"]
+    error = refusal(upload("photo.png", jpeg_bytes()))
+    assert error.code == "content_mismatch"
+
+
+def test_an_administrator_may_allow_active_content_under_its_own_names(settings):
+    settings.ATTACHMENT_ALLOW_ACTIVE_CONTENT = True
+    assert attachment_check(upload("drawing.svg", SVG)) == "image/svg+xml"
+    assert attachment_check(upload("page.html", b"<!doctype html><p>Hi")) == "text/html"
+    assert ".svg" in accepted_extensions().split(", ")
+    # still not under an image's name: an SVG called .png is not a PNG
+    error = refusal(upload("x.png", SVG))
+    assert error.code == "content_mismatch"
+    assert error.messages == ["The content of “x.png” is not a PNG file."]
+
+
+@pytest.mark.parametrize(
+    ("stored", "served"),
+    [
+        ("image/svg+xml", "application/octet-stream"),
+        ("text/html", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("text/xml", "application/octet-stream"),
+        ("application/xml", "application/octet-stream"),
+        ("text/javascript", "application/octet-stream"),
+        ("", "application/octet-stream"),
+        ("image/png", "image/png"),
+        ("application/pdf", "application/pdf"),
+        (DOCX, DOCX),  # "openxmlformats" is not XML a browser renders
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_files_a_browser_could_run_are_served_as_opaque_bytes(stored, served):
+    assert served_content_type(stored) == served
+
+
+# --- Stored names ---------------------------------------------------------------------------------
+
+
+def test_stored_names_are_random_and_keep_only_the_extension(media_root, ticket, end_user):
+    first = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("My Report.PDF", PDF_BYTES)
+    )
+    second = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("My Report.PDF", PDF_BYTES)
+    )
+    assert first.filename == second.filename == "My Report.PDF"
+    names = [first.file.name, second.file.name]
+    for name in names:
+        assert re.fullmatch(r"attachments/\d{4}/\d{2}/[0-9a-f]{32}\.pdf", name), name
+    assert names[0] != names[1]
+    assert {path.name for path in stored_files(media_root)} == {n.rsplit("/", 1)[1] for n in names}
+
+
+@pytest.mark.parametrize("name", ["notes.tx…t", "archive.verylongextension", "README", "x.a b"])
+def test_an_odd_extension_is_left_out_of_the_stored_name(name):
+    assert re.fullmatch(r"attachments/\d{4}/\d{2}/[0-9a-f]{32}", attachment_path(None, name))
