@@ -1,4 +1,5 @@
-"""Upload limits: size, and type by name and by content; refused files are never stored."""
+"""Attachments: upload limits (size, type by name and by content; refused files are never
+stored), stored names, and the download view with the timeline's visibility."""
 
 import io
 import mimetypes
@@ -6,12 +7,25 @@ import re
 import zipfile
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
 from PIL import Image
 
-from servicedesk.attachments import accepted_extensions, attachment_check, served_content_type
-from servicedesk.models import Attachment, attachment_path
-from servicedesk.services import attachment_add
+from catalogue import services as catalogue_services
+from incidents import services as incident_services
+from servicedesk.attachments import (
+    accepted_extensions,
+    attachment_check,
+    check_serve_via,
+    served_content_type,
+)
+from servicedesk.models import Attachment, BaseRecord, Visibility, attachment_path
+from servicedesk.services import attachment_add, comment_add
+from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup
+from tests.incidents.factories import incident
 
 from .helpers import PDF_BYTES, PNG_BYTES, stored_files, upload
 
@@ -300,3 +314,332 @@ def test_stored_names_are_random_and_keep_only_the_extension(media_root, ticket,
 @pytest.mark.parametrize("name", ["notes.tx…t", "archive.verylongextension", "README", "x.a b"])
 def test_an_odd_extension_is_left_out_of_the_stored_name(name):
     assert re.fullmatch(r"attachments/\d{4}/\d{2}/[0-9a-f]{32}", attachment_path(None, name))
+
+
+# --- Downloads ------------------------------------------------------------------------------------
+
+
+def download(client, attachment, method="get"):
+    return getattr(client, method)(f"/attachments/{attachment.pk}/download/")
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_requester_downloads_a_public_file_with_safe_headers(
+    client, media_root, ticket, end_user
+):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("Quarterly report.pdf", PDF_BYTES)
+    )
+    assert attachment.get_absolute_url() == f"/attachments/{attachment.pk}/download/"
+    client.force_login(end_user)
+
+    response = download(client, attachment)
+
+    assert response.status_code == 200
+    assert body(response) == PDF_BYTES
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="Quarterly report.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert {"private", "no-store"} <= {
+        part.strip() for part in response["Cache-Control"].split(",")
+    }
+
+
+def test_another_end_user_gets_a_404(client, media_root, ticket, end_user, make_user):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    client.force_login(make_user(full_name="Omid Other"))
+    assert download(client, attachment).status_code == 404
+
+
+def test_internal_files_are_404_for_end_users_and_served_to_agents(
+    client, media_root, ticket, end_user, agent
+):
+    loose = attachment_add(
+        record=ticket,
+        uploaded_by=agent,
+        file=upload("vendor-quote.txt", b"EUR 400"),
+        visibility=Visibility.INTERNAL,
+    )
+    note = comment_add(
+        record=ticket,
+        author=agent,
+        body="Logs from the print server",
+        visibility=Visibility.INTERNAL,
+        files=[upload("spool.log.txt", b"job 42 stuck")],
+    )
+    [on_note] = note.attachments.all()
+
+    client.force_login(end_user)
+    assert download(client, loose).status_code == 404
+    assert download(client, on_note).status_code == 404
+    client.force_login(agent)
+    assert body(download(client, loose)) == b"EUR 400"
+    assert body(download(client, on_note)) == b"job 42 stuck"
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, media_root, ticket, end_user):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    response = download(client, attachment)
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next=/attachments/{attachment.pk}/download/"
+
+
+@pytest.mark.parametrize("pk", ["0", "424242", "99999999999999999999999"])
+def test_an_unknown_id_is_a_404(client, agent, pk):
+    client.force_login(agent)
+    assert client.get(f"/attachments/{pk}/download/").status_code == 404
+
+
+def test_only_get_and_head_are_answered(client, media_root, ticket, end_user):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    client.force_login(end_user)
+    assert download(client, attachment, "head").status_code == 200
+    assert download(client, attachment, "post").status_code == 405
+
+
+def test_a_name_outside_ascii_is_sent_encoded(client, media_root, ticket, end_user):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload('گزارش "مهم".pdf', PDF_BYTES)
+    )
+    client.force_login(end_user)
+    response = download(client, attachment)
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%DA%AF%D8%B2%D8%A7%D8%B1%D8%B4%20%22%D9%85%D9%87%D9%85%22.pdf"
+    )
+
+
+def legacy_attachment(media_root, ticket, uploaded_by, name="attachments/2024/05/old report.pdf"):
+    """A row and a file as stored before names got a random part (the original name)."""
+    path = media_root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PDF_BYTES)
+    return Attachment.objects.create(
+        content_type=ContentType.objects.get_for_model(ticket),
+        object_id=ticket.pk,
+        file=name,
+        filename="old report.pdf",
+        mime_type="application/pdf",
+        size=len(PDF_BYTES),
+        uploaded_by=uploaded_by,
+    )
+
+
+def test_files_stored_under_their_old_names_still_download(client, media_root, ticket, end_user):
+    attachment = legacy_attachment(media_root, ticket, end_user)
+    client.force_login(end_user)
+    response = download(client, attachment)
+    assert response.status_code == 200
+    assert body(response) == PDF_BYTES
+    assert response["Content-Disposition"] == 'attachment; filename="old report.pdf"'
+
+
+def test_a_file_gone_from_the_disk_is_a_404_not_a_server_error(
+    client, media_root, ticket, end_user
+):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    (media_root / attachment.file.name).unlink()
+    client.force_login(end_user)
+    assert download(client, attachment).status_code == 404
+
+
+def test_allowed_active_content_is_still_an_opaque_download(
+    client, settings, media_root, ticket, end_user
+):
+    settings.ATTACHMENT_ALLOW_ACTIVE_CONTENT = True
+    attachment = attachment_add(record=ticket, uploaded_by=end_user, file=upload("logo.svg", SVG))
+    assert attachment.mime_type == "image/svg+xml"
+    client.force_login(end_user)
+
+    response = download(client, attachment)
+
+    assert body(response) == SVG
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"] == 'attachment; filename="logo.svg"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_nginx_sends_the_bytes_with_x_accel_redirect(
+    client, settings, media_root, ticket, end_user, make_user
+):
+    settings.ATTACHMENT_SERVE_VIA = "x-accel-redirect"
+    settings.ATTACHMENT_INTERNAL_URL = "/protected-media/"
+    new = attachment_add(record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES))
+    old = legacy_attachment(media_root, ticket, end_user)
+    client.force_login(end_user)
+
+    response = download(client, new)
+
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == f"/protected-media/{new.file.name}"
+    assert body(response) == b""
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="a.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert download(client, old)["X-Accel-Redirect"] == (
+        "/protected-media/attachments/2024/05/old%20report.pdf"
+    )
+    client.force_login(make_user(full_name="Omid Other"))
+    refused = download(client, new)
+    assert refused.status_code == 404
+    assert "X-Accel-Redirect" not in refused
+
+
+def test_apache_sends_the_bytes_with_x_sendfile(client, settings, media_root, ticket, end_user):
+    settings.ATTACHMENT_SERVE_VIA = "x-sendfile"
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    client.force_login(end_user)
+
+    response = download(client, attachment)
+
+    assert response["X-Sendfile"] == str(media_root / attachment.file.name)
+    assert body(response) == b""
+    assert response["Content-Disposition"] == 'attachment; filename="a.pdf"'
+
+
+@pytest.mark.parametrize(
+    ("via", "internal_url", "ids"),
+    [
+        ("", "/protected-media/", []),
+        ("x-accel-redirect", "/protected-media/", []),
+        ("x-sendfile", "", []),
+        ("sendfile", "/protected-media/", ["servicedesk.E001"]),
+        ("x-accel-redirect", "protected-media", ["servicedesk.E002"]),
+    ],
+)
+def test_the_system_check_names_a_bad_serving_setting(settings, via, internal_url, ids):
+    settings.ATTACHMENT_SERVE_VIA = via
+    settings.ATTACHMENT_INTERNAL_URL = internal_url
+    assert [error.id for error in check_serve_via()] == ids
+
+
+def test_a_file_on_a_row_that_is_not_a_record_is_nobodys(client, media_root, agent):
+    attachment = Attachment.objects.create(
+        content_type=ContentType.objects.get_for_model(agent),
+        object_id=agent.pk,
+        file="attachments/2024/05/x.pdf",
+        filename="x.pdf",
+        mime_type="application/pdf",
+        size=1,
+        uploaded_by=agent,
+    )
+    client.force_login(agent)
+    assert download(client, attachment).status_code == 404
+
+
+def test_every_record_type_says_who_sees_it():
+    records = [m for m in apps.get_models() if issubclass(m, BaseRecord)]
+    assert {m.__name__ for m in records} >= {"Incident", "ServiceRequest", "FulfilmentTask"}
+    for model in records:
+        visible = import_string(model.VISIBLE_TO)(AnonymousUser())
+        assert visible.model is model
+        assert list(visible) == []
+
+
+# --- Every record type, and the pages that link the files -----------------------------------------
+
+
+def downloads(client, people, attachment) -> dict:
+    """{person's name: status code of their download}."""
+    codes = {}
+    for name, person in people.items():
+        client.force_login(person)
+        codes[name] = download(client, attachment).status_code
+    return codes
+
+
+def test_incident_files_follow_the_incidents_visibility(client, media_root, agent, make_user):
+    requester = make_user(full_name="Emma Wilson")
+    record = incident(actor=agent, requester=requester)
+    reply = incident_services.incident_comment(
+        incident_id=record.pk, actor=requester, body="Screenshot attached",
+        files=[upload("vpn-error.png", PNG_BYTES)],
+    )  # fmt: skip
+    [file] = reply.attachments.all()
+    people = {"requester": requester, "other": make_user(), "agent": agent}
+    assert downloads(client, people, file) == {"requester": 200, "other": 404, "agent": 200}
+
+
+def test_request_and_task_files_follow_their_records_visibility(db, client, media_root):
+    world = laptop_setup()
+    record = catalogue_services.request_create(
+        actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS
+    )
+    reply = catalogue_services.request_comment(
+        request_id=record.pk, actor=world.requester, body="The old one's serial number",
+        files=[upload("serial.txt", b"SN 4711")],
+    )  # fmt: skip
+    [on_request] = reply.attachments.all()
+    people = {
+        "requester": world.requester,
+        "approver": world.boss,  # sees the request while it waits for them
+        "stranger": world.stranger,
+        "agent": world.agent,
+    }
+    assert downloads(client, people, on_request) == {
+        "requester": 200, "approver": 200, "stranger": 404, "agent": 200,
+    }  # fmt: skip
+
+    [approval] = record.approvals.all()
+    catalogue_services.approval_decide(approval_id=approval.pk, actor=world.boss, approve=True)
+    task = record.tasks.order_by("order").first()
+    on_task = attachment_add(record=task, uploaded_by=world.tech, file=upload("image.txt", b"ok"))
+    people = {"requester": world.requester, "tech": world.tech, "agent": world.agent}
+    # tasks are the fulfillers' own pages: not even a public file on one reaches the requester
+    assert downloads(client, people, on_task) == {"requester": 404, "tech": 200, "agent": 200}
+
+
+def test_the_timeline_links_files_to_the_download_view(client, media_root, agent, make_user):
+    requester = make_user(full_name="Emma Wilson")
+    record = incident(actor=agent, requester=requester)
+    incident_services.incident_attach(
+        incident_id=record.pk, actor=requester, file=upload("error.png", PNG_BYTES)
+    )
+    incident_services.incident_comment(
+        incident_id=record.pk, actor=agent, body="Quote", visibility=Visibility.INTERNAL,
+        files=[upload("quote.txt", b"EUR 400")],
+    )  # fmt: skip
+    public = Attachment.objects.get(filename="error.png")
+    internal = Attachment.objects.get(filename="quote.txt")
+
+    client.force_login(requester)
+    portal = client.get(f"/portal/incidents/{record.number}/").content.decode()
+    client.force_login(agent)
+    workspace = client.get(f"/incidents/{record.number}/").content.decode()
+
+    assert f'href="/attachments/{public.pk}/download/"' in portal
+    assert f"/attachments/{internal.pk}/download/" not in portal
+    for page in (portal, workspace):
+        assert "/media/" not in page
+    assert f'href="/attachments/{public.pk}/download/"' in workspace
+    assert f'href="/attachments/{internal.pk}/download/"' in workspace
+
+
+def test_request_pages_link_files_to_the_download_view(db, client, media_root):
+    world = laptop_setup()
+    record = catalogue_services.request_create(
+        actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS
+    )
+    reply = catalogue_services.request_comment(
+        request_id=record.pk, actor=world.requester, body="Serial", files=[upload("sn.txt", b"1")]
+    )
+    [file] = reply.attachments.all()
+    link = f'href="/attachments/{file.pk}/download/"'
+
+    client.force_login(world.requester)
+    assert link in client.get(f"/portal/requests/{record.number}/").content.decode()
+    client.force_login(world.agent)
+    assert link in client.get(f"/catalogue/requests/{record.number}/").content.decode()
