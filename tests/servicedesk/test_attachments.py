@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 from PIL import Image
 
+from accounts.roles import Role
 from catalogue import services as catalogue_services
 from incidents import services as incident_services
 from servicedesk.attachments import (
@@ -643,3 +644,15 @@ def test_request_pages_link_files_to_the_download_view(db, client, media_root):
     assert link in client.get(f"/portal/requests/{record.number}/").content.decode()
     client.force_login(world.agent)
     assert link in client.get(f"/catalogue/requests/{record.number}/").content.decode()
+
+
+def test_the_admin_links_the_file_to_the_download_view(
+    client, media_root, ticket, end_user, make_user
+):
+    attachment = attachment_add(
+        record=ticket, uploaded_by=end_user, file=upload("a.pdf", PDF_BYTES)
+    )
+    client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/servicedesk/attachment/{attachment.pk}/change/").content.decode()
+    assert f'<a href="/attachments/{attachment.pk}/download/">a.pdf</a>' in page
+    assert "/media/" not in page
