@@ -1,5 +1,6 @@
 """Serializer fields shared by the record types' APIs."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,7 +14,7 @@ class AttachmentDownloadUrlField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.update(source="*", read_only=True)
         kwargs.setdefault(
-            "help_text", "GET (signed in) downloads the file; 404 to those who may not see it."
+            "help_text", _("GET (signed in) downloads the file; 404 to those who may not see it.")
         )
         super().__init__(**kwargs)
 
