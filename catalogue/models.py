@@ -348,6 +348,7 @@ class ServiceRequest(BaseRecord):
     """A request for something from the catalogue: register >> approve >> fulfil >> close."""
 
     NUMBER_PREFIX = "REQ"
+    VISIBLE_TO = "catalogue.selectors.requests_visible_to"
 
     status = models.CharField(
         _("status"), max_length=32, choices=RequestStatus.choices, default=RequestStatus.NEW
@@ -470,6 +471,7 @@ class FulfilmentTask(BaseRecord):
     """A piece of fulfilment work on a request, worked by a support group."""
 
     NUMBER_PREFIX = "TSK"
+    VISIBLE_TO = "catalogue.selectors.tasks_visible_to"
 
     status = models.CharField(
         _("status"), max_length=32, choices=TaskStatus.choices, default=TaskStatus.OPEN

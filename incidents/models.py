@@ -150,6 +150,7 @@ class Incident(BaseRecord):
     """An unplanned interruption or reduction in quality of an IT service."""
 
     NUMBER_PREFIX = "INC"
+    VISIBLE_TO = "incidents.selectors.incidents_visible_to"
 
     status = models.CharField(
         _("status"), max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.NEW

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import Attachment, AuditEvent, Comment, SatisfactionRating
 
@@ -45,7 +47,11 @@ class CommentAdmin(admin.ModelAdmin):
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ["filename", "mime_type", "size", "uploaded_by", "created_at"]
     list_select_related = ["uploaded_by"]
+    # The stored file is reached through the download view only (its checks and headers), never
+    # through a MEDIA_URL link.
+    exclude = ["file"]
     readonly_fields = [
+        "download",
         "content_type",
         "object_id",
         "uploaded_by",
@@ -53,4 +59,13 @@ class AttachmentAdmin(admin.ModelAdmin):
         "mime_type",
         "created_at",
     ]
+
+    @admin.display(description=_("file"))
+    def download(self, attachment):
+        if attachment.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', attachment.get_absolute_url(), attachment.filename
+        )
+
     show_full_result_count = False

@@ -9,12 +9,15 @@ class ServiceDeskConfig(AppConfig):
     verbose_name = _("Service desk kernel")
 
     def ready(self):
+        from django.core import checks
         from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
+        from servicedesk.attachments import check_serve_via
         from servicedesk.converters import IdConverter
 
         register_converter(IdConverter, "id")  # before any URLconf is read
+        checks.register(check_serve_via)
 
         post_migrate.connect(_restore_number_counters, sender=self)
 

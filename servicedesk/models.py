@@ -5,12 +5,15 @@ so one timeline table serves incidents, requests, problems and changes alike. Ea
 (content type, object id, created at): a record's timeline is one index range scan.
 """
 
+import os
+import secrets
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,11 +21,16 @@ from django.utils.translation import gettext_lazy as _
 class BaseRecord(models.Model):
     """What every ITIL record has: a number, who asked, who owns it, a status and a version.
 
-    Subclasses set NUMBER_PREFIX (e.g. "INC"), a `status` choices set and a `WORKFLOW`, and add a
-    migration with `number_sequence(PREFIX)`. Every write goes through the app's services.
+    Subclasses set NUMBER_PREFIX (e.g. "INC"), a `status` choices set, a `WORKFLOW` and
+    VISIBLE_TO, and add a migration with `number_sequence(PREFIX)`. Every write goes through the
+    app's services.
     """
 
     NUMBER_PREFIX: ClassVar[str]
+    # Dotted path of the selector `f(user) -> QuerySet` that decides who sees which record. The
+    # kernel's pages that reach a record through one of its rows (an attachment's download) ask
+    # it, so they show exactly what the record's own pages show. Without one nobody gets in.
+    VISIBLE_TO: ClassVar[str]
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
@@ -216,7 +224,16 @@ class SatisfactionRating(RecordRowMixin):
 
 
 def attachment_path(instance, filename):
-    return timezone.now().strftime("attachments/%Y/%m/") + filename
+    """`attachments/<year>/<month>/<32 random hex digits><extension>`.
+
+    The original name stays in `Attachment.filename` only: a stored name nobody can guess, that
+    no two uploads share, and that is plain ASCII for the headers a reverse proxy reads
+    (X-Accel-Redirect, X-Sendfile). Files stored before keep their old names and still download.
+    """
+    extension = os.path.splitext(filename)[1].lower()
+    if not (extension[1:].isascii() and extension[1:].isalnum() and len(extension) <= 10):
+        extension = ""
+    return timezone.now().strftime("attachments/%Y/%m/") + secrets.token_hex(16) + extension
 
 
 class Attachment(RecordRowMixin):
@@ -247,6 +264,10 @@ class Attachment(RecordRowMixin):
 
     def __str__(self):
         return self.filename
+
+    def get_absolute_url(self) -> str:
+        """The download link: the view checks who may have the file (`attachment_get`)."""
+        return reverse("attachment_download", kwargs={"pk": self.pk})
 
 
 class Notification(models.Model):

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 
 from accounts.roles import can_see_internal
 from servicedesk.models import Attachment, AuditEvent, BaseRecord, Comment, Visibility
@@ -32,11 +34,11 @@ def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
     on_record = {"content_type": content_type, "object_id": record.pk}
     events = AuditEvent.objects.filter(**on_record).select_related("actor")
     comments = Comment.objects.filter(**on_record).select_related("author")
-    files = Attachment.objects.filter(**on_record).select_related("uploaded_by")
+    files = files_visible_to(user, Attachment.objects.filter(**on_record))
+    files = files.select_related("uploaded_by")
     if not can_see_internal(user):
         events = events.filter(public=True)
         comments = comments.filter(visibility=Visibility.PUBLIC)
-        files = files.filter(visibility=Visibility.PUBLIC)
     comments = list(comments.order_by("created_at", "pk"))
     loose, by_comment = [], defaultdict(list)
     for file in files.order_by("created_at", "pk"):
@@ -49,3 +51,29 @@ def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
         (TimelineEntry("attachment", a.created_at, a.uploaded_by, a) for a in loose),
     )  # fmt: skip
     return list(heapq.merge(*streams, key=lambda entry: entry.at))
+
+
+def files_visible_to(user, files: QuerySet[Attachment]) -> QuerySet[Attachment]:
+    """Of a record's files, those the person sees on its timeline: everything for people who
+    see internal work, public files only for everyone else (end users)."""
+    if can_see_internal(user):
+        return files
+    return files.filter(visibility=Visibility.PUBLIC)
+
+
+def attachment_get(*, user, pk: int) -> Attachment:
+    """The attachment `pk` if the person may download it, else Attachment.DoesNotExist.
+
+    The same rules as the record's timeline: the record is one the person sees (its type's
+    VISIBLE_TO selector, the one behind the record's pages and API) and the file is one the
+    timeline shows them (`files_visible_to`). A file on a row that is not a record, or on a
+    record type without VISIBLE_TO, is nobody's to download. Two indexed queries.
+    """
+    attachment = files_visible_to(user, Attachment.objects.all()).get(pk=pk)
+    model = ContentType.objects.get_for_id(attachment.content_type_id).model_class()
+    path = getattr(model, "VISIBLE_TO", None) if model is not None else None
+    if not (path and issubclass(model, BaseRecord)):
+        raise Attachment.DoesNotExist
+    if not import_string(path)(user).filter(pk=attachment.object_id).exists():
+        raise Attachment.DoesNotExist
+    return attachment

@@ -188,6 +188,14 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
         "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
     ],
 )  # fmt: skip
+# HTML, XML and SVG can run scripts in a browser: refused unless switched on, and even then
+# always sent as a download of opaque bytes.
+ATTACHMENT_ALLOW_ACTIVE_CONTENT = env.bool("ATTACHMENT_ALLOW_ACTIVE_CONTENT", default=False)
+# Who sends a download's bytes once the app has said yes: the app itself (""), nginx
+# ("x-accel-redirect", from the internal location ATTACHMENT_INTERNAL_URL that maps to
+# MEDIA_ROOT) or Apache/lighttpd ("x-sendfile", given the file's path).
+ATTACHMENT_SERVE_VIA = env.str("ATTACHMENT_SERVE_VIA", default="").strip().lower()
+ATTACHMENT_INTERNAL_URL = env.str("ATTACHMENT_INTERNAL_URL", default="/protected-media/")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Incidents --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("workspace/", views.workspace, name="workspace"),
     path("health/", views.health, name="health"),
+    path("attachments/<id:pk>/download/", views.attachment_download, name="attachment_download"),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("portal.urls")),
     path("dashboards/", include("dashboards.urls")),

@@ -1,15 +1,20 @@
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from accounts.roles import USE_WORKSPACE, home_url_name
 from accounts.selectors import support_groups_of
 from catalogue.selectors import WORK_PERMISSION as WORK_REQUEST
 from catalogue.selectors import task_queue_sizes
 from incidents.selectors import incident_queue_sizes
+from servicedesk.attachments import attachment_response
 from servicedesk.health import run_checks
+from servicedesk.models import Attachment
+from servicedesk.selectors import attachment_get
 from servicedesk.tasks import HEARTBEAT_KEY
 
 
@@ -52,3 +57,14 @@ def health(request):
         "beat_last_seen": heartbeat,
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+@require_safe
+@login_required
+def attachment_download(request, pk):
+    """A file of any record, to those its record's timeline shows it to; 404 for anyone else."""
+    try:
+        attachment = attachment_get(user=request.user, pk=pk)
+    except Attachment.DoesNotExist:
+        raise Http404(_("No such file.")) from None
+    return attachment_response(attachment)

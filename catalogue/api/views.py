@@ -206,10 +206,17 @@ class RequestViewSet(
         if request.method == "POST":
             data = _input(self, api.CommentInSerializer)
             comment = services.request_comment(request_id=record.pk, actor=request.user, **data)
-            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+            return Response(
+                CommentSerializer(comment, context=self.get_serializer_context()).data,
+                status=status.HTTP_201_CREATED,
+            )
         entries = record_timeline(record=record, user=request.user)
         return Response(
-            CommentSerializer([e.item for e in entries if e.kind == "comment"], many=True).data
+            CommentSerializer(
+                [e.item for e in entries if e.kind == "comment"],
+                many=True,
+                context=self.get_serializer_context(),
+            ).data
         )
 
     @extend_schema(summary="The timeline you may see", responses=TimelineEntrySerializer(many=True))
@@ -217,7 +224,9 @@ class RequestViewSet(
     def timeline(self, request, number=None):
         record = self.get_object()
         entries = record_timeline(record=record, user=request.user)
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        return Response(
+            TimelineEntrySerializer(entries, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(summary="Cancel (the requester or staff)", request=api.ReasonSerializer,
                    responses=api.RequestDetailSerializer)  # fmt: skip

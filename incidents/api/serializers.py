@@ -27,6 +27,7 @@ from incidents.models import Category, Incident
 from incidents.priority import priority_levels
 from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
+from servicedesk.api.fields import AttachmentDownloadUrlField
 from servicedesk.models import Attachment, AuditEvent, Comment, Visibility
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
@@ -314,15 +315,18 @@ class TransitionSerializer(TransitionNoteSerializer):
 
 
 class CommentAttachmentSerializer(serializers.ModelSerializer):
+    download_url = AttachmentDownloadUrlField()
+
     class Meta:
         model = Attachment
-        fields = ["id", "filename", "mime_type", "size", "visibility", "created_at"]
+        fields = ["id", "filename", "mime_type", "size", "visibility", "created_at", "download_url"]
         read_only_fields = fields
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
     uploaded_by = PersonRefSerializer(read_only=True)
     comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
+    download_url = AttachmentDownloadUrlField()
 
     class Meta:
         model = Attachment
@@ -335,6 +339,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "uploaded_by",
             "comment",
             "created_at",
+            "download_url",
         ]
         read_only_fields = fields
 
@@ -354,7 +359,7 @@ class CommentSerializer(serializers.ModelSerializer):
         files = getattr(comment, "files", None)
         if files is None:
             files = comment.attachments.select_related("uploaded_by")
-        return CommentAttachmentSerializer(files, many=True).data
+        return CommentAttachmentSerializer(files, many=True, context=self.context).data
 
 
 class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):

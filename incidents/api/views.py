@@ -518,10 +518,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "POST":
             data = self._input(api.CommentCreateSerializer)
             comment = services.incident_comment(incident_id=incident.pk, actor=request.user, **data)
-            return Response(api.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+            return Response(
+                api.CommentSerializer(comment, context=self.get_serializer_context()).data,
+                status=status.HTTP_201_CREATED,
+            )
         entries = record_timeline(record=incident, user=request.user)
         comments = [entry.item for entry in entries if entry.kind == "comment"]
-        return Response(api.CommentSerializer(comments, many=True).data)
+        return Response(
+            api.CommentSerializer(comments, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         methods=["GET"],
@@ -553,7 +558,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 visibility=data["visibility"],
             )
             return Response(
-                api.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED
+                api.AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
+                status=status.HTTP_201_CREATED,
             )
         files = []
         for entry in record_timeline(record=incident, user=request.user):
@@ -561,7 +567,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 files.append(entry.item)
             elif entry.kind == "comment":
                 files.extend(entry.item.files)
-        return Response(api.AttachmentSerializer(files, many=True).data)
+        return Response(
+            api.AttachmentSerializer(files, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         summary="The merged timeline: changes, comments and files, oldest first",
@@ -571,4 +579,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def timeline(self, request, number=None):
         incident = self._target()
         entries = record_timeline(record=incident, user=request.user)
-        return Response(api.TimelineEntrySerializer(entries, many=True).data)
+        return Response(
+            api.TimelineEntrySerializer(
+                entries, many=True, context=self.get_serializer_context()
+            ).data
+        )

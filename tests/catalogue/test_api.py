@@ -3,11 +3,12 @@ house error shape, visibility of requests and internal notes, tasks for staff wi
 pages, and approvals."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from catalogue import services
 from catalogue.models import RequestStatus, ServiceStatus, TaskStatus
-from servicedesk.models import Visibility
+from servicedesk.models import Attachment, Visibility
 from tests.catalogue.factories import LAPTOP_ANSWERS, ServiceFactory, laptop_setup
 
 
@@ -127,6 +128,39 @@ class TestVisibility:
         assert [c["body"] for c in comments] == ["Ordered it"]
         assert "secret margin" not in timeline
         assert len(staff) == 2
+
+    def test_files_in_comments_and_the_timeline_carry_their_download_url(
+        self, world, settings, tmp_path
+    ):
+        settings.MEDIA_ROOT = tmp_path
+        record = order(world)
+        for actor, visibility, name in [
+            (world.requester, Visibility.PUBLIC, "serial.txt"),
+            (world.agent, Visibility.INTERNAL, "margin.txt"),
+        ]:
+            services.request_comment(
+                request_id=record.pk, actor=actor, body=name, visibility=visibility,
+                files=[SimpleUploadedFile(name, b"some text", "text/plain")],
+            )  # fmt: skip
+        ids = dict(Attachment.objects.values_list("filename", "pk"))
+
+        def files(person, endpoint):
+            data = client_for(person).get(f"/api/v1/requests/{record.number}/{endpoint}/").json()
+            comments = (
+                [e["comment"] for e in data if e.get("comment")] if endpoint == "timeline" else data
+            )
+            return [f["download_url"] for c in comments for f in c["attachments"]]
+
+        def link(name):
+            return f"http://testserver/attachments/{ids[name]}/download/"
+
+        assert files(world.requester, "timeline") == [link("serial.txt")]
+        assert files(world.requester, "comments") == [link("serial.txt")]
+        assert files(world.agent, "timeline") == [link("serial.txt"), link("margin.txt")]
+        browser = APIClient()
+        browser.force_login(world.requester)
+        assert browser.get(link("serial.txt")).status_code == 200
+        assert browser.get(link("margin.txt")).status_code == 404
 
     def test_end_users_see_no_tasks(self, world):
         world.item.approval_rule = "none"

@@ -1094,6 +1094,65 @@ def test_a_file_is_attached_and_listed(agent, desk, end_user, media_root):
     ] == ["report.pdf", "notes.txt"]
 
 
+def test_every_file_the_api_shows_has_a_download_url_with_the_timelines_rules(
+    agent, desk, end_user, make_user, media_root
+):
+    created = log(agent, desk, requester=end_user)
+    uploaded = client_for(end_user).post(
+        url(created.number, "attachments"),
+        {"file": SimpleUploadedFile("report.pdf", PDF, "application/pdf")},
+        format="multipart",
+    )
+    services.incident_comment(
+        incident_id=created.pk, actor=end_user, body="Screenshot",
+        files=[SimpleUploadedFile("shot.txt", b"public", "text/plain")],
+    )  # fmt: skip
+    services.incident_comment(
+        incident_id=created.pk, actor=agent, body="Quote", visibility="internal",
+        files=[SimpleUploadedFile("quote.txt", b"EUR 400", "text/plain")],
+    )  # fmt: skip
+    ids = dict(Attachment.objects.values_list("filename", "pk"))
+
+    def link(name):
+        return f"http://testserver/attachments/{ids[name]}/download/"
+
+    assert uploaded.status_code == 201
+    assert uploaded.json()["download_url"] == link("report.pdf")
+    as_agent, as_user = client_for(agent), client_for(end_user)
+    listed = {
+        a["filename"]: a["download_url"]
+        for a in as_agent.get(url(created.number, "attachments")).json()
+    }
+    assert listed == {name: link(name) for name in ("report.pdf", "shot.txt", "quote.txt")}
+    timeline = as_user.get(url(created.number, "timeline")).json()
+    shown = [e["attachment"]["download_url"] for e in timeline if e["kind"] == "attachment"]
+    shown += [
+        file["download_url"]
+        for e in timeline
+        if e["kind"] == "comment"
+        for file in e["comment"]["attachments"]
+    ]
+    assert shown == [link("report.pdf"), link("shot.txt")]
+    comments = as_agent.get(url(created.number, "comments")).json()
+    assert [f["download_url"] for c in comments for f in c["attachments"]] == [
+        link("shot.txt"),
+        link("quote.txt"),
+    ]
+
+    def fetch(person, name):
+        browser = APIClient()
+        browser.force_login(person)
+        return browser.get(link(name))
+
+    requester_gets = fetch(end_user, "report.pdf")
+    assert requester_gets.status_code == 200
+    assert b"".join(requester_gets.streaming_content) == PDF
+    assert requester_gets["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert fetch(end_user, "quote.txt").status_code == 404
+    assert fetch(make_user(Role.END_USER), "report.pdf").status_code == 404
+    assert fetch(agent, "quote.txt").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -32,6 +32,18 @@ TICKET_WORKFLOW = Workflow(
 
 class Ticket(BaseRecord):
     NUMBER_PREFIX = "TKT"
+    VISIBLE_TO = "tests.kernel.models.tickets_visible_to"
     WORKFLOW = TICKET_WORKFLOW
 
     status = models.CharField(max_length=32, choices=TicketStatus.choices, default="")
+
+
+def tickets_visible_to(user):
+    """Staff see every ticket, anyone else the tickets they asked for (as incidents do)."""
+    from accounts.roles import can_see_internal
+
+    if not user.is_authenticated:
+        return Ticket.objects.none()
+    if can_see_internal(user):
+        return Ticket.objects.all()
+    return Ticket.objects.filter(requester=user)

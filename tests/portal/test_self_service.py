@@ -19,6 +19,7 @@ from tests.incidents.factories import (
     incident,
     transition,
 )
+from tests.servicedesk.helpers import PNG_BYTES
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ class TestDeflection:
 class TestReportAndFollow:
     def test_report_with_a_service_and_a_file(self, portal, desk):
         service = ServiceFactory(name="E-mail")
-        screenshot = SimpleUploadedFile("error.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50, "image/png")
+        screenshot = SimpleUploadedFile("error.png", PNG_BYTES, "image/png")
         portal.post(
             "/portal/incidents/new/",
             {"title": "Mail bounces", "impact": "low", "urgency": "medium", "service": service.pk,
