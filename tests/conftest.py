@@ -35,3 +35,20 @@ def _fresh_priority_cache():
     from incidents.priority import forget_priority_data
 
     forget_priority_data()
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery app pointed at a broker that refuses connections, tasks no longer run eagerly:
+    what an outage looks like to the code that queues work after a commit."""
+    from servicedesk.celery import app
+
+    saved = {name: app.conf[name] for name in ("task_always_eager", "broker_url")}
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        app._pool, app.amqp._producer_pool = None, None
