@@ -189,6 +189,8 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
     if policy is None or not policy.is_active:
         policy = policy_for(record_type=record_type, **_facts(record))
     if policy is None:
+        # No SLA with the customer; the owning group's OLA still times its hold.
+        group_changed(record, record_type=record_type, now=now)
         return []
     content_type = ContentType.objects.get_for_model(record)
     timers = []
