@@ -43,9 +43,11 @@ def broker_down():
     what an outage looks like to the code that queues work after a commit."""
     from servicedesk.celery import app
 
-    saved = {name: app.conf[name] for name in ("task_always_eager", "broker_url")}
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    names = ("task_always_eager", "broker_url", "broker_write_url")
+    saved = {name: app.conf[name] for name in names}
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # broker_write_url: what sending uses, and not hidden by a CELERY_BROKER_URL setting.
+    app.conf.update(task_always_eager=False, broker_url=unreachable, broker_write_url=unreachable)
     app._pool, app.amqp._producer_pool = None, None
     try:
         yield app
