@@ -11,6 +11,7 @@ Every `transaction.on_commit` enqueue in the code base goes through `enqueue_on_
 import logging
 
 from django.db import transaction
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -18,18 +19,20 @@ logger = logging.getLogger(__name__)
 def enqueue(task, /, *args, **kwargs) -> bool:
     """Send `task` to the broker; False (and a logged error) when the broker cannot take it.
 
-    With tasks run eagerly (tests, CELERY_TASK_ALWAYS_EAGER) there is no broker: an error is the
-    task's own and is raised as usual.
+    With tasks run eagerly (tests, CELERY_TASK_ALWAYS_EAGER) an error other than a connection
+    error is the task's own, and is raised as usual.
     """
-    if task.app.conf.task_always_eager:
-        task.delay(*args, **kwargs)
-        return True
     try:
         task.delay(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - any broker failure; the sweep does the work instead
-        logger.exception("could not queue %s; the periodic sweep will do its work", task.name)
-        return False
-    return True
+    except (OSError, KombuOperationalError):
+        pass
+    except Exception:
+        if task.app.conf.task_always_eager:
+            raise
+    else:
+        return True
+    logger.exception("could not queue %s; the periodic sweep will do its work", task.name)
+    return False
 
 
 def enqueue_on_commit(task, /, *args, **kwargs) -> None:
