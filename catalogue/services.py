@@ -258,14 +258,17 @@ def task_assign(*, task_id: int, actor, assignee=None, support_group=None, versi
 
 @transaction.atomic
 def task_take(*, task_id: int, actor, version=None) -> FulfilmentTask:
+    """ "Assign to me" on a task. A task somebody else holds is taken over only with the
+    version the caller saw (StaleVersion, 409, otherwise): of two simultaneous takes one wins."""
     ensure_can_work(actor)
-    task = FulfilmentTask.objects.select_related("support_group").get(pk=task_id)
+    task = _lock_task(task_id, version)
+    if TASK_WORKFLOW.is_final(task.status):
+        raise TransitionNotAllowed(_("This task is finished."))
+    kernel.record_take_check(record=task, actor=actor, expected_version=version)
     group = task.support_group
     if group is None or not _is_member(actor, group):
         group = actor.support_groups.filter(is_active=True).order_by("name").first() or group
-    return task_assign(
-        task_id=task_id, actor=actor, assignee=actor, support_group=group, version=version
-    )
+    return task_assign(task_id=task_id, actor=actor, assignee=actor, support_group=group)
 
 
 @transaction.atomic

@@ -121,7 +121,12 @@ def task_action(request, number):
     action = request.POST.get("action", "")
     try:
         if action == "take":
-            services.task_take(task_id=record.pk, actor=request.user)
+            version = request.POST.get("version", "")
+            services.task_take(
+                task_id=record.pk,
+                actor=request.user,
+                version=int(version) if version.isdigit() else None,
+            )
             messages.success(request, _("%(number)s is now yours.") % {"number": number})
         else:
             services.task_transition(

@@ -41,6 +41,7 @@ from cmdb.models import (
 )
 from cmdb.selectors import EDIT_PERMISSION, baseline_scope, ci_snapshot_map, class_attributes
 from servicedesk.exceptions import StaleVersion
+from servicedesk.jobs import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -413,21 +414,13 @@ def impact_proposal_request(*, incident, actor) -> ImpactProposal | None:
         incident=incident, configuration_item_id=incident.configuration_item_id
     )
     if _graph_is_large():
-        transaction.on_commit(lambda: _ask_a_worker(proposal.pk))
+        from cmdb.tasks import compute_impact_proposal_task
+
+        # The broker down: the incident page computes the proposal when it finds it stale.
+        enqueue_on_commit(compute_impact_proposal_task, proposal.pk)
     else:
         impact_proposal_compute(proposal_id=proposal.pk)
     return proposal
-
-
-def _ask_a_worker(proposal_id: int) -> None:
-    from cmdb.tasks import compute_impact_proposal_task
-
-    try:
-        compute_impact_proposal_task.delay(proposal_id)
-    except Exception:  # the broker is down: the incident page computes it when it finds it stale
-        logger.exception(
-            "could not queue impact proposal %s; the page will compute it", proposal_id
-        )
 
 
 @transaction.atomic

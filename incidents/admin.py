@@ -1,25 +1,52 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from incidents import priority_data
 from incidents.models import Category, Incident, PriorityLevel, PriorityMatrixCell, RoutingRule
-from incidents.priority import forget_priority_data
 from servicedesk.admin import ReadOnlyAdmin
+from servicedesk.exceptions import ApplicationError
 
 
 class PriorityDataAdmin(admin.ModelAdmin):
-    """Saving the matrix or a level clears the cached copy the services use."""
+    """Saving the matrix or a level goes through `incidents.priority_data`: the cache is
+    cleared and the open incidents are re-prioritised after the commit."""
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        forget_priority_data()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        forget_priority_data()
+        if isinstance(obj, PriorityLevel):
+            priority_data.priority_level_save(level=obj, actor=request.user)
+        else:
+            priority_data.priority_cell_save(cell=obj, actor=request.user)
 
 
 @admin.register(PriorityLevel)
 class PriorityLevelAdmin(PriorityDataAdmin):
+    """A level's number is fixed once created (records refer to it); a level still in use is
+    not deleted: the confirmation page lists what uses it instead."""
+
     list_display = ["level", "name", "description", "target_resolution_minutes"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["level"] if obj is not None else []
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected)
+        for level in objs:
+            for use in priority_data.priority_level_uses(level.level):
+                entry = f"{level}: {use}"
+                if entry not in protected:
+                    protected.append(entry)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        priority_data.priority_level_delete(level=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for level in queryset.order_by("pk"):
+            try:
+                priority_data.priority_level_delete(level=level, actor=request.user)
+            except (ApplicationError, ValidationError) as error:
+                messages.error(request, str(getattr(error, "message", error)))
 
 
 @admin.register(PriorityMatrixCell)
@@ -27,12 +54,6 @@ class PriorityMatrixCellAdmin(PriorityDataAdmin):
     list_display = ["urgency", "impact", "priority"]
     list_editable = ["priority"]
     list_filter = ["urgency", "impact"]
-
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        if request.method == "POST":
-            forget_priority_data()  # list_editable saves bypass save_model's cache clearing
-        return response
 
 
 class SubcategoryInline(admin.TabularInline):

@@ -304,3 +304,23 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PendingReprioritisation(models.Model):
+    """The priority matrix or a level was edited and the open incidents are still to be
+    re-prioritised. Written in the edit's transaction, so a broker that loses the task loses
+    nothing: the worker asked after the commit, or else the beat's catch-up run, claims the
+    row, re-prioritises and deletes it."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending re-prioritisation")
+        verbose_name_plural = _("pending re-prioritisations")
+
+    def __str__(self):
+        return f"re-prioritise (requested {self.created_at:%Y-%m-%d %H:%M})"

@@ -297,16 +297,23 @@ def incident_assign(
 @transaction.atomic
 def incident_take(*, incident_id: int, actor, version: int | None = None) -> Incident:
     """ "Assign to me": the actor becomes the assignee, in the incident's group if they are in it,
-    otherwise in their own (first) group."""
+    otherwise in their own (first) group.
+
+    The row is locked before the current holder is read. Taking an incident somebody else
+    holds needs the version the caller saw (StaleVersion, 409, without it or when it is old),
+    so two agents taking one incident at once never both succeed.
+    """
     ensure_can_work(actor)
-    incident = Incident.objects.select_related("support_group").get(pk=incident_id)
+    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
+    _ensure_not_final(incident)
+    kernel.record_take_check(record=incident, actor=actor, expected_version=version)
     group = incident.support_group
     if group is None or not _is_member(actor, group):
         group = actor.support_groups.filter(is_active=True).order_by("name").first()
         if group is None:
             raise ValidationError({"assignee": [_("You are not a member of any support group.")]})
     return incident_assign(
-        incident_id=incident_id, actor=actor, support_group=group, assignee=actor, version=version
+        incident_id=incident_id, actor=actor, support_group=group, assignee=actor
     )
 
 
@@ -534,6 +541,12 @@ def incidents_bulk_assign(*, incident_ids, actor, support_group, assignee=None) 
             incident_id=pk, actor=actor, support_group=support_group, assignee=assignee
         ),
     )
+
+
+def incidents_bulk_take(*, incident_ids, actor) -> BulkResult:
+    """ "Assign to me" on many incidents; those somebody else holds are refused, not taken."""
+    ensure_can_work(actor)
+    return _each(incident_ids, lambda pk: incident_take(incident_id=pk, actor=actor))
 
 
 def incidents_bulk_transition(*, incident_ids, actor, target: str, **details) -> BulkResult:

@@ -170,12 +170,7 @@ def bulk(request):
     data = form.cleaned_data
     ids = [incident.pk for incident in data["incidents"]]
     if data["action"] == "take":
-        result = services.incidents_bulk_assign(
-            incident_ids=ids,
-            actor=request.user,
-            support_group=request.user.support_groups.filter(is_active=True).first(),
-            assignee=request.user,
-        )
+        result = services.incidents_bulk_take(incident_ids=ids, actor=request.user)
     elif data["action"] == "assign":
         result = services.incidents_bulk_assign(
             incident_ids=ids,
@@ -379,12 +374,14 @@ def _run(request, incident, action, *, success, form_key=None, form=None):
 @require_POST
 def take(request, number):
     incident = _incident_or_404(request, number)
-    version = request.POST.get("version") or None
+    version = request.POST.get("version", "")
     return _run(
         request,
         incident,
         lambda: services.incident_take(
-            incident_id=incident.pk, actor=request.user, version=int(version) if version else None
+            incident_id=incident.pk,
+            actor=request.user,
+            version=int(version) if version.isdigit() else None,
         ),
         success=_("%(number)s is now yours.") % {"number": incident.number},
     )

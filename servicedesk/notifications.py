@@ -60,12 +60,10 @@ def add_many(rows: list[Notification]) -> None:
 
 
 def _kick():
+    from servicedesk.jobs import enqueue
     from servicedesk.tasks import deliver_notifications_task
 
-    try:
-        deliver_notifications_task.delay()
-    except Exception:  # the broker is down: the outbox keeps the e-mail for the sweep
-        logger.exception("could not ask a worker to send the notifications; the sweep will")
+    enqueue(deliver_notifications_task)  # the broker down: the outbox keeps it for the sweep
 
 
 _kick.is_notification_kick = True

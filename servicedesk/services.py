@@ -60,6 +60,25 @@ def record_lock(*, model: type[BaseRecord], pk, expected_version: int | None = N
     return record
 
 
+def record_take_check(*, record: BaseRecord, actor, expected_version: int | None) -> None:
+    """Refuse an "assign to me" that would silently move somebody else's work.
+
+    Preconditions: the record is locked (`record_lock`, which already refused a stale
+    `expected_version`). With a version the caller saw the current holder and may take it
+    over. Without one, a record held by someone other than the actor is refused, so of two
+    agents taking the same record at once exactly one wins: the second finds the first's name
+    once the row lock is released. Raises StaleVersion (409).
+    """
+    if expected_version is None and record.assignee_id not in (None, actor.pk):
+        raise StaleVersion(
+            _(
+                "%(number)s is already assigned to %(person)s. Reload it, and take it over "
+                "from there if you mean to."
+            )
+            % {"number": record.number, "person": record.assignee}
+        )
+
+
 def record_update(
     *, record: BaseRecord, actor, changes: Mapping[str, Any], internal: Iterable[str] = ()
 ) -> list[str]:

@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "reprioritise-incidents": {
+        "task": "incidents.tasks.reprioritise_pending_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "close-resolved-incidents": {
         "task": "incidents.tasks.close_resolved_incidents_task",
         "schedule": timedelta(hours=1),

@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import F
 
 from servicedesk.admin import ReadOnlyAdmin
-from sla.definitions import recompute_for_rule
+from sla.definitions import recompute_for_rule, recompute_request
 from sla.forms import CalendarAdminForm, WorkingHoursFormSet
 from sla.models import (
     Calendar,
@@ -15,7 +14,6 @@ from sla.models import (
     SlaTimer,
     WorkingHours,
 )
-from sla.tasks import recompute_timers_task
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -41,7 +39,7 @@ class CalendarAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         calendar = form.instance
         Calendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1)
-        transaction.on_commit(lambda: recompute_timers_task.delay(calendar_id=calendar.pk))
+        recompute_request(calendar_id=calendar.pk)
 
 
 class SlaTargetInline(admin.TabularInline):
@@ -62,7 +60,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         policy = form.instance
-        transaction.on_commit(lambda: recompute_timers_task.delay(policy_id=policy.pk))
+        recompute_request(policy_id=policy.pk)
 
 
 @admin.register(EscalationRule)
@@ -72,7 +70,7 @@ class EscalationRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(lambda: recompute_for_rule(obj))
+        recompute_for_rule(obj)
 
 
 @admin.register(SlaTimer)

@@ -1,13 +1,39 @@
 """Writes of SLA definitions through the API: a calendar with its week and holidays, a policy
 with its targets, an escalation rule. Each is validated whole and saved in one transaction, so a
 bad week or a policy without targets leaves nothing half-saved; open timers that use what
-changed are recomputed by a Celery task after the commit (as after an edit in the admin)."""
+changed are recomputed by a Celery task after the commit (as after an edit in the admin).
+
+The recompute is first written down (`recompute_request`, a PendingRecompute row in the edit's
+transaction); the task only takes a shortcut, and with the broker down the SLA sweep does it."""
 
 from django.db import transaction
 from django.db.models import F
 
-from sla.models import Calendar, EscalationRule, Holiday, SlaPolicy, SlaTarget, WorkingHours
+from servicedesk.jobs import enqueue_on_commit
+from sla.models import (
+    Calendar,
+    EscalationRule,
+    Holiday,
+    PendingRecompute,
+    SlaPolicy,
+    SlaTarget,
+    WorkingHours,
+)
 from sla.tasks import recompute_timers_task
+
+
+def recompute_request(*, calendar_id=None, policy_id=None, metric: str = "") -> PendingRecompute:
+    """Record that the open timers of a calendar, a policy (or every policy: None) and
+    optionally one metric must be recomputed, and ask a worker after the commit.
+
+    Precondition: inside the transaction of the edit. The row commits with it; a broker that
+    refuses the task loses nothing (the sweep runs what is pending).
+    """
+    pending = PendingRecompute.objects.create(
+        calendar_id=calendar_id, policy_id=policy_id, metric=metric or ""
+    )
+    enqueue_on_commit(recompute_timers_task, pending.pk)
+    return pending
 
 
 @transaction.atomic
@@ -22,7 +48,7 @@ def calendar_save(*, calendar: Calendar, hours: list[dict], holidays: list[dict]
     if not is_new:
         Calendar.objects.filter(pk=calendar.pk).update(version=F("version") + 1)
         calendar.refresh_from_db(fields=["version"])
-        transaction.on_commit(lambda: recompute_timers_task.delay(calendar_id=calendar.pk))
+        recompute_request(calendar_id=calendar.pk)
     return calendar
 
 
@@ -44,7 +70,7 @@ def policy_save(*, policy: SlaPolicy, targets: list[dict]) -> SlaPolicy:
             defaults={"minutes": row["minutes"], "calendar": row["calendar"]},
         )
     if not is_new:
-        transaction.on_commit(lambda: recompute_timers_task.delay(policy_id=policy.pk))
+        recompute_request(policy_id=policy.pk)
     return policy
 
 
@@ -52,9 +78,10 @@ def policy_save(*, policy: SlaPolicy, targets: list[dict]) -> SlaPolicy:
 def rule_save(*, rule: EscalationRule) -> EscalationRule:
     """Save an escalation rule; the open timers it applies to get their next moment again."""
     rule.save()
-    transaction.on_commit(lambda: recompute_for_rule(rule))
+    recompute_for_rule(rule)
     return rule
 
 
-def recompute_for_rule(rule: EscalationRule) -> None:
-    recompute_timers_task.delay(policy_id=rule.policy_id, metric=rule.metric)
+def recompute_for_rule(rule: EscalationRule) -> PendingRecompute:
+    """The open timers a rule applies to get their next moments again (see recompute_request)."""
+    return recompute_request(policy_id=rule.policy_id, metric=rule.metric)

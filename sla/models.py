@@ -373,3 +373,23 @@ class EscalationFiring(models.Model):
 
     def __str__(self):
         return f"{self.rule} @ {self.fired_at:%Y-%m-%d %H:%M}"
+
+
+class PendingRecompute(models.Model):
+    """An edit of a calendar, a policy or an escalation rule whose open timers are still to be
+    recomputed. Written in the edit's transaction, so the broker losing the task loses nothing:
+    the worker asked after the commit, or else the periodic sweep, claims the row, recomputes
+    and deletes it. Empty scope fields mean "any" (a rule for every policy)."""
+
+    calendar_id = models.PositiveBigIntegerField(null=True, blank=True)
+    policy_id = models.PositiveBigIntegerField(null=True, blank=True)
+    metric = models.CharField(max_length=20, choices=Metric.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending timer recompute")
+        verbose_name_plural = _("pending timer recomputes")
+
+    def __str__(self):
+        return f"recompute calendar={self.calendar_id} policy={self.policy_id} {self.metric}"

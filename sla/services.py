@@ -27,6 +27,7 @@ from sla.models import (
     EscalationFiring,
     EscalationRule,
     Metric,
+    PendingRecompute,
     SlaPolicy,
     SlaTimer,
     TimerState,
@@ -188,6 +189,8 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
     if policy is None or not policy.is_active:
         policy = policy_for(record_type=record_type, **_facts(record))
     if policy is None:
+        # No SLA with the customer; the owning group's OLA still times its hold.
+        group_changed(record, record_type=record_type, now=now)
         return []
     content_type = ContentType.objects.get_for_model(record)
     timers = []
@@ -376,49 +379,138 @@ def priority_changed(record, *, record_type: str, now=None) -> None:
     record's start, with the time already paused carried over. Fired thresholds stay fired."""
     now = now or timezone.now()
     policy = policy_for(record_type=record_type, **_facts(record))
-    targets = {t.metric: t for t in policy.targets.select_related("calendar")} if policy else {}
+    targets = _targets_of(policy)
     for timer in _open_timers(record).filter(policy__kind=AgreementKind.SLA):
-        if timer.policy_id == getattr(policy, "pk", None):
-            continue
-        target = targets.get(timer.metric)
-        if target is None:
-            timer.state = TimerState.CANCELLED
-            timer.stopped_at = now
-            timer.next_check_at = None
-        else:
-            timer.policy, timer.target = policy, target
-            timer.target_seconds = target.minutes * 60
-            schedule(timer, now)
-        timer.save()
+        if timer.policy_id != getattr(policy, "pk", None):
+            _retarget(timer, policy, targets, now)
+
+
+def _targets_of(policy) -> dict:
+    return {t.metric: t for t in policy.targets.select_related("calendar")} if policy else {}
+
+
+def _retarget(timer: SlaTimer, policy, targets: dict, now) -> None:
+    """Move an open timer to another policy's target of its metric, counted from the timer's
+    own start with its pauses kept (so the time elapsed carries over); cancelled when that
+    policy has no such target, or when no policy applies any more."""
+    target = targets.get(timer.metric)
+    if target is None:
+        timer.state = TimerState.CANCELLED
+        timer.stopped_at = now
+        timer.next_check_at = None
+        timer.updated_at = now
+    else:
+        timer.policy, timer.target = policy, target
+        timer.target_seconds = target.minutes * 60
+        schedule(timer, now)
+    timer.save()
+
+
+def _successor(timer: SlaTimer):
+    """The agreement that now applies to a timer whose policy was switched off: the next
+    active one of the same kind matching the record (None: none, or the record is gone)."""
+    model = timer.content_type.model_class()
+    record = model.objects.filter(pk=timer.object_id).first() if model else None
+    if record is None:
+        return None
+    old = timer.policy
+    conditions = {}
+    if old.kind == AgreementKind.OLA:
+        conditions["support_group_id"] = record.support_group_id
+    return policy_for(record_type=old.record_type, kind=old.kind, **_facts(record), **conditions)
 
 
 def recompute_open_timers(*, calendar_id=None, policy_id=None, metric=None, now=None) -> int:
     """After a calendar, a policy or a rule was edited: new targets, due times and next
-    moments for the open timers concerned."""
+    moments for the open timers concerned. Timers of a policy switched off move to the next
+    matching agreement (timers re-selected, the time elapsed kept) or are cancelled when none
+    applies. Returns the number recomputed; see `_recompute` for timers locked meanwhile."""
+    return _recompute(calendar_id=calendar_id, policy_id=policy_id, metric=metric, now=now)[0]
+
+
+def _recompute(*, calendar_id=None, policy_id=None, metric=None, now=None) -> tuple[int, int]:
+    """(recomputed, skipped): a timer another transaction holds (a sweep) is skipped rather
+    than waited for; the caller tries those again later."""
     now = now or timezone.now()
     timers = SlaTimer.objects.filter(state__in=OPEN_TIMER_STATES)
     if calendar_id is not None:
         timers = timers.filter(target__calendar_id=calendar_id)
     if policy_id is not None:
         timers = timers.filter(policy_id=policy_id)
-    if metric is not None:
+    if metric:
         timers = timers.filter(metric=metric)
-    count = 0
-    for pk in timers.values_list("pk", flat=True).iterator():
+    count = skipped = 0
+    successors: dict[tuple, object] = {}
+    for pk in timers.order_by("pk").values_list("pk", flat=True).iterator():
         with transaction.atomic():
             timer = (
-                SlaTimer.objects.select_for_update(skip_locked=True)
-                .select_related("target__calendar", "policy")
-                .filter(pk=pk, state__in=OPEN_TIMER_STATES)
+                SlaTimer.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("target__calendar", "policy", "content_type")
+                .filter(pk=pk)
                 .first()
             )
             if timer is None:
+                skipped += 1
                 continue
-            timer.target_seconds = timer.target.minutes * 60
-            schedule(timer, now)
-            timer.save()
+            if timer.state not in OPEN_TIMER_STATES:
+                continue
+            if not timer.policy.is_active:
+                policy = _successor(timer)
+                key = (getattr(policy, "pk", None),)
+                if key not in successors:
+                    successors[key] = _targets_of(policy)
+                _retarget(timer, policy, successors[key], now)
+            else:
+                timer.target_seconds = timer.target.minutes * 60
+                schedule(timer, now)
+                timer.save()
             count += 1
+    return count, skipped
+
+
+# How long a claimed recompute may take before another worker (or the sweep) takes it over.
+RECOMPUTE_CLAIM_SECONDS = 600
+
+
+def pending_recompute_run(*, pending_id: int, now=None) -> int | None:
+    """Do one pending recompute: claim its row (a conditional UPDATE, so two workers never
+    run it at once), recompute its timers, delete the row. Idempotent. Returns the timers
+    recomputed, or None when someone else has it or it is done. When timers were locked by a
+    sweep meanwhile, the row stays (unclaimed) for the next sweep."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=RECOMPUTE_CLAIM_SECONDS)
+    claimed = (
+        PendingRecompute.objects.filter(pk=pending_id)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return None
+    pending = PendingRecompute.objects.get(pk=pending_id)
+    count, skipped = _recompute(
+        calendar_id=pending.calendar_id,
+        policy_id=pending.policy_id,
+        metric=pending.metric or None,
+        now=now,
+    )
+    if skipped:
+        PendingRecompute.objects.filter(pk=pending_id).update(claimed_at=None)
+    else:
+        PendingRecompute.objects.filter(pk=pending_id).delete()
     return count
+
+
+def pending_recomputes_run(*, now=None, limit: int = 100) -> int:
+    """The sweep's catch-up: every pending recompute nobody is doing (its task lost with the
+    broker, or its worker gone), oldest first. Returns the timers recomputed."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=RECOMPUTE_CLAIM_SECONDS)
+    waiting = (
+        PendingRecompute.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(pending_recompute_run(pending_id=pk, now=now) or 0 for pk in list(waiting))
 
 
 # --- The sweep ----------------------------------------------------------------------------------

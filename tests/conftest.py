@@ -35,3 +35,22 @@ def _fresh_priority_cache():
     from incidents.priority import forget_priority_data
 
     forget_priority_data()
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery app pointed at a broker that refuses connections, tasks no longer run eagerly:
+    what an outage looks like to the code that queues work after a commit."""
+    from servicedesk.celery import app
+
+    names = ("task_always_eager", "broker_url", "broker_write_url")
+    saved = {name: app.conf[name] for name in names}
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # broker_write_url: what sending uses, and not hidden by a CELERY_BROKER_URL setting.
+    app.conf.update(task_always_eager=False, broker_url=unreachable, broker_write_url=unreachable)
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        app._pool, app.amqp._producer_pool = None, None

@@ -240,6 +240,17 @@ class NoteSerializer(StrictInputMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class TakeSerializer(NoteSerializer):
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=_(
+            "The version you saw: needed to take over a task somebody else holds; "
+            "a newer stored version gives 409."
+        ),
+    )
+
+
 class RatingSerializer(StrictInputMixin, serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="")

@@ -291,9 +291,11 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def _act(self, target):
         task = self.get_object()
-        data = _input(self, api.NoteSerializer)
+        data = _input(self, api.TakeSerializer if target == "take" else api.NoteSerializer)
         if target == "take":
-            services.task_take(task_id=task.pk, actor=self.request.user)
+            services.task_take(
+                task_id=task.pk, actor=self.request.user, version=data.get("version")
+            )
         else:
             services.task_transition(
                 task_id=task.pk, actor=self.request.user, target=target, note=data["note"]
@@ -301,7 +303,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(api.TaskDetailSerializer(self.get_object()).data)
 
     @extend_schema(
-        summary="Assign to me", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+        summary="Assign to me", request=api.TakeSerializer, responses=api.TaskDetailSerializer
     )
     @action(detail=True, methods=["post"])
     def take(self, request, number=None):

@@ -1,0 +1,202 @@
+"""Writes of the priority data (the impact x urgency matrix and its levels) and what follows
+from them: the open incidents re-prioritised, each change audited on the incident and its SLA
+timers re-targeted through the same path as a priority change made on the incident.
+
+The admin (and any API) calls these. An edit writes a PendingReprioritisation row in its own
+transaction and asks a worker after the commit; with the broker down the beat's catch-up run
+(`pending_reprioritisations_run`) does it.
+"""
+
+import functools
+import operator
+from datetime import timedelta
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident, PendingReprioritisation, PriorityLevel, PriorityMatrixCell
+from incidents.priority import forget_priority_data
+from servicedesk import services as kernel
+from servicedesk.exceptions import ApplicationError
+from servicedesk.jobs import enqueue_on_commit
+from sla import services as sla
+from sla.models import RecordType
+
+# How long a claimed re-prioritisation may take before the catch-up run takes it over.
+CLAIM_SECONDS = 600
+
+
+class PriorityLevelInUse(ApplicationError):
+    """A priority level still given to records (or the matrix, or an SLA policy) is kept."""
+
+    status_code = 409
+
+
+@transaction.atomic
+def priority_cell_save(*, cell: PriorityMatrixCell, actor) -> PriorityMatrixCell:
+    """Save a matrix cell (validated by the caller); the open incidents are re-prioritised
+    after the commit (`reprioritise_request`)."""
+    cell.save()
+    forget_priority_data()
+    transaction.on_commit(forget_priority_data)
+    reprioritise_request(actor=actor)
+    return cell
+
+
+@transaction.atomic
+def priority_level_save(*, level: PriorityLevel, actor) -> PriorityLevel:
+    """Save a priority level (its number is fixed once created: records refer to it); the
+    open incidents are re-prioritised after the commit, as after a matrix edit."""
+    if level.pk is not None:
+        stored = PriorityLevel.objects.select_for_update().get(pk=level.pk)
+        if stored.level != level.level:
+            raise ApplicationError(
+                _("A priority level keeps its number; add a new level instead."),
+                errors={"level": [_("A priority level keeps its number.")]},
+            )
+    level.save()
+    forget_priority_data()
+    transaction.on_commit(forget_priority_data)
+    reprioritise_request(actor=actor)
+    return level
+
+
+def priority_level_uses(level: int) -> list[str]:
+    """What still uses a priority level, as sentences for the admin and the API (empty: free).
+    Incidents and service requests of any status count: their pages show the level's name."""
+    uses = []
+    counted = [
+        (Incident.objects.filter(priority=level), "%(count)d incident", "%(count)d incidents"),
+        (
+            apps.get_model("catalogue", "ServiceRequest").objects.filter(priority=level),
+            "%(count)d service request",
+            "%(count)d service requests",
+        ),
+        (
+            apps.get_model("sla", "SlaPolicy").objects.filter(priority=level),
+            "%(count)d SLA policy",
+            "%(count)d SLA policies",
+        ),
+        (
+            PriorityMatrixCell.objects.filter(priority_id=level),
+            "%(count)d cell of the priority matrix",
+            "%(count)d cells of the priority matrix",
+        ),
+    ]
+    for rows, singular, plural in counted:
+        count = rows.count()
+        if count:
+            uses.append(ngettext(singular, plural, count) % {"count": count})
+    return uses
+
+
+@transaction.atomic
+def priority_level_delete(*, level: PriorityLevel, actor) -> None:
+    """Delete a priority level nothing uses any more. The level's row is locked first, so it
+    is checked and deleted as one step. Raises PriorityLevelInUse (409) naming the uses."""
+    locked = PriorityLevel.objects.select_for_update().filter(pk=level.pk).first()
+    if locked is None:
+        return
+    uses = priority_level_uses(locked.level)
+    if uses:
+        raise PriorityLevelInUse(
+            _("%(level)s is still used by %(uses)s; it cannot be deleted.")
+            % {"level": locked, "uses": ", ".join(uses)}
+        )
+    locked.delete()
+    forget_priority_data()
+    transaction.on_commit(forget_priority_data)
+
+
+def reprioritise_request(*, actor) -> PendingReprioritisation:
+    """Record that the open incidents must be re-prioritised and ask a worker after the commit.
+    An edit made while a request is still waiting joins it (one run sees every edit)."""
+    from incidents.tasks import reprioritise_incidents_task
+
+    waiting = PendingReprioritisation.objects.filter(claimed_at__isnull=True).first()
+    if waiting is not None:
+        return waiting
+    pending = PendingReprioritisation.objects.create(requested_by=actor)
+    enqueue_on_commit(reprioritise_incidents_task, pending.pk)
+    return pending
+
+
+def _stored_matrix() -> dict[tuple[str, str], int]:
+    return {
+        (impact, urgency): level
+        for impact, urgency, level in PriorityMatrixCell.objects.values_list(
+            "impact", "urgency", "priority_id"
+        )
+    }
+
+
+def incidents_reprioritise(*, actor=None, batch_size: int = 200) -> int:
+    """Give every open incident the priority the matrix now gives its impact and urgency.
+
+    Only incidents whose priority differs are touched (one query per batch, in primary-key
+    order). Each batch is one transaction with its rows locked in primary-key order; each
+    change is a priority audit event by `actor` (None: the system) and re-targets the SLA
+    timers (`sla.priority_changed`, as `incident_update` does). Returns how many changed.
+    """
+    matrix = _stored_matrix()
+    if not matrix:
+        return 0
+    differs = functools.reduce(
+        operator.or_,
+        (Q(impact=i, urgency=u) & ~Q(priority=level) for (i, u), level in matrix.items()),
+    )
+    changed, last = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(of=("self",))
+                .filter(differs, status__in=OPEN_STATUSES, pk__gt=last)
+                .order_by("pk")[:batch_size]
+            )
+            for incident in batch:
+                priority = matrix[(incident.impact, incident.urgency)]
+                if kernel.record_update(
+                    record=incident, actor=actor, changes={"priority": priority}
+                ):
+                    sla.priority_changed(incident, record_type=RecordType.INCIDENT)
+                    changed += 1
+        if len(batch) < batch_size:
+            return changed
+        last = batch[-1].pk
+
+
+def pending_reprioritisation_run(*, pending_id: int, now=None) -> int | None:
+    """Do one pending re-prioritisation: claim its row (a conditional UPDATE, so two workers
+    never run it at once), re-prioritise as its requester, delete the row. Idempotent.
+    Returns the incidents changed, or None when someone else has it or it is done."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    claimed = (
+        PendingReprioritisation.objects.filter(pk=pending_id)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return None
+    pending = PendingReprioritisation.objects.select_related("requested_by").get(pk=pending_id)
+    changed = incidents_reprioritise(actor=pending.requested_by)
+    PendingReprioritisation.objects.filter(pk=pending_id).delete()
+    return changed
+
+
+def pending_reprioritisations_run(*, now=None) -> int:
+    """The beat's catch-up: the re-prioritisations nobody is doing (their task lost with the
+    broker, or their worker gone). Returns the incidents changed."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    waiting = (
+        PendingReprioritisation.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(pending_reprioritisation_run(pending_id=pk, now=now) or 0 for pk in list(waiting))
