@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from accounts.roles import USE_WORKSPACE, home_url_name
@@ -10,6 +11,7 @@ from catalogue.selectors import WORK_PERMISSION as WORK_REQUEST
 from catalogue.selectors import task_queue_sizes
 from incidents.selectors import incident_queue_sizes
 from servicedesk.health import run_checks
+from servicedesk.middleware import api_error, is_api
 from servicedesk.tasks import HEARTBEAT_KEY
 
 
@@ -52,3 +54,22 @@ def health(request):
         "beat_last_seen": heartbeat,
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+# --- Error pages: JSON under /api/ (no template, no static file involved), the site's elsewhere ---
+
+
+def bad_request(request, exception):
+    return api_error(400) if is_api(request) else defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    return api_error(403) if is_api(request) else defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    return api_error(404) if is_api(request) else defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return api_error(500) if is_api(request) else defaults.server_error(request)
