@@ -13,6 +13,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -82,6 +83,8 @@ class BadInputMiddleware:
                 )
             except RequestDataTooBig:
                 return refuse(request, 413)
+            except MultiPartParserError:  # no or a bad boundary: Django would answer 400 too
+                return refuse(request, 400)
             if field:
                 return refuse(request, 400, field=field, message=NUL_MESSAGE)
         return None

@@ -43,7 +43,7 @@ from incidents.api.views import KeysetCursorPagination
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
 from servicedesk.converters import ID_PATTERN
-from servicedesk.filters import MAX_ID
+from servicedesk.filters import IdField
 from servicedesk.selectors import record_timeline
 
 
@@ -99,8 +99,11 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         rows = orderable_items(self.request.user).prefetch_related("fields").order_by("name")
         service = self.request.query_params.get("service")
-        if service and service.isascii() and service.isdigit() and int(service) <= MAX_ID:
-            rows = rows.filter(service_id=int(service))
+        if service:
+            try:
+                rows = rows.filter(service_id=IdField().clean(service))
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"service": error.messages}) from error
         return rows
 
 

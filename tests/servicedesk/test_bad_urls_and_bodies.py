@@ -314,10 +314,31 @@ def test_a_calendar_patch_with_a_partial_row_is_a_field_error(make_user):
     assert not calendar.hours.exists()
 
 
-def test_a_catalogue_item_filter_that_is_not_a_number_is_ignored(make_user):
-    response = api_as(make_user(Role.END_USER)).get("/api/v1/catalogue/items/", {"service": "²"})
+@pytest.mark.parametrize("value", ["²", "null", "0", TOO_LONG])
+def test_a_catalogue_item_filter_that_is_not_a_service_id_is_a_field_error(make_user, value):
+    response = api_as(make_user(Role.END_USER)).get("/api/v1/catalogue/items/", {"service": value})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["service"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/sla/timers/?cursor=if", "/api/v1/cmdb/relationships/?cursor=__main__"]
+)
+def test_a_bad_cursor_is_a_field_error_not_a_404(make_user, url):
+    response = api_as(make_user(Role.ADMINISTRATOR)).get(url)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
+
+
+def test_a_multipart_body_without_a_boundary_is_a_400_in_the_api_shape(make_user):
+    response = api_as(make_user(Role.END_USER)).generic(
+        "POST", "/api/v1/incidents/", b"title=x", content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request could not be read.", "errors": {}}
 
 
 def test_the_schema_declares_the_errors_every_operation_can_give(client):
