@@ -261,12 +261,4 @@ def export_rows(*, ci_class: CIClass):
         ]  # fmt: skip
 
 
-def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    if isinstance(value, int | float):
-        return str(value)
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-__all__ = ["ImportReport", "PermissionDenied", "export_rows", "run_import", "csv_safe"]
+__all__ = ["ImportReport", "PermissionDenied", "export_rows", "run_import"]

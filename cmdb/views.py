@@ -2,8 +2,6 @@
 impact analysis as a graph and as a list, CSV import/export, baselines, and the impact proposal
 panel of the incident page. Thin: forms check shapes, services do the work."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +25,7 @@ from cmdb.forms import (
     initial_for,
 )
 from cmdb.models import Baseline, CIClass, ConfigurationItem, ImpactProposal, Relationship
+from servicedesk.csvfiles import csv_lines
 from servicedesk.exceptions import ApplicationError
 from servicedesk.security import allow_cytoscape_style
 from servicedesk.selectors import record_timeline
@@ -251,16 +250,9 @@ def ci_export(request):
     """CSV export of one class, in the import's format."""
     ci_class = get_object_or_404(CIClass, code=request.GET.get("class", ""))
 
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    rows = (
-        writer.writerow([imports.csv_safe(cell) for cell in row])
-        for row in imports.export_rows(ci_class=ci_class)
+    response = StreamingHttpResponse(
+        csv_lines(imports.export_rows(ci_class=ci_class)), content_type="text/csv; charset=utf-8"
     )
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="cmdb-{ci_class.code}.csv"'
     return response
 

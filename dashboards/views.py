@@ -4,7 +4,6 @@ Every panel's numbers come from `dashboards.selectors`; the same function answer
 JSON endpoint (charts) and its CSV export, so the three never disagree.
 """
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from dashboards import facts, formatting, selectors
 from dashboards.forms import SubscriptionForm
 from dashboards.models import ReportSubscription
 from dashboards.scope import ScopeForm
+from servicedesk.csvfiles import csv_writer
 
 dashboard_view = permission_required(VIEW_DASHBOARDS, raise_exception=True)
 
@@ -108,7 +108,7 @@ def _csv(panel, scope):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{panel.key}_{first}_{last}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read Persian and Chinese as UTF-8
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     columns = list(panel.columns)
     writer.writerow([str(column.label) for column in columns])
     for row in panel.rows:

@@ -34,4 +34,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "servicedesk.views.bad_request"
+handler403 = "servicedesk.views.permission_denied"
+handler404 = "servicedesk.views.page_not_found"
+handler500 = "servicedesk.views.server_error"
+
 admin.site.site_header = admin.site.site_title = "Service Desk"

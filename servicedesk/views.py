@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -13,6 +14,7 @@ from catalogue.selectors import task_queue_sizes
 from incidents.selectors import incident_queue_sizes
 from servicedesk.attachments import attachment_response
 from servicedesk.health import run_checks
+from servicedesk.middleware import api_error, is_api
 from servicedesk.models import Attachment
 from servicedesk.selectors import attachment_get
 from servicedesk.tasks import HEARTBEAT_KEY
@@ -68,3 +70,22 @@ def attachment_download(request, pk):
     except Attachment.DoesNotExist:
         raise Http404(_("No such file.")) from None
     return attachment_response(attachment)
+
+
+# --- Error pages: JSON under /api/ (no template, no static file involved), the site's elsewhere ---
+
+
+def bad_request(request, exception):
+    return api_error(400) if is_api(request) else defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    return api_error(403) if is_api(request) else defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    return api_error(404) if is_api(request) else defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return api_error(500) if is_api(request) else defaults.server_error(request)

@@ -8,12 +8,10 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -42,7 +40,10 @@ from catalogue.selectors import (
 )
 from incidents.api.serializers import CommentSerializer, TimelineEntrySerializer
 from incidents.api.views import KeysetCursorPagination
+from servicedesk.api.filters import FilterBackend
+from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
 from servicedesk.converters import ID_PATTERN
+from servicedesk.filters import IdField
 from servicedesk.selectors import record_timeline
 
 
@@ -68,6 +69,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
     serializer_class = api.ServiceSerializer
     pagination_class = None
+    query_parameters = ("q",)
 
     def get_queryset(self):
         offerings = Prefetch(
@@ -81,7 +83,10 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Items you may order, each with its form schema"),
+    list=extend_schema(
+        summary="Items you may order, each with its form schema",
+        parameters=[OpenApiParameter("service", int, description="Only this service's items.")],
+    ),
     retrieve=extend_schema(summary="One item with its form schema"),
 )
 class ItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -89,12 +94,16 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RequestItem.objects.none()
     serializer_class = api.ItemSerializer
     pagination_class = None
+    query_parameters = ("service",)
 
     def get_queryset(self):
         rows = orderable_items(self.request.user).prefetch_related("fields").order_by("name")
         service = self.request.query_params.get("service")
-        if service and service.isdigit():
-            rows = rows.filter(service_id=int(service))
+        if service:
+            try:
+                rows = rows.filter(service_id=IdField().clean(service))
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"service": error.messages}) from error
         return rows
 
 
@@ -114,7 +123,7 @@ class RequestViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = ServiceRequest.objects.none()
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = RequestFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
@@ -270,11 +279,12 @@ class RequestViewSet(
 )
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = FulfilmentTask.objects.none()
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = TaskFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     pagination_class = OldestFirstPagination
+    query_parameters = ("queue",)
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
@@ -341,15 +351,25 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Approval.objects.none()
     serializer_class = api.ApprovalSerializer
     pagination_class = None
+    query_parameters = ("all",)
 
     def get_queryset(self):
-        if self.action == "list" and self.request.query_params.get("all") not in ("1", "true"):
+        if self.action == "list" and not self._all():
             return approvals_waiting_for(self.request.user).select_related("approver")
         return (
             Approval.objects.filter(approver=self.request.user)
             .select_related("request", "approver")
             .order_by("-created_at")
         )
+
+    def _all(self) -> bool:
+        value = self.request.query_params.get("all")
+        if value is None:
+            return False
+        try:
+            return serializers.BooleanField().to_internal_value(value)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({"all": error.detail}) from error
 
     def _decide(self, approve: bool):
         approval = self.get_object()

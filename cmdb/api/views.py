@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from cmdb import selectors, services
@@ -15,6 +14,7 @@ from cmdb.api import serializers as api
 from cmdb.filters import ConfigurationItemFilter, RelationshipFilter
 from cmdb.models import ConfigurationItem, ImpactProposal, Relationship
 from incidents.choices import Impact
+from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
 
 

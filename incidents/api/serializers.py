@@ -28,17 +28,10 @@ from incidents.priority import priority_levels
 from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.api.fields import AttachmentDownloadUrlField
+from servicedesk.api.serializers import ApiErrorSerializer  # noqa: F401 (re-exported)
 from servicedesk.models import Attachment, AuditEvent, Comment, Visibility
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    """The one error shape of the API."""
-
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
 
 # --- References to related objects: an id and a name, nothing heavy -------------------------
 
@@ -113,6 +106,13 @@ class IncidentDetailSerializer(IncidentListSerializer):
     service = NamedRefSerializer(read_only=True, allow_null=True)
     configuration_item = NamedRefSerializer(read_only=True, allow_null=True)
     parent = IncidentRefSerializer(read_only=True, allow_null=True)
+    # Empty until the incident waits or is resolved: "" is part of each enum in the schema.
+    pending_reason = serializers.ChoiceField(
+        choices=PendingReason.choices, allow_blank=True, read_only=True
+    )
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, allow_blank=True, read_only=True
+    )
     allowed_transitions = serializers.SerializerMethodField(
         help_text=_("The statuses the workflow allows next (the service still checks guards).")
     )
@@ -309,6 +309,16 @@ class TransitionSerializer(TransitionNoteSerializer):
         choices=ResolutionCode.choices, required=False, allow_blank=True, default=""
     )
     resolution_notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        # "" is in each enum for the targets that do not take it; the targets that do need a value.
+        if attrs["target"] == IncidentStatus.PENDING and not attrs["pending_reason"]:
+            raise serializers.ValidationError(
+                {"pending_reason": [_("Say what the incident is waiting for.")]}
+            )
+        if attrs["target"] == IncidentStatus.RESOLVED and not attrs["resolution_code"]:
+            raise serializers.ValidationError({"resolution_code": [_("Choose a resolution code.")]})
+        return attrs
 
 
 # --- Comments, attachments, timeline ------------------------------------------------------------

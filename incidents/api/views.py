@@ -18,14 +18,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -35,6 +33,8 @@ from incidents.choices import Channel, IncidentStatus
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
+from servicedesk.api.filters import FilterBackend
+from servicedesk.api.parsers import FormParser, MultiPartParser
 from servicedesk.exceptions import StaleVersion
 from servicedesk.selectors import record_timeline
 
@@ -280,7 +280,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
     queryset = Incident.objects.none()  # the real one is get_queryset(): the caller's view
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["number", "priority", "created_at", "updated_at", "status", "title"]
     ordering = KeysetCursorPagination.ordering

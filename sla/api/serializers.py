@@ -90,6 +90,12 @@ class CalendarSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.messages) from error
 
     def validate(self, attrs):
+        # A PATCH is partial, and DRF lets that reach the nested rows: each row must be whole.
+        for name, fields in (("hours", ("weekday", "start", "end")), ("holidays", ("date",))):
+            if any(field not in row for row in attrs.get(name, ()) for field in fields):
+                raise serializers.ValidationError(
+                    {name: [_("Each row needs %(fields)s.") % {"fields": ", ".join(fields)}]}
+                )
         merged = {**self._current(), **attrs}
         if not merged["always_open"]:
             week: dict[int, list] = {}

@@ -1,8 +1,8 @@
 from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, permissions, viewsets
-from rest_framework.pagination import CursorPagination
 
+from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
 from servicedesk.exceptions import ApplicationError
 from sla.api.serializers import (

@@ -143,3 +143,26 @@ def test_subscribe_and_unsubscribe(manager_client, manager, make_user):
     assert manager_client.post(url).status_code == 404
     manager_client.post(reverse("dashboards:unsubscribe", args=[subscription.pk]))
     assert list(ReportSubscription.objects.all()) == [theirs]
+
+
+def test_csv_exports_neutralise_cells_a_spreadsheet_would_run(manager_client, month):
+    from accounts.models import SupportGroup
+    from incidents.models import Incident
+
+    Incident.objects.filter(pk=month["late_fix"].pk).update(
+        title='=HYPERLINK("http://evil.example/","Open me")'
+    )
+    SupportGroup.objects.filter(pk=month["group_a"].pk).update(name="@SUM(A1:A9)")
+    SupportGroup.objects.filter(pk=month["group_b"].pk).update(name="+1+cmd|' /C calc'!A0")
+
+    def rows(key):
+        url = reverse("dashboards:data", args=[key])
+        response = manager_client.get(url, {**MARCH, "format": "csv"})
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+    breaches = rows("breaches")
+    titles = [row[breaches[0].index("Title")] for row in breaches[1:]]
+    assert '\'=HYPERLINK("http://evil.example/","Open me")' in titles
+    assert not any(title.startswith("=") for title in titles)
+    groups = {row[0] for row in rows("sla_by_support_group")[1:]}
+    assert groups == {"'@SUM(A1:A9)", "'+1+cmd|' /C calc'!A0"}
