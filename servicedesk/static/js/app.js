@@ -50,3 +50,17 @@ document.addEventListener("keydown", (event) => {
     action.click();
   }
 });
+
+// Disclosures marked data-narrow-closed (the queues' filters) are rendered open; on a phone-sized
+// screen they start closed, and they open again when the screen grows past the breakpoint, where
+// their summary is hidden.
+(() => {
+  const narrow = window.matchMedia("(max-width: 720px)");
+  const fold = () => {
+    document.querySelectorAll("details[data-narrow-closed]").forEach((details) => {
+      details.open = !narrow.matches;
+    });
+  };
+  document.addEventListener("DOMContentLoaded", fold);
+  narrow.addEventListener("change", fold);
+})();
