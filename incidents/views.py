@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -85,7 +85,7 @@ def queue(request):
         queue_name = "open"
     sort = request.GET.get("sort") or DEFAULT_SORT.get(queue_name, "priority")
     base = selectors.incident_queue(user=request.user, queue=queue_name)
-    filterset = IncidentFilter(request.GET or None, queryset=base)
+    filterset = IncidentFilter(_chosen_filters(request.GET) or None, queryset=base)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     try:
         page = max(1, int(request.GET.get("page", "1")))
@@ -123,6 +123,18 @@ def queue(request):
 
 
 FILTER_SELECTS = ("support_group", "assignee", "category", "channel")
+
+
+def _chosen_filters(params: QueryDict) -> QueryDict:
+    """The query without the empty values that the filter bar's "Any" options send: "Any" means
+    no filter, and an empty status or priority is not a choice, which made the whole filter bar
+    invalid and the queue fall back to unfiltered."""
+    chosen = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [value for value in values if value != ""]
+        if kept:
+            chosen.setlist(key, kept)
+    return chosen
 
 
 def _filter_choices() -> dict:

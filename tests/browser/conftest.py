@@ -64,11 +64,16 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 800}
-    )
+PHONE = {  # an iPhone 14-sized screen
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 1,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def _open_page(browser, live_server, request, **options):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     violations = watch_content_security_policy(page)
@@ -98,6 +103,17 @@ def watch_content_security_policy(page) -> list[str]:
 
     page.on("console", on_console)
     return violations
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    yield from _open_page(browser, live_server, request, viewport={"width": 1280, "height": 800})
+
+
+@pytest.fixture
+def phone_page(browser, live_server, request):
+    """A page on a phone-sized touch screen (390 x 844 CSS pixels)."""
+    yield from _open_page(browser, live_server, request, **PHONE)
 
 
 def sign_in(page, email: str, password: str):

@@ -320,6 +320,13 @@ class TestFilters:
         assert '<option value="pending" selected>' in page
         assert 'value="vendor"' in page
 
+    def test_the_filter_bars_any_options_do_not_undo_the_other_filters(self, agent_client, spread):
+        every_field = {"status": "", "priority": "", "support_group": "", "assignee": ""}
+        response = agent_client.get(QUEUE, {"q": "jams", **every_field, "category": ""})
+        assert numbers(response) == [spread.printer.number]
+        response = agent_client.get(QUEUE, {"status": ["", "pending"], "priority": ""})
+        assert numbers(response) == [spread.pending.number]
+
     def test_an_invalid_filter_value_shows_the_unfiltered_queue(self, agent_client, spread):
         response = agent_client.get(QUEUE, {"priority": "banana"})
         assert response.status_code == 200
@@ -436,7 +443,7 @@ class TestSortAndPages:
         body = html(response)
         assert response.status_code == 200
         assert "<html" not in body and "<body" not in body
-        assert 'class="table queue-table"' in body
+        assert '<table class="table queue-table' in body
         assert "Saved filters" not in body
         assert len(numbers(response)) == 3
         assert [t.name for t in response.templates][0] == "incidents/_queue_table.html"

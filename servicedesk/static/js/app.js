@@ -60,3 +60,17 @@ function fillBars(root) {
 }
 document.addEventListener("DOMContentLoaded", () => fillBars(document));
 document.addEventListener("htmx:afterSwap", (event) => fillBars(event.target));
+
+// Disclosures marked data-narrow-closed (the queues' filters) are rendered open; on a phone-sized
+// screen they start closed, and they open again when the screen grows past the breakpoint, where
+// their summary is hidden.
+(() => {
+  const narrow = window.matchMedia("(max-width: 720px)");
+  const fold = () => {
+    document.querySelectorAll("details[data-narrow-closed]").forEach((details) => {
+      details.open = !narrow.matches;
+    });
+  };
+  document.addEventListener("DOMContentLoaded", fold);
+  narrow.addEventListener("change", fold);
+})();
