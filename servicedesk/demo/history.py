@@ -663,7 +663,7 @@ def _majors(ref: Reference, rng: random.Random, days: int) -> list[Life]:
 
 def _due_soon(ref: Reference, rng: random.Random) -> list[Life]:
     """A few open incidents of Contoso Health (round-the-clock SLA) whose resolution falls due
-    within the next two hours, whatever the hour the demo is loaded."""
+    within the next two hours, whatever the hour the demo is loaded, and a few past due."""
     contoso = [c for c in ref.customers if c[1] == _org_id("contoso")]
     lives = []
     for _n in range(4 if contoso else 0):
@@ -680,6 +680,22 @@ def _due_soon(ref: Reference, rng: random.Random) -> list[Life]:
         life.pending_reason = ""
         life.responded = created + timedelta(minutes=rng.uniform(5, 25))
         life.assigned_at, life.resolved, life.closed = created, None, None
+        life.assignee = life.assignee or rng.choice(ref.members[life.group])
+        life.resolution, life.status = ("", ""), IncidentStatus.IN_PROGRESS
+        lives.append(life)
+    return lives + _overdue(ref, rng)
+
+
+def _overdue(ref: Reference, rng: random.Random) -> list[Life]:
+    """A few incidents still in progress well after their resolution target: past due now."""
+    lives = []
+    for days_ago in (5.2, 7.4, 11.6):
+        created = ref.now - timedelta(days=days_ago)
+        life = _draw(ref, rng, created, impact="medium", urgency="medium", channel="email")
+        life.cancelled, life.first_contact, life.reopened, life.pauses = None, False, None, []
+        life.pending_reason, life.resolved, life.closed = "", None, None
+        life.responded = created + timedelta(hours=rng.uniform(0.5, 3))
+        life.assigned_at = created + timedelta(minutes=20)
         life.assignee = life.assignee or rng.choice(ref.members[life.group])
         life.resolution, life.status = ("", ""), IncidentStatus.IN_PROGRESS
         lives.append(life)
