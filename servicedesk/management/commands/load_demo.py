@@ -140,9 +140,13 @@ class Command(BaseCommand):
         return groups
 
     def _people(self, organisations, departments, groups):
+        from django.contrib.auth.hashers import make_password
         from django.contrib.auth.models import Group
 
         role_groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+        # One hash for the one demo password: hashing is deliberately slow, 15 of them took
+        # most of a run.
+        password = make_password(DEMO_PASSWORD)
         people = {}
         for email, name, role, org_name, dept_name, member_of, leads, language in PEOPLE:
             is_admin = role == Role.ADMINISTRATOR
@@ -158,7 +162,7 @@ class Command(BaseCommand):
                     "is_active": True,
                 },
             )
-            user.set_password(DEMO_PASSWORD)
+            user.password = password
             user.save(update_fields=["password"])
             user.groups.set([role_groups[role]])
             for group_name in member_of:
