@@ -2,7 +2,7 @@
 
     python -m bench.generate --incidents 1000000 [--reset] [--jobs 2] [--seed 7]
 
-Reference data first, through the ORM: `load_demo` (roles, demo people, groups, the category
+Reference data first, through the ORM: `load_demo --no-history` (roles, demo people, groups, the category
 tree, services, routing), then bulk_create of what a large desk has on top: organisations with
 departments, ~2,000 requesters, more support groups with their agents, a few hundred
 configuration items. Idempotent: a second run creates nothing new.
@@ -239,7 +239,7 @@ def build_reference(out) -> Reference:
     from incidents.models import Category, Incident, PriorityMatrixCell
     from servicedesk.models import AuditEvent, Comment
 
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--no-history", stdout=io.StringIO())
     rng = random.Random(20260101)
     with transaction.atomic():
         Organisation.objects.bulk_create(
