@@ -490,7 +490,7 @@ def _timeline(ref: Reference, rng: random.Random, timeline: Timeline, incident, 
         first, again = life.reopened
         timeline.status(pk, first, agent, "in_progress", "resolved", labels)
         timeline.status(pk, again, life.requester, "resolved", "in_progress", labels,
-                        note="It happened again this morning.")  # fmt: skip
+                        note="It happened again.")  # fmt: skip
     if life.resolved and not life.first_contact:
         timeline.status(pk, life.resolved, agent, "in_progress", "resolved", labels)
     if life.closed:
