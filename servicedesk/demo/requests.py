@@ -129,15 +129,15 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
             _timeline(timeline, record, plan)
             policy = plan["policy"]
             for target in policies.targets(policy):
+                if target.metric not in ("first_response", "resolution"):
+                    continue
                 stop = plan["responded"] if target.metric == "first_response" else None
                 clock = Clock(
                     started=plan["created"],
                     pauses=[list(plan["pause"])] if plan["pause"] else [],
-                    stopped=(stop or plan["closed"]) if target.metric != "update" else None,
+                    stopped=stop or plan["closed"],
                     cancelled=plan["rejected"] or plan["cancelled"],
                 )
-                if target.metric not in ("first_response", "resolution"):
-                    continue
                 built.append(
                     build_timer(
                         content_type_id=ct,
