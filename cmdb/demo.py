@@ -109,7 +109,13 @@ def load(stdout=None) -> None:
         services.baseline_create(
             actor=None, name="Demo go-live", description="The estate as the demo loaded it."
         )
-    _incident_ci(items)
+
+
+def link_sample_incident() -> None:
+    """The major sample incident names its CI (after `incidents.demo.load_samples`)."""
+    items = {ci.name: ci for ci in ConfigurationItem.objects.filter(name=INCIDENT_CI[1])}
+    if INCIDENT_CI[1] in items:
+        _incident_ci(items)
 
 
 def _incident_ci(items) -> None:

@@ -1,4 +1,8 @@
-"""Reference data and sample incidents for `load_demo`. Idempotent: runs again without changes."""
+"""Reference data and sample incidents for `load_demo`. Idempotent: runs again without changes.
+
+`load` is the reference data; `load_samples` the walk-through incidents, after the history
+(`servicedesk.demo.history`) so numbers follow the order in which incidents were logged.
+"""
 
 from accounts.models import SupportGroup, User
 from catalogue.models import Service
@@ -69,7 +73,8 @@ def load(stdout=None) -> None:
         )
         service_rows[name] = service
         for ci_name in ci_names:
-            ConfigurationItem.objects.update_or_create(
+            # The CMDB demo owns these items' details: only create what it has not yet.
+            ConfigurationItem.objects.get_or_create(
                 name=ci_name, defaults={"service": service, "support_group": groups[group_name]}
             )
     for order, name, category, group_name in ROUTING:
@@ -82,8 +87,43 @@ def load(stdout=None) -> None:
         name="Everything else to the Service Desk",
         defaults={"order": 1000, "support_group": groups["Service Desk"]},
     )
-    if Incident.objects.exists():
+    _customer_policy()
+
+
+def _customer_policy() -> None:
+    """Contoso Health's clinical systems are supported around the clock: a customer SLA that
+    wins over the per-priority policies for its incidents."""
+    from accounts.models import Organisation
+    from sla.models import Calendar, Metric, SlaPolicy, SlaTarget
+
+    contoso = Organisation.objects.filter(code="contoso").first()
+    calendar = Calendar.objects.filter(always_open=True).order_by("pk").first()
+    if contoso is None or calendar is None:
         return
+    policy, _ = SlaPolicy.objects.update_or_create(
+        name="Contoso Health around the clock",
+        defaults={"kind": "sla", "record_type": "incident", "organisation": contoso,
+                  "priority": None, "service": None, "precedence": 50,
+                  "pause_on": ["customer", "supplier"], "is_active": True},
+    )  # fmt: skip
+    for metric, minutes in ((Metric.FIRST_RESPONSE, 60), (Metric.RESOLUTION, 12 * 60)):
+        SlaTarget.objects.update_or_create(
+            policy=policy, metric=metric, defaults={"minutes": minutes, "calendar": calendar}
+        )
+
+
+def load_samples(stdout=None) -> None:
+    """The eight incidents the guides walk through, once (recognised by their requesters)."""
+    requesters = {row[1] for row in INCIDENTS}
+    if Incident.objects.filter(requester__email__in=requesters).exists():
+        return
+    categories = {}
+    for name, children in CATEGORIES.items():
+        parent = Category.objects.get(name=name, parent=None)
+        categories[name] = parent
+        for child in children:
+            categories[name, child] = Category.objects.get(name=child, parent=parent)
+    service_rows = {service.name: service for service in Service.objects.filter(name__in=SERVICES)}
     _sample_incidents(categories, service_rows)
 
 

@@ -53,3 +53,29 @@ def number_sequence(prefix: str) -> migrations.RunPython:
             counter.objects.using(schema_editor.connection.alias).filter(prefix=prefix).delete()
 
     return migrations.RunPython(create, drop)
+
+
+def reserve_record_numbers(prefix: str, count: int) -> list[str]:
+    """Take `count` consecutive numbers for `prefix` at once (bulk loads, e.g. `load_demo`'s
+    history); records created afterwards continue after the last one."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(to_regclass(%s), nextval(to_regclass(%s)) + %s - 1)",
+                [sequence_name(prefix), sequence_name(prefix), count],
+            )
+        else:
+            cursor.execute(
+                "UPDATE servicedesk_numbercounter SET value = value + %s WHERE prefix = %s "
+                "RETURNING value",
+                [count, prefix],
+            )
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        raise LookupError(
+            f"No number sequence for prefix {prefix!r}: add number_sequence() to a migration."
+        )
+    first = row[0] - count + 1
+    return [f"{prefix}{value:0{NUMBER_DIGITS}d}" for value in range(first, row[0] + 1)]

@@ -5,16 +5,24 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role
+from catalogue.models import Approval, FulfilmentTask, ServiceRequest
+from dashboards.models import MonthlyStat, RecordFact
+from incidents.models import Incident
 from servicedesk.management.commands.load_demo import DEMO_PASSWORD
+from servicedesk.models import AuditEvent, Comment, SatisfactionRating
+from sla.models import EscalationFiring, SlaPolicy, SlaTimer
 
 PROJECT = Path(__file__).resolve().parents[1]
 LANGUAGES = ["fa", "zh_Hans"]
@@ -34,9 +42,13 @@ HOME_BY_ROLE = {
 # --- load_demo ---------------------------------------------------------------------------------
 
 
-def load_demo():
+# A smaller history than the default keeps these tests quick; one test loads the default.
+SMALL_HISTORY = ["--history-days=70", "--history-incidents=500", "--history-requests=50"]
+
+
+def load_demo(*args):
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", *(args or ["--no-history"]), stdout=out)
     return out.getvalue()
 
 
@@ -51,6 +63,18 @@ def row_counts():
         "role grants": User.groups.through.objects.count(),
         "group permissions": Group.permissions.through.objects.count(),
         "permissions": Permission.objects.count(),
+        "incidents": Incident.objects.count(),
+        "requests": ServiceRequest.objects.count(),
+        "tasks": FulfilmentTask.objects.count(),
+        "approvals": Approval.objects.count(),
+        "sla timers": SlaTimer.objects.count(),
+        "escalations": EscalationFiring.objects.count(),
+        "comments": Comment.objects.count(),
+        "audit events": AuditEvent.objects.count(),
+        "ratings": SatisfactionRating.objects.count(),
+        "facts": RecordFact.objects.count(),
+        "monthly sums": MonthlyStat.objects.count(),
+        "sla policies": SlaPolicy.objects.count(),
     }
 
 
@@ -62,13 +86,14 @@ def printed_logins(output):
 
 @pytest.mark.django_db
 def test_load_demo_twice_gives_the_same_rows():
-    load_demo()
+    load_demo(*SMALL_HISTORY)
     first = row_counts()
 
-    load_demo()
+    load_demo(*SMALL_HISTORY)
 
     assert row_counts() == first
     assert first["users"] > len(Role)
+    assert first["incidents"] > 500 and first["sla timers"] > 500
 
 
 @pytest.mark.django_db
@@ -159,6 +184,197 @@ def test_load_demo_includes_people_who_prefer_persian_and_chinese():
         "fa",
         "zh-hans",
     }
+
+
+# --- load_demo's history ------------------------------------------------------------------------
+
+# A Wednesday morning: the history's "now" (the data is relative to the moment it is loaded).
+DEMO_NOW = datetime(2026, 3, 11, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def history(db):
+    """The demo with a smaller history (70 days, 500 incidents, 50 requests), loaded at
+    DEMO_NOW with the clock stopped there."""
+    with time_machine.travel(DEMO_NOW, tick=False):
+        output = load_demo(*SMALL_HISTORY)
+        yield output
+
+
+def kpis(period: str, record_type: str = "incident"):
+    from dashboards import selectors
+    from dashboards.scope import ScopeForm
+
+    query = (
+        {"period": period} if record_type == "incident" else {"period": period, "type": record_type}
+    )
+    scope = ScopeForm(query).scope()
+    return scope, selectors.summary(scope)
+
+
+def test_history_spans_months_of_incidents_and_requests(history):
+    customers = Incident.objects.filter(requester__email__endswith="@customers.example.com")
+    oldest = Incident.objects.order_by("created_at").first()
+    statuses = Counter(Incident.objects.values_list("status", flat=True))
+
+    assert 500 <= customers.count() <= 530  # the drawn ones, the major and due-soon incidents
+    assert DEMO_NOW - oldest.created_at >= timedelta(days=60)
+    assert Incident.objects.filter(created_at__gt=DEMO_NOW).count() == 0
+    assert statuses["closed"] > 0.8 * customers.count()
+    assert statuses["resolved"] > 0 and statuses["cancelled"] > 0
+    assert (
+        statuses["in_progress"] + statuses["pending"] + statuses["new"] + statuses["assigned"] > 10
+    )
+    assert Incident.objects.filter(reopen_count=1).exists()
+    assert Incident.objects.filter(reassignment_count__gt=0).exists()
+    assert Incident.objects.filter(first_contact_resolution=True, channel="phone").exists()
+    assert (
+        not Incident.objects.filter(first_contact_resolution=True).exclude(channel="phone").exists()
+    )
+    # Numbers follow the order incidents were logged in: the history first, the samples last.
+    numbers = list(Incident.objects.order_by("created_at", "pk").values_list("number", flat=True))
+    assert numbers == sorted(numbers)
+    assert Incident.objects.filter(requester__email="enduser@example.com").count() == 3
+    requests = Counter(ServiceRequest.objects.values_list("status", flat=True))
+    assert 50 <= sum(requests.values()) <= 55 and requests["closed"] > 35
+    assert FulfilmentTask.objects.filter(status="done").exists()
+    assert Approval.objects.filter(decision="approved", decided_at__isnull=False).exists()
+    assert "History of 70 days" in history
+
+
+def test_history_has_met_and_breached_timers_ratings_and_outages(history):
+    states = Counter(SlaTimer.objects.values_list("state", flat=True))
+    scores = Counter(SatisfactionRating.objects.values_list("score", flat=True))
+    majors = Incident.objects.filter(
+        major_incident=True, requester__email__endswith="@customers.example.com"
+    )
+
+    assert states["met"] > 4 * states["breached"] > 0
+    assert states["running"] > 0 and states["paused"] > 0 and states["cancelled"] > 0
+    assert EscalationFiring.objects.exists()
+    assert set(scores) == {1, 2, 3, 4, 5} and scores[5] > scores[1]
+    assert SatisfactionRating.objects.exclude(comment="").exists()
+    assert not SatisfactionRating.objects.filter(created_at__gt=DEMO_NOW).exists()
+    assert majors.count() >= 8
+    for incident in majors:
+        assert incident.priority == 1 and incident.service_id is not None
+        assert incident.outage_started_at < incident.created_at
+        assert incident.outage_ended_at == incident.resolved_at
+    assert AuditEvent.objects.filter(kind="status_changed", new_value="closed").exists()
+    assert Comment.objects.filter(visibility="internal").exists()
+
+
+def test_history_timers_are_what_the_sla_engine_computes(history):
+    from sla.services import business_calendar, schedule, spent_seconds
+
+    with time_machine.travel(DEMO_NOW, tick=False):
+        running = SlaTimer.objects.filter(state="running").select_related("target__calendar")
+        for timer in running:
+            stored = (timer.due_at, timer.next_check_at)
+            schedule(timer, DEMO_NOW)
+            assert abs((timer.due_at - stored[0]).total_seconds()) < 1, timer.pk
+            assert (
+                stored[1] == timer.next_check_at
+                or abs((timer.next_check_at - stored[1]).total_seconds()) < 1
+            ), timer.pk
+        stopped = SlaTimer.objects.filter(state__in=["met", "breached"]).select_related(
+            "target__calendar"
+        )
+        for timer in stopped:
+            assert (timer.state == "breached") == (timer.stopped_at > timer.due_at), timer.pk
+            assert (timer.breached_at is not None) == (timer.state == "breached"), timer.pk
+            spent = spent_seconds(timer, DEMO_NOW)
+            assert (spent > timer.target_seconds + 1) <= (timer.state == "breached"), timer.pk
+            if not timer.pauses:
+                calendar = business_calendar(timer.target.calendar)
+                due = calendar.add(timer.started_at, timedelta(seconds=timer.target_seconds))
+                assert abs((due - timer.due_at).total_seconds()) < 1, timer.pk
+    open_ids = set(Incident.objects.filter(status__in=["new", "assigned", "in_progress",
+                                                        "pending"]).values_list("pk", flat=True))  # fmt: skip
+    incident_timers = SlaTimer.objects.filter(content_type__model="incident")
+    assert set(incident_timers.filter(state__in=["running", "paused"]).values_list(
+        "object_id", flat=True)) <= open_ids  # fmt: skip
+    paused = incident_timers.filter(state="paused").values_list("object_id", flat=True)
+    assert set(Incident.objects.filter(pk__in=paused).values_list("status", flat=True)) == {
+        "pending"
+    }
+
+
+def test_history_kpis_are_plausible(history):
+    from dashboards import selectors
+
+    with time_machine.travel(DEMO_NOW, tick=False):
+        scope, n = kpis("last_30")
+        availability = selectors.availability(scope).rows
+        breached_now = selectors.breached_now(scope).rows
+        breaching_soon = selectors.breaching_soon(scope).rows
+        _scope, requests = kpis("last_30", "request")
+
+    assert n["opened"] > 100 and n["resolved"] > 100 and n["backlog"] > 10
+    assert 60 <= n["response_pct"] <= 99 and 60 <= n["resolution_pct"] <= 99
+    assert 5 <= n["first_contact_pct"] <= 60
+    assert 0 < n["reassigned_pct"] < 40
+    assert 3.5 <= n["mean_rating"] <= 5 and 50 <= n["hotline_index"] <= 100
+    assert 0 < n["respond_business_hours_mean"] < n["resolve_business_hours_mean"]
+    assert n["resolve_hours_p90"] > n["resolve_hours_mean"] > 0
+    assert 60 <= requests["resolution_pct"] <= 100 and requests["resolved"] > 10
+    by_service = {row["name"]: row for row in availability}
+    assert by_service["ERP"]["faults"] >= 2 and by_service["ERP"]["availability_ok"] == "bad"
+    assert by_service["E-mail"]["availability_ok"] == "ok" and by_service["E-mail"]["faults"] == 1
+    assert {"ok", "bad"} <= {row["mtbf_ok"] for row in availability}
+    assert all(99 < row["availability"] <= 100 for row in availability)
+    assert breached_now and breaching_soon
+    assert all(DEMO_NOW < row["due_at"] <= DEMO_NOW + timedelta(hours=2) for row in breaching_soon)
+
+
+def test_history_is_loaded_once_and_kept_on_the_next_run(history):
+    first = row_counts()
+    facts_before = list(RecordFact.objects.order_by("record_type", "object_id").values_list(
+        "number", "response_outcome", "resolution_outcome", "rating"))  # fmt: skip
+
+    with time_machine.travel(DEMO_NOW + timedelta(days=1), tick=False):
+        output = load_demo(*SMALL_HISTORY)
+
+    assert row_counts() == first
+    assert "History of" not in output
+    assert facts_before == list(RecordFact.objects.order_by("record_type", "object_id")
+                                .values_list("number", "response_outcome", "resolution_outcome",
+                                             "rating"))  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_history_is_the_same_for_the_same_moment():
+    def fingerprint():
+        incidents = Incident.objects.order_by("created_at", "title").values_list(
+            "title", "status", "priority", "created_at", "resolved_at", "assignee__email"
+        )
+        timers = SlaTimer.objects.order_by("started_at", "metric", "due_at").values_list(
+            "metric", "state", "started_at", "due_at", "stopped_at"
+        )
+        return list(incidents), list(timers)
+
+    with time_machine.travel(DEMO_NOW, tick=False):
+        load_demo("--history-days=30", "--history-incidents=120", "--history-requests=10")
+        first = fingerprint()
+        for model in (SlaTimer, SatisfactionRating, AuditEvent, Comment, RecordFact):
+            model.objects.all().delete()
+        Incident.objects.all().delete()
+        ServiceRequest.objects.all().delete()
+        load_demo("--history-days=30", "--history-incidents=120", "--history-requests=10")
+
+    assert fingerprint() == first
+
+
+@pytest.mark.django_db
+def test_load_demo_default_history_fills_three_months():
+    with time_machine.travel(DEMO_NOW, tick=False):
+        output = load_demo("--history-days=90")
+        _scope, n = kpis("last_90")
+
+    assert 3000 <= Incident.objects.count() <= 3100
+    assert 300 <= ServiceRequest.objects.count() <= 310
+    assert re.search(r"History of 90 days: 3,0\d\d incidents", output)
+    assert n["opened"] > 2500 and 60 <= n["resolution_pct"] <= 99 and n["ratings"] > 500
 
 
 # --- Translations --------------------------------------------------------------------------------

@@ -131,6 +131,17 @@ def test_availability_mtbf_and_faults_against_the_seed_targets(month):
     assert vpn["faults_ok"] == "ok"
 
 
+def test_mtbf_without_a_fault_is_on_target_even_in_a_short_period(month):
+    # 10 March only: 24 h of uptime at most, far below the 340 h target.
+    day = selectors.availability(
+        scope_for("custom", start=date(2025, 3, 10), end=date(2025, 3, 10))
+    )
+    mail = row(day, name="Mail")
+    assert mail["faults"] == 1 and mail["mtbf_hours"] == 11.0 and mail["mtbf_ok"] == "bad"
+    unhurt = [r for r in day.rows if r["faults"] == 0]
+    assert unhurt and all(r["mtbf_ok"] == "ok" and r["mtbf_hours"] <= 24 for r in unhurt)
+
+
 def test_an_outage_across_the_period_edge_counts_its_part_inside(month):
     # 10 March only: the Mail outage (08:00-10:00) is inside; the day has 24 h.
     day = scope_for("custom", start=date(2025, 3, 10), end=date(2025, 3, 10))

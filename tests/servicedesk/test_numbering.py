@@ -7,7 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from servicedesk.numbering import NUMBER_DIGITS, next_record_number, sequence_name
+from servicedesk.numbering import (
+    NUMBER_DIGITS,
+    next_record_number,
+    reserve_record_numbers,
+    sequence_name,
+)
 from servicedesk.services import record_create
 from tests.factories import UserFactory
 from tests.kernel.models import Ticket
@@ -32,6 +37,19 @@ def test_a_number_is_the_prefix_and_seven_zero_padded_digits(ticket):
     assert len(ticket.number) == len("TKT") + 7
     assert ticket.number == f"TKT{number_value(ticket.number):07d}"
     assert str(ticket) == f"{ticket.number} Printer on floor 3 is jammed"
+
+
+def test_a_block_of_numbers_is_reserved_and_the_next_record_continues_after_it(make_ticket):
+    before = number_value(make_ticket(title="Before").number)
+
+    block = reserve_record_numbers("TKT", 4)
+    after = number_value(make_ticket(title="After").number)
+
+    assert [number_value(number) for number in block] == [before + 1, before + 2, before + 3,
+                                                         before + 4]  # fmt: skip
+    assert all(NUMBER_PATTERN.match(number) for number in block)
+    assert after == before + 5
+    assert reserve_record_numbers("TKT", 0) == []
 
 
 def test_numbers_are_unique_and_increase_by_one(make_ticket):

@@ -1,4 +1,5 @@
-"""Load demonstration data: organisations, teams and one login per role. Safe to run again."""
+"""Load demonstration data: organisations, teams, one login per role, and a few months of
+history for the dashboards. Safe to run again."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -9,6 +10,7 @@ from accounts.services import support_group_set_lead
 from catalogue import demo as catalogue_demo
 from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
+from servicedesk.demo import history
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: these are demo logins
 
@@ -51,11 +53,54 @@ DEPARTMENT_MANAGERS = {("Northwind Trading", "Finance"): "approver@example.com"}
 
 class Command(BaseCommand):
     help = (
-        "Load demonstration data (organisations, support groups, one login per role). Idempotent."
+        "Load demonstration data (organisations, support groups, one login per role) and, the "
+        "first time, a few months of history (incidents, requests, SLA timers, ratings, "
+        "outages) for the dashboards. Idempotent."
     )
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--history-days", type=int, default=history.DAYS,
+            help=f"how far back the history goes (default {history.DAYS} days)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--history-incidents", type=int, default=history.INCIDENTS,
+            help=f"incidents in the history (default {history.INCIDENTS:,})",
+        )  # fmt: skip
+        parser.add_argument(
+            "--history-requests", type=int, default=history.REQUESTS,
+            help=f"service requests in the history (default {history.REQUESTS})",
+        )  # fmt: skip
+        parser.add_argument(
+            "--no-history", action="store_true", help="reference data and logins only"
+        )
+
     def handle(self, *args, **options):
+        with transaction.atomic():
+            self._reference()
+            loaded = None
+            if not options["no_history"]:
+                loaded = history.load(
+                    days=options["history_days"],
+                    incidents=options["history_incidents"],
+                    requests=options["history_requests"],
+                )
+            incidents_demo.load_samples()
+            cmdb_demo.link_sample_incident()
+            catalogue_demo.load_samples()
+            if loaded:
+                history.refresh_dashboards()
+        if loaded:
+            self.stdout.write(
+                f"History of {options['history_days']} days: {loaded['incidents']:,} incidents "
+                f"({loaded['outages']} major, with outages), {loaded['requests']:,} service "
+                f"requests, {loaded['incident_timers'] + loaded['request_timers']:,} SLA timers, "
+                f"{loaded['incident_ratings'] + loaded['request_ratings']:,} ratings "
+                f"in {loaded['seconds']} s."
+            )
+        self._print_logins()
+
+    def _reference(self):
         sync_role_groups()
         organisations, departments = self._organisations()
         groups = self._support_groups()
@@ -70,7 +115,6 @@ class Command(BaseCommand):
         incidents_demo.load()
         cmdb_demo.load()
         catalogue_demo.load()
-        self._print_logins()
 
     def _organisations(self):
         organisations, departments = {}, {}
@@ -96,9 +140,13 @@ class Command(BaseCommand):
         return groups
 
     def _people(self, organisations, departments, groups):
+        from django.contrib.auth.hashers import make_password
         from django.contrib.auth.models import Group
 
         role_groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+        # One hash for the one demo password: hashing is deliberately slow, 15 of them took
+        # most of a run.
+        password = make_password(DEMO_PASSWORD)
         people = {}
         for email, name, role, org_name, dept_name, member_of, leads, language in PEOPLE:
             is_admin = role == Role.ADMINISTRATOR
@@ -114,7 +162,7 @@ class Command(BaseCommand):
                     "is_active": True,
                 },
             )
-            user.set_password(DEMO_PASSWORD)
+            user.password = password
             user.save(update_fields=["password"])
             user.groups.set([role_groups[role]])
             for group_name in member_of:
