@@ -17,9 +17,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def chart_data(page, key):
-    page.wait_for_function(
-        f"window.dashboardCharts && window.dashboardCharts[{key!r}] !== undefined"
-    )
+    # Polled with evaluate(): wait_for_function() evaluates its predicate with eval() inside the
+    # page, which the Content-Security-Policy (rightly) refuses.
+    drawn = f"window.dashboardCharts && window.dashboardCharts[{key!r}] !== undefined"
+    for _attempt in range(100):
+        if page.evaluate(drawn):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the {key} chart was never drawn")
     return page.evaluate(f"window.dashboardCharts[{key!r}].data.datasets.map(d => d.data)")
 
 
