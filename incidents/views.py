@@ -286,9 +286,19 @@ def _incident_or_404(request, number) -> Incident:
         raise Http404(_("No incident with this number.")) from None
 
 
+def _page_targets(incident) -> list[str]:
+    """The status buttons of the record page. A resolved incident reopens either to work (when
+    someone holds it) or to its group's queue: one "Reopen" button, the way its guards allow."""
+    targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
+    if incident.status == IncidentStatus.RESOLVED:
+        not_this_way = IncidentStatus.NEW if incident.assignee_id else IncidentStatus.IN_PROGRESS
+        targets = [t for t in targets if t != not_this_way]
+    return targets
+
+
 def _detail_context(request, incident, **forms):
     levels = priority_levels()
-    targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
+    targets = _page_targets(incident)
     children = list(
         incident.children.only("id", "number", "title", "status", "parent").order_by("id")
     )

@@ -238,3 +238,20 @@ def test_the_ci_page_shows_the_first_relationships_and_counts_the_rest(client, a
     result = selectors.ci_relationships(ci=hub)
     assert len(result["incoming"]) == selectors.RELATIONSHIPS_SHOWN
     assert result["incoming_more"] == 5 and result["outgoing_more"] == 0
+
+
+def test_the_ci_timeline_shows_choices_in_the_readers_language(client, manager):
+    from cmdb import services
+
+    ci = make_ci("SRV-8", criticality=2, status="live")
+    services.ci_update(
+        ci_id=ci.pk, actor=manager, changes={"status": "maintenance", "criticality": 4}
+    )
+    client.force_login(manager)
+    client.post("/accounts/language/", {"language": "fa", "next": "/"})
+
+    page = client.get(reverse("cmdb:ci_detail", args=[ci.pk])).content.decode()
+
+    assert "عملیاتی ← نگهداری" in page  # live → maintenance, by their Persian labels
+    assert "متوسط → بحرانی" in page  # criticality 2 → 4, "Medium" → "Critical"
+    assert "Maintenance" not in page and ": 2 → 4" not in page

@@ -114,6 +114,13 @@ def html(response) -> str:
     return response.content.decode()
 
 
+def status_buttons(page: str) -> list[str]:
+    """The targets of the record header's one-click status buttons, in the order shown."""
+    header = page.split('<div class="record-layout">')[0]
+    forms = re.findall(r'<form method="post" action="[^"]*/status/">(.*?)</form>', header, re.S)
+    return [re.search(r'name="target" value="(\w+)"', form)[1] for form in forms]
+
+
 def reload(record):
     record.refresh_from_db()
     return record
@@ -915,6 +922,62 @@ class TestDetail:
         record = log(desk, "Mine")
         client.force_login(desk.requester)
         assert client.get(f"/incidents/{record.number}/").status_code == 403
+
+    def test_a_resolved_incident_with_an_assignee_has_one_reopen_button_back_to_work(
+        self, agent_client, desk
+    ):
+        record = log(desk, "Printer jams", assignee=desk.agent)
+        transition(record, desk.agent, S.RESOLVED)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert len(re.findall(r">\s*Reopen\s*</button>", page)) == 1
+        assert status_buttons(page) == ["in_progress", "closed"]
+        response = agent_client.post(
+            f"/incidents/{record.number}/status/",
+            {"target": "in_progress", "version": reload(record).version},
+        )
+        assert response.status_code == 302
+        assert reload(record).status == S.IN_PROGRESS
+        assert reload(record).reopen_count == 1
+
+    def test_a_resolved_incident_nobody_holds_reopens_to_the_queue(self, agent_client, desk):
+        record = log(desk, "Printer jams")
+        transition(record, desk.agent, S.RESOLVED)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert len(re.findall(r">\s*Reopen\s*</button>", page)) == 1
+        assert status_buttons(page) == ["new", "closed"]
+
+    def test_the_timeline_shows_a_yes_no_change_as_words_in_the_readers_language(
+        self, agent_client, desk
+    ):
+        record = log(desk, "Everything is down")
+        services.incident_update(
+            incident_id=record.pk, actor=desk.agent, changes={"major_incident": True}
+        )
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+        assert "major incident</em>: No → Yes" in page
+        assert "False" not in page and "True" not in page
+
+        agent_client.post("/accounts/language/", {"language": "fa", "next": "/"})
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+        assert "خیر → بله" in page
+        assert "False" not in page
+
+    def test_the_timeline_shows_choices_in_the_readers_language(self, agent_client, desk):
+        record = log(desk, "Slow", **P3)
+        services.incident_update(
+            incident_id=record.pk, actor=desk.agent, changes={"urgency": "high"}
+        )
+
+        agent_client.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert "中 → 高" in page
+        assert "Medium → High" not in page
 
 
 # --- inline edit --------------------------------------------------------------------------------
