@@ -204,6 +204,11 @@ INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
+# --- CMDB -------------------------------------------------------------------------------------
+# How many hops impact analysis walks unless told otherwise: the impact page, the API and the
+# impact proposed on an incident all start from this one number (1-10).
+CMDB_IMPACT_DEPTH = env.int("CMDB_IMPACT_DEPTH", default=6)
+
 # --- Service requests -------------------------------------------------------------------------
 # How long the approve/reject link in an approver's e-mail works (it works once).
 APPROVAL_LINK_MAX_AGE_DAYS = env.int("APPROVAL_LINK_MAX_AGE_DAYS", default=7)
