@@ -275,11 +275,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service Desk API",
-    "DESCRIPTION": "Incidents, requests, problems, changes, SLAs and the CMDB.",
+    "DESCRIPTION": "Incidents, service requests and their tasks, SLAs, the CMDB and the dashboards.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL}favicon.svg",
     # No badge from validator.swagger.io: the docs page must not call out of a closed network.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
