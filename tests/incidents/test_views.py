@@ -1108,6 +1108,88 @@ class TestEdit:
         assert reload(record).parent == parent
 
 
+# --- the assignee menu follows the group --------------------------------------------------------
+
+OPTIONS = "/accounts/assignee-options/"
+OPTION = re.compile(r'<option value="(\d*)"( selected)?>([^<]*)</option>')
+
+
+def options(html_text: str, name: str = "assignee") -> list[str]:
+    """The labels of a <select name=...>'s options (all of them when `html_text` is only options)."""
+    match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html_text, re.S)
+    return [label for _v, _s, label in OPTION.findall(match[1] if match else html_text)]
+
+
+class TestAssigneeMenu:
+    def test_the_options_of_a_group_are_its_people(self, agent_client, desk):
+        desk.network_team.lead = desk.colleague
+        desk.network_team.save()
+
+        response = agent_client.get(OPTIONS, {"support_group": desk.network_team.pk})
+
+        assert response.status_code == 200
+        assert options(html(response)) == ["---------", "Lena Lead", "Nima Network"]
+
+    def test_without_a_group_everyone_in_a_group_is_offered(self, agent_client, desk):
+        page = html(agent_client.get(OPTIONS, {"support_group": ""}))
+        assert options(page) == ["---------", "Arash Agent", "Lena Lead", "Nima Network"]
+
+    def test_the_chosen_person_stays_selected_and_filters_say_any(self, agent_client, desk):
+        page = html(
+            agent_client.get(
+                OPTIONS,
+                {"support_group": desk.group.pk, "assignee": desk.colleague.pk, "blank": "any"},
+            )
+        )
+        assert options(page) == ["Any", "Arash Agent", "Lena Lead"]
+        assert f'<option value="{desk.colleague.pk}" selected>Lena Lead</option>' in page
+
+    @pytest.mark.parametrize("group", ["999999", "abc", "1e308", "9" * 40, "-1"])
+    def test_a_group_that_is_not_one_is_no_500(self, agent_client, desk, group):
+        response = agent_client.get(OPTIONS, {"support_group": group})
+        assert response.status_code == 200
+        assert options(html(response))[0] == "---------"
+        if group == "999999":
+            assert options(html(response)) == ["---------"]  # nobody is in an unknown group
+
+    def test_only_the_workspace_may_ask(self, client, desk):
+        assert client.get(OPTIONS).status_code == 302  # to sign in
+        client.force_login(desk.requester)
+        assert client.get(OPTIONS, {"support_group": desk.group.pk}).status_code == 403
+
+    def test_the_record_page_offers_the_people_of_the_incidents_group(self, agent_client, desk):
+        record = log(desk, "Printer jams", assignee=desk.agent)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert options(page) == ["---------", "Arash Agent", "Lena Lead"]  # not Nima Network
+        group_select = re.search(r'<select name="support_group"[^>]*>', page)[0]
+        assert f'hx-get="{OPTIONS}"' in group_select
+        assert 'hx-target="next select[name=assignee]"' in group_select
+
+    def test_a_refused_assignment_offers_the_people_of_the_group_posted(self, agent_client, desk):
+        record = log(desk, "Printer jams")
+
+        response = agent_client.post(
+            f"/incidents/{record.number}/assign/",
+            {"support_group": desk.group.pk, "assignee": desk.engineer.pk,
+             "version": record.version},
+        )  # fmt: skip
+
+        assert response.status_code == 400
+        assert "Nima Network is not a member of Service Desk." in html(response)
+        assert options(html(response)) == ["---------", "Arash Agent", "Lena Lead"]
+        assert reload(record).assignee is None
+
+    def test_the_queue_filter_offers_the_people_of_the_chosen_group(self, agent_client, desk):
+        everyone = html(agent_client.get(QUEUE))
+        assert options(everyone) == ["Any", "Arash Agent", "Lena Lead", "Nima Network"]
+
+        page = html(agent_client.get(QUEUE, {"support_group": desk.network_team.pk}))
+
+        assert options(page) == ["Any", "Nima Network"]
+
+
 # --- take, assign, status, comment ---------------------------------------------------------------
 
 
