@@ -23,7 +23,7 @@ run: setup
 	@echo ""
 	@echo "  Service Desk is starting at http://localhost:$(PORT)/  (web + Celery worker + beat; Ctrl-C stops)"
 	@echo ""
-	PATH=$(CURDIR)/$(BIN):$$PATH PORT=$(PORT) $(BIN)/honcho start
+	PATH=$(CURDIR)/$(BIN):$$PATH WEB_PORT=$(PORT) $(BIN)/honcho start
 
 test: $(BIN)/activate
 	$(BIN)/ruff check .

@@ -18,6 +18,21 @@ def support_groups_of(user: User) -> QuerySet[SupportGroup]:
     )
 
 
+def assignable_people(*, support_group_id: int | None = None) -> QuerySet[User]:
+    """Who work of a support group may be assigned to: the group's active members and its lead,
+    by name. Without a group, everyone who is in or leads some support group (the list before a
+    group is chosen). An unknown group has nobody. The services check the same rule when an
+    assignment is made."""
+    people = User.objects.filter(is_active=True)
+    if support_group_id is None:
+        people = people.filter(Q(support_groups__isnull=False) | Q(led_groups__isnull=False))
+    else:
+        people = people.filter(
+            Q(support_groups__pk=support_group_id) | Q(led_groups__pk=support_group_id)
+        )
+    return people.distinct().order_by("full_name", "pk")
+
+
 def support_group_overview() -> QuerySet[SupportGroup]:
     """Every active group with its lead and member count (one query)."""
     return (

@@ -2,7 +2,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailLoginForm, ProfileForm
+from accounts.roles import USE_WORKSPACE
+from accounts.selectors import assignable_people
 from accounts.services import user_update_preferences
+
+ASSIGNEE_OPTIONS_LIMIT = 500  # a menu longer than this is no menu; groups are far smaller
 
 
 class LoginView(auth_views.LoginView):
@@ -80,6 +84,31 @@ def profile(request):
             messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+def _whole_number(value) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+@login_required
+@permission_required(USE_WORKSPACE, raise_exception=True)
+def assignee_options(request):
+    """The <option>s of an assignee menu for the support group chosen beside it (htmx swaps them
+    in when the group changes): the group's members and lead, or everyone in a group when none is
+    chosen. `assignee` stays selected if it is among them; `blank=any` labels the empty choice
+    "Any" (filters) instead of a dash (forms). Anything that is not a group id means no group."""
+    group_id = _whole_number(request.GET.get("support_group"))
+    people = assignable_people(support_group_id=group_id).values_list("pk", "full_name")
+    return render(
+        request,
+        "accounts/_assignee_options.html",
+        {
+            "people": list(people[:ASSIGNEE_OPTIONS_LIMIT]),
+            "selected": _whole_number(request.GET.get("assignee")),
+            "blank": request.GET.get("blank", ""),
+        },
+    )
 
 
 @require_POST

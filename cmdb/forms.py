@@ -14,6 +14,7 @@ from cmdb.choices import (
     LifecycleStatus,
     RelationshipType,
 )
+from cmdb.graph import MAX_DEPTH, default_depth
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.selectors import class_attributes
 
@@ -178,8 +179,8 @@ class ImpactForm(forms.Form):
         required=False,
     )
     depth = forms.TypedChoiceField(
-        label=_("Depth"), choices=[(n, str(n)) for n in range(1, 11)], coerce=int, initial=3,
-        required=False,
+        label=_("Depth"), choices=[(n, str(n)) for n in range(1, MAX_DEPTH + 1)], coerce=int,
+        initial=default_depth, required=False,
     )  # fmt: skip
 
 

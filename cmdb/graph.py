@@ -11,12 +11,22 @@ Other databases walk level by level through the ORM. All give the same answer: e
 with its shortest distance.
 """
 
+from django.conf import settings
 from django.db import connection
 
 from cmdb.choices import Direction
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 
 MAX_DEPTH = 10
+
+
+def default_depth() -> int:
+    """The depth an impact walk takes unless told otherwise (setting `CMDB_IMPACT_DEPTH`): the
+    impact page, the API and the impact proposed on an incident use this one number, so the page
+    names the business services the proposal names."""
+    return max(1, min(int(settings.CMDB_IMPACT_DEPTH), MAX_DEPTH))
+
+
 WIDE_WALK = 5_000  # CIs reached beyond which the business flags are read the other way round
 
 # (column we come from, column we go to): downstream follows target -> source.

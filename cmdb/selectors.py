@@ -171,13 +171,16 @@ class Impact:
         return self.total + 1 > len(self.nodes)
 
 
-def impact_of(*, ci: ConfigurationItem, direction: str = Direction.DOWNSTREAM, depth: int = 3,
-              limit: int = GRAPH_NODE_LIMIT) -> Impact:  # fmt: skip
-    """What a CI's failure reaches (downstream) or what it needs (upstream) within `depth` hops.
+def impact_of(*, ci: ConfigurationItem, direction: str = Direction.DOWNSTREAM,
+              depth: int | None = None, limit: int = GRAPH_NODE_LIMIT) -> Impact:  # fmt: skip
+    """What a CI's failure reaches (downstream) or what it needs (upstream) within `depth` hops
+    (`graph.default_depth()` when not given).
 
     One recursive query for the walk (see cmdb.graph), one for the nearest `limit` CIs' rows, one
     for the edges among them, and for downstream one for the business services' users.
     """
+    if depth is None:
+        depth = graph.default_depth()
     reached = graph.walk(ci_id=ci.pk, direction=direction, depth=depth)
     ordered = sorted(reached.items(), key=lambda item: (item[1][0], item[0]))
     shown_ids = [pk for pk, _info in ordered[:limit]]

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cmdb import events
+from cmdb import events, graph
 from cmdb.choices import (
     LIFECYCLE_TRANSITIONS,
     REVERSE_LABELS,
@@ -50,8 +50,6 @@ PROPOSAL_STALE_AFTER = datetime.timedelta(seconds=60)
 
 # Up to this many relationships a proposal is computed in the request; above, by a worker.
 INLINE_MAX_RELATIONSHIPS = 20_000
-# How far downstream a proposal looks for business services.
-PROPOSAL_DEPTH = 6
 
 # Fields a configuration manager sets on a CI (attributes are validated against its class).
 CI_FIELDS = ("name", "ci_class", "description", "status", "criticality", "environment",
@@ -441,7 +439,7 @@ def impact_proposal_compute(*, proposal_id: int) -> ImpactProposal | None:
     impact = impact_of(
         ci=ci,
         direction=Direction.DOWNSTREAM,
-        depth=getattr(settings, "CMDB_PROPOSAL_DEPTH", PROPOSAL_DEPTH),
+        depth=graph.default_depth(),
         limit=1,
     )
     services = [(s.ci, s.organisations) for s in impact.services]

@@ -24,6 +24,7 @@ from cmdb.forms import (
     RelationshipForm,
     initial_for,
 )
+from cmdb.graph import default_depth
 from cmdb.models import Baseline, CIClass, ConfigurationItem, ImpactProposal, Relationship
 from servicedesk.csvfiles import csv_lines
 from servicedesk.exceptions import ApplicationError
@@ -161,7 +162,9 @@ def ci_detail(request, pk):
             "timeline": record_timeline(record=ci, user=request.user),
             "relationship_form": RelationshipForm(),
             "can_edit": selectors.can_edit(request.user),
-            "impact_form": ImpactForm(initial={"direction": Direction.DOWNSTREAM, "depth": 3}),
+            "impact_form": ImpactForm(
+                initial={"direction": Direction.DOWNSTREAM, "depth": default_depth()}
+            ),
             "ci_names": list(
                 ConfigurationItem.objects.exclude(pk=ci.pk)
                 .exclude(status=LifecycleStatus.RETIRED)
@@ -176,7 +179,7 @@ def _impact_params(request) -> tuple[str, int]:
     form = ImpactForm(request.GET)
     form.is_valid()
     direction = form.cleaned_data.get("direction") or Direction.DOWNSTREAM
-    depth = form.cleaned_data.get("depth") or 3
+    depth = form.cleaned_data.get("depth") or default_depth()
     return direction, depth
 
 

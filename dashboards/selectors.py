@@ -508,12 +508,14 @@ def satisfaction_counts(scope: Scope) -> dict[int, int]:
 
 def hotline_index(counts: dict[int, int]) -> float | None:
     """The seed's hotline satisfaction index: [1 - (very dissatisfied x 3 + dissatisfied x 2 +
-    neutral x 1) / total] x 100%, with scores 1, 2, 3 = very dissatisfied, dissatisfied, neutral."""
+    neutral x 1) / total] x 100%, with scores 1, 2, 3 = very dissatisfied, dissatisfied, neutral,
+    floored at 0%: the seed's formula alone falls to -200% when every rating is 1, and an index
+    is read as a share of 0-100%."""
     total = sum(counts.values())
     if not total:
         return None
     weighted = counts.get(1, 0) * 3 + counts.get(2, 0) * 2 + counts.get(3, 0)
-    return round((1 - weighted / total) * 100, 2)
+    return max(0.0, round((1 - weighted / total) * 100, 2))
 
 
 def mean_rating(counts: dict[int, int]) -> float | None:
@@ -598,7 +600,8 @@ def kpi_summary(scope: Scope, numbers: dict | None = None) -> Panel:
              definition=_(
                 "[1 - (very dissatisfied x 3 + dissatisfied x 2 + neutral x 1) / total] x 100%, "
                 "over the ratings given in the period (1 = very dissatisfied, 2 = dissatisfied, "
-                "3 = neutral)."
+                "3 = neutral), never below 0%: many poor ratings would otherwise take it "
+                "down to -200%."
             )),
         _kpi(_("Mean rating (1-5)"), n["mean_rating"],
              definition=_("Mean of the ratings given in the period.")),

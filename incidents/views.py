@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import SupportGroup, User
 from accounts.roles import USE_WORKSPACE
+from accounts.selectors import assignable_people
 from incidents import selectors, services
 from incidents.choices import Channel, IncidentStatus
 from incidents.filters import SORTABLE, IncidentFilter
@@ -114,7 +115,7 @@ def queue(request):
         "bulk_form": BulkForm(auto_id="bulk-%s"),
         "save_form": SavedFilterForm(initial={"query": params.urlencode()}),
         "sort_columns": _sort_columns(params, sort),
-        "choices": _filter_choices(),
+        "choices": _filter_choices(group=request.GET.get("support_group", "")),
         "chosen": {key: request.GET.get(key, "") for key in FILTER_SELECTS},
         "detail_base": reverse("incidents:queue"),
     }
@@ -137,14 +138,12 @@ def _chosen_filters(params: QueryDict) -> QueryDict:
     return chosen
 
 
-def _filter_choices() -> dict:
-    """(value, label) pairs of the queue's select boxes, values as strings to compare with GET."""
+def _filter_choices(*, group: str = "") -> dict:
+    """(value, label) pairs of the queue's select boxes, values as strings to compare with GET.
+    With a group chosen the assignees are its people (the menu follows the group)."""
     groups = SupportGroup.objects.filter(is_active=True).order_by("name")
-    assignees = (
-        User.objects.filter(is_active=True, support_groups__isnull=False)
-        .distinct()
-        .order_by("full_name")
-    )
+    group_id = int(group) if group.isdigit() and len(group) <= 18 else None
+    assignees = assignable_people(support_group_id=group_id)
     categories = Category.objects.filter(parent__isnull=True, is_active=True).order_by("name")
     return {
         "groups": [(str(pk), name) for pk, name in groups.values_list("pk", "name")],
@@ -286,9 +285,19 @@ def _incident_or_404(request, number) -> Incident:
         raise Http404(_("No incident with this number.")) from None
 
 
+def _page_targets(incident) -> list[str]:
+    """The status buttons of the record page. A resolved incident reopens either to work (when
+    someone holds it) or to its group's queue: one "Reopen" button, the way its guards allow."""
+    targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
+    if incident.status == IncidentStatus.RESOLVED:
+        not_this_way = IncidentStatus.NEW if incident.assignee_id else IncidentStatus.IN_PROGRESS
+        targets = [t for t in targets if t != not_this_way]
+    return targets
+
+
 def _detail_context(request, incident, **forms):
     levels = priority_levels()
-    targets = INCIDENT_WORKFLOW.allowed_targets(incident.status)
+    targets = _page_targets(incident)
     children = list(
         incident.children.only("id", "number", "title", "status", "parent").order_by("id")
     )

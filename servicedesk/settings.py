@@ -28,7 +28,9 @@ if not DEBUG and SECRET_KEY.strip() in {"", DEV_SECRET_KEY}:  # an empty SECRET_
     raise ImproperlyConfigured("Set SECRET_KEY: DEBUG is off and the development key is public.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Links in e-mails. `make run PORT=...` passes WEB_PORT to every process (the Celery worker, which
+# sends the e-mails, gets another PORT from the process manager), so links follow the port served.
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{env.int('WEB_PORT', default=8000)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -204,6 +206,11 @@ INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
+# --- CMDB -------------------------------------------------------------------------------------
+# How many hops impact analysis walks unless told otherwise: the impact page, the API and the
+# impact proposed on an incident all start from this one number (1-10).
+CMDB_IMPACT_DEPTH = env.int("CMDB_IMPACT_DEPTH", default=6)
+
 # --- Service requests -------------------------------------------------------------------------
 # How long the approve/reject link in an approver's e-mail works (it works once).
 APPROVAL_LINK_MAX_AGE_DAYS = env.int("APPROVAL_LINK_MAX_AGE_DAYS", default=7)
@@ -268,11 +275,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service Desk API",
-    "DESCRIPTION": "Incidents, requests, problems, changes, SLAs and the CMDB.",
+    "DESCRIPTION": "Incidents, service requests and their tasks, SLAs, the CMDB and the dashboards.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL}favicon.svg",
     # No badge from validator.swagger.io: the docs page must not call out of a closed network.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
@@ -310,6 +317,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# What the worker prints (the console e-mail backend's messages) is logged at INFO, not at
+# Celery's default WARNING: a delivered e-mail is no warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -355,11 +365,34 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Everything goes to one console handler through the root logger, once: Django's own "django"
+# logger loses its console handler (with DEBUG on it printed every record a second time), and a
+# 4xx response logs one line without a traceback. The development server's access lines keep
+# their own handler and format, as in Django's defaults.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "filters": {"client_errors": {"()": "servicedesk.logs.ClientErrorWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

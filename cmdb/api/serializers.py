@@ -5,6 +5,7 @@ from rest_framework import serializers
 from accounts.models import SupportGroup
 from catalogue.models import Service
 from cmdb.choices import Criticality, Direction, Environment, LifecycleStatus, RelationshipType
+from cmdb.graph import MAX_DEPTH, default_depth
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 
 
@@ -77,4 +78,4 @@ class RelationshipInputSerializer(serializers.Serializer):
 
 class ImpactQuerySerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.DOWNSTREAM)
-    depth = serializers.IntegerField(min_value=1, max_value=10, default=3)
+    depth = serializers.IntegerField(min_value=1, max_value=MAX_DEPTH, default=default_depth)

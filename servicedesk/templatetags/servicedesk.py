@@ -1,6 +1,7 @@
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -17,14 +18,20 @@ def audit_field_label(event) -> str:
 
 @register.filter
 def audit_value(event, side: str) -> str:
-    """An audit event's old or new value as the reader should see it: a choice (a status, an
-    impact...) in the reader's language, anything else as it was written."""
+    """An audit event's old or new value as the reader should see it, the one place every
+    timeline formats a value: a yes/no in the reader's language (never "True"), a choice (a
+    status, an impact...) by its label in the reader's language, anything else as it was written.
+    """
     raw = event.old_value if side == "old" else event.new_value
     text = event.old_text if side == "old" else event.new_text
+    if isinstance(raw, bool):
+        return _("Yes") if raw else _("No")
     model = ContentType.objects.get_for_id(event.content_type_id).model_class()
     try:
         field = model._meta.get_field(event.field)
     except (FieldDoesNotExist, AttributeError):
         return text
     choices = dict(field.flatchoices) if field.choices else {}
+    if isinstance(raw, list | dict):  # never a key of the choices
+        return text
     return str(choices[raw]) if raw in choices else text

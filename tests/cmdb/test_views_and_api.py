@@ -238,3 +238,72 @@ def test_the_ci_page_shows_the_first_relationships_and_counts_the_rest(client, a
     result = selectors.ci_relationships(ci=hub)
     assert len(result["incoming"]) == selectors.RELATIONSHIPS_SHOWN
     assert result["incoming_more"] == 5 and result["outgoing_more"] == 0
+
+
+def test_the_ci_timeline_shows_choices_in_the_readers_language(client, manager):
+    from cmdb import services
+
+    ci = make_ci("SRV-8", criticality=2, status="live")
+    services.ci_update(
+        ci_id=ci.pk, actor=manager, changes={"status": "maintenance", "criticality": 4}
+    )
+    client.force_login(manager)
+    client.post("/accounts/language/", {"language": "fa", "next": "/"})
+
+    page = client.get(reverse("cmdb:ci_detail", args=[ci.pk])).content.decode()
+
+    assert "عملیاتی ← نگهداری" in page  # live → maintenance, by their Persian labels
+    assert "متوسط → بحرانی" in page  # criticality 2 → 4, "Medium" → "Critical"
+    assert "Maintenance" not in page and ": 2 → 4" not in page
+
+
+@pytest.fixture
+def core_switch():
+    """A core switch four hops below a business service: switch <- host <- VM <- app <- BS."""
+    switch = make_ci("SW-CORE-01", "network_device", criticality=4)
+    host = make_ci("ESX-09")
+    vm = make_ci("VM-09", "virtual_machine")
+    app = make_ci("APP-09", "application")
+    service = make_ci("BS Payroll", "business_service", criticality=4)
+    relate(host, switch)
+    relate(vm, host, "runs_on")
+    relate(app, vm, "runs_on")
+    relate(service, app)
+    return switch
+
+
+def test_the_impact_page_and_the_incident_proposal_look_equally_deep(client, agent, core_switch):
+    from tests.incidents.factories import SupportGroupFactory, incident
+
+    record = incident(actor=agent, configuration_item=core_switch,
+                      support_group=SupportGroupFactory(members=[agent]))  # fmt: skip
+    client.force_login(agent)
+    proposal = client.get(f"/api/v1/cmdb/impact-proposals/{record.pk}/").json()
+
+    page = client.get(reverse("cmdb:ci_impact", args=[core_switch.pk]))
+    api = client.get(f"/api/v1/cmdb/cis/{core_switch.pk}/impact/").json()
+
+    assert proposal["service_count"] == 1
+    assert [s.ci.name for s in page.context["impact"].services] == ["BS Payroll"]
+    assert page.context["depth"] == 6
+    assert '<option value="6" selected>' in page.content.decode()
+    assert [s["name"] for s in api["business_services"]] == ["BS Payroll"]
+    assert api["depth"] == 6
+
+
+def test_one_setting_sets_the_depth_of_the_page_the_api_and_the_proposal(
+    client, agent, core_switch, settings
+):
+    from tests.incidents.factories import SupportGroupFactory, incident
+
+    settings.CMDB_IMPACT_DEPTH = 3
+    record = incident(actor=agent, configuration_item=core_switch,
+                      support_group=SupportGroupFactory(members=[agent]))  # fmt: skip
+    client.force_login(agent)
+
+    assert client.get(f"/api/v1/cmdb/impact-proposals/{record.pk}/").json()["service_count"] == 0
+    page = client.get(reverse("cmdb:ci_impact", args=[core_switch.pk]))
+    assert page.context["depth"] == 3 and page.context["impact"].services == []
+    assert client.get(f"/api/v1/cmdb/cis/{core_switch.pk}/impact/").json()["depth"] == 3
+    deeper = client.get(reverse("cmdb:ci_impact", args=[core_switch.pk]), {"depth": 4})
+    assert [s.ci.name for s in deeper.context["impact"].services] == ["BS Payroll"]

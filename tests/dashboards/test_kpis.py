@@ -67,6 +67,13 @@ def test_hotline_index_formula():
     assert selectors.mean_rating({1: 1, 2: 0, 3: 0, 4: 0, 5: 1}) == 3.0
 
 
+def test_hotline_index_stays_within_0_and_100_percent():
+    assert selectors.hotline_index({1: 1, 2: 0, 3: 0, 4: 0, 5: 0}) == 0.0  # the seed's: -200%
+    assert selectors.hotline_index({1: 1, 2: 1, 3: 0, 4: 0, 5: 0}) == 0.0  # the seed's: -150%
+    assert selectors.hotline_index({1: 1, 2: 0, 3: 0, 4: 0, 5: 3}) == 25.0  # above 0: unchanged
+    assert selectors.hotline_index({1: 0, 2: 0, 3: 0, 4: 0, 5: 7}) == 100.0
+
+
 def test_filters_by_group_service_and_organisation(month):
     group_a = scope_for(
         "custom", start=date(2025, 3, 1), end=date(2025, 3, 31),
@@ -242,7 +249,7 @@ def test_a_new_rating_reaches_the_figures_at_the_next_refresh(month):
     rating_give(record=month["open_one"], rated_by=month["open_one"].requester, score=1)
     assert facts.refresh("incident") >= 1
     assert selectors.satisfaction_counts(this_month) == {1: 1, 2: 0, 3: 0, 4: 0, 5: 0}
-    assert selectors.summary(this_month)["hotline_index"] == -200.0  # (1 - 3/1) x 100
+    assert selectors.summary(this_month)["hotline_index"] == 0.0  # (1 - 3/1) x 100, floored
 
 
 def test_long_busy_periods_estimate_percentiles_from_a_sample(month, monkeypatch):

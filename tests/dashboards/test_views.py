@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -115,6 +116,33 @@ def test_pages_work_in_persian_and_chinese(manager_client, month, language, expe
     html = response.content.decode()
     for text in expected:
         assert text in html
+
+
+@pytest.mark.parametrize("name", ["home", "kpis", "teams", "reports"])
+def test_every_dashboard_page_loads_the_dashboard_styles(manager_client, name):
+    html = manager_client.get(reverse(f"dashboards:{name}")).content.decode()
+    assert '<link rel="stylesheet" href="/static/dashboards/dashboards.css">' in html
+    assert 'class="dash-tabs"' in html  # the tabs those styles draw
+
+
+def test_the_hotline_index_of_only_very_dissatisfied_ratings_is_0_not_minus_200(
+    manager_client, month
+):
+    from dashboards import facts
+    from servicedesk.services import rating_give
+
+    rating_give(record=month["open_one"], rated_by=month["open_one"].requester, score=1)
+    facts.refresh("incident")
+
+    response = manager_client.get(reverse("dashboards:kpis"), {"period": "this_month"})
+
+    panel = next(p["panel"] for p in response.context["panels"] if p["panel"].key == "kpis")
+    row = next(r for r in panel.rows if r["kpi"] == "Hotline satisfaction index")
+    assert row["value"] == 0.0
+    html = response.content.decode()
+    shown = re.search(r'Hotline satisfaction index</th><td class="num" data-value="([^"]*)">', html)
+    assert shown[1] == "0.0"
+    assert "never below 0%" in html  # the definition says how it is computed
 
 
 def test_team_overview_kept(manager_client, make_user):

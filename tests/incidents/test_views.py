@@ -114,6 +114,13 @@ def html(response) -> str:
     return response.content.decode()
 
 
+def status_buttons(page: str) -> list[str]:
+    """The targets of the record header's one-click status buttons, in the order shown."""
+    header = page.split('<div class="record-layout">')[0]
+    forms = re.findall(r'<form method="post" action="[^"]*/status/">(.*?)</form>', header, re.S)
+    return [re.search(r'name="target" value="(\w+)"', form)[1] for form in forms]
+
+
 def reload(record):
     record.refresh_from_db()
     return record
@@ -916,6 +923,62 @@ class TestDetail:
         client.force_login(desk.requester)
         assert client.get(f"/incidents/{record.number}/").status_code == 403
 
+    def test_a_resolved_incident_with_an_assignee_has_one_reopen_button_back_to_work(
+        self, agent_client, desk
+    ):
+        record = log(desk, "Printer jams", assignee=desk.agent)
+        transition(record, desk.agent, S.RESOLVED)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert len(re.findall(r">\s*Reopen\s*</button>", page)) == 1
+        assert status_buttons(page) == ["in_progress", "closed"]
+        response = agent_client.post(
+            f"/incidents/{record.number}/status/",
+            {"target": "in_progress", "version": reload(record).version},
+        )
+        assert response.status_code == 302
+        assert reload(record).status == S.IN_PROGRESS
+        assert reload(record).reopen_count == 1
+
+    def test_a_resolved_incident_nobody_holds_reopens_to_the_queue(self, agent_client, desk):
+        record = log(desk, "Printer jams")
+        transition(record, desk.agent, S.RESOLVED)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert len(re.findall(r">\s*Reopen\s*</button>", page)) == 1
+        assert status_buttons(page) == ["new", "closed"]
+
+    def test_the_timeline_shows_a_yes_no_change_as_words_in_the_readers_language(
+        self, agent_client, desk
+    ):
+        record = log(desk, "Everything is down")
+        services.incident_update(
+            incident_id=record.pk, actor=desk.agent, changes={"major_incident": True}
+        )
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+        assert "major incident</em>: No → Yes" in page
+        assert "False" not in page and "True" not in page
+
+        agent_client.post("/accounts/language/", {"language": "fa", "next": "/"})
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+        assert "خیر → بله" in page
+        assert "False" not in page
+
+    def test_the_timeline_shows_choices_in_the_readers_language(self, agent_client, desk):
+        record = log(desk, "Slow", **P3)
+        services.incident_update(
+            incident_id=record.pk, actor=desk.agent, changes={"urgency": "high"}
+        )
+
+        agent_client.post("/accounts/language/", {"language": "zh-hans", "next": "/"})
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert "中 → 高" in page
+        assert "Medium → High" not in page
+
 
 # --- inline edit --------------------------------------------------------------------------------
 
@@ -1043,6 +1106,88 @@ class TestEdit:
         record = log(desk, "Editable")
         agent_client.post(self.url(record), edit_form(record, parent=parent.number))
         assert reload(record).parent == parent
+
+
+# --- the assignee menu follows the group --------------------------------------------------------
+
+OPTIONS = "/accounts/assignee-options/"
+OPTION = re.compile(r'<option value="(\d*)"( selected)?>([^<]*)</option>')
+
+
+def options(html_text: str, name: str = "assignee") -> list[str]:
+    """The labels of a <select name=...>'s options (all of them when `html_text` is only options)."""
+    match = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html_text, re.S)
+    return [label for _v, _s, label in OPTION.findall(match[1] if match else html_text)]
+
+
+class TestAssigneeMenu:
+    def test_the_options_of_a_group_are_its_people(self, agent_client, desk):
+        desk.network_team.lead = desk.colleague
+        desk.network_team.save()
+
+        response = agent_client.get(OPTIONS, {"support_group": desk.network_team.pk})
+
+        assert response.status_code == 200
+        assert options(html(response)) == ["---------", "Lena Lead", "Nima Network"]
+
+    def test_without_a_group_everyone_in_a_group_is_offered(self, agent_client, desk):
+        page = html(agent_client.get(OPTIONS, {"support_group": ""}))
+        assert options(page) == ["---------", "Arash Agent", "Lena Lead", "Nima Network"]
+
+    def test_the_chosen_person_stays_selected_and_filters_say_any(self, agent_client, desk):
+        page = html(
+            agent_client.get(
+                OPTIONS,
+                {"support_group": desk.group.pk, "assignee": desk.colleague.pk, "blank": "any"},
+            )
+        )
+        assert options(page) == ["Any", "Arash Agent", "Lena Lead"]
+        assert f'<option value="{desk.colleague.pk}" selected>Lena Lead</option>' in page
+
+    @pytest.mark.parametrize("group", ["999999", "abc", "1e308", "9" * 40, "-1"])
+    def test_a_group_that_is_not_one_is_no_500(self, agent_client, desk, group):
+        response = agent_client.get(OPTIONS, {"support_group": group})
+        assert response.status_code == 200
+        assert options(html(response))[0] == "---------"
+        if group == "999999":
+            assert options(html(response)) == ["---------"]  # nobody is in an unknown group
+
+    def test_only_the_workspace_may_ask(self, client, desk):
+        assert client.get(OPTIONS).status_code == 302  # to sign in
+        client.force_login(desk.requester)
+        assert client.get(OPTIONS, {"support_group": desk.group.pk}).status_code == 403
+
+    def test_the_record_page_offers_the_people_of_the_incidents_group(self, agent_client, desk):
+        record = log(desk, "Printer jams", assignee=desk.agent)
+
+        page = html(agent_client.get(f"/incidents/{record.number}/"))
+
+        assert options(page) == ["---------", "Arash Agent", "Lena Lead"]  # not Nima Network
+        group_select = re.search(r'<select name="support_group"[^>]*>', page)[0]
+        assert f'hx-get="{OPTIONS}"' in group_select
+        assert 'hx-target="next select[name=assignee]"' in group_select
+
+    def test_a_refused_assignment_offers_the_people_of_the_group_posted(self, agent_client, desk):
+        record = log(desk, "Printer jams")
+
+        response = agent_client.post(
+            f"/incidents/{record.number}/assign/",
+            {"support_group": desk.group.pk, "assignee": desk.engineer.pk,
+             "version": record.version},
+        )  # fmt: skip
+
+        assert response.status_code == 400
+        assert "Nima Network is not a member of Service Desk." in html(response)
+        assert options(html(response)) == ["---------", "Arash Agent", "Lena Lead"]
+        assert reload(record).assignee is None
+
+    def test_the_queue_filter_offers_the_people_of_the_chosen_group(self, agent_client, desk):
+        everyone = html(agent_client.get(QUEUE))
+        assert options(everyone) == ["Any", "Arash Agent", "Lena Lead", "Nima Network"]
+
+        page = html(agent_client.get(QUEUE, {"support_group": desk.network_team.pk}))
+
+        assert options(page) == ["Any", "Nima Network"]
 
 
 # --- take, assign, status, comment ---------------------------------------------------------------

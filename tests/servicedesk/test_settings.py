@@ -4,6 +4,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,35 @@ def test_service_urls_switch_to_postgresql_redis_and_a_redis_broker(data_dir):
     assert values["CELERY_BROKER_TRANSPORT_OPTIONS"] is None
     assert values["CELERY_RESULT_BACKEND"] == "redis://cache.example.org:6379/0"
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+SITE_URL_OF = "from django.conf import settings; print('SITE_URL=' + settings.SITE_URL)"
+
+
+def site_url(**variables) -> str:
+    result = manage("shell", "-c", SITE_URL_OF, **variables)
+    assert result.returncode == 0, result.stderr
+    return re.search(r"^SITE_URL=(.*)$", result.stdout, re.M)[1]
+
+
+def test_site_url_follows_the_port_served_unless_it_is_set(tmp_path):
+    data = {"SERVICEDESK_DATA_DIR": str(tmp_path)}
+    assert site_url(**data) == "http://localhost:8000"
+    assert site_url(**data, WEB_PORT="8137") == "http://localhost:8137"
+    # honcho gives each process a PORT of its own (the worker 8100): it is not the site's port.
+    assert site_url(**data, WEB_PORT="8137", PORT="8237") == "http://localhost:8137"
+    assert site_url(**data, WEB_PORT="8137", SITE_URL="https://desk.example.org") == (
+        "https://desk.example.org"
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_passes_its_port_to_the_web_server_and_the_e_mail_links():
+    make = subprocess.run(  # noqa: S603 - fixed arguments
+        ["make", "-n", "run", "PORT=8137"],  # noqa: S607 - make from the PATH
+        cwd=BASE_DIR, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert make.returncode == 0, make.stderr
+    assert "WEB_PORT=8137" in make.stdout and "honcho start" in make.stdout
+    procfile = (BASE_DIR / "Procfile").read_text()
+    assert "runserver 0.0.0.0:${WEB_PORT:-8000}" in procfile

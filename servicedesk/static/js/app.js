@@ -74,3 +74,18 @@ document.addEventListener("htmx:afterSwap", (event) => fillBars(event.target));
   document.addEventListener("DOMContentLoaded", fold);
   narrow.addEventListener("change", fold);
 })();
+
+// An assignee menu refilled for a newly chosen group (htmx, [data-assignees-follow]): when the
+// person chosen before is not in the group, the menu's value changed; a change event says so,
+// so a filter bar that reloads on change shows what the menus now say.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const menu = event.detail.target;
+  if (menu.matches && menu.matches("select[name='assignee']")) menu.dataset.previous = menu.value;
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const menu = event.detail.target;
+  if (!menu.matches || !menu.matches("select[name='assignee']")) return;
+  if (menu.dataset.previous !== menu.value) {
+    menu.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+});
