@@ -278,6 +278,10 @@ def task_transition(
     """Work a task: start, put back, finish or cancel it. Finishing opens the next task of a
     sequential item; when no task is left open the request is closed (fulfilled)."""
     ensure_can_work(actor)
+    # Lock order: the request before its tasks (docs/architecture.md), so two agents finishing
+    # parallel tasks of one request queue on the request instead of deadlocking on each other.
+    request_id = FulfilmentTask.objects.filter(pk=task_id).values_list("request_id", flat=True)
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id.get())
     task = _lock_task(task_id, version)
     if target in (T.IN_PROGRESS, T.DONE) and not task.assignee_id:
         task.assignee = actor
@@ -285,7 +289,6 @@ def task_transition(
     kernel.record_transition(
         record=task, workflow=TASK_WORKFLOW, target=target, actor=actor, note=note
     )
-    record = kernel.record_lock(model=ServiceRequest, pk=task.request_id)
     if target == T.IN_PROGRESS and record.first_responded_at is None:
         record.first_responded_at = timezone.now()
         record.save(update_fields=["first_responded_at"])
@@ -298,8 +301,16 @@ def task_transition(
     return task
 
 
+def _lock_tasks(record: ServiceRequest, *, exclude_status=()) -> list[FulfilmentTask]:
+    """The request's tasks, locked in primary-key order. Precondition: the request is locked."""
+    tasks = record.tasks.select_for_update(of=("self",)).order_by("pk")
+    if exclude_status:
+        tasks = tasks.exclude(status__in=exclude_status)
+    return list(tasks)
+
+
 def _after_task_finished(record: ServiceRequest, *, actor) -> None:
-    tasks = list(record.tasks.select_for_update().order_by("order", "id"))
+    tasks = sorted(_lock_tasks(record), key=lambda t: (t.order, t.pk))
     if any(t.status in (T.OPEN, T.IN_PROGRESS) for t in tasks):
         return
     waiting = [t for t in tasks if t.status == T.WAITING]
@@ -333,7 +344,7 @@ def request_close(*, request_id: int, actor, note: str = "") -> ServiceRequest:
 
 
 def _cancel_tasks(record, actor) -> None:
-    for task in record.tasks.select_for_update().exclude(status__in=[T.DONE, T.CANCELLED]):
+    for task in _lock_tasks(record, exclude_status=[T.DONE, T.CANCELLED]):
         kernel.record_transition(
             record=task, workflow=TASK_WORKFLOW, target=T.CANCELLED, actor=actor
         )

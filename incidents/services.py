@@ -405,7 +405,14 @@ def _save_fields(incident, values: dict, *, audited: set, actor, before: dict) -
 
 
 def _resolve_children(parent: Incident, *, actor) -> None:
-    children = parent.children.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
+    """Precondition: the parent is locked. Its open children are locked next, in primary-key
+    order (the lock order: parent before children), then resolved one by one."""
+    children = list(
+        parent.children.select_for_update(of=("self",))
+        .filter(status__in=OPEN_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for child_id in children:
         incident_transition(
             incident_id=child_id,

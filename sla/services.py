@@ -523,6 +523,10 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
     so concurrent sweeps share the work and never process a timer twice at once; each firing is
     a row unique on (timer, rule), so a retried or repeated sweep fires nothing twice. Returns the
     number of firings (breaches included).
+
+    Lock order: the sweep never waits for a lock. It takes its timers with SKIP LOCKED and the
+    record an action changes (reassign, raise the priority) with SKIP LOCKED too; a record a
+    service holds (which then locks the record's timers) leaves its timer for the next sweep.
     """
     now = now or timezone.now()
     rules = _active_rules()
@@ -570,10 +574,30 @@ def _sweep_batch(due: list[SlaTimer], now, rules, failed: set[int]) -> int:
                 batch = _Batch()
                 count += _process(timer, now, rules, records, fired[timer.pk], batch)
                 batch.write([timer])
+        except RecordBusy:
+            failed.add(timer.pk)
         except Exception:  # noqa: BLE001
             logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
             failed.add(timer.pk)
     return count
+
+
+class RecordBusy(Exception):
+    """A record service holds the timer's record. The sweep takes timers before records, the
+    opposite of the services' order (record, then timers), so it never waits for a record:
+    the timer is left due and the next sweep does it."""
+
+
+def _lock_record_or_skip(record) -> None:
+    """Lock the record a record action changes, or raise RecordBusy at once if it is held."""
+    held = (
+        type(record)
+        .objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=record.pk)
+        .values_list("pk", flat=True)
+    )
+    if not list(held):
+        raise RecordBusy(record.pk)
 
 
 def _process_isolated(timer, now, rules, records, fired, batch, failed) -> int:
@@ -586,6 +610,11 @@ def _process_isolated(timer, now, rules, records, fired, batch, failed) -> int:
             with transaction.atomic():
                 return _process(timer, now, rules, records, fired[timer.pk], batch)
         return _process(timer, now, rules, records, fired[timer.pk], batch)
+    except RecordBusy:
+        logger.info("SLA timer %s: its record is being changed, done next sweep", timer.pk)
+        batch.undo(mark)
+        failed.add(timer.pk)
+        return 0
     except Exception:  # noqa: BLE001
         logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
         batch.undo(mark)
@@ -727,6 +756,7 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
         fired += 1
     schedule(timer, now, timer_rules, fired=already)
     if record_actions:
+        _lock_record_or_skip(record)
         # Saved before the record's own services run: a raised priority re-targets this timer.
         timer.save()
         batch.saved.add(timer.pk)

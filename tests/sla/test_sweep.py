@@ -639,3 +639,65 @@ def test_two_sweeps_at_once_fire_each_rule_exactly_once(clock):
     assert AuditEvent.objects.filter(kind=AuditKind.ESCALATED).count() == 100
     assert Notification.objects.filter(kind="sla_escalation").count() == 100
     assert sla.sweep() == 0
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_never_waits_for_a_record_a_service_is_changing(clock):
+    """A service holds the incident (and will lock its timers next) while the sweep finds the
+    incident's raise-priority rule due: the sweep takes the timer, does not wait for the
+    incident, and leaves the timer due; the service then changes the incident and its timers
+    without a deadlock, and the next sweep fires the rule, once."""
+    from servicedesk import services as kernel
+
+    desk = setup_desk()
+    rule("Raise", percent=50, action="raise_priority")
+    record = log_incident(desk, clock, at(3, 10), impact="medium", urgency="medium")
+    assert record.priority == 3
+    clock.move_to(at(3, 14, 30))  # half of the resolution target passed: the rule is due
+    held = threading.Event()
+    swept = threading.Event()
+    outcome: dict = {"errors": []}
+
+    def service():
+        try:
+            with transaction.atomic():
+                kernel.record_lock(model=Incident, pk=record.pk)
+                held.set()
+                outcome["swept_while_held"] = swept.wait(timeout=10)
+                services.incident_transition(
+                    incident_id=record.pk, actor=desk.agent, target=S.IN_PROGRESS
+                )
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            outcome["errors"].append(error)
+        finally:
+            connection.close()
+
+    def sweeper():
+        try:
+            assert held.wait(timeout=30)
+            outcome["fired"] = sla.sweep()
+            swept.set()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            outcome["errors"].append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=service), threading.Thread(target=sweeper)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert outcome["errors"] == []
+    assert outcome["swept_while_held"] is True
+    assert outcome["fired"] == 0
+    record.refresh_from_db()
+    assert (record.status, record.urgency, record.priority) == (S.IN_PROGRESS, "medium", 3)
+    assert not EscalationFiring.objects.exists()
+
+    assert sla.sweep() == 1
+    record.refresh_from_db()
+    assert (record.urgency, record.priority) == ("high", 2)
+    assert EscalationFiring.objects.count() == 1
+    assert sla.sweep() == 0
