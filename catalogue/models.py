@@ -15,7 +15,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.choices import RequestStatus, TaskStatus
+from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.models import BaseRecord
+
+__all__ = ["RequestStatus", "TaskStatus"]  # defined in catalogue.choices, imported from here too
 
 # --- The catalogue ------------------------------------------------------------------------------
 
@@ -324,15 +328,6 @@ class TaskTemplate(models.Model):
 # --- The records --------------------------------------------------------------------------------
 
 
-class RequestStatus(models.TextChoices):
-    NEW = "new", _("Registered")
-    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
-    IN_FULFILMENT = "in_fulfilment", _("In fulfilment")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
 OPEN_REQUEST_STATUSES = [
     RequestStatus.NEW,
     RequestStatus.AWAITING_APPROVAL,
@@ -349,6 +344,7 @@ class ServiceRequest(BaseRecord):
 
     NUMBER_PREFIX = "REQ"
     VISIBLE_TO = "catalogue.selectors.requests_visible_to"
+    WORKFLOW = REQUEST_WORKFLOW
 
     status = models.CharField(
         _("status"), max_length=32, choices=RequestStatus.choices, default=RequestStatus.NEW
@@ -393,6 +389,12 @@ class ServiceRequest(BaseRecord):
             ),
             models.Index(fields=["status", "created_at"], name="req_status_idx"),
             models.Index(fields=["item", "created_at"], name="req_item_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=REQUEST_WORKFLOW.states),
+                name="%(app_label)s_%(class)s_status_valid",
+            )
         ]
 
     @property
@@ -455,14 +457,6 @@ class Approval(models.Model):
         return f"{self.approver}: {self.get_decision_display()}"
 
 
-class TaskStatus(models.TextChoices):
-    WAITING = "waiting", _("Waiting for an earlier task")
-    OPEN = "open", _("Open")
-    IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
 OPEN_TASK_STATUSES = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
 _OPEN_TASK = Q(status__in=OPEN_TASK_STATUSES)
 
@@ -472,6 +466,7 @@ class FulfilmentTask(BaseRecord):
 
     NUMBER_PREFIX = "TSK"
     VISIBLE_TO = "catalogue.selectors.tasks_visible_to"
+    WORKFLOW = TASK_WORKFLOW
 
     status = models.CharField(
         _("status"), max_length=32, choices=TaskStatus.choices, default=TaskStatus.OPEN
@@ -500,4 +495,10 @@ class FulfilmentTask(BaseRecord):
             ),
             models.Index(fields=["created_at", "id"], condition=_OPEN_TASK, name="tsk_open_idx"),
             models.Index(fields=["created_at", "id"], name="tsk_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TASK_WORKFLOW.states),
+                name="%(app_label)s_%(class)s_status_valid",
+            )
         ]

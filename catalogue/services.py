@@ -33,19 +33,12 @@ from servicedesk import services as kernel
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.models import Visibility
 from servicedesk.text import plain_text
+from servicedesk.workflow import Meaning
 from sla import services as sla
 from sla.models import RecordType
 
 S = RequestStatus
 T = TaskStatus
-
-# How the SLA engine reads a request's status: approval is "pending" on the reason
-# "approval" (a policy listing it in pause_on stops the clock); a rejection cancels the timers.
-SLA_STATES = {S.AWAITING_APPROVAL: "pending", S.REJECTED: "cancelled", S.CANCELLED: "cancelled"}
-
-
-def sla_state(status: str) -> str:
-    return SLA_STATES.get(status, status)
 
 
 def ensure_can_work(actor) -> None:
@@ -146,9 +139,10 @@ def _move(record: ServiceRequest, target: str, *, actor, note: str = "", context
         record=record, workflow=REQUEST_WORKFLOW, target=target, actor=actor, note=note,
         context=context,
     )  # fmt: skip
-    sla.record_status_changed(
-        record, old=sla_state(source), new=sla_state(target), record_type=RecordType.REQUEST
-    )
+    # The SLA engine reads what the states mean from REQUEST_WORKFLOW: awaiting approval is
+    # paused on the reason "approval" (a policy listing it in pause_on stops the clock), a
+    # rejection cancels the timers.
+    sla.record_status_changed(record, old=source, new=target, record_type=RecordType.REQUEST)
 
 
 def _start_fulfilment(record: ServiceRequest) -> None:
@@ -413,6 +407,6 @@ def rate(*, record, actor, score, comment: str = ""):
     """The requester rates a finished request or a resolved/closed incident (1-5, a comment)."""
     if record.requester_id != actor.pk:
         raise PermissionDenied(_("Only the person who asked can rate it."))
-    if record.status not in ("resolved", "closed"):
+    if type(record).WORKFLOW.meaning(record.status) != Meaning.RESOLVED:
         raise TransitionNotAllowed(_("You can rate it once it is resolved or closed."))
     return kernel.rating_give(record=record, rated_by=actor, score=score, comment=comment)

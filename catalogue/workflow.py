@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext as _
 
-from catalogue.models import RequestStatus as S
-from catalogue.models import TaskStatus as T
+from catalogue.choices import RequestStatus as S
+from catalogue.choices import TaskStatus as T
 from servicedesk.workflow import Workflow
 
 
@@ -25,6 +25,10 @@ REQUEST_WORKFLOW = Workflow(
     },
     guards={S.REJECTED: [needs_reason], S.CANCELLED: [needs_reason]},
     labels=dict(S.choices),
+    # Awaiting approval pauses the clocks of a policy listing "approval" in its pause_on.
+    paused=[S.AWAITING_APPROVAL],
+    resolved=[S.CLOSED],
+    cancelled=[S.REJECTED, S.CANCELLED],
 )
 
 TASK_WORKFLOW = Workflow(
@@ -37,4 +41,6 @@ TASK_WORKFLOW = Workflow(
         T.CANCELLED: [],
     },
     labels=dict(T.choices),
+    resolved=[T.DONE],
+    cancelled=[T.CANCELLED],
 )

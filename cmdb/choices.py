@@ -13,14 +13,7 @@ class LifecycleStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
-# Allowed lifecycle moves; a retired CI may be brought back only to planned.
-LIFECYCLE_TRANSITIONS = {
-    LifecycleStatus.PLANNED: {LifecycleStatus.IN_BUILD, LifecycleStatus.LIVE, LifecycleStatus.RETIRED},
-    LifecycleStatus.IN_BUILD: {LifecycleStatus.PLANNED, LifecycleStatus.LIVE, LifecycleStatus.RETIRED},
-    LifecycleStatus.LIVE: {LifecycleStatus.MAINTENANCE, LifecycleStatus.RETIRED},
-    LifecycleStatus.MAINTENANCE: {LifecycleStatus.LIVE, LifecycleStatus.RETIRED},
-    LifecycleStatus.RETIRED: {LifecycleStatus.PLANNED},
-}  # fmt: skip
+# The allowed lifecycle moves are cmdb.workflow.CI_WORKFLOW.
 
 
 class Criticality(models.IntegerChoices):

@@ -24,6 +24,7 @@ from cmdb import services
 from cmdb.choices import Criticality, Environment, LifecycleStatus, RelationshipType
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from cmdb.selectors import class_attributes
+from servicedesk.exceptions import TransitionNotAllowed
 
 CI_COLUMNS = ["name", "class", "status", "criticality", "environment", "location",
               "owner_group", "support_group", "service", "description"]  # fmt: skip
@@ -222,6 +223,8 @@ def run_import(*, actor, file, kind: str, dry_run: bool) -> ImportReport:
                         handler(row, actor, report)
                 except ValidationError as error:
                     report.errors.append((number, _messages(error)))
+                except TransitionNotAllowed as error:
+                    report.errors.append((number, [str(error.message)]))
             if report.errors or dry_run:
                 raise _Refused
     except _Refused:

@@ -19,6 +19,7 @@ from cmdb.choices import (
     ProposalStatus,
     RelationshipType,
 )
+from cmdb.workflow import CI_WORKFLOW
 
 
 class CIClass(models.Model):
@@ -96,6 +97,8 @@ class ConfigurationItem(models.Model):
     `service` links a business-service CI to its catalogue service.
     """
 
+    WORKFLOW = CI_WORKFLOW
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     ci_class = models.ForeignKey(
         CIClass,
@@ -168,7 +171,7 @@ class ConfigurationItem(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=LifecycleStatus.values), name="cmdb_ci_status_valid"
+                condition=Q(status__in=CI_WORKFLOW.states), name="cmdb_ci_status_valid"
             ),
             models.CheckConstraint(
                 condition=Q(criticality__gte=1, criticality__lte=4),

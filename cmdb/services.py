@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 
 from cmdb import events, graph
 from cmdb.choices import (
-    LIFECYCLE_TRANSITIONS,
     REVERSE_LABELS,
     AttributeType,
     Criticality,
@@ -40,7 +39,8 @@ from cmdb.models import (
     Relationship,
 )
 from cmdb.selectors import EDIT_PERMISSION, baseline_scope, ci_snapshot_map, class_attributes
-from servicedesk.exceptions import StaleVersion
+from cmdb.workflow import CI_WORKFLOW
+from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
 from servicedesk.jobs import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -226,9 +226,10 @@ def ci_update(
     *, ci_id: int, actor, changes: Mapping[str, Any], version: int | None = None
 ) -> ConfigurationItem:
     """Change a CI's fields and attributes; one audit event per field (and per attribute) that
-    really changed, and a new version. A lifecycle move must follow LIFECYCLE_TRANSITIONS.
+    really changed, and a new version. A lifecycle move must follow CI_WORKFLOW.
 
-    Preconditions: none (locks the row). Raises PermissionDenied, StaleVersion, ValidationError.
+    Preconditions: none (locks the row). Raises PermissionDenied, StaleVersion, ValidationError,
+    TransitionNotAllowed (409) for a lifecycle move CI_WORKFLOW does not allow.
     """
     ensure_can_edit(actor)
     unknown = set(changes) - set(CI_FIELDS)
@@ -244,14 +245,15 @@ def ci_update(
         setattr(ci, name, value)
     errors = {}
     new_status = changes.get("status", ci.status)
-    if new_status != old["status"] and new_status not in LIFECYCLE_TRANSITIONS.get(
-        old["status"], ()
-    ):
-        errors["status"] = [
-            _("A %(old)s configuration item cannot become %(new)s.")
-            % {"old": _shown(ci, "status", old["status"]).lower(),
-               "new": _shown(ci, "status", new_status).lower()}
-        ]  # fmt: skip
+    if new_status != old["status"] and new_status in CI_WORKFLOW.states:
+        try:
+            CI_WORKFLOW.check(record=ci, source=old["status"], target=new_status)
+        except TransitionNotAllowed:
+            raise TransitionNotAllowed(
+                _("A %(old)s configuration item cannot become %(new)s.")
+                % {"old": _shown(ci, "status", old["status"]).lower(),
+                   "new": _shown(ci, "status", new_status).lower()}
+            ) from None  # fmt: skip
     try:
         _validate_ci(ci)
     except ValidationError as error:
@@ -472,6 +474,10 @@ def impact_proposal_decide(*, incident_id: int, actor, impact: str | None = None
     from incidents import services as incident_services
     from incidents.choices import Impact
 
+    # Lock order: the incident before its proposal, as incident_update (which replaces the
+    # proposal when the CI changes) takes them.
+    incident_model = ImpactProposal._meta.get_field("incident").related_model
+    list(incident_model.objects.select_for_update(of=("self",)).filter(pk=incident_id).values("pk"))
     proposal = (
         ImpactProposal.objects.select_for_update(of=("self",))
         .filter(incident_id=incident_id)

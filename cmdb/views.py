@@ -27,7 +27,7 @@ from cmdb.forms import (
 from cmdb.graph import default_depth
 from cmdb.models import Baseline, CIClass, ConfigurationItem, ImpactProposal, Relationship
 from servicedesk.csvfiles import csv_lines
-from servicedesk.exceptions import ApplicationError
+from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
 from servicedesk.security import allow_cytoscape_style
 from servicedesk.selectors import record_timeline
 
@@ -136,6 +136,8 @@ def ci_edit(request, pk):
             )
         except ValidationError as error:
             _apply_errors(form, error)
+        except TransitionNotAllowed as error:
+            form.add_error("status" if "status" in form.fields else None, str(error.message))
         except ApplicationError as error:
             form.add_error(None, str(error.message))
         else:

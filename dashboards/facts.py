@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboards import rollup
 from dashboards.models import RecordFact, RefreshState
 from servicedesk.models import SatisfactionRating
+from servicedesk.workflow import Meaning
 
 TIME_COLUMNS = ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at", "rated_at")
 OVERLAP = timedelta(minutes=2)  # transactions that committed late with an earlier timestamp
@@ -48,8 +49,6 @@ class RecordSource:
     record_type: str
     model_label: str
     label: str | Promise
-    open_statuses: tuple[str, ...]
-    done_statuses: tuple[str, ...]
     detail_url_name: str
     changed: tuple[str, ...] = ("updated_at",)
     # A fact column the record keeps under another name, e.g. {"resolved_at": "closed_at"}.
@@ -59,16 +58,22 @@ class RecordSource:
     def model(self):
         return apps.get_model(self.model_label)
 
+    @property
+    def open_statuses(self) -> tuple[str, ...]:
+        """The statuses with work left (open or paused), from the record type's workflow."""
+        return tuple(self.model.WORKFLOW.open_states)
+
+    @property
+    def done_statuses(self) -> tuple[str, ...]:
+        """The statuses that count as delivered (resolved), from the record type's workflow."""
+        return tuple(self.model.WORKFLOW.states_meaning(Meaning.RESOLVED))
+
 
 def _incident_source() -> RecordSource:
-    from incidents.choices import OPEN_STATUSES
-
     return RecordSource(
         record_type="incident",
         model_label="incidents.Incident",
         label=_("Incidents"),
-        open_statuses=tuple(OPEN_STATUSES),
-        done_statuses=("resolved", "closed"),
         detail_url_name="incidents:detail",
         changed=("updated_at", "first_responded_at"),
     )
@@ -82,14 +87,10 @@ def register(source: RecordSource) -> None:
 
 
 def _request_source() -> RecordSource:
-    from catalogue.models import OPEN_REQUEST_STATUSES
-
     return RecordSource(
         record_type="request",
         model_label="catalogue.ServiceRequest",
         label=_("Service requests"),
-        open_statuses=tuple(OPEN_REQUEST_STATUSES),
-        done_statuses=("closed",),
         detail_url_name="catalogue:request",
         changed=("updated_at", "first_responded_at"),
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
@@ -209,10 +210,11 @@ def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) 
         ).values("object_id", "score", "created_at")
     }
     facts = []
+    done_statuses, open_statuses = frozenset(src.done_statuses), frozenset(src.open_statuses)
     for row in rows:
         pk = row["id"]
         created = row["created_at"]
-        done = row["status"] in src.done_statuses
+        done = row["status"] in done_statuses
         resolved_at = row.get("resolved_at") if done else None
         responded = row.get("first_responded_at")
         r_outcome, r_end, r_business = _outcome(timers.get((pk, Metric.FIRST_RESPONSE)), calendars)
@@ -224,7 +226,7 @@ def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) 
                 number=row["number"],
                 created_at=created,
                 resolved_at=resolved_at,
-                is_open=row["status"] in src.open_statuses,
+                is_open=row["status"] in open_statuses,
                 priority=row["priority"],
                 service_id=row.get("service_id"),
                 support_group_id=row["support_group_id"],

@@ -15,6 +15,7 @@ from incidents.choices import (
     ResolutionCode,
     Urgency,
 )
+from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.models import BaseRecord
 
 
@@ -151,6 +152,7 @@ class Incident(BaseRecord):
 
     NUMBER_PREFIX = "INC"
     VISIBLE_TO = "incidents.selectors.incidents_visible_to"
+    WORKFLOW = INCIDENT_WORKFLOW
 
     status = models.CharField(
         _("status"), max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.NEW
@@ -266,6 +268,10 @@ class Incident(BaseRecord):
             models.Index(fields=["first_responded_at"], name="inc_first_response_idx"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=INCIDENT_WORKFLOW.states),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="incidents_not_own_parent"
             ),

@@ -280,16 +280,18 @@ def incident_assign(
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
         )
-    elif assignee is None and incident.status in (
-        IncidentStatus.ASSIGNED,
-        IncidentStatus.IN_PROGRESS,
+    elif assignee is None and IncidentStatus.NEW in INCIDENT_WORKFLOW.automatic.get(
+        incident.status, ()
     ):
-        # Back in the group's queue: bookkeeping of the assignment, not a workflow step.
-        events.status_changed_event(
-            record=incident, actor=actor, old=incident.status, new=IncidentStatus.NEW
+        # Back in the group's queue: the workflow's automatic move of an unassigned incident.
+        source = incident.status
+        kernel.record_transition(
+            record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.NEW, actor=actor,
+            automatic=True,
+        )  # fmt: skip
+        sla.record_status_changed(
+            incident, old=source, new=IncidentStatus.NEW, record_type=RecordType.INCIDENT
         )
-        incident.status = IncidentStatus.NEW
-        incident.save(update_fields=["status"])
     notifications.incident_assigned(incident, actor=actor)
     return incident
 

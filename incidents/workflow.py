@@ -68,4 +68,9 @@ INCIDENT_WORKFLOW = Workflow(
         S.RESOLVED: [needs_resolution],
     },
     labels=dict(S.choices),
+    paused=[S.PENDING],
+    resolved=[S.RESOLVED, S.CLOSED],
+    cancelled=[S.CANCELLED],
+    # Back in the group's queue when the assignee is removed (incident_assign).
+    automatic={S.ASSIGNED: [S.NEW], S.IN_PROGRESS: [S.NEW]},
 )

@@ -122,13 +122,18 @@ def record_transition(
     actor,
     note: str = "",
     context: Mapping[str, Any] | None = None,
+    automatic: bool = False,
 ) -> BaseRecord:
     """Move a locked record to `target` if the workflow and its guards allow it.
 
-    Raises TransitionNotAllowed with the reason. Writes a `status_changed` audit event.
+    `automatic`: a move the service makes as a consequence of another change, which the
+    workflow declares among its `automatic` transitions. Raises TransitionNotAllowed with the
+    reason. Writes a `status_changed` audit event.
     """
     source = record.status
-    workflow.check(record=record, source=source, target=target, context=context)
+    workflow.check(
+        record=record, source=source, target=target, context=context, automatic=automatic
+    )
     record.status = target
     events.status_changed_event(record=record, actor=actor, old=source, new=target, note=note)
     _save_new_version(record, ["status"])

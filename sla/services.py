@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
 from servicedesk.models import AuditEvent, AuditKind
+from servicedesk.workflow import Meaning
 from sla import actions as actions_
 from sla.calendar import BusinessCalendar
 from sla.models import (
@@ -314,30 +315,34 @@ def _open_timers(record):
 def record_status_changed(record, *, old: str, new: str, record_type: str, now=None) -> None:
     """Pause, resume, meet or cancel the record's timers as its status moves.
 
-    resolved/closed meet every open target (a first response not yet given counts as met at
-    the resolution); cancelled cancels them; pending on a reason of the policy's `pause_on`
-    pauses; leaving it resumes; reopening a resolved record resumes its resolution clock, the
-    time it spent resolved not counted.
+    The statuses mean what the record's workflow says (`WORKFLOW.meaning`): a resolved state
+    (an incident resolved or closed, a request closed) meets every open target (a first
+    response not yet given counts as met at the resolution); a cancelled state cancels them; a
+    paused state (pending, awaiting approval) on a reason of the policy's `pause_on` pauses;
+    leaving it resumes; reopening a resolved record resumes its resolution clock, the time it
+    spent resolved not counted. Precondition: the record is locked (its timers are locked here).
     """
     now = now or timezone.now()
-    if old == "pending":
+    meaning = type(record).WORKFLOW.meaning
+    was, becomes = meaning(old), meaning(new)
+    if was == Meaning.PAUSED:
         _stop_segment(record, Metric.SUPPLIER, now)
-    if new == "pending" and record.pending_reason == "supplier":
+    if becomes == Meaning.PAUSED and record.pending_reason == "supplier":
         _start_segment(record, record_type=record_type, kind=AgreementKind.UC, now=now)
-    if new in ("resolved", "closed"):
+    if becomes == Meaning.RESOLVED:
         for timer in _open_timers(record):
             _stop(timer, now)
             timer.save()
         return
-    if new == "cancelled":
+    if becomes == Meaning.CANCELLED:
         _open_timers(record).update(
             state=TimerState.CANCELLED, stopped_at=now, next_check_at=None, updated_at=now
         )
         return
-    if old == "resolved":
+    if was == Meaning.RESOLVED:
         _reopen(record, now)
         return
-    pausing = new == "pending" and record.pending_reason
+    pausing = becomes == Meaning.PAUSED and record.pending_reason
     for timer in _open_timers(record):
         should_pause = (
             pausing

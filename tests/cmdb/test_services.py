@@ -9,7 +9,7 @@ from accounts.roles import Role
 from cmdb import services
 from cmdb.models import AttributeDefinition, Baseline, ConfigurationItem, ImpactProposal
 from cmdb.selectors import baseline_diff
-from servicedesk.exceptions import StaleVersion
+from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
 from servicedesk.models import AuditEvent
 from tests.cmdb.factories import ci_class, make_ci, relate
 
@@ -122,8 +122,20 @@ def test_lifecycle_moves_follow_the_rules(manager):
     services.ci_update(ci_id=ci.pk, actor=manager, changes={"status": "retired"})
     ci.refresh_from_db()
     assert ci.status == "retired" and not ci.is_active
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(TransitionNotAllowed) as error:
         services.ci_update(ci_id=ci.pk, actor=manager, changes={"status": "live"})
+    assert str(error.value.message) == "A retired configuration item cannot become live."
+    ci.refresh_from_db()
+    assert (ci.status, ci.version) == ("retired", 2)
+    services.ci_update(ci_id=ci.pk, actor=manager, changes={"status": "planned"})
+    ci.refresh_from_db()
+    assert ci.status == "planned" and ci.is_active
+
+
+def test_an_unknown_lifecycle_status_is_a_field_error(manager):
+    ci = make_ci("SRV-1")
+    with pytest.raises(ValidationError) as error:
+        services.ci_update(ci_id=ci.pk, actor=manager, changes={"status": "sleeping"})
     assert "status" in error.value.message_dict
 
 

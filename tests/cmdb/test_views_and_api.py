@@ -307,3 +307,31 @@ def test_one_setting_sets_the_depth_of_the_page_the_api_and_the_proposal(
     assert client.get(f"/api/v1/cmdb/cis/{core_switch.pk}/impact/").json()["depth"] == 3
     deeper = client.get(reverse("cmdb:ci_impact", args=[core_switch.pk]), {"depth": 4})
     assert [s.ci.name for s in deeper.context["impact"].services] == ["BS Payroll"]
+
+
+def test_a_lifecycle_move_the_workflow_refuses_is_409_in_the_api_and_a_message_on_the_page(
+    client, manager
+):
+    from cmdb import services
+
+    ci = make_ci("SRV-OLD", status="live")
+    services.ci_update(ci_id=ci.pk, actor=manager, changes={"status": "retired"})
+    client.force_login(manager)
+
+    refused = client.patch(f"/api/v1/cmdb/cis/{ci.pk}/", {"status": "live"},
+                           content_type="application/json")  # fmt: skip
+
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "A retired configuration item cannot become live."
+    data = {"name": "SRV-OLD", "ci_class": ci.ci_class_id, "status": "live", "criticality": 2,
+            "environment": ci.environment, "version": 2}  # fmt: skip
+    page = client.post(reverse("cmdb:ci_edit", args=[ci.pk]), data)
+    assert page.status_code == 200
+    assert page.context["form"].errors["status"] == [
+        "A retired configuration item cannot become live."
+    ]
+    ci.refresh_from_db()
+    assert (ci.status, ci.version) == ("retired", 2)
+    unknown = client.patch(f"/api/v1/cmdb/cis/{ci.pk}/", {"status": "sleeping"},
+                           content_type="application/json")  # fmt: skip
+    assert unknown.status_code == 400 and "status" in unknown.json()["errors"]
