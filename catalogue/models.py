@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.choices import RequestStatus, TaskStatus
@@ -401,6 +402,9 @@ class ServiceRequest(BaseRecord):
     def is_open(self) -> bool:
         return self.status in OPEN_REQUEST_STATUSES
 
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:request", args=[self.number])
+
     @property
     def answer_list(self) -> list[dict]:
         """The answers in the form's order (the JSON column keeps no key order)."""
@@ -502,3 +506,6 @@ class FulfilmentTask(BaseRecord):
                 name="%(app_label)s_%(class)s_status_valid",
             )
         ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:task", args=[self.number])

@@ -20,7 +20,8 @@ from catalogue.selectors import WORK_PERMISSION, requests_visible_to, task_queue
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from incidents.forms import CommentForm
 from servicedesk.exceptions import ApplicationError
-from servicedesk.selectors import record_timeline
+from servicedesk.forms import RecordLinkForm
+from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
 
@@ -186,6 +187,8 @@ def request_detail(request, number):
             "timers": [timer_view(t) for t in timers_of(record)],
             "form": form,
             "can_close": "closed" in REQUEST_WORKFLOW.allowed_targets(record.status),
+            "links": record_links(record=record, user=request.user),
+            "link_form": RecordLinkForm(auto_id="link-%s"),
         },
     )
 

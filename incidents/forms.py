@@ -288,3 +288,14 @@ class BulkForm(forms.Form):
 class SavedFilterForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
     query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+
+
+class MergeForm(forms.Form):
+    """Merge this incident, a duplicate, into another one given by its number."""
+
+    into = forms.CharField(
+        label=_("Merge into incident"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": "INC0000123", "autocomplete": "off"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -4,6 +4,7 @@ matrix (data an administrator edits), the category tree, and routing rules."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import (
@@ -288,6 +289,9 @@ class Incident(BaseRecord):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.number])
 
 
 class SavedFilter(models.Model):

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -35,11 +36,13 @@ from incidents.choices import (
 from incidents.models import Incident
 from incidents.priority import current_matrix, priority_for
 from incidents.routing import route_incident
+from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk import events
 from servicedesk import services as kernel
-from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
-from servicedesk.models import Visibility
+from servicedesk.exceptions import ApplicationError, StaleVersion, TransitionNotAllowed
+from servicedesk.models import Comment, LinkKind, Visibility
+from servicedesk.selectors import links_of
 from servicedesk.text import plain_text, sanitise_html
 from sla import services as sla
 from sla.models import RecordType
@@ -476,6 +479,100 @@ def incident_attach(*, incident_id: int, actor, file, visibility: str = Visibili
     return kernel.attachment_add(
         record=incident, uploaded_by=actor, file=file, visibility=visibility
     )
+
+
+@transaction.atomic
+def incident_merge(
+    *, incident_id: int, into_id: int, actor, version: int | None = None
+) -> Incident:
+    """Merge the duplicate `incident_id` into the survivor `into_id`; returns the survivor.
+
+    Both rows are locked in primary-key order. The duplicate is linked "duplicate of" the
+    survivor and cancelled with the resolution code "duplicate" (its timers are cancelled, the
+    survivor's run on untouched); its public replies are copied to the survivor's timeline
+    under a "From INC…" heading, with their files. Incidents have no watchers, so the
+    duplicate's requester, when another person, is named on the survivor's timeline as
+    affected too (the `merged` event's note). Audited on both: the link on both timelines,
+    the status change on the duplicate, `merged` on the survivor. No e-mail is sent.
+
+    Raises PermissionDenied (not staff), ApplicationError (400: into itself, or a survivor the
+    actor may not see), StaleVersion (the duplicate changed since `version`), and
+    TransitionNotAllowed (409: either incident no longer open, or the duplicate has open
+    child incidents).
+    """
+    ensure_can_work(actor)
+    if actor is None:
+        raise PermissionDenied(_("Only service desk staff can do this."))
+    if incident_id == into_id:
+        message = _("An incident cannot be merged into itself.")
+        raise ApplicationError(message, errors={"into": [message]})
+    if not incidents_visible_to(actor).filter(pk=into_id).exists():
+        message = _("No incident with this number.")
+        raise ApplicationError(message, errors={"into": [message]})
+    locked = {
+        pk: kernel.record_lock(model=Incident, pk=pk) for pk in sorted((incident_id, into_id))
+    }
+    duplicate, survivor = locked[incident_id], locked[into_id]
+    if version is not None and duplicate.version != version:
+        raise StaleVersion()
+    for incident, message in (
+        (survivor, _("%(number)s is %(status)s; merge into an open incident.")),
+        (duplicate, _("%(number)s is %(status)s and can no longer be merged.")),
+    ):
+        if not incident.is_open:
+            raise TransitionNotAllowed(
+                message
+                % {"number": incident.number, "status": incident.get_status_display().lower()}
+            )
+    if duplicate.children.filter(status__in=OPEN_STATUSES).exists():
+        raise TransitionNotAllowed(
+            _("%(number)s has open child incidents: move or resolve them first.")
+            % {"number": duplicate.number}
+        )
+    already = links_of(duplicate).filter(
+        kind=LinkKind.DUPLICATE_OF,
+        target_type=ContentType.objects.get_for_model(Incident),
+        target_id=survivor.pk,
+    )
+    if not already.exists():
+        kernel.record_link_add(
+            source=duplicate, target=survivor, kind=LinkKind.DUPLICATE_OF, actor=actor
+        )
+    replies = Comment.objects.filter(
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id=duplicate.pk,
+        visibility=Visibility.PUBLIC,
+    ).prefetch_related("attachments")
+    heading = _("From %(number)s:") % {"number": duplicate.number}
+    for reply in replies.order_by("created_at", "pk"):
+        kernel.comment_copy(comment=reply, record=survivor, heading=heading)
+    note = ""
+    if duplicate.requester_id != survivor.requester_id:
+        requester = duplicate.requester
+        note = _("%(person)s (%(email)s), who reported %(number)s, is affected too.") % {
+            "person": requester.full_name or requester.email,
+            "email": requester.email,
+            "number": duplicate.number,
+        }
+    events.record_merged_event(record=survivor, actor=actor, duplicate=duplicate, note=note)
+    source = duplicate.status
+    closing = _("Duplicate of %(number)s.") % {"number": survivor.number}
+    kernel.record_transition(
+        record=duplicate,
+        workflow=INCIDENT_WORKFLOW,
+        target=IncidentStatus.CANCELLED,
+        actor=actor,
+        note=closing,
+    )
+    extra = {"resolution_code": ResolutionCode.DUPLICATE, "resolution_notes": closing}
+    if source == IncidentStatus.PENDING:
+        extra["pending_reason"] = ""
+    _save_fields(duplicate, extra, audited={"resolution_code"}, actor=actor,
+                 before={"resolution_code": duplicate.resolution_code})  # fmt: skip
+    sla.record_status_changed(
+        duplicate, old=source, new=IncidentStatus.CANCELLED, record_type=RecordType.INCIDENT
+    )
+    return survivor
 
 
 @transaction.atomic

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<str:number>/assign/", views.assign, name="assign"),
     path("<str:number>/status/", views.transition, name="transition"),
     path("<str:number>/comment/", views.comment, name="comment"),
+    path("<str:number>/merge/", views.merge, name="merge"),
 ]

@@ -25,6 +25,7 @@ from incidents.forms import (
     CommentForm,
     IncidentCreateForm,
     IncidentEditForm,
+    MergeForm,
     SavedFilterForm,
     TransitionForm,
     apply_service_errors,
@@ -33,8 +34,9 @@ from incidents.models import Category, Incident, SavedFilter
 from incidents.priority import priority_levels
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
+from servicedesk.forms import RecordLinkForm
 from servicedesk.numbering import NUMBER_DIGITS
-from servicedesk.selectors import record_timeline
+from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
 staff_only = [login_required, permission_required(USE_WORKSPACE, raise_exception=True)]
@@ -321,6 +323,10 @@ def _detail_context(request, incident, **forms):
         "comment_form": forms.get("comment_form") or CommentForm(),
         "open_dialog": forms.get("open_dialog", ""),
         "timers": [timer_view(timer) for timer in page_timers_of(incident)],
+        "record": incident,
+        "links": record_links(record=incident, user=request.user),
+        "link_form": RecordLinkForm(auto_id="link-%s"),
+        "merge_form": forms.get("merge_form") or MergeForm(initial={"version": incident.version}),
     }
 
 
@@ -489,6 +495,51 @@ def comment(request, number):
         form_key="comment_form",
         form=form,
     )
+
+
+@staff_view
+@require_POST
+def merge(request, number):
+    """ "Merge into…": this incident is a duplicate of the one given by number."""
+    incident = _incident_or_404(request, number)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
+        return render(request, "incidents/detail.html", context, status=400)
+    data = form.cleaned_data
+    into = selectors.incidents_visible_to(request.user).filter(number=_full_number(data["into"]))
+    survivor = into.only("id", "number").first()
+    if survivor is None:
+        form.add_error("into", _("No incident with this number."))
+        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
+        return render(request, "incidents/detail.html", context, status=400)
+    try:
+        services.incident_merge(
+            incident_id=incident.pk, into_id=survivor.pk, actor=request.user,
+            version=data["version"],
+        )  # fmt: skip
+    except (ValidationError, ApplicationError, PermissionDenied) as error:
+        if isinstance(error, ValidationError):
+            apply_service_errors(form, error)
+        else:
+            form.add_error(None, str(getattr(error, "message", error)))
+        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
+        status = getattr(error, "status_code", 400)
+        return render(request, "incidents/detail.html", context, status=status)
+    messages.success(
+        request,
+        _("%(duplicate)s is merged into %(survivor)s.")
+        % {"duplicate": incident.number, "survivor": survivor.number},
+    )
+    return redirect("incidents:detail", number=survivor.number)
+
+
+def _full_number(text: str) -> str:
+    """ "inc42" or "42" is INC0000042; anything else is returned as typed."""
+    digits = text.strip().upper().removeprefix(Incident.NUMBER_PREFIX)
+    if digits.isdigit() and len(digits) <= 18:
+        return f"{Incident.NUMBER_PREFIX}{int(digits):0{NUMBER_DIGITS}d}"
+    return text.strip()
 
 
 @staff_view

@@ -69,3 +69,47 @@ def status_changed_event(*, record, actor, old: str, new: str, note: str = "") -
         new_text=_text(record, "status", new),
         note=note,
     )
+
+
+def record_linked_event(*, record, actor, kind: str, reverse: bool, other) -> AuditEvent:
+    """A link to `other` added on `record`'s timeline, agents only. `reverse` when `record` is
+    the link's target (its label is then the reverse one: "has duplicate")."""
+    return _link_event(
+        record=record, actor=actor, event_kind=AuditKind.LINKED, kind=kind, reverse=reverse,
+        other=other,
+    )  # fmt: skip
+
+
+def record_unlinked_event(*, record, actor, kind: str, reverse: bool, other) -> AuditEvent:
+    return _link_event(
+        record=record, actor=actor, event_kind=AuditKind.UNLINKED, kind=kind, reverse=reverse,
+        other=other,
+    )  # fmt: skip
+
+
+def _link_event(*, record, actor, event_kind, kind, reverse, other) -> AuditEvent:
+    value = {"kind": kind, "reverse": reverse, "number": other.number}
+    return _event(
+        record=record,
+        actor=actor,
+        kind=event_kind,
+        field="link",
+        old_value=value if event_kind == AuditKind.UNLINKED else None,
+        new_value=value if event_kind == AuditKind.LINKED else None,
+        new_text=other.number,
+        public=False,
+    )
+
+
+def record_merged_event(*, record, actor, duplicate, note: str = "") -> AuditEvent:
+    """`duplicate` was merged into `record` (the survivor), agents only."""
+    return _event(
+        record=record,
+        actor=actor,
+        kind=AuditKind.MERGED,
+        field="merge",
+        new_value={"number": duplicate.number},
+        new_text=duplicate.number,
+        note=note,
+        public=False,
+    )

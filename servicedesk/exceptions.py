@@ -30,3 +30,10 @@ class StaleVersion(ApplicationError):
         "Somebody else changed this record while you were editing it. "
         "Reload it to see their changes, then try again."
     )
+
+
+class AlreadyExists(ApplicationError):
+    """What the request would create is there already (a second identical link)."""
+
+    status_code = 409
+    default_message = _("This already exists.")

@@ -108,6 +108,9 @@ class AuditKind(models.TextChoices):
     COMMENTED = "commented", _("Commented")
     ATTACHED = "attached", _("File attached")
     ESCALATED = "escalated", _("Escalated")
+    LINKED = "linked", _("Linked")
+    UNLINKED = "unlinked", _("Link removed")
+    MERGED = "merged", _("Merged")
 
 
 class AuditEvent(RecordRowMixin):
@@ -144,6 +147,73 @@ class AuditEvent(RecordRowMixin):
 
     def __str__(self):
         return f"{self.kind} {self.field} {self.old_text} -> {self.new_text}"
+
+
+class LinkKind(models.TextChoices):
+    """How a record relates to another, read from the link's source: "A duplicate of B"."""
+
+    RELATED_TO = "related_to", _("related to")
+    DUPLICATE_OF = "duplicate_of", _("duplicate of")
+    CAUSED_BY = "caused_by", _("caused by")
+    FIXES = "fixes", _("fixes")
+    PARENT_OF = "parent_of", _("parent of")
+
+
+# The same links read from their target: "B has duplicate A".
+LINK_REVERSE_LABELS = {
+    LinkKind.RELATED_TO: _("related to"),
+    LinkKind.DUPLICATE_OF: _("has duplicate"),
+    LinkKind.CAUSED_BY: _("causes"),
+    LinkKind.FIXES: _("fixed by"),
+    LinkKind.PARENT_OF: _("child of"),
+}
+
+
+class RecordLink(models.Model):
+    """A typed link between any two records (an incident and a request, two incidents...).
+
+    Stored once, from its source; the target's pages read it with the reverse label. Written
+    by `record_link_add`/`record_link_remove` only, each with an audit event on both records.
+    """
+
+    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    source_id = models.PositiveBigIntegerField()
+    source = GenericForeignKey("source_type", "source_id")
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(_("kind"), max_length=16, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("linked"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("record link")
+        verbose_name_plural = _("record links")
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="sd_link_target_idx"),
+        ]
+        constraints = [
+            # Its first columns also serve "the links from a record".
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "target_type", "target_id", "kind"],
+                name="%(app_label)s_%(class)s_once",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(
+                    source_type=models.F("target_type"), source_id=models.F("target_id")
+                ),
+                name="%(app_label)s_%(class)s_not_to_itself",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=LinkKind.values),
+                name="%(app_label)s_%(class)s_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_type_id}:{self.source_id} {self.kind} {self.target_type_id}:{self.target_id}"
 
 
 class Visibility(models.TextChoices):

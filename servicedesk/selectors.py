@@ -6,12 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from accounts.roles import can_see_internal
-from servicedesk.models import Attachment, AuditEvent, BaseRecord, Comment, Visibility
+from servicedesk.models import (
+    LINK_REVERSE_LABELS,
+    Attachment,
+    AuditEvent,
+    BaseRecord,
+    Comment,
+    LinkKind,
+    RecordLink,
+    Visibility,
+)
+from servicedesk.numbering import NUMBER_DIGITS
 
 
 @dataclass(frozen=True)
@@ -77,3 +89,114 @@ def attachment_get(*, user, pk: int) -> Attachment:
     if not import_string(path)(user).filter(pk=attachment.object_id).exists():
         raise Attachment.DoesNotExist
     return attachment
+
+
+# --- Records of any type, and the links between them ----------------------------------------
+
+
+def record_models() -> list[type[BaseRecord]]:
+    """Every concrete record type (each BaseRecord subclass with a number prefix)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, BaseRecord) and getattr(model, "NUMBER_PREFIX", "")
+    ]
+
+
+def records_visible_to(user, model: type[BaseRecord]) -> QuerySet:
+    """The records of `model` the person sees: its own VISIBLE_TO selector (none without one)."""
+    path = getattr(model, "VISIBLE_TO", None)
+    if not path:
+        return model.objects.none()
+    return import_string(path)(user)
+
+
+def record_is_visible(*, user, record: BaseRecord) -> bool:
+    return records_visible_to(user, type(record)).filter(pk=record.pk).exists()
+
+
+def record_model_for_number(number: str) -> tuple[type[BaseRecord], str] | None:
+    """The record type a number belongs to, by its prefix, and the number written in full
+    ("inc42" is INC0000042). None when no type has that prefix or the rest is not digits."""
+    text = (number or "").strip().upper()
+    for model in sorted(record_models(), key=lambda m: -len(m.NUMBER_PREFIX)):
+        digits = text.removeprefix(model.NUMBER_PREFIX)
+        if digits != text and digits.isdigit() and len(digits) <= 18:
+            return model, f"{model.NUMBER_PREFIX}{int(digits):0{NUMBER_DIGITS}d}"
+    return None
+
+
+def record_by_number(*, user, number: str) -> BaseRecord:
+    """The record of any type with this number, if the person may see it (its type's
+    VISIBLE_TO). Raises ObjectDoesNotExist otherwise: hidden and missing look the same."""
+    found = record_model_for_number(number)
+    if found is None:
+        raise ObjectDoesNotExist(number)
+    model, full_number = found
+    record = records_visible_to(user, model).filter(number=full_number).first()
+    if record is None:
+        raise ObjectDoesNotExist(number)
+    return record
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    """One link as a record's page shows it: the label read from this record, the other one."""
+
+    link: RecordLink
+    kind: str
+    label: str
+    other: BaseRecord
+    outgoing: bool
+
+
+def link_label(kind: str, *, reverse: bool) -> str:
+    """ "duplicate of" read from the source, "has duplicate" read from the target."""
+    if kind not in LinkKind.values:
+        return kind
+    return str(LINK_REVERSE_LABELS[kind] if reverse else LinkKind(kind).label)
+
+
+def links_of(record: BaseRecord) -> QuerySet[RecordLink]:
+    """Every link from or to the record, whatever the other side (two index range scans)."""
+    content_type = ContentType.objects.get_for_model(record)
+    return RecordLink.objects.filter(
+        Q(source_type=content_type, source_id=record.pk)
+        | Q(target_type=content_type, target_id=record.pk)
+    )
+
+
+def record_links(*, record: BaseRecord, user) -> list[LinkedRecord]:
+    """The record's links in both directions, oldest first, to records the person may see.
+
+    Precondition: the person sees `record` itself (the caller reached it through its type's
+    selector). Each linked record is checked with its own type's VISIBLE_TO: a link to a
+    record the person may not see is left out, as if it were not there. One query for the
+    links and one per type of linked record.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    links = list(links_of(record).order_by("created_at", "pk"))
+    sides = []
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for link in links:
+        outgoing = link.source_type_id == content_type.pk and link.source_id == record.pk
+        other = (
+            (link.target_type_id, link.target_id)
+            if outgoing
+            else (link.source_type_id, link.source_id)
+        )
+        sides.append((link, outgoing, other))
+        wanted[other[0]].add(other[1])
+    found: dict[tuple[int, int], BaseRecord] = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None or not issubclass(model, BaseRecord):
+            continue
+        visible = records_visible_to(user, model).filter(pk__in=ids)
+        for other in visible.only("id", "number", "title", "status"):
+            found[(type_id, other.pk)] = other
+    return [
+        LinkedRecord(link, link.kind, link_label(link.kind, reverse=not outgoing), found[key], outgoing)
+        for link, outgoing, key in sides
+        if key in found
+    ]  # fmt: skip

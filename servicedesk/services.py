@@ -5,23 +5,29 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from accounts.roles import can_see_internal
 from servicedesk import events
 from servicedesk.attachments import attachment_check
-from servicedesk.exceptions import StaleVersion
+from servicedesk.exceptions import AlreadyExists, StaleVersion
 from servicedesk.models import (
     Attachment,
     BaseRecord,
     Comment,
+    LinkKind,
+    RecordLink,
     Satisfaction,
     SatisfactionRating,
     Visibility,
 )
 from servicedesk.numbering import next_record_number
+from servicedesk.selectors import link_label, record_is_visible
 from servicedesk.text import plain_text, sanitise_html
 from servicedesk.workflow import Workflow
 
@@ -219,3 +225,109 @@ def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> Sa
         },
     )
     return rating
+
+
+def _ensure_can_link(*, actor, records: Iterable[BaseRecord]) -> None:
+    """Links are the desk's own notes: agents only, between records the agent sees."""
+    if actor is None or not can_see_internal(actor):
+        raise PermissionDenied(_("Only service desk staff can link records."))
+    for record in records:
+        if not record_is_visible(user=actor, record=record):
+            raise PermissionDenied(_("You may not see %(number)s.") % {"number": record.number})
+
+
+@transaction.atomic
+def record_link_add(*, source: BaseRecord, target: BaseRecord, kind: str, actor) -> RecordLink:
+    """Link two records ("source duplicate of target"), with a `linked` event on both timelines.
+
+    Preconditions: none; the actor must be staff and see both records (PermissionDenied).
+    Raises ValidationError (`kind`, `target`) for an unknown kind or a link to the record itself,
+    and AlreadyExists (409) when the two records are linked this way already, in either
+    direction ("A related to B" is "B related to A"; "B duplicate of A" contradicts it).
+    """
+    if kind not in LinkKind.values:
+        raise ValidationError({"kind": [_("Choose how the records are related.")]})
+    source_type = ContentType.objects.get_for_model(source)
+    target_type = ContentType.objects.get_for_model(target)
+    if source_type == target_type and source.pk == target.pk:
+        raise ValidationError({"target": [_("A record cannot be linked to itself.")]})
+    _ensure_can_link(actor=actor, records=(source, target))
+    forward = {"source_type": source_type, "source_id": source.pk}
+    forward |= {"target_type": target_type, "target_id": target.pk}
+    backward = {"source_type": target_type, "source_id": target.pk}
+    backward |= {"target_type": source_type, "target_id": source.pk}
+    existing = RecordLink.objects.filter(kind=kind).filter(Q(**forward) | Q(**backward))
+    refused = AlreadyExists(
+        _("%(source)s and %(target)s are already linked (%(label)s).")
+        % {"source": source.number, "target": target.number, "label": link_label(kind, reverse=False)}
+    )  # fmt: skip
+    if existing.exists():
+        raise refused
+    try:
+        with transaction.atomic():
+            link = RecordLink.objects.create(kind=kind, created_by=actor, **forward)
+    except IntegrityError:  # the same link added at the same moment by somebody else
+        raise refused from None
+    events.record_linked_event(record=source, actor=actor, kind=kind, reverse=False, other=target)
+    events.record_linked_event(record=target, actor=actor, kind=kind, reverse=True, other=source)
+    return link
+
+
+@transaction.atomic
+def record_link_remove(*, link_id: int, actor) -> None:
+    """Remove a link, with an `unlinked` event on both records' timelines.
+
+    The link row is locked first, so two agents removing it at once remove it once.
+    Raises RecordLink.DoesNotExist when it is gone, PermissionDenied as `record_link_add`.
+    """
+    link = RecordLink.objects.select_for_update().get(pk=link_id)
+    source = _linked_record(link.source_type_id, link.source_id)
+    target = _linked_record(link.target_type_id, link.target_id)
+    _ensure_can_link(actor=actor, records=[r for r in (source, target) if r is not None])
+    link.delete()
+    if source is not None and target is not None:
+        events.record_unlinked_event(
+            record=source, actor=actor, kind=link.kind, reverse=False, other=target
+        )
+        events.record_unlinked_event(
+            record=target, actor=actor, kind=link.kind, reverse=True, other=source
+        )
+
+
+def _linked_record(type_id: int, pk: int) -> BaseRecord | None:
+    model = ContentType.objects.get_for_id(type_id).model_class()
+    if model is None or not issubclass(model, BaseRecord):
+        return None
+    return model.objects.filter(pk=pk).only("id", "number").first()
+
+
+@transaction.atomic
+def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comment:
+    """A copy of `comment` (its author, time, visibility and files) on another record, the
+    copy's text opened by `heading` (e.g. "From INC0000012:"). Used when records are merged:
+    no notification, no SLA effect, the files are shared rather than stored twice."""
+    copy = Comment.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        author_id=comment.author_id,
+        body=sanitise_html(f"<p><em>{escape(heading)}</em></p>{comment.body}"),
+        visibility=comment.visibility,
+        created_at=comment.created_at,
+    )
+    files = [
+        Attachment(
+            content_type=copy.content_type,
+            object_id=record.pk,
+            comment=copy,
+            file=attachment.file.name,
+            filename=attachment.filename,
+            mime_type=attachment.mime_type,
+            size=attachment.size,
+            uploaded_by_id=attachment.uploaded_by_id,
+            visibility=attachment.visibility,
+            created_at=attachment.created_at,
+        )
+        for attachment in comment.attachments.all()
+    ]
+    Attachment.objects.bulk_create(files)
+    return copy

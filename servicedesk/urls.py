@@ -21,6 +21,12 @@ urlpatterns = [
     path("workspace/", views.workspace, name="workspace"),
     path("health/", views.health, name="health"),
     path("attachments/<id:pk>/download/", views.attachment_download, name="attachment_download"),
+    path("records/<str:number>/links/", views.record_link_add, name="record_link_add"),
+    path(
+        "records/<str:number>/links/<id:pk>/remove/",
+        views.record_link_remove,
+        name="record_link_remove",
+    ),
     # Browsers and feed readers ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("accounts/", include("accounts.urls")),

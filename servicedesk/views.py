@@ -1,22 +1,27 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import USE_WORKSPACE, home_url_name
 from accounts.selectors import support_groups_of
 from catalogue.selectors import WORK_PERMISSION as WORK_REQUEST
 from catalogue.selectors import task_queue_sizes
 from incidents.selectors import incident_queue_sizes
+from servicedesk import services
 from servicedesk.attachments import attachment_response
+from servicedesk.exceptions import ApplicationError
+from servicedesk.forms import RecordLinkForm
 from servicedesk.health import run_checks
 from servicedesk.middleware import api_error, is_api
 from servicedesk.models import Attachment
-from servicedesk.selectors import attachment_get
+from servicedesk.selectors import attachment_get, link_label, links_of, record_by_number
 from servicedesk.tasks import HEARTBEAT_KEY
 
 
@@ -89,3 +94,68 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return api_error(500) if is_api(request) else defaults.server_error(request)
+
+
+def _record_or_404(request, number):
+    try:
+        return record_by_number(user=request.user, number=number)
+    except ObjectDoesNotExist:
+        raise Http404(_("No record with this number.")) from None
+
+
+def _back_to_record(record):
+    url = getattr(record, "get_absolute_url", None)
+    return redirect(url() if url else "workspace")
+
+
+def _refused(request, error) -> None:
+    messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
+
+
+@login_required
+@permission_required(USE_WORKSPACE, raise_exception=True)
+@require_POST
+def record_link_add(request, number):
+    """The "Linked records" card's form on any record page: link it to a record by number."""
+    record = _record_or_404(request, number)
+    form = RecordLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how the records are related and give a number."))
+        return _back_to_record(record)
+    other_number = form.cleaned_data["number"]
+    try:
+        other = record_by_number(user=request.user, number=other_number)
+    except ObjectDoesNotExist:
+        messages.error(
+            request, _("No record with the number %(number)s.") % {"number": other_number}
+        )
+        return _back_to_record(record)
+    kind = form.cleaned_data["kind"]
+    try:
+        services.record_link_add(source=record, target=other, kind=kind, actor=request.user)
+    except (ValidationError, ApplicationError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(source)s is now %(label)s %(target)s.")
+            % {"source": record.number, "label": link_label(kind, reverse=False), "target": other.number},
+        )  # fmt: skip
+    return _back_to_record(record)
+
+
+@login_required
+@permission_required(USE_WORKSPACE, raise_exception=True)
+@require_POST
+def record_link_remove(request, number, pk):
+    """A "Remove" button of the "Linked records" card: the link must be one of this record's."""
+    record = _record_or_404(request, number)
+    if not links_of(record).filter(pk=pk).exists():
+        raise Http404(_("This link does not exist."))
+    try:
+        services.record_link_remove(link_id=pk, actor=request.user)
+    except (ApplicationError, PermissionDenied) as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Link removed."))
+    return _back_to_record(record)

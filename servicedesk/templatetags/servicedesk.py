@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
+from servicedesk.selectors import link_label
+
 register = template.Library()
 
 
@@ -35,3 +37,14 @@ def audit_value(event, side: str) -> str:
     if isinstance(raw, list | dict):  # never a key of the choices
         return text
     return str(choices[raw]) if raw in choices else text
+
+
+@register.filter
+def audit_link(event) -> str:
+    """A `linked`/`unlinked` event read from its record: "duplicate of INC0000012", the label
+    in the reader's language."""
+    value = event.new_value or event.old_value or {}
+    if not isinstance(value, dict):
+        return event.new_text
+    label = link_label(str(value.get("kind", "")), reverse=bool(value.get("reverse")))
+    return f"{label} {value.get('number', event.new_text)}"

@@ -1,0 +1,17 @@
+"""Form pieces every record type's pages share."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.models import LinkKind
+
+
+class RecordLinkForm(forms.Form):
+    """Link this record to another one, given by its number (any record type)."""
+
+    kind = forms.ChoiceField(label=_("This record is"), choices=LinkKind.choices)
+    number = forms.CharField(
+        label=_("Record number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": "INC0000123", "autocomplete": "off"}),
+    )
