@@ -115,6 +115,15 @@ def record_is_visible(*, user, record: BaseRecord) -> bool:
     return records_visible_to(user, type(record)).filter(pk=record.pk).exists()
 
 
+def record_at(content_type_id: int, object_id: int) -> BaseRecord | None:
+    """The record a (content type, id) pair points at, with its number only; None when the
+    row is gone or is not a record."""
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    if model is None or not issubclass(model, BaseRecord):
+        return None
+    return model.objects.filter(pk=object_id).only("id", "number").first()
+
+
 def record_model_for_number(number: str) -> tuple[type[BaseRecord], str] | None:
     """The record type a number belongs to, by its prefix, and the number written in full
     ("inc42" is INC0000042). None when no type has that prefix or the rest is not digits."""

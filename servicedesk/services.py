@@ -27,7 +27,7 @@ from servicedesk.models import (
     Visibility,
 )
 from servicedesk.numbering import next_record_number
-from servicedesk.selectors import link_label, record_is_visible
+from servicedesk.selectors import link_label, record_at, record_is_visible
 from servicedesk.text import plain_text, sanitise_html
 from servicedesk.workflow import Workflow
 
@@ -281,8 +281,8 @@ def record_link_remove(*, link_id: int, actor) -> None:
     Raises RecordLink.DoesNotExist when it is gone, PermissionDenied as `record_link_add`.
     """
     link = RecordLink.objects.select_for_update().get(pk=link_id)
-    source = _linked_record(link.source_type_id, link.source_id)
-    target = _linked_record(link.target_type_id, link.target_id)
+    source = record_at(link.source_type_id, link.source_id)
+    target = record_at(link.target_type_id, link.target_id)
     _ensure_can_link(actor=actor, records=[r for r in (source, target) if r is not None])
     link.delete()
     if source is not None and target is not None:
@@ -292,13 +292,6 @@ def record_link_remove(*, link_id: int, actor) -> None:
         events.record_unlinked_event(
             record=target, actor=actor, kind=link.kind, reverse=True, other=source
         )
-
-
-def _linked_record(type_id: int, pk: int) -> BaseRecord | None:
-    model = ContentType.objects.get_for_id(type_id).model_class()
-    if model is None or not issubclass(model, BaseRecord):
-        return None
-    return model.objects.filter(pk=pk).only("id", "number").first()
 
 
 @transaction.atomic

@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
 from servicedesk import views
+from servicedesk.api.links import RecordLinkViewSet
 from servicedesk.security import ApiDocsView
 
 api_v1 = [
@@ -15,6 +17,9 @@ api_v1 = [
     path("", include("catalogue.api.urls")),
     path("", include("dashboards.api.urls")),
 ]
+links_router = SimpleRouter()
+links_router.register("links", RecordLinkViewSet, basename="record-link")
+api_v1 += links_router.urls
 
 urlpatterns = [
     path("", views.home, name="home"),

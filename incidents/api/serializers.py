@@ -270,6 +270,14 @@ class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
     )
 
 
+class MergeSerializer(VersionedActionSerializer):
+    """Merge this incident (a duplicate) into another one."""
+
+    into = serializers.CharField(
+        max_length=30, help_text=_("The number of the incident that stays (INC…).")
+    )
+
+
 class TransitionNoteSerializer(VersionedActionSerializer):
     """A status change with an optional note for the timeline."""
 

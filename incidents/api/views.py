@@ -35,7 +35,7 @@ from incidents.models import Incident
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.parsers import FormParser, MultiPartParser
-from servicedesk.exceptions import StaleVersion
+from servicedesk.exceptions import ApplicationError, StaleVersion
 from servicedesk.selectors import record_timeline
 
 DETAIL_RELATED = (*LIST_RELATED, "organisation", "service", "configuration_item", "parent")
@@ -301,6 +301,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "cancel": api.TransitionNoteSerializer,
         "reopen": api.TransitionNoteSerializer,
         "transition": api.TransitionSerializer,
+        "merge": api.MergeSerializer,
         "comments": api.CommentCreateSerializer,
         "attachments": api.AttachmentUploadSerializer,
         "timeline": api.TimelineEntrySerializer,
@@ -428,6 +429,36 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             incident_id=incident.pk, actor=request.user, version=data.get("version")
         )
         return self._detail(incident.pk)
+
+    @extend_schema(
+        summary="Merge this duplicate into another incident",
+        description=(
+            "This incident is cancelled as a duplicate of `into` (linked `duplicate_of`), its "
+            "public replies are copied to `into`, whose SLA timers keep running; this one's "
+            "are cancelled. Answers the incident that stays. Into itself or into an incident "
+            "you may not see: 400 on `into`; either one no longer open: 409."
+        ),
+        request=api.MergeSerializer,
+        responses=_responses(api.IncidentDetailSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, number=None):
+        incident = self._target()
+        self._ensure_staff()
+        data = self._input(api.MergeSerializer)
+        survivor = (
+            incidents_visible_to(request.user).filter(number=data["into"].strip().upper()).first()
+        )
+        if survivor is None:
+            message = _("No incident with this number.")
+            raise ApplicationError(message, errors={"into": [message]})
+        merged = services.incident_merge(
+            incident_id=incident.pk,
+            into_id=survivor.pk,
+            actor=request.user,
+            version=data.get("version"),
+        )
+        return self._detail(merged.pk)
 
     # --- workflow ---
 
