@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "catalogue.models.RequestStatus",
         "TaskStatusEnum": "catalogue.models.TaskStatus",
         "ServiceStatusEnum": "catalogue.models.ServiceStatus",
+        "LinkKindEnum": "servicedesk.models.LinkKind",
     },
 }
 

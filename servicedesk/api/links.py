@@ -83,6 +83,8 @@ RECORD_PARAMETER = OpenApiParameter(
 class RecordLinkViewSet(viewsets.ViewSet):
     """Links between records: list a record's, add one, remove one."""
 
+    queryset = RecordLink.objects.none()  # for the schema: reads go through the selectors
+    lookup_value_regex = "[0-9]+"
     filter_backends: list = []
     pagination_class = None
 
