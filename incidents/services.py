@@ -481,13 +481,26 @@ def incident_attach(*, incident_id: int, actor, file, visibility: str = Visibili
     )
 
 
+def _merge_lock_order(first_id: int, second_id: int) -> list[int]:
+    """The two incidents of a merge in the lock order: a parent before its child, otherwise
+    primary-key order (docs/architecture.md, "Lock order")."""
+    parents = dict(
+        Incident.objects.filter(pk__in=(first_id, second_id)).values_list("pk", "parent_id")
+    )
+    if parents.get(first_id) == second_id:
+        return [second_id, first_id]
+    if parents.get(second_id) == first_id:
+        return [first_id, second_id]
+    return sorted((first_id, second_id))
+
+
 @transaction.atomic
 def incident_merge(
     *, incident_id: int, into_id: int, actor, version: int | None = None
 ) -> Incident:
     """Merge the duplicate `incident_id` into the survivor `into_id`; returns the survivor.
 
-    Both rows are locked in primary-key order. The duplicate is linked "duplicate of" the
+    Both rows are locked, a parent before its child, else in primary-key order. The duplicate is linked "duplicate of" the
     survivor and cancelled with the resolution code "duplicate" (its timers are cancelled, the
     survivor's run on untouched); its public replies are copied to the survivor's timeline
     under a "From INC…" heading, with their files. Incidents have no watchers, so the
@@ -509,9 +522,8 @@ def incident_merge(
     if not incidents_visible_to(actor).filter(pk=into_id).exists():
         message = _("No incident with this number.")
         raise ApplicationError(message, errors={"into": [message]})
-    locked = {
-        pk: kernel.record_lock(model=Incident, pk=pk) for pk in sorted((incident_id, into_id))
-    }
+    order = _merge_lock_order(incident_id, into_id)
+    locked = {pk: kernel.record_lock(model=Incident, pk=pk) for pk in order}
     duplicate, survivor = locked[incident_id], locked[into_id]
     if version is not None and duplicate.version != version:
         raise StaleVersion()

@@ -266,3 +266,17 @@ def test_the_api_refuses_merges_with_a_message(agent, end_user):
     assert by_end_user.status_code == 403
     assert hidden.status_code == 404
     assert not RecordLink.objects.exists()
+
+
+def test_a_child_merges_into_its_parent_the_parent_locked_first(agent):
+    child = incident(actor=agent)
+    parent = incident(actor=agent)  # created later: the higher primary key
+    with transaction.atomic():
+        services.incident_update(incident_id=child.pk, actor=agent, changes={"parent": parent})
+
+    assert services._merge_lock_order(child.pk, parent.pk) == [parent.pk, child.pk]
+    assert services._merge_lock_order(parent.pk, child.pk) == [parent.pk, child.pk]
+    merge(child, parent, agent)
+
+    child.refresh_from_db()
+    assert child.status == IncidentStatus.CANCELLED and child.parent_id == parent.pk
