@@ -9,8 +9,6 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("Service catalogue")
 
     def ready(self):
-        from catalogue.emails import render_request_email, render_task_email
-        from servicedesk.notifications import register
+        from catalogue.records import register_catalogue
 
-        register("catalogue.servicerequest", render_request_email)
-        register("catalogue.fulfilmenttask", render_task_email)
+        register_catalogue()

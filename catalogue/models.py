@@ -344,7 +344,6 @@ class ServiceRequest(BaseRecord):
     """A request for something from the catalogue: register >> approve >> fulfil >> close."""
 
     NUMBER_PREFIX = "REQ"
-    VISIBLE_TO = "catalogue.selectors.requests_visible_to"
     WORKFLOW = REQUEST_WORKFLOW
 
     status = models.CharField(
@@ -469,7 +468,6 @@ class FulfilmentTask(BaseRecord):
     """A piece of fulfilment work on a request, worked by a support group."""
 
     NUMBER_PREFIX = "TSK"
-    VISIBLE_TO = "catalogue.selectors.tasks_visible_to"
     WORKFLOW = TASK_WORKFLOW
 
     status = models.CharField(

@@ -26,6 +26,7 @@ from catalogue.models import (
     ServiceRequest,
     TaskStatus,
 )
+from catalogue.records import REQUEST
 from catalogue.selectors import WORK_PERMISSION, orderable_items
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import events
@@ -35,7 +36,6 @@ from servicedesk.models import Visibility
 from servicedesk.text import plain_text
 from servicedesk.workflow import Meaning
 from sla import services as sla
-from sla.models import RecordType
 
 S = RequestStatus
 T = TaskStatus
@@ -121,7 +121,7 @@ def request_create(
     for _name, uploaded in files:
         kernel.attachment_add(record=record, uploaded_by=actor, file=uploaded)
     policy = item.offering.sla_policy if item.offering_id and item.offering.sla_policy_id else None
-    sla.start_timers(record, record_type=RecordType.REQUEST, policy=policy)
+    sla.start_timers(record, record_type=REQUEST.key, policy=policy)
     notifications.request_logged(record)
     if approvers:
         _move(record, S.AWAITING_APPROVAL, actor=None)
@@ -142,7 +142,7 @@ def _move(record: ServiceRequest, target: str, *, actor, note: str = "", context
     # The SLA engine reads what the states mean from REQUEST_WORKFLOW: awaiting approval is
     # paused on the reason "approval" (a policy listing it in pause_on stops the clock), a
     # rejection cancels the timers.
-    sla.record_status_changed(record, old=source, new=target, record_type=RecordType.REQUEST)
+    sla.record_status_changed(record, old=source, new=target, record_type=REQUEST.key)
 
 
 def _start_fulfilment(record: ServiceRequest) -> None:

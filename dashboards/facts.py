@@ -2,8 +2,8 @@
 
 The refresh is incremental and idempotent: each run takes the records changed since the last
 watermark (less a safety overlap), recomputes their rows and upserts them on (record type, id).
-Running it twice, or two at once, gives the same rows. Record types register a `RecordSource`;
-incidents are the first, service requests and changes add theirs (see docs/dashboards.md).
+Running it twice, or two at once, gives the same rows. Each record type
+that declares a dashboard feed in the kernel's registry is a source (see docs/dashboards.md).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from dashboards import rollup
 from dashboards.models import RecordFact, RefreshState
+from servicedesk import registry
 from servicedesk.models import SatisfactionRating
 from servicedesk.workflow import Meaning
 
@@ -69,16 +69,6 @@ class RecordSource:
         return tuple(self.model.WORKFLOW.states_meaning(Meaning.RESOLVED))
 
 
-def _incident_source() -> RecordSource:
-    return RecordSource(
-        record_type="incident",
-        model_label="incidents.Incident",
-        label=_("Incidents"),
-        detail_url_name="incidents:detail",
-        changed=("updated_at", "first_responded_at"),
-    )
-
-
 SOURCES: dict[str, RecordSource] = {}
 
 
@@ -86,21 +76,24 @@ def register(source: RecordSource) -> None:
     SOURCES[source.record_type] = source
 
 
-def _request_source() -> RecordSource:
+def _source_of(record_type) -> RecordSource:
+    """The dashboards' view of a registered record type (servicedesk.registry)."""
+    feed = record_type.dashboard
     return RecordSource(
-        record_type="request",
-        model_label="catalogue.ServiceRequest",
-        label=_("Service requests"),
-        detail_url_name="catalogue:request",
-        changed=("updated_at", "first_responded_at"),
-        optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
+        record_type=record_type.key,
+        model_label=record_type.model,
+        label=record_type.label,
+        detail_url_name=record_type.detail_url_name,
+        changed=tuple(feed.changed),
+        optional=dict(feed.optional),
     )
 
 
 def sources() -> dict[str, RecordSource]:
-    if "incident" not in SOURCES:
-        register(_incident_source())
-        register(_request_source())
+    """Every record type that declares a dashboard feed, and any registered here directly."""
+    for record_type in registry.all_types():
+        if record_type.dashboard is not None and record_type.key not in SOURCES:
+            register(_source_of(record_type))
     return SOURCES
 
 

@@ -11,11 +11,10 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from incidents.emails import render_incident_email
-        from servicedesk.notifications import register
+        from incidents.records import register_incidents
 
         post_migrate.connect(_seed_after_migrate, sender=self)
-        register("incidents.incident", render_incident_email)
+        register_incidents()
 
 
 def _seed_after_migrate(sender, **kwargs):

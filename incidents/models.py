@@ -152,7 +152,6 @@ class Incident(BaseRecord):
     """An unplanned interruption or reduction in quality of an IT service."""
 
     NUMBER_PREFIX = "INC"
-    VISIBLE_TO = "incidents.selectors.incidents_visible_to"
     WORKFLOW = INCIDENT_WORKFLOW
 
     status = models.CharField(

@@ -21,11 +21,11 @@ from django.utils.translation import ngettext
 from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident, PendingReprioritisation, PriorityLevel, PriorityMatrixCell
 from incidents.priority import forget_priority_data
+from incidents.records import INCIDENT
 from servicedesk import services as kernel
 from servicedesk.exceptions import ApplicationError
 from servicedesk.jobs import enqueue_on_commit
 from sla import services as sla
-from sla.models import RecordType
 
 # How long a claimed re-prioritisation may take before the catch-up run takes it over.
 CLAIM_SECONDS = 600
@@ -163,7 +163,7 @@ def incidents_reprioritise(*, actor=None, batch_size: int = 200) -> int:
                 if kernel.record_update(
                     record=incident, actor=actor, changes={"priority": priority}
                 ):
-                    sla.priority_changed(incident, record_type=RecordType.INCIDENT)
+                    sla.priority_changed(incident, record_type=INCIDENT.key)
                     changed += 1
         if len(batch) < batch_size:
             return changed

@@ -35,6 +35,7 @@ from incidents.choices import (
 )
 from incidents.models import Incident
 from incidents.priority import current_matrix, priority_for
+from incidents.records import INCIDENT
 from incidents.routing import route_incident
 from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
@@ -45,7 +46,6 @@ from servicedesk.models import Comment, LinkKind, Visibility
 from servicedesk.selectors import links_of
 from servicedesk.text import plain_text, sanitise_html
 from sla import services as sla
-from sla.models import RecordType
 
 WORK_PERMISSION = "incidents.work_incident"
 
@@ -190,7 +190,7 @@ def incident_create(*, actor, **fields: Any) -> Incident:
     values.pop("id")
     values.pop("number")
     incident = kernel.record_create(model=Incident, actor=actor, fields=values)
-    sla.start_timers(incident, record_type=RecordType.INCIDENT)
+    sla.start_timers(incident, record_type=INCIDENT.key)
     if incident.configuration_item_id:
         cmdb.impact_proposal_request(incident=incident, actor=actor)
     notifications.incident_logged(incident)
@@ -226,7 +226,7 @@ def incident_update(
         changes["category"] = changes["subcategory"].parent
     changed = kernel.record_update(record=incident, actor=actor, changes=changes)
     if {"priority", "service", "organisation"} & set(changed):
-        sla.priority_changed(incident, record_type=RecordType.INCIDENT)
+        sla.priority_changed(incident, record_type=INCIDENT.key)
     if "configuration_item" in changed:
         # The CMDB proposes an impact from the business services that depend on the new CI.
         cmdb.impact_proposal_request(incident=incident, actor=actor)
@@ -278,7 +278,7 @@ def incident_assign(
         incident.reassignment_count += 1
         incident.save(update_fields=["reassignment_count"])
     if previous[0] != wanted[0]:
-        sla.group_changed(incident, record_type=RecordType.INCIDENT)
+        sla.group_changed(incident, record_type=INCIDENT.key)
     if assignee is not None and incident.status == IncidentStatus.NEW:
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
@@ -375,7 +375,7 @@ def incident_transition(
         extra["closed_at"] = now
     _save_fields(incident, extra, audited={"pending_reason", "resolution_code"}, actor=actor,
                  before={**before, "resolution_code": ""})  # fmt: skip
-    sla.record_status_changed(incident, old=source, new=target, record_type=RecordType.INCIDENT)
+    sla.record_status_changed(incident, old=source, new=target, record_type=INCIDENT.key)
     if target == IncidentStatus.RESOLVED:
         _resolve_children(incident, actor=actor)
         notifications.incident_resolved(incident)

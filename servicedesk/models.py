@@ -17,20 +17,31 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import registry
+
+
+class _VisibleTo:
+    """`Model.VISIBLE_TO`: the `visible_to` path of the model's entry in the record registry."""
+
+    def __get__(self, instance, owner):
+        record_type = registry.for_model(owner)
+        return record_type.visible_to if record_type is not None else None
+
 
 class BaseRecord(models.Model):
     """What every ITIL record has: a number, who asked, who owns it, a status and a version.
 
-    Subclasses set NUMBER_PREFIX (e.g. "INC"), a `status` choices set, a `WORKFLOW` and
-    VISIBLE_TO, and add a migration with `number_sequence(PREFIX)`. Every write goes through the
-    app's services.
+    Subclasses set NUMBER_PREFIX (e.g. "INC"), a `status` choices set and a `WORKFLOW`, add a
+    migration with `number_sequence(PREFIX)` and declare their type in the registry
+    (servicedesk/registry.py). Every write goes through the app's services.
     """
 
     NUMBER_PREFIX: ClassVar[str]
-    # Dotted path of the selector `f(user) -> QuerySet` that decides who sees which record. The
+    # Dotted path of the selector `f(user) -> QuerySet` that decides who sees which record, as the
+    # record type's registry entry declares it (None when the type is not registered). The
     # kernel's pages that reach a record through one of its rows (an attachment's download) ask
     # it, so they show exactly what the record's own pages show. Without one nobody gets in.
-    VISIBLE_TO: ClassVar[str]
+    VISIBLE_TO = _VisibleTo()
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)

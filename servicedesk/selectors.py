@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils.module_loading import import_string
 
 from accounts.roles import can_see_internal
+from servicedesk import registry
 from servicedesk.models import (
     LINK_REVERSE_LABELS,
     Attachment,
@@ -77,16 +78,16 @@ def attachment_get(*, user, pk: int) -> Attachment:
     """The attachment `pk` if the person may download it, else Attachment.DoesNotExist.
 
     The same rules as the record's timeline: the record is one the person sees (its type's
-    VISIBLE_TO selector, the one behind the record's pages and API) and the file is one the
+    registered `visible_to` selector, the one behind the record's pages and API) and the file is one the
     timeline shows them (`files_visible_to`). A file on a row that is not a record, or on a
-    record type without VISIBLE_TO, is nobody's to download. Two indexed queries.
+    record type not in the registry, is nobody's to download. Two indexed queries.
     """
     attachment = files_visible_to(user, Attachment.objects.all()).get(pk=pk)
     model = ContentType.objects.get_for_id(attachment.content_type_id).model_class()
-    path = getattr(model, "VISIBLE_TO", None) if model is not None else None
-    if not (path and issubclass(model, BaseRecord)):
+    record_type = registry.for_model(model) if model is not None else None
+    if record_type is None or not issubclass(model, BaseRecord):
         raise Attachment.DoesNotExist
-    if not import_string(path)(user).filter(pk=attachment.object_id).exists():
+    if not record_type.visible(user).filter(pk=attachment.object_id).exists():
         raise Attachment.DoesNotExist
     return attachment
 

@@ -8,6 +8,7 @@ through the record's own services, which write at once.
 
 from django.contrib.auth.models import Group
 
+from servicedesk import registry
 from servicedesk.notifications import build
 from sla.models import EscalationAction
 
@@ -32,16 +33,16 @@ def run(record, timer, rule, outbox: list) -> None:
     elif action == EscalationAction.NOTIFY_ADDRESSES:
         addresses = [line.strip() for line in rule.addresses.splitlines() if line.strip()]
         outbox.append(build(record, KIND, addresses=addresses))
-    elif record._meta.label != "incidents.Incident":
-        return  # reassigning and raising the priority are incident actions
     elif action == EscalationAction.REASSIGN:
-        from incidents import services
-
+        record_type = registry.for_model(record)
+        if record_type is None or not record_type.has("assign"):
+            return  # the record type is not reassigned by escalation
         if record.support_group_id != rule.support_group_id:
-            services.incident_assign(
-                incident_id=record.pk, actor=None, support_group=rule.support_group, assignee=None
+            record_type.call("assign")(
+                record_id=record.pk, actor=None, support_group=rule.support_group, assignee=None
             )
     elif action == EscalationAction.RAISE_PRIORITY:
-        from incidents import services
-
-        services.incident_raise_urgency(incident_id=record.pk, actor=None)
+        record_type = registry.for_model(record)
+        if record_type is None or not record_type.has("raise_priority"):
+            return  # the record type has no priority an escalation may raise
+        record_type.call("raise_priority")(record_id=record.pk, actor=None)

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import registry
+
 
 def validate_time_zone(value):
     if value not in available_timezones():
@@ -88,11 +90,6 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
 
-class RecordType(models.TextChoices):
-    INCIDENT = "incident", _("Incident")
-    REQUEST = "request", _("Service request")
-
-
 class Metric(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     RESOLUTION = "resolution", _("Resolution")
@@ -140,7 +137,7 @@ class SlaPolicy(models.Model):
         help_text=_("UC: the supplier; its clock runs while a record is pending on the supplier."),
     )
     record_type = models.CharField(
-        _("record type"), max_length=16, choices=RecordType.choices, default=RecordType.INCIDENT
+        _("record type"), max_length=16, choices=registry.choices, default="incident"
     )
     priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
     service = models.ForeignKey(

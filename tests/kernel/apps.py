@@ -6,3 +6,22 @@ class KernelTestsConfig(AppConfig):
 
     name = "tests.kernel"
     label = "kernel_tests"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from servicedesk.registry import FINAL, OPEN, DashboardSource, RecordType, register
+
+        register(
+            RecordType(
+                key="ticket",
+                model="kernel_tests.Ticket",
+                label=_("Tickets"),
+                name=_("Ticket"),
+                states={"new": OPEN, "in_progress": OPEN, "resolved": FINAL, "closed": FINAL},
+                visible_to="tests.kernel.models.tickets_visible_to",
+                detail_url_name="admin:index",
+                sla_metrics=("first_response", "resolution"),
+                dashboard=DashboardSource(done_statuses=("resolved", "closed")),
+            )
+        )

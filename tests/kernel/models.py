@@ -32,7 +32,6 @@ TICKET_WORKFLOW = Workflow(
 
 class Ticket(BaseRecord):
     NUMBER_PREFIX = "TKT"
-    VISIBLE_TO = "tests.kernel.models.tickets_visible_to"
     WORKFLOW = TICKET_WORKFLOW
 
     status = models.CharField(max_length=32, choices=TicketStatus.choices, default="")

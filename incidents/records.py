@@ -1,0 +1,60 @@
+"""Incidents as a record type: the declaration the kernel's registry keeps (see servicedesk/registry.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.registry import DONE, FINAL, OPEN, PAUSED, DashboardSource, RecordType, register
+
+INCIDENT = RecordType(
+    key="incident",
+    model="incidents.Incident",
+    label=_("Incidents"),
+    name=_("Incident"),
+    states={
+        "new": OPEN,
+        "assigned": OPEN,
+        "in_progress": OPEN,
+        "pending": PAUSED,
+        "resolved": DONE,
+        "closed": FINAL,
+        "cancelled": FINAL,
+    },  # fmt: skip
+    visible_to="incidents.selectors.incidents_visible_to",
+    detail_url_name="incidents:detail",
+    portal_url_name="portal:incident",
+    sla_metrics=("first_response", "resolution", "update", "group_hold"),
+    assign="incidents.records.assign",
+    raise_priority="incidents.records.raise_priority",
+    update="incidents.records.update",
+    queue_sizes="incidents.selectors.incident_queue_sizes",
+    view_permission="incidents.view_incident",
+    work_permission="incidents.work_incident",
+    email="incidents.emails.render_incident_email",
+    dashboard=DashboardSource(
+        done_statuses=("resolved", "closed"), changed=("updated_at", "first_responded_at")
+    ),
+    ci_field="configuration_item",
+)
+
+
+def assign(*, record_id: int, actor, support_group, assignee=None):
+    from incidents.services import incident_assign
+
+    return incident_assign(
+        incident_id=record_id, actor=actor, support_group=support_group, assignee=assignee
+    )
+
+
+def raise_priority(*, record_id: int, actor):
+    from incidents.services import incident_raise_urgency
+
+    return incident_raise_urgency(incident_id=record_id, actor=actor)
+
+
+def update(*, record_id: int, actor, changes, version=None):
+    from incidents.services import incident_update
+
+    return incident_update(incident_id=record_id, actor=actor, changes=changes, version=version)
+
+
+def register_incidents() -> None:
+    register(INCIDENT)

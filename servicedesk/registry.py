@@ -1,0 +1,216 @@
+"""The record-type registry: each record app declares itself here once, in its AppConfig.ready().
+
+The apps that serve every record type (sla, cmdb, dashboards, portal, notifications, the kernel's
+attachments and workspace) read this registry instead of importing incidents or catalogue. A
+declaration names its callables by dotted path (as `VISIBLE_TO` always did) so registering imports
+nothing; each path is imported once, on first use, and kept. Lookups are in-memory dicts.
+
+    register(RecordType(
+        key="incident", model="incidents.Incident", label=_("Incidents"),
+        states={"new": OPEN, "pending": PAUSED, "resolved": DONE, "closed": FINAL, ...},
+        visible_to="incidents.selectors.incidents_visible_to", ...))
+
+See docs/architecture.md, "Adding a record type".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+# What a state means to the apps that serve every record type.
+OPEN = "open"  # work goes on; SLA clocks run
+PAUSED = "paused"  # open, but the clock stops (pending customer, awaiting approval)
+DONE = "done"  # the work is delivered (resolved); the record may still reopen or close
+FINAL = "final"  # nothing more happens (closed, cancelled, rejected)
+MEANINGS = (OPEN, PAUSED, DONE, FINAL)
+
+
+@dataclass(frozen=True)
+class DashboardSource:
+    """How a record type feeds the dashboards' facts (see dashboards/facts.py).
+
+    `changed` are the indexed timestamps whose movement means a fact row must be rebuilt;
+    `optional` maps a fact column to the record's own name for it, e.g. {"resolved_at": "closed_at"}.
+    """
+
+    done_statuses: tuple[str, ...]
+    changed: tuple[str, ...] = ("updated_at",)
+    optional: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One record type as the rest of the service desk sees it.
+
+    Required: `key` (the SLA policies' and dashboards' record type), `model` ("app.Model"),
+    `label` (plural, shown on dashboards), `name` (singular, the SLA policy's choice), `states` (every status and
+    its meaning), `visible_to` (dotted path of `f(user) -> QuerySet`), `detail_url_name` (the
+    agent page, reversed with the record's number).
+
+    Optional (None when the type does not have it): `portal_url_name`, the end user's page;
+    `sla_metrics`, the SLA targets it is timed on; `assign` (record_id, actor, support_group,
+    assignee), `raise_priority` (record_id, actor) and `update` (record_id, actor, changes, version)
+    service callables; `queue_sizes` (user) for the workspace; `view_permission` and
+    `work_permission`; `email` (record, kind, context) renderer for notifications; `dashboard`
+    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it).
+    """
+
+    key: str
+    model: str
+    label: Any
+    name: Any
+    states: Mapping[str, str]
+    visible_to: str
+    detail_url_name: str
+    portal_url_name: str | None = None
+    sla_metrics: tuple[str, ...] = ()
+    assign: str | None = None
+    raise_priority: str | None = None
+    update: str | None = None
+    queue_sizes: str | None = None
+    view_permission: str | None = None
+    work_permission: str | None = None
+    email: str | None = None
+    dashboard: DashboardSource | None = None
+    ci_field: str | None = None
+
+    def __post_init__(self):
+        wrong = {state: m for state, m in self.states.items() if m not in MEANINGS}
+        if wrong:
+            raise ValueError(f"{self.key}: unknown state meanings {wrong}")
+
+    @property
+    def model_class(self):
+        return apps.get_model(self.model)
+
+    @property
+    def label_lower(self) -> str:
+        return self.model.lower()
+
+    @cached_property
+    def prefix(self) -> str:
+        return self.model_class.NUMBER_PREFIX
+
+    @cached_property
+    def workflow(self):
+        return getattr(self.model_class, "WORKFLOW", None)
+
+    def statuses(self, *meanings: str) -> tuple[str, ...]:
+        """The states that carry one of these meanings, in declaration order."""
+        return tuple(state for state, meaning in self.states.items() if meaning in meanings)
+
+    @cached_property
+    def open_statuses(self) -> tuple[str, ...]:
+        """Open and paused states: the record still needs work."""
+        return self.statuses(OPEN, PAUSED)
+
+    @cached_property
+    def paused_statuses(self) -> tuple[str, ...]:
+        return self.statuses(PAUSED)
+
+    @cached_property
+    def final_statuses(self) -> tuple[str, ...]:
+        return self.statuses(FINAL)
+
+    def call(self, name: str) -> Callable:
+        """The callable declared under `name`, imported once. KeyError when the type has none."""
+        path = getattr(self, name)
+        if not path:
+            raise KeyError(f"{self.key} declares no {name}")
+        return _resolve(path)
+
+    def has(self, name: str) -> bool:
+        return bool(getattr(self, name))
+
+    def visible(self, user):
+        """The records of this type the person may see (the type's own selector)."""
+        return _resolve(self.visible_to)(user)
+
+
+_BY_KEY: dict[str, RecordType] = {}
+_BY_LABEL: dict[str, RecordType] = {}
+_RESOLVED: dict[str, Callable] = {}
+
+
+def _resolve(path: str) -> Callable:
+    function = _RESOLVED.get(path)
+    if function is None:
+        function = _RESOLVED[path] = import_string(path)
+    return function
+
+
+def register(record_type: RecordType) -> RecordType:
+    """Declare a record type (from its app's ready()). Registering the same key again replaces it."""
+    old = _BY_KEY.get(record_type.key)
+    if old is not None:
+        _BY_LABEL.pop(old.label_lower, None)
+    _BY_KEY[record_type.key] = record_type
+    _BY_LABEL[record_type.label_lower] = record_type
+    _by_prefix.cache_clear()
+    if record_type.email:
+        from servicedesk.notifications import register as register_email
+
+        register_email(record_type.label_lower, _resolve(record_type.email))
+    return record_type
+
+
+def unregister(key: str) -> None:
+    """Forget a record type (tests that declare one of their own clean up with it)."""
+    old = _BY_KEY.pop(key, None)
+    if old is not None:
+        _BY_LABEL.pop(old.label_lower, None)
+    _by_prefix.cache_clear()
+
+
+def all_types() -> list[RecordType]:
+    """Every registered record type, in registration order."""
+    return list(_BY_KEY.values())
+
+
+def get(key: str) -> RecordType:
+    """The record type with this key; KeyError when none is registered."""
+    return _BY_KEY[key]
+
+
+def for_model(model) -> RecordType | None:
+    """The record type of a model class or instance (or "app.Model" label), None when unregistered."""
+    label = model if isinstance(model, str) else model._meta.label
+    return _BY_LABEL.get(label.lower())
+
+
+def _by_prefix_table() -> dict[str, RecordType]:
+    return {record_type.prefix: record_type for record_type in _BY_KEY.values()}
+
+
+class _PrefixCache:
+    table: dict[str, RecordType] | None = None
+
+    def __call__(self) -> dict[str, RecordType]:
+        if self.table is None:
+            self.table = _by_prefix_table()
+        return self.table
+
+    def cache_clear(self):
+        self.table = None
+
+
+_by_prefix = _PrefixCache()
+
+
+def for_number(number: str) -> RecordType | None:
+    """The record type whose number prefix starts `number` (e.g. "REQ0000042"), or None."""
+    for prefix, record_type in _by_prefix().items():
+        if number.startswith(prefix):
+            return record_type
+    return None
+
+
+def choices() -> list[tuple[str, Any]]:
+    """(key, label) of every record type the SLA engine times, for choice fields."""
+    return [(t.key, t.name) for t in _BY_KEY.values() if t.sla_metrics]
