@@ -5,10 +5,10 @@ storage, with one cycle (two clustered hosts). Idempotent: runs again without ch
 from django.db import transaction
 
 from accounts.models import SupportGroup, User
-from catalogue.models import Service
 from cmdb import services
 from cmdb.defaults import seed_classes
 from cmdb.models import AttributeDefinition, Baseline, CIClass, ConfigurationItem, Relationship
+from servicedesk import registry
 
 # name: (class, criticality, owner group, catalogue service, attributes)
 ITEMS = {
@@ -77,7 +77,7 @@ INCIDENT_CI = ("ERP invoices screen very slow for the whole finance team", "ERP-
 def load(stdout=None) -> None:
     classes = seed_classes(CIClass, AttributeDefinition)
     groups = {g.name: g for g in SupportGroup.objects.all()}
-    catalogue = {s.name: s for s in Service.objects.all()}
+    catalogue = {s.name: s for s in registry.shared_model("service").objects.all()}
     location = None
     items = {}
     for name, (code, criticality, group, service, attributes) in ITEMS.items():
@@ -119,14 +119,14 @@ def link_sample_incident() -> None:
 
 
 def _incident_ci(items) -> None:
-    from incidents import services as incident_services
-    from incidents.models import Incident
+    incidents = registry.get("incident")
+    Incident = incidents.model_class  # noqa: N806
 
     title, ci_name = INCIDENT_CI
     incident = Incident.objects.filter(title=title, configuration_item__isnull=True).first()
     agent = User.objects.filter(email="agent@example.com").first()
     if incident is None or agent is None or not incident.is_open:
         return
-    incident_services.incident_update(
-        incident_id=incident.pk, actor=agent, changes={"configuration_item": items[ci_name]}
+    incidents.call("update")(
+        record_id=incident.pk, actor=agent, changes={"configuration_item": items[ci_name]}
     )

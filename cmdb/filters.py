@@ -4,10 +4,10 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup
-from catalogue.models import Service
 from cmdb.choices import Criticality, Environment, LifecycleStatus, RelationshipType
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from cmdb.selectors import search_filter
+from servicedesk import registry
 from servicedesk.filters import IdFilter
 
 
@@ -39,7 +39,9 @@ class ConfigurationItemFilter(django_filters.FilterSet):
         empty_label=_("Any"),
     )
     service = django_filters.ModelChoiceFilter(
-        queryset=Service.objects.all(), label=_("Catalogue service"), empty_label=_("Any")
+        queryset=registry.shared_model("service").objects.all(),
+        label=_("Catalogue service"),
+        empty_label=_("Any"),
     )
 
     class Meta:

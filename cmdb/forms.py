@@ -5,7 +5,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup
-from catalogue.models import Service
 from cmdb.choices import (
     AttributeType,
     Criticality,
@@ -17,6 +16,7 @@ from cmdb.choices import (
 from cmdb.graph import MAX_DEPTH, default_depth
 from cmdb.models import CIClass, ConfigurationItem
 from cmdb.selectors import class_attributes
+from servicedesk import registry
 
 REFERENCE_DATALIST_LIMIT = 200
 
@@ -57,7 +57,7 @@ class CIForm(forms.Form):
     )
     service = forms.ModelChoiceField(
         label=_("Catalogue service"),
-        queryset=Service.objects.filter(is_active=True).order_by("name"),
+        queryset=registry.shared_model("service").objects.filter(is_active=True).order_by("name"),
         required=False,
         help_text=_("For a business service: the service of the catalogue it is."),
     )

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
-from catalogue.models import Service
 from cmdb import services
 from cmdb.choices import Criticality, Environment, LifecycleStatus, RelationshipType
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from cmdb.selectors import class_attributes
+from servicedesk import registry
 from servicedesk.exceptions import TransitionNotAllowed
 
 CI_COLUMNS = ["name", "class", "status", "criticality", "environment", "location",
@@ -122,7 +122,7 @@ def _ci_fields(row: dict[str, str]) -> dict:
         "location": lambda v: _by_name(ConfigurationItem, v, _("location")),
         "owner_group": lambda v: _by_name(SupportGroup, v, _("support group")),
         "support_group": lambda v: _by_name(SupportGroup, v, _("support group")),
-        "service": lambda v: _by_name(Service, v, _("catalogue service")),
+        "service": lambda v: _by_name(registry.shared_model("service"), v, _("catalogue service")),
     }
     for column, lookup in lookups.items():
         value = (row.get(column) or "").strip()

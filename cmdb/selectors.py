@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from cmdb import graph
 from cmdb.choices import Direction
-from cmdb.models import AttributeDefinition, Baseline, CIClass, ConfigurationItem, Relationship
+from cmdb.models import (
+    AttributeDefinition,
+    Baseline,
+    CIClass,
+    ConfigurationItem,
+    ImpactProposal,
+    Relationship,
+)
+from servicedesk import registry
 
 VIEW_PERMISSION = "cmdb.view_configurationitem"
 EDIT_PERMISSION = "cmdb.change_configurationitem"
@@ -100,6 +108,17 @@ class LinkedRecord:
     created_at: Any
 
 
+def impact_choices() -> list[tuple[str, str]]:
+    """The impact scale an incident's proposal is decided on (the incident model's own choices)."""
+    return list(registry.get("incident").model_class._meta.get_field("impact").choices)
+
+
+def proposals_visible_to(user):
+    """Impact proposals on the incidents the person sees (the incidents' own selector)."""
+    visible = registry.get("incident").visible(user).values("pk")
+    return ImpactProposal.objects.filter(incident_id__in=visible)
+
+
 LinkedRecordSource = Callable[..., list[LinkedRecord]]
 LINKED_RECORD_SOURCES: list[LinkedRecordSource] = []
 
@@ -112,21 +131,25 @@ def linked_record_source(function: LinkedRecordSource) -> LinkedRecordSource:
 
 
 @linked_record_source
-def _incidents_on(*, ci, user, limit: int) -> list[LinkedRecord]:
-    from incidents.models import Incident
-
-    if not user.has_perm("incidents.view_incident"):
-        return []
-    rows = (
-        Incident.objects.filter(configuration_item=ci)
-        .only("number", "title", "status", "created_at")
-        .order_by("-created_at")[:limit]
-    )
-    return [
-        LinkedRecord("incident", r.number, r.title, r.status, r.get_status_display(),
-                     reverse("incidents:detail", args=[r.number]), r.created_at)
-        for r in rows
-    ]  # fmt: skip
+def _registered_on(*, ci, user, limit: int) -> list[LinkedRecord]:
+    """The records of every registered type that names a CI (`ci_field`) and the person may view."""
+    records: list[LinkedRecord] = []
+    for record_type in registry.all_types():
+        if not record_type.ci_field:
+            continue
+        if record_type.view_permission and not user.has_perm(record_type.view_permission):
+            continue
+        rows = (
+            record_type.model_class.objects.filter(**{record_type.ci_field: ci})
+            .only("number", "title", "status", "created_at")
+            .order_by("-created_at")[:limit]
+        )
+        records += [
+            LinkedRecord(record_type.key, r.number, r.title, r.status, r.get_status_display(),
+                         reverse(record_type.detail_url_name, args=[r.number]), r.created_at)
+            for r in rows
+        ]  # fmt: skip
+    return records
 
 
 def ci_linked_records(*, ci: ConfigurationItem, user, limit: int = 50) -> list[LinkedRecord]:
@@ -201,7 +224,7 @@ def impact_of(*, ci: ConfigurationItem, direction: str = Direction.DOWNSTREAM,
 def _count_service_users(services: list[ServiceImpact]) -> None:
     """Who a business service serves: the organisations and people that logged incidents on its
     catalogue service lately; a "users" attribute on the CI, when set, gives the head count."""
-    from incidents.models import Incident
+    Incident = registry.get("incident").model_class  # noqa: N806
 
     catalogue_ids = {s.ci.service_id for s in services if s.ci.service_id}
     counts = {}

@@ -38,8 +38,15 @@ from cmdb.models import (
     ImpactProposal,
     Relationship,
 )
-from cmdb.selectors import EDIT_PERMISSION, baseline_scope, ci_snapshot_map, class_attributes
+from cmdb.selectors import (
+    EDIT_PERMISSION,
+    baseline_scope,
+    ci_snapshot_map,
+    class_attributes,
+    impact_choices,
+)
 from cmdb.workflow import CI_WORKFLOW
+from servicedesk import registry
 from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
 from servicedesk.jobs import enqueue_on_commit
 
@@ -471,9 +478,6 @@ def impact_proposal_decide(*, incident_id: int, actor, impact: str | None = None
     Raises ValidationError when no proposal is ready or the impact is not high/medium/low,
     and whatever incident_update raises (PermissionDenied, StaleVersion, TransitionNotAllowed).
     """
-    from incidents import services as incident_services
-    from incidents.choices import Impact
-
     # Lock order: the incident before its proposal, as incident_update (which replaces the
     # proposal when the CI changes) takes them.
     incident_model = ImpactProposal._meta.get_field("incident").related_model
@@ -486,10 +490,10 @@ def impact_proposal_decide(*, incident_id: int, actor, impact: str | None = None
     if proposal is None or proposal.status == ProposalStatus.PENDING:
         raise ValidationError({"impact": [_("There is no proposed impact to decide on yet.")]})
     chosen = impact or proposal.proposed_impact
-    if chosen not in Impact.values:
+    if chosen not in {value for value, _label in impact_choices()}:
         raise ValidationError({"impact": [_("Choose high, medium or low impact.")]})
-    incident_services.incident_update(
-        incident_id=incident_id, actor=actor, changes={"impact": chosen}, version=version
+    registry.get("incident").call("update")(
+        record_id=incident_id, actor=actor, changes={"impact": chosen}, version=version
     )
     proposal.status = (
         ProposalStatus.ACCEPTED if chosen == proposal.proposed_impact else ProposalStatus.OVERRIDDEN

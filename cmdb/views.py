@@ -25,7 +25,7 @@ from cmdb.forms import (
     initial_for,
 )
 from cmdb.graph import default_depth
-from cmdb.models import Baseline, CIClass, ConfigurationItem, ImpactProposal, Relationship
+from cmdb.models import Baseline, CIClass, ConfigurationItem, Relationship
 from servicedesk.csvfiles import csv_lines
 from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
 from servicedesk.security import allow_cytoscape_style
@@ -346,19 +346,15 @@ def unstuck(proposal):
 
 
 def _visible_proposals(user):
-    from incidents.selectors import incidents_visible_to
-
-    return ImpactProposal.objects.filter(incident_id__in=incidents_visible_to(user).values("pk"))
+    return selectors.proposals_visible_to(user)
 
 
 def proposal_context(proposal, user) -> dict:
-    from incidents.choices import Impact
-
     incident = proposal.incident if proposal else None
     return {
         "proposal": proposal,
         "incident": incident,
-        "impacts": Impact.choices,
+        "impacts": selectors.impact_choices(),
         "can_decide": user.has_perm("incidents.work_incident"),
     }
 
@@ -367,8 +363,6 @@ def proposal_context(proposal, user) -> dict:
 @require_POST
 def incident_proposal_decide(request, incident_id):
     """Accept the proposed impact (no `impact`) or override it with the one chosen."""
-    from incidents.choices import Impact
-
     proposal = get_object_or_404(
         _visible_proposals(request.user).select_related("incident"), incident_id=incident_id
     )
@@ -391,7 +385,8 @@ def incident_proposal_decide(request, incident_id):
     else:
         messages.success(
             request,
-            _("Impact set to %(impact)s.") % {"impact": Impact(decided.decided_impact).label},
+            _("Impact set to %(impact)s.")
+            % {"impact": dict(selectors.impact_choices())[decided.decided_impact]},
         )
     if request.htmx:
         response = HttpResponse(status=204)

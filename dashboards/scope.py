@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, SupportGroup
-from catalogue.models import Service
+from servicedesk import registry
 
 PERIODS = [
     ("this_month", _("This month")),
@@ -197,7 +197,7 @@ class ScopeForm(forms.Form):
     by = forms.ChoiceField(label=_("By"), choices=[("", _("Automatic")), *BUCKETS], required=False)
     service = forms.ModelChoiceField(
         label=_("Service"),
-        queryset=Service.objects.order_by("name"),
+        queryset=registry.shared_model("service").objects.order_by("name"),
         required=False,
         empty_label=_("All services"),
     )

@@ -32,11 +32,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, SupportGroup
-from catalogue.models import Service
 from dashboards import rollup
 from dashboards.facts import source
 from dashboards.models import Outcome, RecordFact
 from dashboards.scope import Scope
+from servicedesk import registry
 
 # The seed's service-quality targets (../shared/ITIL.md, "Service quality targets").
 TARGET_AVAILABILITY = 99.6  # % of the period's hours, per service
@@ -118,13 +118,13 @@ DIMENSIONS = {
 def _names(dimension: str, keys) -> dict:
     keys = [key for key in keys if key is not None]
     if dimension == "priority":
-        from incidents.models import PriorityLevel
-
-        levels = dict(PriorityLevel.objects.values_list("level", "name"))
+        levels = dict(registry.shared_model("priority_level").objects.values_list("level", "name"))
         return {key: f"P{key} {levels.get(key, '')}".strip() for key in keys}
-    model = {"service": Service, "support_group": SupportGroup, "organisation": Organisation}[
-        dimension
-    ]
+    model = {
+        "service": registry.shared_model("service"),
+        "support_group": SupportGroup,
+        "organisation": Organisation,
+    }[dimension]
     return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
@@ -880,7 +880,7 @@ def availability(scope: Scope, now=None) -> Panel:
     outage started in the period. Outages overlapping the
     period's edges count for their part inside it.
     """
-    from incidents.models import Incident
+    Incident = registry.get("incident").model_class  # noqa: N806
 
     now = now or timezone.now()
     end = min(scope.end, max(now, scope.start))
@@ -909,6 +909,7 @@ def availability(scope: Scope, now=None) -> Panel:
         )
         .order_by()
     }
+    Service = registry.shared_model("service")  # noqa: N806
     services = Service.objects.filter(is_active=True)
     if scope.service_id:
         services = Service.objects.filter(pk=scope.service_id)

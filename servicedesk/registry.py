@@ -214,3 +214,18 @@ def for_number(number: str) -> RecordType | None:
 def choices() -> list[tuple[str, Any]]:
     """(key, label) of every record type the SLA engine times, for choice fields."""
     return [(t.key, t.name) for t in _BY_KEY.values() if t.sla_metrics]
+
+
+# --- Shared reference models ----------------------------------------------------------------------
+# Models that are not record types but that every record points at (as its foreign keys name them
+# by string). Apps that serve all record types reach them here, never by importing their app.
+SHARED_MODELS = {
+    "service": "catalogue.Service",
+    "priority_level": "incidents.PriorityLevel",
+    "configuration_item": "cmdb.ConfigurationItem",
+}
+
+
+def shared_model(name: str):
+    """The model class of a shared reference ("service", "priority_level", "configuration_item")."""
+    return apps.get_model(SHARED_MODELS[name])

@@ -3,10 +3,10 @@
 from rest_framework import serializers
 
 from accounts.models import SupportGroup
-from catalogue.models import Service
 from cmdb.choices import Criticality, Direction, Environment, LifecycleStatus, RelationshipType
 from cmdb.graph import MAX_DEPTH, default_depth
 from cmdb.models import CIClass, ConfigurationItem, Relationship
+from servicedesk import registry
 
 
 class RefSerializer(serializers.Serializer):
@@ -55,7 +55,7 @@ class ConfigurationItemInputSerializer(serializers.Serializer):
         queryset=SupportGroup.objects.all(), required=False, allow_null=True
     )
     service = serializers.PrimaryKeyRelatedField(
-        queryset=Service.objects.all(), required=False, allow_null=True
+        queryset=registry.shared_model("service").objects.all(), required=False, allow_null=True
     )
     attributes = serializers.DictField(required=False)
     version = serializers.IntegerField(required=False, write_only=True)

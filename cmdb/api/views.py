@@ -13,7 +13,6 @@ from cmdb import selectors, services
 from cmdb.api import serializers as api
 from cmdb.filters import ConfigurationItemFilter, RelationshipFilter
 from cmdb.models import ConfigurationItem, ImpactProposal, Relationship
-from incidents.choices import Impact
 from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
 
@@ -142,7 +141,7 @@ class ImpactProposalSerializer(serializers.ModelSerializer):
 
 
 class ImpactDecisionSerializer(serializers.Serializer):
-    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    impact = serializers.ChoiceField(choices=selectors.impact_choices(), required=False)
     version = serializers.IntegerField(required=False)
 
 
@@ -157,12 +156,9 @@ class ImpactProposalViewSet(viewsets.GenericViewSet):
     lookup_field = "incident_id"
 
     def get_queryset(self):
-        from incidents.selectors import incidents_visible_to
-
         if not self.request.user.has_perm("accounts.use_agent_workspace"):
             return ImpactProposal.objects.none()
-        visible = incidents_visible_to(self.request.user).values("pk")
-        return ImpactProposal.objects.filter(incident_id__in=visible)
+        return selectors.proposals_visible_to(self.request.user)
 
     def retrieve(self, request, incident_id=None):
         return Response(self.get_serializer(self.get_object()).data)
