@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate
 
-from servicedesk.demo import vocabulary
-from servicedesk.demo.vocabulary import (
+from servicedesk.management.demo import vocabulary
+from servicedesk.management.demo.vocabulary import (
     AGENT_REPLIES,
     CHANNEL_WEIGHTS,
     DESCRIPTIONS,
@@ -418,7 +418,7 @@ def build_reference(out) -> Reference:
 
 
 def creation_times(count: int, now: float, rng: random.Random) -> array:
-    """`count` sorted epoch seconds over the last YEARS years (see servicedesk.demo.vocabulary)."""
+    """`count` sorted epoch seconds over the last YEARS years (see servicedesk.management.demo.vocabulary)."""
     return vocabulary.creation_times(count, now, rng, days=365 * YEARS, yearly_growth=YEARLY_GROWTH)
 
 

@@ -29,6 +29,7 @@ REQUEST = RecordType(
         changed=("updated_at", "first_responded_at"),
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
     ),
+    workflow_path="catalogue.workflow.REQUEST_WORKFLOW",
 )
 
 TASK = RecordType(
@@ -49,6 +50,7 @@ TASK = RecordType(
     view_permission="catalogue.view_fulfilmenttask",
     work_permission="catalogue.work_request",
     email="catalogue.emails.render_task_email",
+    workflow_path="catalogue.workflow.TASK_WORKFLOW",
 )
 
 

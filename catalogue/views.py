@@ -18,9 +18,8 @@ from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.models import FulfilmentTask, TaskStatus
 from catalogue.selectors import WORK_PERMISSION, requests_visible_to, task_queue
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from incidents.forms import CommentForm
 from servicedesk.exceptions import ApplicationError
-from servicedesk.forms import RecordLinkForm
+from servicedesk.forms import CommentForm, RecordLinkForm
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 

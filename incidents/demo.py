@@ -1,7 +1,7 @@
 """Reference data and sample incidents for `load_demo`. Idempotent: runs again without changes.
 
 `load` is the reference data; `load_samples` the walk-through incidents, after the history
-(`servicedesk.demo.history`) so numbers follow the order in which incidents were logged.
+(`servicedesk.management.demo.history`) so numbers follow the order in which incidents were logged.
 """
 
 from accounts.models import SupportGroup, User

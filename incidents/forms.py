@@ -18,7 +18,7 @@ from incidents.choices import (
     Urgency,
 )
 from incidents.models import Category, Incident
-from servicedesk.models import Visibility
+from servicedesk.forms import CommentForm  # noqa: F401 (shared by every record page)
 from servicedesk.widgets import SearchSelect
 
 
@@ -237,20 +237,6 @@ class TransitionForm(forms.Form):
     resolution_notes = forms.CharField(
         label=_("Resolution notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
-    visibility = forms.ChoiceField(
-        label=_("Visible to"),
-        choices=[
-            (Visibility.PUBLIC, _("Public reply (the requester sees it)")),
-            (Visibility.INTERNAL, _("Internal work note (agents only)")),
-        ],
-        initial=Visibility.INTERNAL,
-        widget=forms.RadioSelect,
-    )
-    file = forms.FileField(label=_("Attach a file"), required=False)
 
 
 class BulkForm(forms.Form):

@@ -33,6 +33,7 @@ INCIDENT = RecordType(
         done_statuses=("resolved", "closed"), changed=("updated_at", "first_responded_at")
     ),
     ci_field="configuration_item",
+    workflow_path="incidents.workflow.INCIDENT_WORKFLOW",
 )
 
 

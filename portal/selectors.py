@@ -1,8 +1,9 @@
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from accounts.models import SupportGroup
-from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
+from servicedesk import registry
 
 SERVICE_DESK_GROUP = "Service Desk"
 
@@ -16,7 +17,9 @@ def my_incidents(*, user, open_only: bool = False) -> QuerySet[Incident]:
     """The incidents a person asked for, newest first (index inc_requester_idx)."""
     rows = Incident.objects.filter(requester=user)
     if open_only:
-        rows = rows.filter(status__in=[*OPEN_STATUSES, "resolved"])
+        # Open, paused and resolved (still waiting for the requester's confirmation).
+        wanted = registry.get("incident").statuses(registry.OPEN, registry.PAUSED, registry.DONE)
+        rows = rows.filter(status__in=wanted)
     return rows.select_related("support_group").order_by("-created_at")
 
 
@@ -25,6 +28,15 @@ def my_incident(*, user, number: str) -> Incident:
     return Incident.objects.select_related("support_group", "category").get(
         requester=user, number=number
     )
+
+
+def my_record(*, user, number: str):
+    """(record type, record) of one of the person's own records of any type the portal shows,
+    told by the number's prefix (servicedesk.registry). DoesNotExist for anyone else's."""
+    record_type = registry.for_number(number)
+    if record_type is None or not record_type.portal_url_name:
+        raise ObjectDoesNotExist(number)
+    return record_type, record_type.model_class.objects.get(requester=user, number=number)
 
 
 def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:

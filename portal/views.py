@@ -5,7 +5,7 @@ deciding approvals (in the portal or from the signed e-mail link)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
@@ -40,7 +40,14 @@ from portal.forms import (
     ReplyForm,
     ReportWithDeflectionForm,
 )
-from portal.selectors import my_incident, my_incidents, my_records, rating_of, service_desk_contact
+from portal.selectors import (
+    my_incident,
+    my_incidents,
+    my_record,
+    my_records,
+    rating_of,
+    service_desk_contact,
+)
 from servicedesk.exceptions import ApplicationError
 from servicedesk.selectors import record_timeline
 
@@ -220,13 +227,13 @@ def request_cancel(request, number):
 @portal_view
 @require_POST
 def rate(request, number):
-    """Rate one of the person's own finished requests or resolved/closed incidents."""
-    if number.startswith(ServiceRequest.NUMBER_PREFIX):
-        record = _my_request_or_404(request, number)
-        back = "portal:request"
-    else:
-        record = _mine_or_404(request, number)
-        back = "portal:incident"
+    """Rate one of the person's own finished requests or resolved/closed incidents (any record
+    type the registry shows in the portal: its number prefix says which)."""
+    try:
+        record_type, record = my_record(user=request.user, number=number)
+    except ObjectDoesNotExist:
+        raise Http404(_("No record with this number.")) from None
+    back = record_type.portal_url_name
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a rating from 1 to 5."))

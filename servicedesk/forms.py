@@ -3,7 +3,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.models import LinkKind
+from servicedesk.models import LinkKind, Visibility
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    visibility = forms.ChoiceField(
+        label=_("Visible to"),
+        choices=[
+            (Visibility.PUBLIC, _("Public reply (the requester sees it)")),
+            (Visibility.INTERNAL, _("Internal work note (agents only)")),
+        ],
+        initial=Visibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )
+    file = forms.FileField(label=_("Attach a file"), required=False)
 
 
 class RecordLinkForm(forms.Form):

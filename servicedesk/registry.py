@@ -58,7 +58,8 @@ class RecordType:
     assignee), `raise_priority` (record_id, actor) and `update` (record_id, actor, changes, version)
     service callables; `queue_sizes` (user) for the workspace; `view_permission` and
     `work_permission`; `email` (record, kind, context) renderer for notifications; `dashboard`
-    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it).
+    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it);
+    `workflow_path`, the dotted path of its `Workflow` when the model does not set WORKFLOW.
     """
 
     key: str
@@ -79,6 +80,7 @@ class RecordType:
     email: str | None = None
     dashboard: DashboardSource | None = None
     ci_field: str | None = None
+    workflow_path: str | None = None
 
     def __post_init__(self):
         wrong = {state: m for state, m in self.states.items() if m not in MEANINGS}
@@ -99,6 +101,9 @@ class RecordType:
 
     @cached_property
     def workflow(self):
+        """The type's `Workflow`: `workflow_path` when declared, else the model's WORKFLOW."""
+        if self.workflow_path:
+            return _resolve(self.workflow_path)
         return getattr(self.model_class, "WORKFLOW", None)
 
     def statuses(self, *meanings: str) -> tuple[str, ...]:

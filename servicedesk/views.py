@@ -11,10 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import USE_WORKSPACE, home_url_name
 from accounts.selectors import support_groups_of
-from catalogue.selectors import WORK_PERMISSION as WORK_REQUEST
-from catalogue.selectors import task_queue_sizes
-from incidents.selectors import incident_queue_sizes
-from servicedesk import services
+from servicedesk import registry, services
 from servicedesk.attachments import attachment_response
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import RecordLinkForm
@@ -41,12 +38,22 @@ def workspace(request):
         "servicedesk/workspace.html",
         {
             "groups": support_groups_of(request.user),
-            "queues": incident_queue_sizes(user=request.user),
-            "task_queues": task_queue_sizes(user=request.user)
-            if request.user.has_perm(WORK_REQUEST)
-            else [],
+            "queues": _queue_sizes("incident", request.user),
+            "task_queues": _queue_sizes("task", request.user, needs_permission=True),
         },
     )
+
+
+def _queue_sizes(key: str, user, *, needs_permission: bool = False) -> list[dict]:
+    """The workspace's queue sizes of one registered record type (none when it is not installed,
+    or when `needs_permission` and the person may not work it)."""
+    try:
+        record_type = registry.get(key)
+    except KeyError:
+        return []
+    if needs_permission and not user.has_perm(record_type.work_permission):
+        return []
+    return record_type.call("queue_sizes")(user=user)
 
 
 @never_cache

@@ -15,11 +15,7 @@ from catalogue.models import (
     ServiceRequest,
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from incidents.api.serializers import (
-    NamedRefSerializer,
-    PersonRefSerializer,
-    StrictInputMixin,
-)
+from servicedesk.api.serializers import NamedRefSerializer, PersonRefSerializer, StrictInputMixin
 from servicedesk.models import Visibility
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of

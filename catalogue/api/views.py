@@ -38,10 +38,10 @@ from catalogue.selectors import (
     requests_visible_to,
     task_queue,
 )
-from incidents.api.serializers import CommentSerializer, TimelineEntrySerializer
-from incidents.api.views import KeysetCursorPagination
 from servicedesk.api.filters import FilterBackend
+from servicedesk.api.pagination import KeysetCursorPagination
 from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
+from servicedesk.api.serializers import CommentSerializer, TimelineEntrySerializer
 from servicedesk.converters import ID_PATTERN
 from servicedesk.filters import IdField
 from servicedesk.selectors import record_timeline

@@ -6,7 +6,6 @@ Input serializers check the shape of a request; the services check the rules (ca
 group membership, workflow, permissions) and answer with field errors of their own.
 """
 
-from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -27,23 +26,23 @@ from incidents.models import Category, Incident
 from incidents.priority import priority_levels
 from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
-from servicedesk.api.fields import AttachmentDownloadUrlField
-from servicedesk.api.serializers import ApiErrorSerializer  # noqa: F401 (re-exported)
-from servicedesk.models import Attachment, AuditEvent, Comment, Visibility
+from servicedesk.api.serializers import (  # noqa: F401 (shared by every record type's API)
+    ApiErrorSerializer,  # noqa: F401 (re-exported)
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    CommentAttachmentSerializer,
+    CommentCreateSerializer,
+    CommentSerializer,
+    NamedRefSerializer,
+    PersonRefSerializer,
+    StrictInputMixin,
+    TimelineEntrySerializer,
+    TimelineEventSerializer,
+)
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
 
 # --- References to related objects: an id and a name, nothing heavy -------------------------
-
-
-class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(source="full_name", read_only=True)
-
-
-class NamedRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
 
 
 class IncidentRefSerializer(serializers.Serializer):
@@ -168,28 +167,6 @@ class IncidentNumberField(serializers.SlugRelatedField):
 
 def _ref(queryset, **kwargs):
     return serializers.PrimaryKeyRelatedField(queryset=queryset, **kwargs)
-
-
-class StrictInputMixin:
-    """Refuse fields the endpoint does not take instead of silently ignoring them."""
-
-    IGNORED = {"csrfmiddlewaretoken"}
-    HINTS = {
-        "status": _("Change the status with the actions (start/, pending/, resolve/, ...)."),
-        "priority": _("The priority follows from impact and urgency."),
-    }
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            unknown = set(data.keys()) - set(self.fields) - self.IGNORED
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [self.HINTS.get(name, _("This field cannot be set here."))]
-                        for name in sorted(unknown)
-                    }
-                )
-        return super().to_internal_value(data)
 
 
 class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
@@ -327,131 +304,3 @@ class TransitionSerializer(TransitionNoteSerializer):
         if attrs["target"] == IncidentStatus.RESOLVED and not attrs["resolution_code"]:
             raise serializers.ValidationError({"resolution_code": [_("Choose a resolution code.")]})
         return attrs
-
-
-# --- Comments, attachments, timeline ------------------------------------------------------------
-
-
-class CommentAttachmentSerializer(serializers.ModelSerializer):
-    download_url = AttachmentDownloadUrlField()
-
-    class Meta:
-        model = Attachment
-        fields = ["id", "filename", "mime_type", "size", "visibility", "created_at", "download_url"]
-        read_only_fields = fields
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = PersonRefSerializer(read_only=True)
-    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
-    download_url = AttachmentDownloadUrlField()
-
-    class Meta:
-        model = Attachment
-        fields = [
-            "id",
-            "filename",
-            "mime_type",
-            "size",
-            "visibility",
-            "uploaded_by",
-            "comment",
-            "created_at",
-            "download_url",
-        ]
-        read_only_fields = fields
-
-
-class CommentSerializer(serializers.ModelSerializer):
-    author = PersonRefSerializer(read_only=True)
-    attachments = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Comment
-        fields = ["id", "body", "visibility", "author", "created_at", "attachments"]
-        read_only_fields = fields
-
-    @extend_schema_field(CommentAttachmentSerializer(many=True))
-    def get_attachments(self, comment) -> list[dict]:
-        # The timeline hands each comment its files (`files`); a new comment asks its own.
-        files = getattr(comment, "files", None)
-        if files is None:
-            files = comment.attachments.select_related("uploaded_by")
-        return CommentAttachmentSerializer(files, many=True, context=self.context).data
-
-
-class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):
-    """A public reply or an internal work note."""
-
-    body = serializers.CharField(help_text=_("Rich text; sanitised before it is stored."))
-    visibility = serializers.ChoiceField(
-        choices=Visibility.choices,
-        default=Visibility.PUBLIC,
-        help_text=_("End users' comments are always public."),
-    )
-
-
-class AttachmentUploadSerializer(StrictInputMixin, serializers.Serializer):
-    """One file, sent as multipart/form-data."""
-
-    file = serializers.FileField(help_text=_("Size and type limits apply (see the error)."))
-    visibility = serializers.ChoiceField(
-        choices=Visibility.choices,
-        default=Visibility.PUBLIC,
-        help_text=_("End users' files are always public."),
-    )
-
-
-class TimelineEventSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    field_label = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id",
-            "kind",
-            "kind_display",
-            "field",
-            "field_label",
-            "old_text",
-            "new_text",
-            "note",
-        ]
-        read_only_fields = fields
-
-    def get_field_label(self, event) -> str:
-        if not event.field:
-            return ""
-        try:
-            return str(Incident._meta.get_field(event.field).verbose_name)
-        except FieldDoesNotExist:
-            return event.field
-
-
-class TimelineEntrySerializer(serializers.Serializer):
-    """One entry of the merged timeline; exactly one of event, comment, attachment is set."""
-
-    kind = serializers.ChoiceField(choices=["event", "comment", "attachment"], read_only=True)
-    at = serializers.DateTimeField(read_only=True)
-    actor = PersonRefSerializer(read_only=True, allow_null=True, help_text=_("Null: the system."))
-    event = serializers.SerializerMethodField()
-    comment = serializers.SerializerMethodField()
-    attachment = serializers.SerializerMethodField()
-
-    def _item(self, entry, kind, serializer_class):
-        if entry.kind != kind:
-            return None
-        return serializer_class(entry.item, context=self.context).data
-
-    @extend_schema_field(TimelineEventSerializer(allow_null=True))
-    def get_event(self, entry):
-        return self._item(entry, "event", TimelineEventSerializer)
-
-    @extend_schema_field(CommentSerializer(allow_null=True))
-    def get_comment(self, entry):
-        return self._item(entry, "comment", CommentSerializer)
-
-    @extend_schema_field(AttachmentSerializer(allow_null=True))
-    def get_attachment(self, entry):
-        return self._item(entry, "attachment", AttachmentSerializer)

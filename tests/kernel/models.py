@@ -35,6 +35,8 @@ class Ticket(BaseRecord):
     WORKFLOW = TICKET_WORKFLOW
 
     status = models.CharField(max_length=32, choices=TicketStatus.choices, default="")
+    # A priority level (1 highest), as SLA policies and dashboards read it.
+    priority = models.PositiveSmallIntegerField(null=True, blank=True)
 
 
 def tickets_visible_to(user):

@@ -10,7 +10,7 @@ from accounts.services import support_group_set_lead
 from catalogue import demo as catalogue_demo
 from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
-from servicedesk.demo import history
+from servicedesk.management.demo import history
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: these are demo logins
 

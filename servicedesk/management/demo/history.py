@@ -4,17 +4,17 @@ What it writes, all with bulk_create (the rows the services would have written, 
 services themselves, which would take minutes):
 
 - customers: people of the demo organisations who call the desk (no usable password);
-- incidents (`servicedesk.demo.incidents`) over the last `days` days, in office hours mostly, with the mixes of
-  `servicedesk.demo.vocabulary` (category, service, group, impact and urgency, channel): their
+- incidents (`servicedesk.management.demo.incidents`) over the last `days` days, in office hours mostly, with the mixes of
+  `servicedesk.management.demo.vocabulary` (category, service, group, impact and urgency, channel): their
   first reply, pauses awaiting the customer, resolution with a code, closing three days later,
   a few reopened, reassigned or cancelled, some resolved at first contact on the phone, and the
   open backlog of the last days (a few stale ones, some past due);
 - the major incidents with their outage windows (`incidents.OUTAGES`: some services meet the
   availability and MTBF targets, some do not);
-- per incident its SLA timers on the real policies and calendars (`servicedesk.demo.clock`),
+- per incident its SLA timers on the real policies and calendars (`servicedesk.management.demo.clock`),
   the comments and audit events of the key steps, and a satisfaction rating for about a third
   of the resolved ones;
-- service requests the same way (`servicedesk.demo.requests`);
+- service requests the same way (`servicedesk.management.demo.requests`);
 - then (`refresh_dashboards`) the dashboards' facts, rebuilt in full.
 
 Deterministic: one seeded random generator, times relative to the moment of the first load.
@@ -43,8 +43,8 @@ from accounts.roles import Role
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Category, Incident, PriorityMatrixCell
-from servicedesk.demo import vocabulary as words
-from servicedesk.demo.clock import Policies
+from servicedesk.management.demo import vocabulary as words
+from servicedesk.management.demo.clock import Policies
 from servicedesk.models import AuditEvent, AuditKind, Comment, SatisfactionRating
 
 DAYS = 90
@@ -114,8 +114,8 @@ def load(
 
     Returns what was created ({"incidents": n, ...}), or None when the history was there.
     """
-    from servicedesk.demo import incidents as incident_history
-    from servicedesk.demo import requests as request_history
+    from servicedesk.management.demo import incidents as incident_history
+    from servicedesk.management.demo import requests as request_history
 
     started = time.perf_counter()
     with transaction.atomic():

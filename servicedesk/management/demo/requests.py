@@ -1,4 +1,4 @@
-"""Service request history for `load_demo` (see `servicedesk.demo.history`).
+"""Service request history for `load_demo` (see `servicedesk.management.demo.history`).
 
 Each request follows the catalogue's flow: registered, waiting for its approvers (the clock
 paused, as the "Standard requests" policy says), then fulfilled by the item's tasks in order,
@@ -26,9 +26,9 @@ from catalogue.models import (
     TaskStatus,
 )
 from catalogue.services import approvers_for
-from servicedesk.demo import vocabulary as words
-from servicedesk.demo.clock import Clock, Policies, build_timer, save_timers
-from servicedesk.demo.history import (
+from servicedesk.management.demo import vocabulary as words
+from servicedesk.management.demo.clock import Clock, Policies, build_timer, save_timers
+from servicedesk.management.demo.history import (
     Reference,
     Timeline,
     rate,

@@ -2,7 +2,7 @@
 titles and owners, descriptions, replies, resolutions, the mixes of impact, urgency and channel,
 and the creation times (office hours, quieter weekends, growing volume).
 
-Shared by `load_demo` (a few months of history, `servicedesk.demo.history`) and the benchmark
+Shared by `load_demo` (a few months of history, `servicedesk.management.demo.history`) and the benchmark
 generator (`bench.generate`, up to millions of incidents), so both tell the same story.
 """
 

@@ -1,4 +1,4 @@
-"""Incident history for `load_demo` (see `servicedesk.demo.history`).
+"""Incident history for `load_demo` (see `servicedesk.management.demo.history`).
 
 Each incident is drawn whole, from its logging to now: routed, assigned, answered, perhaps
 paused awaiting the customer, resolved in business time on its policy's calendar, closed three
@@ -18,9 +18,9 @@ from django.utils import timezone
 from accounts.models import Organisation
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from servicedesk.demo import vocabulary as words
-from servicedesk.demo.clock import Clock, Policies, build_timer, save_timers
-from servicedesk.demo.history import (
+from servicedesk.management.demo import vocabulary as words
+from servicedesk.management.demo.clock import Clock, Policies, build_timer, save_timers
+from servicedesk.management.demo.history import (
     AUTO_CLOSE_DAYS,
     DAY,
     HOUR,
