@@ -418,7 +418,8 @@ def build_reference(out) -> Reference:
 
 
 def creation_times(count: int, now: float, rng: random.Random) -> array:
-    """`count` sorted epoch seconds over the last YEARS years (see servicedesk.management.demo.vocabulary)."""
+    """`count` sorted epoch seconds over the last YEARS years (see
+    servicedesk.management.demo.vocabulary)."""
     return vocabulary.creation_times(count, now, rng, days=365 * YEARS, yearly_growth=YEARLY_GROWTH)
 
 

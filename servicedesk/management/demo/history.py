@@ -4,17 +4,17 @@ What it writes, all with bulk_create (the rows the services would have written, 
 services themselves, which would take minutes):
 
 - customers: people of the demo organisations who call the desk (no usable password);
-- incidents (`servicedesk.management.demo.incidents`) over the last `days` days, in office hours mostly, with the mixes of
-  `servicedesk.management.demo.vocabulary` (category, service, group, impact and urgency, channel): their
-  first reply, pauses awaiting the customer, resolution with a code, closing three days later,
-  a few reopened, reassigned or cancelled, some resolved at first contact on the phone, and the
+- incidents (`demo.incidents`, in this package) over the last `days` days, in office hours
+  mostly, with the mixes of `demo.vocabulary` (category, service, group, impact and urgency,
+  channel): their first reply, pauses awaiting the customer, resolution with a code, closing
+  three days later, a few reopened, reassigned or cancelled, some resolved at first contact on the phone, and the
   open backlog of the last days (a few stale ones, some past due);
 - the major incidents with their outage windows (`incidents.OUTAGES`: some services meet the
   availability and MTBF targets, some do not);
-- per incident its SLA timers on the real policies and calendars (`servicedesk.management.demo.clock`),
+- per incident its SLA timers on the real policies and calendars (`demo.clock`),
   the comments and audit events of the key steps, and a satisfaction rating for about a third
   of the resolved ones;
-- service requests the same way (`servicedesk.management.demo.requests`);
+- service requests the same way (`demo.requests`);
 - then (`refresh_dashboards`) the dashboards' facts, rebuilt in full.
 
 Deterministic: one seeded random generator, times relative to the moment of the first load.

@@ -2,8 +2,8 @@
 titles and owners, descriptions, replies, resolutions, the mixes of impact, urgency and channel,
 and the creation times (office hours, quieter weekends, growing volume).
 
-Shared by `load_demo` (a few months of history, `servicedesk.management.demo.history`) and the benchmark
-generator (`bench.generate`, up to millions of incidents), so both tell the same story.
+Shared by `load_demo` (a few months of history, `servicedesk.management.demo.history`) and the
+benchmark generator (`bench.generate`, up to millions of incidents), so both tell the same story.
 """
 
 import math
