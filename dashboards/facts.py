@@ -23,6 +23,8 @@ from dashboards.models import RecordFact, RefreshState
 from servicedesk import registry
 from servicedesk.models import SatisfactionRating
 from servicedesk.workflow import Meaning
+from sla.models import Metric, SlaTarget, SlaTimer, TimerState
+from sla.services import business_calendar
 
 TIME_COLUMNS = ("created_at", "resolved_at", "response_ended_at", "resolution_ended_at", "rated_at")
 OVERLAP = timedelta(minutes=2)  # transactions that committed late with an earlier timestamp
@@ -108,15 +110,11 @@ class _Calendars:
     """The arithmetic object of each SLA target's calendar, loaded once per refresh."""
 
     def __init__(self):
-        from sla.models import SlaTarget
-
         self.by_target = {
             target.pk: target.calendar for target in SlaTarget.objects.select_related("calendar")
         }
 
     def business_seconds(self, target_id, started_at, end, pauses) -> float | None:
-        from sla.services import business_calendar
-
         calendar = self.by_target.get(target_id)
         if calendar is None or end is None:
             return None
@@ -132,8 +130,6 @@ class _Calendars:
 
 def _timers(content_type_id: int, ids: list[int]) -> dict[tuple[int, str], dict]:
     """The latest non-cancelled first-response and resolution timer of each record."""
-    from sla.models import Metric, SlaTimer, TimerState
-
     latest: dict[tuple[int, str], dict] = {}
     rows = (
         SlaTimer.objects.filter(
@@ -174,8 +170,6 @@ def _outcome(timer: dict | None, calendars: _Calendars):
 
 def build_facts(src: RecordSource, ids: list[int], *, calendars=None, now=None) -> list[RecordFact]:
     """The fact rows of these records (not saved)."""
-    from sla.models import Metric
-
     calendars = calendars or _Calendars()
     now = now or timezone.now()
     model = src.model

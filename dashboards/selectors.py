@@ -37,6 +37,7 @@ from dashboards.facts import source
 from dashboards.models import Outcome, RecordFact
 from dashboards.scope import Scope
 from servicedesk import registry
+from sla.models import Metric, SlaTimer, TimerState
 
 # The seed's service-quality targets (../shared/ITIL.md, "Service quality targets").
 TARGET_AVAILABILITY = 99.6  # % of the period's hours, per service
@@ -340,8 +341,6 @@ def _titles(rows) -> dict:
 
 def _live_timers(scope: Scope, *, breached: bool, now=None, window=timedelta(hours=2)) -> Panel:
     """Open records whose running clock is past due (or falls due within `window`)."""
-    from sla.models import SlaTimer, TimerState
-
     now = now or timezone.now()
     src = source(scope.record_type)
     model = src.model
@@ -364,8 +363,6 @@ def _live_timers(scope: Scope, *, breached: bool, now=None, window=timedelta(hou
             "pk", "number", "title", "priority", "support_group__name"
         )
     }
-    from sla.models import Metric
-
     rows = []
     for timer in found[:LIVE_LIMIT]:
         record = details.get(timer["object_id"])
