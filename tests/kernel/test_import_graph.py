@@ -72,10 +72,17 @@ def test_the_apps_form_no_import_cycle():
         raise AssertionError("import cycle: " + "; ".join(steps))
 
 
+RECORD_APPS = {"incidents", "catalogue", "problems", "changes"}
+# Record-app imports still allowed, a list that may only shrink: the portal's own pages for
+# ordering, approving and reporting call the catalogue's and the incidents' forms and services.
+STILL_ALLOWED = {"portal": {"catalogue", "incidents"}}
+
+
 def test_the_apps_that_serve_every_record_type_import_no_record_app():
     graph = import_graph()
-    for app in ("sla", "cmdb", "dashboards", "servicedesk", "accounts"):
-        assert not set(graph[app]) & {"incidents", "catalogue"}, (app, graph[app])
+    for app in ("accounts", "servicedesk", "sla", "cmdb", "dashboards", "portal", "knowledge"):
+        imported = set(graph[app]) & RECORD_APPS
+        assert imported <= STILL_ALLOWED.get(app, set()), (app, graph[app])
 
 
 def test_the_cycle_finder_names_a_cycle_hidden_in_a_function(tmp_path):
