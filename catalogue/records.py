@@ -2,21 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.registry import FINAL, OPEN, PAUSED, DashboardSource, RecordType, register
+from servicedesk.registry import DashboardSource, RecordType, register
 
 REQUEST = RecordType(
     key="request",
     model="catalogue.ServiceRequest",
     label=_("Service requests"),
     name=_("Service request"),
-    states={
-        "new": OPEN,
-        "awaiting_approval": PAUSED,
-        "in_fulfilment": OPEN,
-        "closed": FINAL,
-        "rejected": FINAL,
-        "cancelled": FINAL,
-    },  # fmt: skip
     visible_to="catalogue.selectors.requests_visible_to",
     detail_url_name="catalogue:request",
     portal_url_name="portal:request",
@@ -25,11 +17,9 @@ REQUEST = RecordType(
     work_permission="catalogue.work_request",
     email="catalogue.emails.render_request_email",
     dashboard=DashboardSource(
-        done_statuses=("closed",),
         changed=("updated_at", "first_responded_at"),
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
     ),
-    workflow_path="catalogue.workflow.REQUEST_WORKFLOW",
 )
 
 TASK = RecordType(
@@ -37,20 +27,12 @@ TASK = RecordType(
     model="catalogue.FulfilmentTask",
     label=_("Fulfilment tasks"),
     name=_("Fulfilment task"),
-    states={
-        "waiting": PAUSED,
-        "open": OPEN,
-        "in_progress": OPEN,
-        "done": FINAL,
-        "cancelled": FINAL,
-    },  # fmt: skip
     visible_to="catalogue.selectors.tasks_visible_to",
     detail_url_name="catalogue:task",
     queue_sizes="catalogue.selectors.task_queue_sizes",
     view_permission="catalogue.view_fulfilmenttask",
     work_permission="catalogue.work_request",
     email="catalogue.emails.render_task_email",
-    workflow_path="catalogue.workflow.TASK_WORKFLOW",
 )
 
 

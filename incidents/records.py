@@ -2,22 +2,13 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.registry import DONE, FINAL, OPEN, PAUSED, DashboardSource, RecordType, register
+from servicedesk.registry import DashboardSource, RecordType, register
 
 INCIDENT = RecordType(
     key="incident",
     model="incidents.Incident",
     label=_("Incidents"),
     name=_("Incident"),
-    states={
-        "new": OPEN,
-        "assigned": OPEN,
-        "in_progress": OPEN,
-        "pending": PAUSED,
-        "resolved": DONE,
-        "closed": FINAL,
-        "cancelled": FINAL,
-    },  # fmt: skip
     visible_to="incidents.selectors.incidents_visible_to",
     detail_url_name="incidents:detail",
     portal_url_name="portal:incident",
@@ -29,11 +20,8 @@ INCIDENT = RecordType(
     view_permission="incidents.view_incident",
     work_permission="incidents.work_incident",
     email="incidents.emails.render_incident_email",
-    dashboard=DashboardSource(
-        done_statuses=("resolved", "closed"), changed=("updated_at", "first_responded_at")
-    ),
+    dashboard=DashboardSource(changed=("updated_at", "first_responded_at")),
     ci_field="configuration_item",
-    workflow_path="incidents.workflow.INCIDENT_WORKFLOW",
 )
 
 

@@ -293,7 +293,7 @@ def incident_assign(
             automatic=True,
         )  # fmt: skip
         sla.record_status_changed(
-            incident, old=source, new=IncidentStatus.NEW, record_type=RecordType.INCIDENT
+            incident, old=source, new=IncidentStatus.NEW, record_type=INCIDENT.key
         )
     notifications.incident_assigned(incident, actor=actor)
     return incident

@@ -2,6 +2,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from accounts.models import SupportGroup
+from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
 from servicedesk import registry
 
@@ -18,8 +19,7 @@ def my_incidents(*, user, open_only: bool = False) -> QuerySet[Incident]:
     rows = Incident.objects.filter(requester=user)
     if open_only:
         # Open, paused and resolved (still waiting for the requester's confirmation).
-        wanted = registry.get("incident").statuses(registry.OPEN, registry.PAUSED, registry.DONE)
-        rows = rows.filter(status__in=wanted)
+        rows = rows.filter(status__in=[*OPEN_STATUSES, "resolved"])
     return rows.select_related("support_group").order_by("-created_at")
 
 

@@ -6,9 +6,11 @@ declaration names its callables by dotted path (as `VISIBLE_TO` always did) so r
 nothing; each path is imported once, on first use, and kept. Lookups are in-memory dicts.
 
     register(RecordType(
-        key="incident", model="incidents.Incident", label=_("Incidents"),
-        states={"new": OPEN, "pending": PAUSED, "resolved": DONE, "closed": FINAL, ...},
+        key="incident", model="incidents.Incident", label=_("Incidents"), name=_("Incident"),
         visible_to="incidents.selectors.incidents_visible_to", ...))
+
+What each status means (open, paused, resolved, cancelled) is the model's `WORKFLOW`'s to say
+(servicedesk/workflow.py); the registry serves it from there.
 
 See docs/architecture.md, "Adding a record type".
 """
@@ -23,23 +25,18 @@ from typing import Any
 from django.apps import apps
 from django.utils.module_loading import import_string
 
-# What a state means to the apps that serve every record type.
-OPEN = "open"  # work goes on; SLA clocks run
-PAUSED = "paused"  # open, but the clock stops (pending customer, awaiting approval)
-DONE = "done"  # the work is delivered (resolved); the record may still reopen or close
-FINAL = "final"  # nothing more happens (closed, cancelled, rejected)
-MEANINGS = (OPEN, PAUSED, DONE, FINAL)
+from servicedesk.workflow import Meaning
 
 
 @dataclass(frozen=True)
 class DashboardSource:
-    """How a record type feeds the dashboards' facts (see dashboards/facts.py).
+    """How a record type feeds the dashboards' facts (see dashboards/facts.py); its open and done
+    statuses are its workflow's open and resolved states.
 
     `changed` are the indexed timestamps whose movement means a fact row must be rebuilt;
     `optional` maps a fact column to the record's own name for it, e.g. {"resolved_at": "closed_at"}.
     """
 
-    done_statuses: tuple[str, ...]
     changed: tuple[str, ...] = ("updated_at",)
     optional: Mapping[str, str] = field(default_factory=dict)
 
@@ -49,24 +46,22 @@ class RecordType:
     """One record type as the rest of the service desk sees it.
 
     Required: `key` (the SLA policies' and dashboards' record type), `model` ("app.Model"),
-    `label` (plural, shown on dashboards), `name` (singular, the SLA policy's choice), `states` (every status and
-    its meaning), `visible_to` (dotted path of `f(user) -> QuerySet`), `detail_url_name` (the
-    agent page, reversed with the record's number).
+    `label` (plural, shown on dashboards), `name` (singular, the SLA policy's choice),
+    `visible_to` (dotted path of `f(user) -> QuerySet`), `detail_url_name` (the agent page,
+    reversed with the record's number). The statuses and their meanings are the model's WORKFLOW.
 
     Optional (None when the type does not have it): `portal_url_name`, the end user's page;
     `sla_metrics`, the SLA targets it is timed on; `assign` (record_id, actor, support_group,
     assignee), `raise_priority` (record_id, actor) and `update` (record_id, actor, changes, version)
     service callables; `queue_sizes` (user) for the workspace; `view_permission` and
     `work_permission`; `email` (record, kind, context) renderer for notifications; `dashboard`
-    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it);
-    `workflow_path`, the dotted path of its `Workflow` when the model does not set WORKFLOW.
+    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it).
     """
 
     key: str
     model: str
     label: Any
     name: Any
-    states: Mapping[str, str]
     visible_to: str
     detail_url_name: str
     portal_url_name: str | None = None
@@ -80,12 +75,6 @@ class RecordType:
     email: str | None = None
     dashboard: DashboardSource | None = None
     ci_field: str | None = None
-    workflow_path: str | None = None
-
-    def __post_init__(self):
-        wrong = {state: m for state, m in self.states.items() if m not in MEANINGS}
-        if wrong:
-            raise ValueError(f"{self.key}: unknown state meanings {wrong}")
 
     @property
     def model_class(self):
@@ -99,29 +88,28 @@ class RecordType:
     def prefix(self) -> str:
         return self.model_class.NUMBER_PREFIX
 
-    @cached_property
+    @property
     def workflow(self):
-        """The type's `Workflow`: `workflow_path` when declared, else the model's WORKFLOW."""
-        if self.workflow_path:
-            return _resolve(self.workflow_path)
-        return getattr(self.model_class, "WORKFLOW", None)
+        """The model's `Workflow`: its states, transitions and what each state means."""
+        return self.model_class.WORKFLOW
 
-    def statuses(self, *meanings: str) -> tuple[str, ...]:
-        """The states that carry one of these meanings, in declaration order."""
-        return tuple(state for state, meaning in self.states.items() if meaning in meanings)
+    def statuses(self, *meanings: Meaning) -> tuple[str, ...]:
+        """The states that carry one of these meanings, in the workflow's order."""
+        return tuple(self.workflow.states_meaning(*meanings))
 
     @cached_property
     def open_statuses(self) -> tuple[str, ...]:
         """Open and paused states: the record still needs work."""
-        return self.statuses(OPEN, PAUSED)
+        return self.statuses(Meaning.OPEN, Meaning.PAUSED)
 
     @cached_property
     def paused_statuses(self) -> tuple[str, ...]:
-        return self.statuses(PAUSED)
+        return self.statuses(Meaning.PAUSED)
 
     @cached_property
-    def final_statuses(self) -> tuple[str, ...]:
-        return self.statuses(FINAL)
+    def done_statuses(self) -> tuple[str, ...]:
+        """Resolved states: the work is delivered (the SLA clocks met or breached)."""
+        return self.statuses(Meaning.RESOLVED)
 
     def call(self, name: str) -> Callable:
         """The callable declared under `name`, imported once. KeyError when the type has none."""

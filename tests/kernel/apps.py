@@ -10,7 +10,7 @@ class KernelTestsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from servicedesk.registry import DONE, FINAL, OPEN, DashboardSource, RecordType, register
+        from servicedesk.registry import DashboardSource, RecordType, register
 
         register(
             RecordType(
@@ -18,10 +18,9 @@ class KernelTestsConfig(AppConfig):
                 model="kernel_tests.Ticket",
                 label=_("Tickets"),
                 name=_("Ticket"),
-                states={"new": OPEN, "in_progress": OPEN, "resolved": DONE, "closed": FINAL},
                 visible_to="tests.kernel.models.tickets_visible_to",
                 detail_url_name="admin:index",
                 sla_metrics=("first_response", "resolution"),
-                dashboard=DashboardSource(done_statuses=("resolved", "closed")),
+                dashboard=DashboardSource(),
             )
         )
