@@ -582,7 +582,7 @@ def incident_merge(
     _save_fields(duplicate, extra, audited={"resolution_code"}, actor=actor,
                  before={"resolution_code": duplicate.resolution_code})  # fmt: skip
     sla.record_status_changed(
-        duplicate, old=source, new=IncidentStatus.CANCELLED, record_type=RecordType.INCIDENT
+        duplicate, old=source, new=IncidentStatus.CANCELLED, record_type=INCIDENT.key
     )
     return survivor
 

@@ -9,6 +9,7 @@ may not act, 409 for a refused status change or a stale version.
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
