@@ -29,11 +29,13 @@ test: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mypy
 	$(BIN)/pytest --ds=servicedesk.settings_test -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(BIN)/activate
 	$(BIN)/ruff check --fix .

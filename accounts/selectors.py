@@ -50,7 +50,7 @@ def people_per_role() -> list[tuple[str, int]]:
         .values_list("groups__name")
         .annotate(n=Count("id", distinct=True))
     )
-    return [(role.label, counts.get(role.value, 0)) for role in Role]
+    return [(str(role.label), counts.get(role.value, 0)) for role in Role]
 
 
 def organisations_with_people() -> QuerySet[Organisation]:

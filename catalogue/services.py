@@ -120,7 +120,8 @@ def request_create(
     record = kernel.record_create(model=ServiceRequest, actor=actor, fields=fields)
     for _name, uploaded in files:
         kernel.attachment_add(record=record, uploaded_by=actor, file=uploaded)
-    policy = item.offering.sla_policy if item.offering_id and item.offering.sla_policy_id else None
+    offering = item.offering
+    policy = offering.sla_policy if offering is not None and offering.sla_policy_id else None
     sla.start_timers(record, record_type=REQUEST.key, policy=policy)
     notifications.request_logged(record)
     if approvers:

@@ -227,7 +227,7 @@ def _count_service_users(services: list[ServiceImpact]) -> None:
     Incident = registry.get("incident").model_class  # noqa: N806
 
     catalogue_ids = {s.ci.service_id for s in services if s.ci.service_id}
-    counts = {}
+    counts: dict[int | None, Any] = {}
     if catalogue_ids:
         counts = {
             row["service_id"]: row
@@ -293,12 +293,12 @@ def ci_snapshot_map(items: QuerySet[ConfigurationItem]) -> dict[int, dict]:
     for ci in items.select_related("ci_class", "owner_group", "location"):
         snapshots[ci.pk] = {
             "name": ci.name,
-            "class": ci.ci_class.code if ci.ci_class_id else "",
+            "class": ci.ci_class.code if ci.ci_class is not None else "",
             "status": ci.status,
             "criticality": ci.criticality,
             "environment": ci.environment,
-            "location": ci.location.name if ci.location_id else "",
-            "owner_group": ci.owner_group.name if ci.owner_group_id else "",
+            "location": ci.location.name if ci.location is not None else "",
+            "owner_group": ci.owner_group.name if ci.owner_group is not None else "",
             "attributes": ci.attributes,
             "relationships": [],
         }

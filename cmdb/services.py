@@ -11,13 +11,16 @@ import datetime
 import logging
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 from cmdb import events, graph
 from cmdb.choices import (
@@ -112,6 +115,7 @@ def attribute_value_clean(definition: AttributeDefinition, raw) -> Any:
 
 def _reference(definition: AttributeDefinition, raw) -> int:
     items = ConfigurationItem.objects.all()
+    target: ConfigurationItem | None
     if isinstance(raw, ConfigurationItem):
         target = raw
     elif isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit()):
@@ -120,10 +124,10 @@ def _reference(definition: AttributeDefinition, raw) -> int:
         target = items.filter(name=str(raw).strip()).first()
     if target is None:
         raise ValidationError(_("No configuration item “%(value)s”.") % {"value": raw})
-    if definition.reference_class_id and target.ci_class_id != definition.reference_class_id:
+    reference_class = definition.reference_class
+    if reference_class is not None and target.ci_class_id != reference_class.pk:
         raise ValidationError(
-            _("%(name)s is not a %(class)s.")
-            % {"name": target.name, "class": definition.reference_class.name}
+            _("%(name)s is not a %(class)s.") % {"name": target.name, "class": reference_class.name}
         )
     return target.pk
 
@@ -161,15 +165,16 @@ def attributes_clean(ci_class: CIClass | None, values: Mapping[str, Any]) -> dic
 
 def _validate_ci(ci: ConfigurationItem) -> None:
     errors: dict[str, list[str]] = {}
-    if ci.ci_class_id is None:
+    if ci.ci_class is None:
         errors["ci_class"] = [_("Choose the class of the configuration item.")]
     elif not ci.ci_class.is_active and "ci_class" not in errors:
         errors["ci_class"] = [_("This class is no longer in use.")]
-    if ci.location_id is not None:
+    location = ci.location
+    if location is not None:
         if ci.location_id == ci.pk:
             errors["location"] = [_("A configuration item cannot be its own location.")]
-        elif not (ci.location.ci_class_id and ci.location.ci_class.is_location):
-            errors["location"] = [_("%(name)s is not a location.") % {"name": ci.location.name}]
+        elif not (location.ci_class is not None and location.ci_class.is_location):
+            errors["location"] = [_("%(name)s is not a location.") % {"name": location.name}]
     try:
         ci.clean_fields(exclude=["ci_class", "location", "owner_group", "support_group",
                                  "service", "attributes"])  # fmt: skip
@@ -184,7 +189,7 @@ def _validate_ci(ci: ConfigurationItem) -> None:
 def _shown(ci: ConfigurationItem, name: str, value) -> str:
     if value is None or value == "":
         return ""
-    field = ConfigurationItem._meta.get_field(name)
+    field = cast("Field[Any, Any]", ConfigurationItem._meta.get_field(name))  # never a relation
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)
@@ -339,7 +344,10 @@ def relationship_add(*, actor, source: ConfigurationItem, target: ConfigurationI
     label = RelationshipType(type).label
     events.relationship_event(ci=source, actor=actor, added=True, text=f"{label} {target.name}")
     events.relationship_event(
-        ci=target, actor=actor, added=True, text=f"{REVERSE_LABELS[type]} {source.name}"
+        ci=target,
+        actor=actor,
+        added=True,
+        text=f"{REVERSE_LABELS[RelationshipType(type)]} {source.name}",
     )
     return relationship
 
@@ -354,7 +362,10 @@ def relationship_remove(*, actor, relationship_id: int) -> None:
     label = RelationshipType(kind).label
     events.relationship_event(ci=source, actor=actor, added=False, text=f"{label} {target.name}")
     events.relationship_event(
-        ci=target, actor=actor, added=False, text=f"{REVERSE_LABELS[kind]} {source.name}"
+        ci=target,
+        actor=actor,
+        added=False,
+        text=f"{REVERSE_LABELS[RelationshipType(kind)]} {source.name}",
     )
 
 
@@ -452,7 +463,7 @@ def impact_proposal_compute(*, proposal_id: int) -> ImpactProposal | None:
         limit=1,
     )
     services = [(s.ci, s.organisations) for s in impact.services]
-    if ci.ci_class_id and ci.ci_class.is_business_service:
+    if ci.ci_class is not None and ci.ci_class.is_business_service:
         services.insert(0, (ci, 0))
     proposal.service_count = len(services)
     proposal.max_criticality = max((s.criticality for s, _o in services), default=None)
@@ -481,7 +492,11 @@ def impact_proposal_decide(*, incident_id: int, actor, impact: str | None = None
     # Lock order: the incident before its proposal, as incident_update (which replaces the
     # proposal when the CI changes) takes them.
     incident_model = ImpactProposal._meta.get_field("incident").related_model
-    list(incident_model.objects.select_for_update(of=("self",)).filter(pk=incident_id).values("pk"))
+    list(
+        incident_model._default_manager.select_for_update(of=("self",))
+        .filter(pk=incident_id)
+        .values("pk")
+    )
     proposal = (
         ImpactProposal.objects.select_for_update(of=("self",))
         .filter(incident_id=incident_id)

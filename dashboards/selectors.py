@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -39,6 +40,9 @@ from dashboards.scope import Scope
 from servicedesk import registry
 from sla.models import Metric, SlaTimer, TimerState
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 # The seed's service-quality targets (../shared/ITIL.md, "Service quality targets").
 TARGET_AVAILABILITY = 99.6  # % of the period's hours, per service
 TARGET_MTBF_HOURS = 340.0  # more than
@@ -60,7 +64,7 @@ LIVE_LIMIT = 50
 @dataclass
 class Column:
     key: str
-    label: str
+    label: str | StrPromise
     kind: str = "int"  # text, int, pct, hours, decimal, date, datetime, link
 
 
@@ -889,7 +893,7 @@ def availability(scope: Scope, now=None) -> Panel:
         - Greatest("outage_started_at", Value(scope.start)),
         output_field=DurationField(),
     )
-    outages = {
+    outages: dict[int, Any] = {
         row["service_id"]: row
         for row in Incident.objects.filter(
             scope.record_q(Incident),

@@ -107,7 +107,11 @@ def _validate(incident: Incident) -> None:
     if subcategory is not None:
         if category is None:
             incident.category = category = subcategory.parent
-        if subcategory.parent_id is None or subcategory.parent_id != category.pk:
+        if (
+            category is None
+            or subcategory.parent_id is None
+            or subcategory.parent_id != category.pk
+        ):
             errors["subcategory"] = [
                 _("“%(sub)s” is not a subcategory of “%(cat)s”.")
                 % {"sub": subcategory.name, "cat": category.name if category else "-"}
@@ -126,8 +130,8 @@ def _validate(incident: Incident) -> None:
                 _("%(person)s is not a member of %(group)s.")
                 % {"person": incident.assignee, "group": incident.support_group}
             ]
-    if incident.parent_id:
-        parent = incident.parent
+    parent = incident.parent
+    if parent is not None:
         if incident.pk and parent.pk == incident.pk:
             errors["parent"] = [_("An incident cannot be its own parent.")]
         elif parent.parent_id:
@@ -237,7 +241,8 @@ def incident_update(
 def incident_raise_urgency(*, incident_id: int, actor) -> Incident:
     """One step up in urgency (so in priority, through the matrix): an escalation action."""
     incident = Incident.objects.only("id", "urgency").get(pk=incident_id)
-    higher = {Urgency.LOW: Urgency.MEDIUM, Urgency.MEDIUM: Urgency.HIGH}.get(incident.urgency)
+    steps: dict[str, str] = {Urgency.LOW: Urgency.MEDIUM, Urgency.MEDIUM: Urgency.HIGH}
+    higher = steps.get(incident.urgency)
     if higher is None:
         return incident
     return incident_update(incident_id=incident_id, actor=actor, changes={"urgency": higher})

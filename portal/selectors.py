@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
@@ -43,8 +45,8 @@ def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:
     """The person's requests and incidents together, newest first (two indexed queries)."""
     from catalogue.selectors import my_requests
 
-    incidents = list(my_incidents(user=user, open_only=open_only)[:limit])
-    requests = list(my_requests(user=user, open_only=open_only)[:limit])
+    incidents: list[Any] = list(my_incidents(user=user, open_only=open_only)[:limit])
+    requests: list[Any] = list(my_requests(user=user, open_only=open_only)[:limit])
     for row in incidents:
         row.kind = "incident"
     for row in requests:

@@ -184,7 +184,7 @@ def content_type(uploaded_file, head: bytes) -> str | None:
         return None
     try:
         with Image.open(uploaded_file, formats=list(formats)) as image:
-            found = formats.get(image.format)
+            found = formats.get(image.format or "")
             image.verify()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         found = None
@@ -230,6 +230,7 @@ def attachment_response(attachment) -> HttpResponse | FileResponse:
     """
     content_type = served_content_type(attachment.mime_type)
     via = settings.ATTACHMENT_SERVE_VIA
+    response: HttpResponse | FileResponse
     if via == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
         location = settings.ATTACHMENT_INTERNAL_URL.rstrip("/") + "/" + attachment.file.name
@@ -255,7 +256,7 @@ SERVE_VIA = ("", "x-accel-redirect", "x-sendfile")
 
 def check_serve_via(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A system check: ATTACHMENT_SERVE_VIA names a way we know, with a usable location."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     if settings.ATTACHMENT_SERVE_VIA not in SERVE_VIA:
         errors.append(
             checks.Error(

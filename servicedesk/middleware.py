@@ -10,12 +10,17 @@
   body, a CSRF failure) becomes `{"detail": ..., "errors": {}}` with the same status.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 from servicedesk.badinput import NUL, NUL_MESSAGE, nul_in_querydict
 
@@ -44,7 +49,9 @@ def api_error(status: int, detail: str | None = None, errors: dict | None = None
     )
 
 
-def refuse(request, status: int, *, field: str | None = None, message: str | None = None):
+def refuse(
+    request, status: int, *, field: str | None = None, message: "str | StrPromise | None" = None
+):
     """400/413 in the API's shape under /api/, the site's error page elsewhere."""
     if is_api(request):
         return api_error(

@@ -7,7 +7,7 @@ so one timeline table serves incidents, requests, problems and changes alike. Ea
 
 import os
 import secrets
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -28,6 +28,10 @@ class _VisibleTo:
         return record_type.visible_to if record_type is not None else None
 
 
+if TYPE_CHECKING:
+    from servicedesk.workflow import Workflow
+
+
 class BaseRecord(models.Model):
     """What every ITIL record has: a number, who asked, who owns it, a status and a version.
 
@@ -42,6 +46,11 @@ class BaseRecord(models.Model):
     # kernel's pages that reach a record through one of its rows (an attachment's download) ask
     # it, so they show exactly what the record's own pages show. Without one nobody gets in.
     VISIBLE_TO = _VisibleTo()
+    if TYPE_CHECKING:
+        WORKFLOW: ClassVar[Workflow]
+        # Every concrete record type has the default manager; the abstract base declares it
+        # for the type checker only, so no model's managers change.
+        objects: ClassVar[models.Manager[Self]]
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)

@@ -66,7 +66,7 @@ def _kick():
     enqueue(deliver_notifications_task)  # the broker down: the outbox keeps it for the sweep
 
 
-_kick.is_notification_kick = True
+_kick.is_notification_kick = True  # type: ignore[attr-defined]
 
 
 def _kick_after_commit() -> None:

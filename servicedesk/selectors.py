@@ -52,15 +52,16 @@ def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
     if not can_see_internal(user):
         events = events.filter(public=True)
         comments = comments.filter(visibility=Visibility.PUBLIC)
-    comments = list(comments.order_by("created_at", "pk"))
-    loose, by_comment = [], defaultdict(list)
+    comment_rows: list[Any] = list(comments.order_by("created_at", "pk"))
+    loose: list[Attachment] = []
+    by_comment: defaultdict[int, list[Attachment]] = defaultdict(list)
     for file in files.order_by("created_at", "pk"):
         (by_comment[file.comment_id] if file.comment_id else loose).append(file)
-    for comment in comments:
+    for comment in comment_rows:
         comment.files = by_comment.get(comment.pk, [])
     streams = (
         (TimelineEntry("event", e.created_at, e.actor, e) for e in events.order_by("created_at", "pk")),
-        (TimelineEntry("comment", c.created_at, c.author, c) for c in comments),
+        (TimelineEntry("comment", c.created_at, c.author, c) for c in comment_rows),
         (TimelineEntry("attachment", a.created_at, a.uploaded_by, a) for a in loose),
     )  # fmt: skip
     return list(heapq.merge(*streams, key=lambda entry: entry.at))

@@ -2,7 +2,7 @@
 transaction (`transaction.atomic`), so a record change and its audit rows commit together."""
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,8 +31,11 @@ from servicedesk.selectors import link_label, record_at, record_is_visible
 from servicedesk.text import plain_text, sanitise_html
 from servicedesk.workflow import Workflow
 
+# A record function hands back the record type it was given (an Incident in, an Incident out).
+R = TypeVar("R", bound=BaseRecord)
 
-def record_create(*, model: type[BaseRecord], actor, fields: Mapping[str, Any]) -> BaseRecord:
+
+def record_create(*, model: type[R], actor, fields: Mapping[str, Any]) -> R:
     """Create a record with its number, initial status and a `created` audit event.
 
     Preconditions: inside a transaction; permission checked by the caller.
@@ -55,7 +58,7 @@ def record_create(*, model: type[BaseRecord], actor, fields: Mapping[str, Any]) 
     return record
 
 
-def record_lock(*, model: type[BaseRecord], pk, expected_version: int | None = None) -> BaseRecord:
+def record_lock(*, model: type[R], pk, expected_version: int | None = None) -> R:
     """Lock a record's row for this transaction and check the caller edited the current version.
 
     Raises model.DoesNotExist, or StaleVersion when `expected_version` is not the stored one.
@@ -122,14 +125,14 @@ def record_update(
 
 def record_transition(
     *,
-    record: BaseRecord,
+    record: R,
     workflow: Workflow,
     target: str,
     actor,
     note: str = "",
     context: Mapping[str, Any] | None = None,
     automatic: bool = False,
-) -> BaseRecord:
+) -> R:
     """Move a locked record to `target` if the workflow and its guards allow it.
 
     `automatic`: a move the service makes as a consequence of another change, which the

@@ -246,7 +246,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The desk needs none of the browser's powerful features; deny them to any embedded content too.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",

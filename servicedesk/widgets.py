@@ -1,5 +1,7 @@
 """Form widgets shared by the apps."""
 
+from typing import cast
+
 from django import forms
 from django.urls import reverse
 
@@ -28,7 +30,7 @@ class SearchSelect(forms.Select):
         return context
 
     def optgroups(self, name, value, attrs=None):
-        iterator = self.choices
+        iterator = cast(forms.models.ModelChoiceIterator, self.choices)
         chosen = [v for v in value if str(v).isdigit()]
         rows = iterator.queryset.filter(pk__in=chosen) if chosen else []
         full, self.choices = (

@@ -7,10 +7,11 @@ Record apps call `start_timers`, `record_status_changed`, `agent_replied` and
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -117,7 +118,7 @@ def spent_seconds(timer: SlaTimer, now: datetime) -> float:
     spent = calendar.elapsed(timer.started_at, end)
     for start, stop in timer.pauses:
         pause_end = min(_parse(stop) or end, end)
-        spent -= calendar.elapsed(_parse(start), pause_end)
+        spent -= calendar.elapsed(cast(datetime, _parse(start)), pause_end)
     return max(spent.total_seconds(), 0.0)
 
 
@@ -415,7 +416,7 @@ def _successor(timer: SlaTimer):
     """The agreement that now applies to a timer whose policy was switched off: the next
     active one of the same kind matching the record (None: none, or the record is gone)."""
     model = timer.content_type.model_class()
-    record = model.objects.filter(pk=timer.object_id).first() if model else None
+    record: Any = model._default_manager.filter(pk=timer.object_id).first() if model else None
     if record is None:
         return None
     old = timer.policy
@@ -445,7 +446,7 @@ def _recompute(*, calendar_id=None, policy_id=None, metric=None, now=None) -> tu
     if metric:
         timers = timers.filter(metric=metric)
     count = skipped = 0
-    successors: dict[tuple, object] = {}
+    successors: dict[tuple, dict] = {}
     for pk in timers.order_by("pk").values_list("pk", flat=True).iterator():
         with transaction.atomic():
             timer = (
@@ -710,8 +711,8 @@ def _records_of(timers) -> dict:
         wanted.setdefault(timer.content_type_id, []).append(timer.object_id)
     records = {}
     for content_type_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-        rows = model.objects.select_related("support_group").in_bulk(ids)
+        model = cast(type[Model], ContentType.objects.get_for_id(content_type_id).model_class())
+        rows = model._default_manager.select_related("support_group").in_bulk(ids)
         records.update({(content_type_id, pk): row for pk, row in rows.items()})
     return records
 

@@ -9,11 +9,16 @@
 
 import codecs
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers, status
 from rest_framework.utils.json import strict_constant
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
 
 from servicedesk.badinput import (
     MAX_JSON_DEPTH,
@@ -44,7 +49,8 @@ class JSONParser(parsers.JSONParser):
         raw = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
             raise RequestTooLarge()
-        encoding = parsers.get_encoding(parser_context or {})
+        # DRF's own charset check (text encodings only); newer than its published stubs.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             text = codecs.decode(raw, encoding)
             data = json.loads(text, parse_constant=strict_constant if self.strict else None)
@@ -72,8 +78,10 @@ class FormParser(parsers.FormParser):
 class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         result = super().parse(stream, media_type, parser_context)
+        # A MultiValueDict: items() gives each name's last file, as Django's own views see it.
+        uploads = cast("Mapping[str, UploadedFile]", result.files)
         field = nul_in_querydict(result.data) or next(
-            (key for key, upload in result.files.items() if NUL in (upload.name or "")), None
+            (key for key, upload in uploads.items() if NUL in (upload.name or "")), None
         )
         if field:
             refuse_nul(field)

@@ -18,7 +18,9 @@ class ApiErrorSerializer(serializers.Serializer):
     """The one error shape of the API."""
 
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    # A field named like Serializer.errors, which it shadows: this serializer only describes the
+    # error shape in the schema and is never validated.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         help_text=(
             "Field name to its messages (a list of strings); a nested field (rows of a list) maps "

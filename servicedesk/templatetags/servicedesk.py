@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
@@ -11,7 +13,8 @@ register = template.Library()
 @register.filter
 def audit_field_label(event) -> str:
     """The translated label of the field an audit event changed (its raw name as a fallback)."""
-    model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+    # A content type whose model is gone, or a name that is no field: AttributeError below.
+    model: Any = ContentType.objects.get_for_id(event.content_type_id).model_class()
     try:
         return str(model._meta.get_field(event.field).verbose_name)
     except (FieldDoesNotExist, AttributeError):
@@ -28,7 +31,7 @@ def audit_value(event, side: str) -> str:
     text = event.old_text if side == "old" else event.new_text
     if isinstance(raw, bool):
         return _("Yes") if raw else _("No")
-    model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+    model: Any = ContentType.objects.get_for_id(event.content_type_id).model_class()
     try:
         field = model._meta.get_field(event.field)
     except (FieldDoesNotExist, AttributeError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from sla.models import EscalationFiring, EscalationRule, SlaPolicy, SlaTarget, SlaTimer, TimerState
 from sla.services import _reached_at, business_calendar, policy_for, schedule
@@ -127,12 +128,13 @@ def build_timer(
         timer.updated_at = clock.stopped
     elif paused:
         timer.state, timer.due_at = TimerState.PAUSED, None
-        timer.breached_at = due if due <= clock.pauses[-1][0] else None
-        timer.updated_at = clock.pauses[-1][0]
+        paused_at = cast(datetime, clock.pauses[-1][0])  # a pause always has its start
+        timer.breached_at = due if due <= paused_at else None
+        timer.updated_at = paused_at
     else:
         timer.state = TimerState.RUNNING
         schedule(timer, now, rules, {rule.pk for rule, _at in fired})
-        if timer.due_at <= now:
+        if timer.due_at is not None and timer.due_at <= now:
             timer.breached_at = timer.due_at
             schedule(timer, now, rules, {rule.pk for rule, _at in fired})
     return timer, fired

@@ -210,7 +210,7 @@ def reference(now: datetime, customers: list[User]) -> Reference:
     for group in groups.values():
         members[group.pk].sort()
     categories = {
-        (c.parent.name if c.parent_id else None, c.name): c.pk
+        (c.parent.name if c.parent is not None else None, c.name): c.pk
         for c in Category.objects.select_related("parent")
     }
     services = {s.name: s for s in Service.objects.all()}
@@ -218,15 +218,16 @@ def reference(now: datetime, customers: list[User]) -> Reference:
     for pk, name in ConfigurationItem.objects.order_by("pk").values_list("pk", "name"):
         cis.setdefault(name.split("-")[0].split(" ")[0], []).append(pk)
     subcategories, weights = [], []
-    for (cat, sub), (weight, group, service, prefix, titles) in words.SUBCATEGORIES.items():
+    for (cat, sub), (weight, group_name, service, prefix, titles) in words.SUBCATEGORIES.items():
         if (None, cat) not in categories or (cat, sub) not in categories:
             continue
-        group = group if group in groups else GROUP_STANDS_IN.get(group, "Service Desk")
+        if group_name not in groups:
+            group_name = GROUP_STANDS_IN.get(group_name, "Service Desk")
         subcategories.append(
             (
                 categories[None, cat],
                 categories[cat, sub],
-                groups[group].pk,
+                groups[group_name].pk,
                 services[service].pk if service in services else None,
                 cis.get(prefix, []) if prefix else [],
                 titles,

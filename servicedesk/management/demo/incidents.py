@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from django.utils import timezone
 
@@ -120,7 +121,8 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
     with stored_as_given(Incident, SatisfactionRating):
         incidents = Incident.objects.bulk_create(incidents, batch_size=500)
         timeline = Timeline(ref.incident_ct, ref.names)
-        built, ratings = [], []
+        built = []
+        ratings: list[SatisfactionRating] = []
         for incident, life in zip(incidents, lives, strict=True):
             _timeline(ref, rng, timeline, incident, life)
             built += _timers(ref, incident, life)
@@ -207,7 +209,7 @@ def _live(ref: Reference, rng: random.Random, life: Life) -> None:
     response_cal, calendar = response_cal or fallback, calendar or fallback
     resolve_s = max(resolve_s, respond_s + 600)
     if life.major:
-        start, end = life.outage
+        start, end = cast(tuple[datetime, datetime], life.outage)  # every major one has one
         life.responded = created + timedelta(minutes=rng.uniform(3, 12))
         life.assigned_at = life.responded - timedelta(minutes=1)
         life.resolved = end

@@ -50,7 +50,7 @@ RESPONSE_SHARE = (0.35, 0.9)  # business time to the first task taken, share of 
 RESOLUTION_SHARE = (0.45, 0.7)
 REJECTED_SHARE = 0.08
 CANCELLED_SHARE = 0.03
-ANSWERS = {
+ANSWERS: dict[str, dict[str, tuple[str, str, list[str] | None]]] = {
     "VPN account": {"reason": ("What do you need it for", "text", ["On-call duty from home",
                     "Working from the client's site", "Travelling next month"])},
     "Technician visit": {"day": ("Preferred day", "date", None)},
@@ -113,7 +113,8 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
             batch_size=500,
         )
         timeline = Timeline(ct, ref.names)
-        approvals, tasks, built, ratings = [], [], [], []
+        approvals, tasks, built = [], [], []
+        ratings: list[SatisfactionRating] = []
         for record, plan in zip(records, plans, strict=True):
             approvals += [
                 Approval(
@@ -215,7 +216,7 @@ def _plan(ref: Reference, rng, policies: Policies, created, requester, item, app
         opened = start if not sequential or index == 0 else start + (finish - start) * index / steps
         taken = respond if index == 0 else opened + (finish - opened) * 0.2
         done = finish if not sequential else start + (finish - start) * (index + 1) / steps
-        members = ref.members.get(template.support_group_id) or [None]
+        members: list[int | None] = [*ref.members.get(template.support_group_id, [])] or [None]
         status = (TaskStatus.DONE if done <= now else TaskStatus.IN_PROGRESS if taken <= now
                   else TaskStatus.OPEN if opened <= now else TaskStatus.WAITING)  # fmt: skip
         plan["tasks"].append({
