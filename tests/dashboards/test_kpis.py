@@ -253,8 +253,8 @@ def test_a_new_rating_reaches_the_figures_at_the_next_refresh(month):
 
 
 def test_long_busy_periods_estimate_percentiles_from_a_sample(month, monkeypatch):
-    monkeypatch.setattr(selectors, "EXACT_PERCENTILE_DAYS", 0)
-    monkeypatch.setattr(selectors, "EXACT_PERCENTILE_ROWS", 0)
+    monkeypatch.setattr(selectors.kpis, "EXACT_PERCENTILE_DAYS", 0)
+    monkeypatch.setattr(selectors.kpis, "EXACT_PERCENTILE_ROWS", 0)
     figures = selectors.resolution_figures(march())
     assert figures["resolve_seconds_mean"] == 31 * 3600 / 8  # means stay exact (the rollup)
     assert set(figures) >= {"resolve_seconds_p50", "resolve_seconds_p90"}

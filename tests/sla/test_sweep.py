@@ -403,7 +403,7 @@ class TestFailures:
 
         clock.move_to(at(3, 17))
         with (
-            mock.patch("sla.services._process", side_effect=killed_on_the_second),
+            mock.patch("sla.services.sweeping._process", side_effect=killed_on_the_second),
             pytest.raises(SystemExit),
         ):
             sla.sweep()

@@ -1,0 +1,115 @@
+"""SLA timers: started with a record, paused, resumed, met, re-targeted, swept.
+
+Record apps call `start_timers`, `record_status_changed`, `agent_replied` and
+`priority_changed` from their own services, inside their transaction. The beat task calls
+`sweep`. All arithmetic is business time on the target's calendar (`sla.calendar`).
+
+The package's modules, in the order a timer lives: `policies` (which agreement, calendars),
+`clock` (business time, due dates, thresholds), `timers` (start, stop, pause, reopen,
+re-target), `recompute` (after a calendar or policy change) and `sweeping` (breaches and
+escalations). Every name is importable from `sla.services` as before.
+"""
+
+from sla.services.clock import (
+    _active_rules,
+    _applies,
+    _parse,
+    _reached_at,
+    _rules_for,
+    schedule,
+    spent_seconds,
+    threshold,
+)
+from sla.services.policies import _CALENDARS, _facts, _timers_of, business_calendar, policy_for
+from sla.services.recompute import (
+    RECOMPUTE_CLAIM_SECONDS,
+    _recompute,
+    pending_recompute_run,
+    pending_recomputes_run,
+    recompute_open_timers,
+)
+from sla.services.sweeping import (
+    _SWEPT_FIELDS,
+    BREACHED,
+    ESCALATED,
+    RecordBusy,
+    _Batch,
+    _fired_rules,
+    _lock_record_or_skip,
+    _process,
+    _process_isolated,
+    _records_of,
+    _sweep_batch,
+    _update_timers,
+    sweep,
+)
+from sla.services.timers import (
+    _close_pause,
+    _new_timer,
+    _open_timers,
+    _reopen,
+    _restart_updates,
+    _retarget,
+    _start_segment,
+    _stop,
+    _stop_segment,
+    _successor,
+    _targets_of,
+    agent_replied,
+    first_response,
+    group_changed,
+    priority_changed,
+    record_status_changed,
+    start_timers,
+)
+
+__all__ = [
+    "BREACHED",
+    "ESCALATED",
+    "RECOMPUTE_CLAIM_SECONDS",
+    "RecordBusy",
+    "_Batch",
+    "_CALENDARS",
+    "_SWEPT_FIELDS",
+    "_active_rules",
+    "_applies",
+    "_close_pause",
+    "_facts",
+    "_fired_rules",
+    "_lock_record_or_skip",
+    "_new_timer",
+    "_open_timers",
+    "_parse",
+    "_process",
+    "_process_isolated",
+    "_reached_at",
+    "_recompute",
+    "_records_of",
+    "_reopen",
+    "_restart_updates",
+    "_retarget",
+    "_rules_for",
+    "_start_segment",
+    "_stop",
+    "_stop_segment",
+    "_successor",
+    "_sweep_batch",
+    "_targets_of",
+    "_timers_of",
+    "_update_timers",
+    "agent_replied",
+    "business_calendar",
+    "first_response",
+    "group_changed",
+    "pending_recompute_run",
+    "pending_recomputes_run",
+    "policy_for",
+    "priority_changed",
+    "recompute_open_timers",
+    "record_status_changed",
+    "schedule",
+    "spent_seconds",
+    "start_timers",
+    "sweep",
+    "threshold",
+]

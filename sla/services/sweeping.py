@@ -1,0 +1,279 @@
+"""The sweep: breaches and escalation rules of the timers that are due, in batches."""
+
+import logging
+from datetime import datetime
+from typing import cast
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from servicedesk import notifications
+from servicedesk.models import AuditEvent, AuditKind
+from sla import actions as actions_
+from sla.models import (
+    EscalationAction,
+    EscalationFiring,
+    Metric,
+    SlaTimer,
+    TimerState,
+)
+from sla.services.clock import _active_rules, _applies, schedule, spent_seconds, threshold
+from sla.services.policies import business_calendar
+
+logger = logging.getLogger("sla.services")  # the name it had before the split
+
+
+# --- The sweep ----------------------------------------------------------------------------------
+
+
+def sweep(*, now=None, batch_size: int = 500) -> int:
+    """Fire what is due: breaches and escalation rules whose moment has come.
+
+    One indexed range query on `next_check_at <= now`; rows taken with SKIP LOCKED in batches,
+    so concurrent sweeps share the work and never process a timer twice at once; each firing is
+    a row unique on (timer, rule), so a retried or repeated sweep fires nothing twice. Returns the
+    number of firings (breaches included).
+
+    Lock order: the sweep never waits for a lock. It takes its timers with SKIP LOCKED and the
+    record an action changes (reassign, raise the priority) with SKIP LOCKED too; a record a
+    service holds (which then locks the record's timers) leaves its timer for the next sweep.
+    """
+    now = now or timezone.now()
+    rules = _active_rules()
+    total = 0
+    failed: set[int] = set()
+    while True:
+        with transaction.atomic():
+            query = SlaTimer.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                next_check_at__lte=now
+            )
+            if failed:
+                query = query.exclude(pk__in=failed)
+            due = list(
+                query.select_related("target__calendar", "policy", "content_type").order_by(
+                    "next_check_at"
+                )[:batch_size]
+            )
+            total += _sweep_batch(due, now, rules, failed)
+        if len(due) < batch_size:
+            return total
+
+
+def _sweep_batch(due: list[SlaTimer], now, rules, failed: set[int]) -> int:
+    """Process a locked batch and write its firings, timeline events, e-mails and timers in a
+    few bulk statements. Should those writes fail, each timer is done again on its own."""
+    records = _records_of(due)
+    fired = _fired_rules(due)
+    try:
+        with transaction.atomic():
+            batch = _Batch()
+            count = sum(
+                _process_isolated(t, now, rules, records, fired, batch, failed) for t in due
+            )
+            batch.write([t for t in due if t.pk not in failed])
+            return count
+    except DatabaseError:
+        logger.exception("SLA sweep: the batch's writes failed; doing its timers one by one")
+    count = 0
+    for timer in due:
+        if timer.pk in failed:
+            continue
+        try:
+            with transaction.atomic():
+                timer.refresh_from_db()
+                batch = _Batch()
+                count += _process(timer, now, rules, records, fired[timer.pk], batch)
+                batch.write([timer])
+        except RecordBusy:
+            failed.add(timer.pk)
+        except Exception:  # noqa: BLE001
+            logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
+            failed.add(timer.pk)
+    return count
+
+
+class RecordBusy(Exception):
+    """A record service holds the timer's record. The sweep takes timers before records, the
+    opposite of the services' order (record, then timers), so it never waits for a record:
+    the timer is left due and the next sweep does it."""
+
+
+def _lock_record_or_skip(record) -> None:
+    """Lock the record a record action changes, or raise RecordBusy at once if it is held."""
+    held = (
+        type(record)
+        .objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=record.pk)
+        .values_list("pk", flat=True)
+    )
+    if not list(held):
+        raise RecordBusy(record.pk)
+
+
+def _process_isolated(timer, now, rules, records, fired, batch, failed) -> int:
+    """One timer's firings, added to the batch. A failing action (a record that no longer
+    validates, a bug) drops this timer's part only; the next sweep tries it again. A savepoint
+    only where an action writes to the record itself."""
+    mark = batch.mark()
+    try:
+        if any(r.action in actions_.RECORD_ACTIONS and _applies(r, timer) for r in rules):
+            with transaction.atomic():
+                return _process(timer, now, rules, records, fired[timer.pk], batch)
+        return _process(timer, now, rules, records, fired[timer.pk], batch)
+    except RecordBusy:
+        logger.info("SLA timer %s: its record is being changed, done next sweep", timer.pk)
+        batch.undo(mark)
+        failed.add(timer.pk)
+        return 0
+    except Exception:  # noqa: BLE001
+        logger.exception("SLA timer %s: escalation failed, retried next sweep", timer.pk)
+        batch.undo(mark)
+        failed.add(timer.pk)
+        return 0
+
+
+class _Batch:
+    """The rows a sweep batch writes at once: firings, timeline events, outbox e-mails."""
+
+    def __init__(self):
+        self.firings: list[EscalationFiring] = []
+        self.events: list[AuditEvent] = []
+        self.outbox: list = []
+        self.saved: set[int] = set()  # timers already written one by one
+        self.texts: dict[tuple, str] = {}
+
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.firings), len(self.events), len(self.outbox)
+
+    def undo(self, mark) -> None:
+        del self.firings[mark[0] :], self.events[mark[1] :], self.outbox[mark[2] :]
+
+    def event(self, timer, **fields) -> None:
+        self.events.append(
+            AuditEvent(
+                content_type_id=timer.content_type_id,
+                object_id=timer.object_id,
+                actor=None,
+                kind=AuditKind.ESCALATED,
+                field="sla",
+                public=False,
+                **fields,
+            )
+        )
+
+    def write(self, timers) -> None:
+        EscalationFiring.objects.bulk_create(self.firings)
+        AuditEvent.objects.bulk_create(self.events)
+        notifications.add_many([row for row in self.outbox if row is not None])
+        _update_timers([timer for timer in timers if timer.pk not in self.saved])
+
+    def text(self, template, *, metric, action=None) -> str:
+        """A timeline text, translated once per batch rather than once per firing."""
+        key = (template, metric, action)
+        if key not in self.texts:
+            labels = {"metric": Metric(metric).label}
+            if action is not None:
+                labels["action"] = EscalationAction(action).label
+            self.texts[key] = _(template) % labels
+        return self.texts[key]
+
+
+# Timeline texts of the sweep (translated when written, in the server's language).
+BREACHED = gettext_noop("%(metric)s target breached")
+ESCALATED = gettext_noop("%(metric)s: %(action)s")
+_SWEPT_FIELDS = ["breached_at", "due_at", "next_check_at", "updated_at"]
+
+
+def _update_timers(timers: list[SlaTimer]) -> None:
+    """The swept timers' new moments in one statement. On PostgreSQL an UPDATE ... FROM
+    VALUES: Django's bulk_update builds a CASE per field and row, slower than the database."""
+    if not timers:
+        return
+    if connection.vendor != "postgresql":
+        SlaTimer.objects.bulk_update(timers, _SWEPT_FIELDS)
+        return
+    from psycopg2.extras import execute_values
+
+    rows = [(t.pk, t.breached_at, t.due_at, t.next_check_at, t.updated_at) for t in timers]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            "UPDATE sla_slatimer AS t SET breached_at = v.breached_at, due_at = v.due_at, "
+            "next_check_at = v.next_check_at, updated_at = v.updated_at "
+            "FROM (VALUES %s) AS v (id, breached_at, due_at, next_check_at, updated_at) "
+            "WHERE t.id = v.id",
+            rows,
+            template="(%s, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::timestamptz)",
+            page_size=len(rows),
+        )
+
+
+def _records_of(timers) -> dict:
+    """The timers' records, one query per record type (not one per timer)."""
+    wanted: dict[int, list[int]] = {}
+    for timer in timers:
+        wanted.setdefault(timer.content_type_id, []).append(timer.object_id)
+    records = {}
+    for content_type_id, ids in wanted.items():
+        model = cast(type[Model], ContentType.objects.get_for_id(content_type_id).model_class())
+        rows = model._default_manager.select_related("support_group").in_bulk(ids)
+        records.update({(content_type_id, pk): row for pk, row in rows.items()})
+    return records
+
+
+def _fired_rules(timers) -> dict[int, set[int]]:
+    fired: dict[int, set[int]] = {timer.pk: set() for timer in timers}
+    rows = EscalationFiring.objects.filter(timer__in=[t.pk for t in timers])
+    for timer_id, rule_id in rows.values_list("timer_id", "rule_id"):
+        fired[timer_id].add(rule_id)
+    return fired
+
+
+def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], batch) -> int:
+    """The breach and the rules due for one timer, into the batch; the timer's next moment."""
+    record = records.get((timer.content_type_id, timer.object_id))
+    if record is None or timer.state != TimerState.RUNNING:
+        timer.next_check_at = None
+        return 0
+    fired = 0
+    if timer.breached_at is None and timer.due_at and timer.due_at <= now:
+        timer.breached_at = timer.due_at
+        batch.event(
+            timer,
+            new_text=batch.text(BREACHED, metric=timer.metric),
+        )
+        fired += 1
+    calendar = business_calendar(timer.target.calendar)
+    spent = spent_seconds(timer, now)
+    timer_rules = [rule for rule in rules if _applies(rule, timer)]
+    record_actions = []
+    for rule in timer_rules:
+        if rule.pk in already or threshold(rule, timer, calendar, spent, now) > now:
+            continue
+        # The timer's row is locked, so no other sweep is here; the unique (timer, rule)
+        # constraint is the last guard, and a violation sends the batch down the slow path.
+        batch.firings.append(EscalationFiring(timer=timer, rule=rule, fired_at=now))
+        already = already | {rule.pk}
+        batch.event(
+            timer,
+            new_text=f"{rule.name}"[:255],
+            note=batch.text(ESCALATED, metric=timer.metric, action=rule.action),
+        )
+        if rule.action in actions_.RECORD_ACTIONS:
+            record_actions.append(rule)
+        else:
+            actions_.run(record, timer, rule, batch.outbox)
+        fired += 1
+    schedule(timer, now, timer_rules, fired=already)
+    if record_actions:
+        _lock_record_or_skip(record)
+        # Saved before the record's own services run: a raised priority re-targets this timer.
+        timer.save()
+        batch.saved.add(timer.pk)
+        for rule in record_actions:
+            actions_.run(record, timer, rule, batch.outbox)
+    return fired
