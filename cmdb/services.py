@@ -124,8 +124,8 @@ def _reference(definition: AttributeDefinition, raw) -> int:
         target = items.filter(name=str(raw).strip()).first()
     if target is None:
         raise ValidationError(_("No configuration item “%(value)s”.") % {"value": raw})
-    reference_class = definition.reference_class
-    if reference_class is not None and target.ci_class_id != reference_class.pk:
+    if definition.reference_class_id and target.ci_class_id != definition.reference_class_id:
+        reference_class = cast(CIClass, definition.reference_class)  # its id is set
         raise ValidationError(
             _("%(name)s is not a %(class)s.") % {"name": target.name, "class": reference_class.name}
         )
