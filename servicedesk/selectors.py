@@ -86,7 +86,7 @@ def attachment_get(*, user, pk: int) -> Attachment:
     attachment = files_visible_to(user, Attachment.objects.all()).get(pk=pk)
     model = ContentType.objects.get_for_id(attachment.content_type_id).model_class()
     record_type = registry.for_model(model) if model is not None else None
-    if record_type is None or not issubclass(model, BaseRecord):
+    if record_type is None or model is None or not issubclass(model, BaseRecord):
         raise Attachment.DoesNotExist
     if not record_type.visible(user).filter(pk=attachment.object_id).exists():
         raise Attachment.DoesNotExist
@@ -101,7 +101,7 @@ def record_models() -> list[type[BaseRecord]]:
     return [
         model
         for model in apps.get_models()
-        if issubclass(model, BaseRecord) and getattr(model, "NUMBER_PREFIX", "")
+        if issubclass(model, BaseRecord) and bool(getattr(model, "NUMBER_PREFIX", ""))
     ]
 
 
@@ -123,7 +123,8 @@ def record_at(content_type_id: int, object_id: int) -> BaseRecord | None:
     model = ContentType.objects.get_for_id(content_type_id).model_class()
     if model is None or not issubclass(model, BaseRecord):
         return None
-    return model.objects.filter(pk=object_id).only("id", "number").first()
+    # Every concrete record has its "id"; the abstract base, which the checker sees, has none.
+    return model._default_manager.filter(pk=object_id).only("id", "number").first()  # type: ignore[misc]
 
 
 def record_model_for_number(number: str) -> tuple[type[BaseRecord], str] | None:
@@ -165,7 +166,7 @@ def link_label(kind: str, *, reverse: bool) -> str:
     """ "duplicate of" read from the source, "has duplicate" read from the target."""
     if kind not in LinkKind.values:
         return kind
-    return str(LINK_REVERSE_LABELS[kind] if reverse else LinkKind(kind).label)
+    return str(LINK_REVERSE_LABELS[LinkKind(kind)] if reverse else LinkKind(kind).label)
 
 
 def links_of(record: BaseRecord) -> QuerySet[RecordLink]:

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
@@ -9,7 +9,7 @@ from servicedesk import views
 from servicedesk.api.links import RecordLinkViewSet
 from servicedesk.security import ApiDocsView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("sla.api.urls")),
