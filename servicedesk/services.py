@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from accounts.roles import can_see_internal
+from accounts.roles import Role, can_see_internal, user_roles
 from servicedesk import events
+from servicedesk.actors import actor_required
 from servicedesk.attachments import attachment_check
 from servicedesk.exceptions import AlreadyExists, StaleVersion
 from servicedesk.models import (
@@ -229,7 +230,8 @@ def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> Sa
 
 def _ensure_can_link(*, actor, records: Iterable[BaseRecord]) -> None:
     """Links are the desk's own notes: agents only, between records the agent sees."""
-    if actor is None or not can_see_internal(actor):
+    actor_required(actor)
+    if not can_see_internal(actor):
         raise PermissionDenied(_("Only service desk staff can link records."))
     for record in records:
         if not record_is_visible(user=actor, record=record):
@@ -324,3 +326,56 @@ def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comme
     ]
     Attachment.objects.bulk_create(files)
     return copy
+
+
+def ensure_can_redact(actor) -> None:
+    """Administrators only (PermissionDenied otherwise); ActorRequired for a missing actor."""
+    actor_required(actor)
+    if Role.ADMINISTRATOR not in user_roles(actor):
+        raise PermissionDenied(_("Only an administrator can redact."))
+
+
+@transaction.atomic
+def comment_redact(*, comment_id: int, actor, note: str = "") -> Comment:
+    """Remove a comment's text, leaving the row with who redacted it and when, and a
+    `redacted` audit event on the record's timeline. Redacting again changes nothing.
+
+    The comment's files are separate rows: redact them with `attachment_redact`.
+    Raises PermissionDenied (not an administrator), Comment.DoesNotExist.
+    """
+    ensure_can_redact(actor)
+    comment = Comment.objects.select_for_update().get(pk=comment_id)
+    if comment.is_redacted:
+        return comment
+    comment.body = ""
+    comment.redacted_at = timezone.now()
+    comment.redacted_by = actor
+    comment.save(update_fields=["body", "redacted_at", "redacted_by"])
+    events.redacted_event(row=comment, actor=actor, what="comment", note=note)
+    return comment
+
+
+@transaction.atomic
+def attachment_redact(*, attachment_id: int, actor, note: str = "") -> Attachment:
+    """Remove a file's content: the stored file is deleted after the commit, the row keeps its
+    name, who redacted it and when, and a `redacted` audit event goes on the record's timeline.
+    A redacted file can no longer be downloaded. Redacting again changes nothing.
+
+    Raises PermissionDenied (not an administrator), Attachment.DoesNotExist.
+    """
+    ensure_can_redact(actor)
+    attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
+    if attachment.is_redacted:
+        return attachment
+    storage, stored_name = attachment.file.storage, attachment.file.name
+    attachment.file = ""
+    attachment.size = 0
+    attachment.redacted_at = timezone.now()
+    attachment.redacted_by = actor
+    attachment.save(update_fields=["file", "size", "redacted_at", "redacted_by"])
+    events.redacted_event(
+        row=attachment, actor=actor, what="attachment", text=attachment.filename, note=note
+    )
+    if stored_name:
+        transaction.on_commit(lambda: storage.delete(stored_name))
+    return attachment

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
+from servicedesk.actors import system_actor
 from servicedesk.models import AuditEvent, AuditKind
 from servicedesk.workflow import Meaning
 from sla import actions as actions_
@@ -648,7 +649,7 @@ class _Batch:
             AuditEvent(
                 content_type_id=timer.content_type_id,
                 object_id=timer.object_id,
-                actor=None,
+                actor=system_actor(),
                 kind=AuditKind.ESCALATED,
                 field="sla",
                 public=False,
