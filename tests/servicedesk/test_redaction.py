@@ -143,3 +143,28 @@ def test_an_internal_notes_redaction_stays_internal(administrator, ticket, agent
     assert not event.public
     assert event not in [e.item for e in record_timeline(record=ticket, user=end_user)]
     assert Attachment.objects.count() == 0
+
+
+def test_the_api_timeline_shows_a_redacted_comment_and_file_without_their_content(
+    administrator, media_root
+):
+    from rest_framework.test import APIClient
+
+    from tests.incidents.factories import incident
+
+    record = incident()
+    agent = record.requester
+    note = comment_add(
+        record=record, author=agent, body="<p>hunter2</p>", files=[upload("a.pdf", PDF_BYTES)]
+    )
+    comment_redact(comment_id=note.pk, actor=administrator)
+    attachment_redact(attachment_id=note.attachments.get().pk, actor=administrator)
+    api = APIClient()
+    api.force_authenticate(agent)
+    entries = api.get(f"/api/v1/incidents/{record.number}/timeline/").json()
+    (shown,) = [e["comment"] for e in entries if e["kind"] == "comment"]
+    assert shown["body"] == "" and shown["redacted_at"] is not None
+    (file,) = shown["attachments"]
+    assert file["download_url"] is None and file["redacted_at"] is not None
+    redactions = [e for e in entries if e["kind"] == "event" and e["event"]["kind"] == "redacted"]
+    assert [e["actor"]["name"] for e in redactions] == ["Ada Admin", "Ada Admin"]
