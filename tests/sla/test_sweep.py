@@ -434,7 +434,10 @@ class TestActions:
         assert (record.support_group, record.assignee, record.status) == (network, None, S.NEW)
         assert record.reassignment_count == 1
         moved = AuditEvent.objects.filter(object_id=record.pk, kind=AuditKind.ASSIGNED)
-        assert {(e.field, e.actor) for e in moved} == {("support_group", system_actor())}
+        assert {(e.field, e.actor) for e in moved} == {
+            ("support_group", system_actor()),
+            ("assignee", system_actor()),
+        }
         assert timer(record, RES).due_at == at(3, 18)  # the same clock goes on
         assert sweep_at(clock, at(3, 15)) == 0
 
