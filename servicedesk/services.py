@@ -161,6 +161,7 @@ def comment_add(
     Raises ValidationError on an empty text (after sanitising) or a refused file; then nothing
     is saved.
     """
+    actor_required(author)
     clean_body = sanitise_html(body)
     if not plain_text(clean_body):
         raise ValidationError({"body": [_("Write something before you send it.")]})
@@ -185,6 +186,7 @@ def attachment_add(
     *, record: BaseRecord, uploaded_by, file, visibility: str = Visibility.PUBLIC, comment=None
 ) -> Attachment:
     """Store a file on a record after checking its size and type (ValidationError if refused)."""
+    actor_required(uploaded_by)
     try:
         mime_type = attachment_check(file)
     except ValidationError as error:

@@ -68,3 +68,16 @@ def test_the_timeline_names_the_system_actor(make_ticket, agent):
     )
     assert "Service Desk automation" in html
     assert ">System<" not in html
+
+
+def test_comments_and_files_need_an_author(ticket):
+    from servicedesk.models import Attachment, Comment
+    from servicedesk.services import attachment_add, comment_add
+
+    from .helpers import PDF_BYTES, upload
+
+    with pytest.raises(ActorRequired):
+        comment_add(record=ticket, author=None, body="From nowhere")
+    with pytest.raises(ActorRequired):
+        attachment_add(record=ticket, uploaded_by=None, file=upload("a.pdf", PDF_BYTES))
+    assert not Comment.objects.exists() and not Attachment.objects.exists()
