@@ -310,6 +310,8 @@ def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comme
         body=sanitise_html(f"<p><em>{escape(heading)}</em></p>{comment.body}"),
         visibility=comment.visibility,
         created_at=comment.created_at,
+        redacted_at=comment.redacted_at,
+        redacted_by_id=comment.redacted_by_id,
     )
     files = [
         Attachment(
@@ -323,6 +325,8 @@ def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comme
             uploaded_by_id=attachment.uploaded_by_id,
             visibility=attachment.visibility,
             created_at=attachment.created_at,
+            redacted_at=attachment.redacted_at,
+            redacted_by_id=attachment.redacted_by_id,
         )
         for attachment in comment.attachments.all()
     ]
@@ -361,23 +365,28 @@ def comment_redact(*, comment_id: int, actor, note: str = "") -> Comment:
 def attachment_redact(*, attachment_id: int, actor, note: str = "") -> Attachment:
     """Remove a file's content: the stored file is deleted after the commit, the row keeps its
     name, who redacted it and when, and a `redacted` audit event goes on the record's timeline.
-    A redacted file can no longer be downloaded. Redacting again changes nothing.
+    The copies a merge made of the row (they share the stored file) are redacted with it, each
+    with its event. A redacted file can no longer be downloaded. Redacting again changes
+    nothing.
 
     Raises PermissionDenied (not an administrator), Attachment.DoesNotExist.
     """
     ensure_can_redact(actor)
-    attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
+    attachment = Attachment.objects.get(pk=attachment_id)
     if attachment.is_redacted:
         return attachment
     storage, stored_name = attachment.file.storage, attachment.file.name
-    attachment.file = ""
-    attachment.size = 0
-    attachment.redacted_at = timezone.now()
-    attachment.redacted_by = actor
-    attachment.save(update_fields=["file", "size", "redacted_at", "redacted_by"])
-    events.redacted_event(
-        row=attachment, actor=actor, what="attachment", text=attachment.filename, note=note
-    )
+    # A merge shares the stored file between the original and its copies: all lose it.
+    sharing = Attachment.objects.filter(pk=attachment_id)
+    if stored_name:
+        sharing = Attachment.objects.filter(file=stored_name)
+    now = timezone.now()
+    for row in sharing.filter(redacted_at__isnull=True).select_for_update().order_by("pk"):
+        row.file, row.size, row.redacted_at, row.redacted_by = "", 0, now, actor
+        row.save(update_fields=["file", "size", "redacted_at", "redacted_by"])
+        events.redacted_event(row=row, actor=actor, what="attachment", text=row.filename, note=note)
+        if row.pk == attachment.pk:
+            attachment = row
     if stored_name:
         transaction.on_commit(lambda: storage.delete(stored_name))
     return attachment

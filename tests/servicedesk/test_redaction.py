@@ -168,3 +168,31 @@ def test_the_api_timeline_shows_a_redacted_comment_and_file_without_their_conten
     assert file["download_url"] is None and file["redacted_at"] is not None
     redactions = [e for e in entries if e["kind"] == "event" and e["event"]["kind"] == "redacted"]
     assert [e["actor"]["name"] for e in redactions] == ["Ada Admin", "Ada Admin"]
+
+
+def test_redacting_a_merged_file_redacts_the_copy_that_shares_it(administrator, media_root):
+    from incidents.services import incident_merge
+    from tests.incidents.factories import incident
+
+    duplicate = incident()
+    agent = duplicate.requester
+    survivor = incident(actor=agent, support_group=duplicate.support_group)
+    note = comment_add(
+        record=duplicate, author=agent, body="<p>log</p>", files=[upload("a.pdf", PDF_BYTES)]
+    )
+    incident_merge(incident_id=duplicate.pk, into_id=survivor.pk, actor=agent)
+    original = note.attachments.get()
+    (copy,) = Attachment.objects.exclude(pk=original.pk)
+    assert copy.file.name == original.file.name
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        attachment_redact(attachment_id=original.pk, actor=administrator)
+
+    assert stored_files(media_root) == []
+    for row in (original, copy):
+        row.refresh_from_db()
+        assert row.is_redacted and row.file.name == ""
+    assert AuditEvent.objects.filter(kind=AuditKind.REDACTED).count() == 2
+    comment_redact(comment_id=note.pk, actor=administrator)
+    merged_copy = Comment.objects.exclude(pk=note.pk).get(object_id=survivor.pk)
+    assert "log" in merged_copy.body  # a copy is a comment of its own: redacted on its own
