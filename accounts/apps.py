@@ -12,7 +12,6 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
-        post_migrate.connect(_system_actor_after_migrate, sender=self)
 
 
 def _sync_roles_after_migrate(sender, **kwargs):
@@ -20,11 +19,3 @@ def _sync_roles_after_migrate(sender, **kwargs):
     from accounts.roles import sync_role_groups
 
     sync_role_groups()
-
-
-def _system_actor_after_migrate(sender, **kwargs):
-    """A flush (every transactional test) deletes the system actor with all other users."""
-    from servicedesk.actors import system_actor, system_actor_ensure
-
-    system_actor.cache_clear()
-    system_actor_ensure()
