@@ -31,8 +31,9 @@ from catalogue.selectors import WORK_PERMISSION, orderable_items
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import events
 from servicedesk import services as kernel
+from servicedesk.actors import actor_required, system_actor
 from servicedesk.exceptions import TransitionNotAllowed
-from servicedesk.models import Visibility
+from servicedesk.models import AuditKind, Visibility
 from servicedesk.text import plain_text
 from servicedesk.workflow import Meaning
 from sla import services as sla
@@ -42,7 +43,9 @@ T = TaskStatus
 
 
 def ensure_can_work(actor) -> None:
-    if actor is not None and not actor.has_perm(WORK_PERMISSION):
+    """Staff and the system actor only; ActorRequired for a missing actor."""
+    actor_required(actor)
+    if not actor.has_perm(WORK_PERMISSION):
         raise PermissionDenied(_("Only service desk staff can do this."))
 
 
@@ -125,9 +128,13 @@ def request_create(
     sla.start_timers(record, record_type=REQUEST.key, policy=policy)
     notifications.request_logged(record)
     if approvers:
-        _move(record, S.AWAITING_APPROVAL, actor=None)
+        _move(record, S.AWAITING_APPROVAL, actor=system_actor())
         for person in approvers:
             Approval.objects.create(request=record, approver=person)
+            _approval_event(
+                record, actor=system_actor(),
+                text=_("Approval asked of %(person)s") % {"person": person},
+            )  # fmt: skip
         notifications.approval_requested(record, [person.pk for person in approvers])
     else:
         _start_fulfilment(record)
@@ -148,14 +155,14 @@ def _move(record: ServiceRequest, target: str, *, actor, note: str = "", context
 
 def _start_fulfilment(record: ServiceRequest) -> None:
     """Approved (or needing no approval): the tasks of the item's templates are created."""
-    _move(record, S.IN_FULFILMENT, actor=None)
+    _move(record, S.IN_FULFILMENT, actor=system_actor())
     templates = list(record.item.task_templates.select_related("support_group"))
     sequential = record.item.fulfilment_mode == FulfilmentMode.SEQUENTIAL
     for index, template in enumerate(templates):
         status = T.WAITING if sequential and index > 0 else T.OPEN
         task = kernel.record_create(
             model=FulfilmentTask,
-            actor=None,
+            actor=system_actor(),
             fields={
                 "title": template.title,
                 "description": template.description,
@@ -181,7 +188,8 @@ def approval_decide(
     """The approver's decision. A rejection needs a reason and closes the request with it;
     the last approval needed starts fulfilment. A decided approval cannot be decided again."""
     approval = Approval.objects.select_related("request").get(pk=approval_id)
-    if actor is None or approval.approver_id != actor.pk:
+    actor_required(actor)
+    if approval.approver_id != actor.pk:
         raise PermissionDenied(_("Only the approver named on it can decide this approval."))
     record = kernel.record_lock(model=ServiceRequest, pk=approval.request_id)
     approval = Approval.objects.select_for_update().get(pk=approval_id)
@@ -202,6 +210,10 @@ def approval_decide(
         record.close_reason = comment
         record.closed_at = now
         record.save(update_fields=["close_reason", "closed_at"])
+        _approval_event(
+            record, actor=actor, text=_("Rejected by %(person)s") % {"person": actor},
+            note=comment,
+        )  # fmt: skip
         _move(
             record, S.REJECTED, actor=actor,
             note=_("Rejected by %(person)s: %(reason)s") % {"person": actor, "reason": comment},
@@ -209,10 +221,9 @@ def approval_decide(
         )  # fmt: skip
         notifications.request_rejected(record)
         return approval
-    events._event(
-        record=record, actor=actor, kind="field_changed", field="approval",
-        new_text=_("Approved by %(person)s") % {"person": actor}, note=comment,
-    )  # fmt: skip
+    _approval_event(
+        record, actor=actor, text=_("Approved by %(person)s") % {"person": actor}, note=comment
+    )
     if record.approval_rule == ApprovalRule.GROUP_ALL and others.exists():
         return approval
     others.update(decision=Decision.NOT_NEEDED, decided_at=now)
@@ -221,6 +232,14 @@ def approval_decide(
     _start_fulfilment(record)
     notifications.request_approved(record)
     return approval
+
+
+def _approval_event(record: ServiceRequest, *, actor, text: str, note: str = "") -> None:
+    """An approval asked or decided, on the request's timeline."""
+    events.record_event(
+        record=record, actor=actor, kind=AuditKind.FIELD_CHANGED, field="approval",
+        new_text=text[:255], note=note,
+    )  # fmt: skip
 
 
 # --- Fulfilling ---------------------------------------------------------------------------------
@@ -279,8 +298,10 @@ def task_transition(
     record = kernel.record_lock(model=ServiceRequest, pk=request_id.get())
     task = _lock_task(task_id, version)
     if target in (T.IN_PROGRESS, T.DONE) and not task.assignee_id:
-        task.assignee = actor
-        task.save(update_fields=["assignee"])
+        # Starting or finishing an unassigned task gives it to the actor, on the timeline too.
+        kernel.record_update(
+            record=task, actor=actor, changes={"assignee": actor}, internal={"assignee"}
+        )
     kernel.record_transition(
         record=task, workflow=TASK_WORKFLOW, target=target, actor=actor, note=note
     )
@@ -312,7 +333,7 @@ def _after_task_finished(record: ServiceRequest, *, actor) -> None:
     if waiting:
         following = waiting[0]
         kernel.record_transition(
-            record=following, workflow=TASK_WORKFLOW, target=T.OPEN, actor=None,
+            record=following, workflow=TASK_WORKFLOW, target=T.OPEN, actor=system_actor(),
             note=_("The previous task is done."),
         )  # fmt: skip
         notifications.task_opened(following)

@@ -9,6 +9,7 @@ from cmdb import services
 from cmdb.defaults import seed_classes
 from cmdb.models import AttributeDefinition, Baseline, CIClass, ConfigurationItem, Relationship
 from servicedesk import registry
+from servicedesk.actors import system_actor
 
 # name: (class, criticality, owner group, catalogue service, attributes)
 ITEMS = {
@@ -93,9 +94,11 @@ def load(stdout=None) -> None:
             fields["service"] = catalogue.get(service)
         existing = ConfigurationItem.objects.filter(name=name).first()
         if existing is None:
-            items[name] = services.ci_create(actor=None, name=name, **fields)
+            items[name] = services.ci_create(actor=system_actor(), name=name, **fields)
         else:
-            items[name] = services.ci_update(ci_id=existing.pk, actor=None, changes=fields)
+            items[name] = services.ci_update(
+                ci_id=existing.pk, actor=system_actor(), changes=fields
+            )
         if code == "location":
             location = items[name]
     for source, kind, target in RELATIONSHIPS:
@@ -103,11 +106,13 @@ def load(stdout=None) -> None:
             source=items[source], target=items[target], type=kind
         ).exists():
             services.relationship_add(
-                actor=None, source=items[source], target=items[target], type=kind
+                actor=system_actor(), source=items[source], target=items[target], type=kind
             )
     if not Baseline.objects.exists():
         services.baseline_create(
-            actor=None, name="Demo go-live", description="The estate as the demo loaded it."
+            actor=system_actor(),
+            name="Demo go-live",
+            description="The estate as the demo loaded it.",
         )
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 if TYPE_CHECKING:
     from django.db.models import Field
 
-from cmdb import events, graph
+from cmdb import graph
 from cmdb.choices import (
     REVERSE_LABELS,
     AttributeType,
@@ -49,9 +49,11 @@ from cmdb.selectors import (
     impact_choices,
 )
 from cmdb.workflow import CI_WORKFLOW
-from servicedesk import registry
+from servicedesk import events, registry
+from servicedesk.actors import actor_required
 from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
 from servicedesk.jobs import enqueue_on_commit
+from servicedesk.models import AuditKind
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,9 @@ CI_FIELDS = ("name", "ci_class", "description", "status", "criticality", "enviro
 
 
 def ensure_can_edit(actor) -> None:
-    """Configuration managers and administrators only; `None` is the system (imports, demo)."""
-    if actor is not None and not actor.has_perm(EDIT_PERMISSION):
+    """Configuration managers, administrators and the system actor (imports, demo) only."""
+    actor_required(actor)
+    if not actor.has_perm(EDIT_PERMISSION):
         raise PermissionDenied(_("Only configuration managers can change the CMDB."))
 
 
@@ -229,7 +232,9 @@ def ci_create(*, actor, **fields: Any) -> ConfigurationItem:
             ci.save()
     except IntegrityError:
         raise ValidationError({"name": [_("Another configuration item has this name.")]}) from None
-    events.ci_created_event(ci=ci, actor=actor)
+    events.record_event(
+        record=ci, actor=actor, kind=AuditKind.CREATED, new_text=ci.name[:255], public=False
+    )
     return ci
 
 
@@ -290,23 +295,24 @@ def ci_update(
             for code in sorted(set(before) | set(after)):
                 if before.get(code) != after.get(code):
                     changed.append(name)
-                    events.ci_field_changed_event(
-                        ci=ci, actor=actor, field=f"attributes.{code}",
-                        old=before.get(code), new=after.get(code),
-                        old_text=str(before.get(code, "") or ""),
-                        new_text=str(after.get(code, "") or ""),
+                    events.record_event(
+                        record=ci, actor=actor, kind=AuditKind.FIELD_CHANGED, public=False,
+                        field=f"attributes.{code}"[:64],
+                        old_value=before.get(code), new_value=after.get(code),
+                        old_text=str(before.get(code, "") or "")[:255],
+                        new_text=str(after.get(code, "") or "")[:255],
                     )  # fmt: skip
             continue
         if _stored(before) == _stored(after):
             continue
         changed.append(name)
         texts = {"old_text": _shown(ci, name, before), "new_text": _shown(ci, name, after)}
-        if name == "status":
-            events.ci_status_changed_event(ci=ci, actor=actor, old=before, new=after, **texts)
-        else:
-            events.ci_field_changed_event(
-                ci=ci, actor=actor, field=name, old=_stored(before), new=_stored(after), **texts
-            )
+        kind = AuditKind.STATUS_CHANGED if name == "status" else AuditKind.FIELD_CHANGED
+        events.record_event(
+            record=ci, actor=actor, kind=kind, public=False, field=name,
+            old_value=_stored(before), new_value=_stored(after),
+            old_text=texts["old_text"][:255], new_text=texts["new_text"][:255],
+        )  # fmt: skip
     if not changed:
         return ci
     ci.is_active = ci.status != LifecycleStatus.RETIRED
@@ -316,6 +322,14 @@ def ci_update(
 
 
 # --- Relationships --------------------------------------------------------------------------
+
+
+def _relationship_event(*, ci, actor, added: bool, text: str) -> None:
+    events.record_event(
+        record=ci, actor=actor, kind=AuditKind.FIELD_CHANGED, public=False,
+        field="relationships", old_text="" if added else text[:255],
+        new_text=text[:255] if added else "",
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -342,8 +356,8 @@ def relationship_add(*, actor, source: ConfigurationItem, target: ConfigurationI
         source=source, target=target, type=type, created_by=actor
     )
     label = RelationshipType(type).label
-    events.relationship_event(ci=source, actor=actor, added=True, text=f"{label} {target.name}")
-    events.relationship_event(
+    _relationship_event(ci=source, actor=actor, added=True, text=f"{label} {target.name}")
+    _relationship_event(
         ci=target,
         actor=actor,
         added=True,
@@ -360,8 +374,8 @@ def relationship_remove(*, actor, relationship_id: int) -> None:
     source, target, kind = relationship.source, relationship.target, relationship.type
     relationship.delete()
     label = RelationshipType(kind).label
-    events.relationship_event(ci=source, actor=actor, added=False, text=f"{label} {target.name}")
-    events.relationship_event(
+    _relationship_event(ci=source, actor=actor, added=False, text=f"{label} {target.name}")
+    _relationship_event(
         ci=target,
         actor=actor,
         added=False,

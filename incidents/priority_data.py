@@ -23,6 +23,7 @@ from incidents.models import Incident, PendingReprioritisation, PriorityLevel, P
 from incidents.priority import forget_priority_data
 from incidents.records import INCIDENT
 from servicedesk import services as kernel
+from servicedesk.actors import system_actor
 from servicedesk.exceptions import ApplicationError
 from servicedesk.jobs import enqueue_on_commit
 from sla import services as sla
@@ -135,12 +136,12 @@ def _stored_matrix() -> dict[tuple[str, str], int]:
     }
 
 
-def incidents_reprioritise(*, actor=None, batch_size: int = 200) -> int:
+def incidents_reprioritise(*, actor, batch_size: int = 200) -> int:
     """Give every open incident the priority the matrix now gives its impact and urgency.
 
     Only incidents whose priority differs are touched (one query per batch, in primary-key
     order). Each batch is one transaction with its rows locked in primary-key order; each
-    change is a priority audit event by `actor` (None: the system) and re-targets the SLA
+    change is a priority audit event by `actor` (the system actor for automation) and re-targets the SLA
     timers (`sla.priority_changed`, as `incident_update` does). Returns how many changed.
     """
     matrix = _stored_matrix()
@@ -184,7 +185,7 @@ def pending_reprioritisation_run(*, pending_id: int, now=None) -> int | None:
     if not claimed:
         return None
     pending = PendingReprioritisation.objects.select_related("requested_by").get(pk=pending_id)
-    changed = incidents_reprioritise(actor=pending.requested_by)
+    changed = incidents_reprioritise(actor=pending.requested_by or system_actor())
     PendingReprioritisation.objects.filter(pk=pending_id).delete()
     return changed
 

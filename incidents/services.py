@@ -41,6 +41,7 @@ from incidents.selectors import incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk import events
 from servicedesk import services as kernel
+from servicedesk.actors import actor_required, system_actor
 from servicedesk.exceptions import ApplicationError, StaleVersion, TransitionNotAllowed
 from servicedesk.models import Comment, LinkKind, Visibility
 from servicedesk.selectors import links_of
@@ -85,8 +86,10 @@ SELF_SERVICE_CHANNELS = (Channel.PORTAL, Channel.API, Channel.EMAIL)
 
 
 def ensure_can_work(actor) -> None:
-    """Staff only; `None` is the system itself (SLA escalations, scheduled tasks)."""
-    if actor is not None and not actor.has_perm(WORK_PERMISSION):
+    """Staff and the system actor (SLA escalations, scheduled tasks) only; ActorRequired for
+    a missing actor."""
+    actor_required(actor)
+    if not actor.has_perm(WORK_PERMISSION):
         raise PermissionDenied(_("Only service desk staff can do this."))
 
 
@@ -161,8 +164,11 @@ def incident_create(*, actor, **fields: Any) -> Incident:
 
     `fields` are Incident fields (title, description, requester, impact, urgency, category,
     subcategory, service, configuration_item, channel, support_group, assignee, major_incident,
-    parent, organisation). End users may log incidents for themselves only.
+    parent, organisation). End users may log incidents for themselves only. Automation (e-mail
+    intake, monitoring events) passes the system actor and names the requester; ActorRequired
+    when `actor` is None.
     """
+    actor_required(actor)
     if not actor.has_perm(WORK_PERMISSION):
         channel = fields.get("channel")
         fields = {k: v for k, v in fields.items() if k in REQUESTER_FIELDS}
@@ -390,7 +396,8 @@ def incident_transition(
 def _ensure_allowed_actor(incident: Incident, actor, target: str) -> None:
     """Staff work incidents; a requester may only reopen their own resolved incident, or
     confirm the resolution (close it)."""
-    if actor is None or actor.has_perm(WORK_PERMISSION):
+    actor_required(actor)
+    if actor.has_perm(WORK_PERMISSION):
         return
     reopening = incident.status == IncidentStatus.RESOLVED and target in (
         IncidentStatus.NEW,
@@ -464,7 +471,7 @@ def incident_comment(
             target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
             if target in INCIDENT_WORKFLOW.allowed_targets(incident.status):
                 incident_transition(
-                    incident_id=incident.pk, actor=None, target=target,
+                    incident_id=incident.pk, actor=system_actor(), target=target,
                     note=_("The requester replied."),
                 )  # fmt: skip
         notifications.requester_replied(incident, comment)
@@ -519,8 +526,6 @@ def incident_merge(
     child incidents).
     """
     ensure_can_work(actor)
-    if actor is None:
-        raise PermissionDenied(_("Only service desk staff can do this."))
     if incident_id == into_id:
         message = _("An incident cannot be merged into itself.")
         raise ApplicationError(message, errors={"into": [message]})
@@ -696,7 +701,7 @@ def close_resolved_incidents(*, now=None, batch_size: int = 500) -> int:
             for incident_id in due:
                 incident_transition(
                     incident_id=incident_id,
-                    actor=None,
+                    actor=system_actor(),
                     target=IncidentStatus.CLOSED,
                     note=_("Closed automatically %(days)d days after resolution.")
                     % {"days": settings.INCIDENT_AUTO_CLOSE_DAYS},

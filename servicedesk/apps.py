@@ -20,6 +20,7 @@ class ServiceDeskConfig(AppConfig):
         checks.register(check_serve_via)
 
         post_migrate.connect(_restore_number_counters, sender=self)
+        post_migrate.connect(_restore_system_actor, sender=self)
 
 
 def _restore_number_counters(sender, using="default", **kwargs):
@@ -38,3 +39,11 @@ def _restore_number_counters(sender, using="default", **kwargs):
     for model in apps.get_models():
         if issubclass(model, BaseRecord):
             NumberCounter.objects.using(using).get_or_create(prefix=model.NUMBER_PREFIX)
+
+
+def _restore_system_actor(sender, **kwargs):
+    """A flush (every transactional test) deletes the system actor with all other users."""
+    from servicedesk.actors import system_actor, system_actor_ensure
+
+    system_actor.cache_clear()
+    system_actor_ensure()

@@ -1,4 +1,8 @@
-"""Audit events, one function per kind. Called by services inside their transaction."""
+"""Audit events, one function per kind. Called by services inside their transaction.
+
+Every event names its actor: a person, or the system actor for automation
+(`servicedesk.actors.system_actor()`); `None` is refused with ActorRequired.
+"""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -6,6 +10,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from servicedesk.actors import actor_required
 from servicedesk.models import AuditEvent, AuditKind
 
 
@@ -28,7 +33,11 @@ def _text(record, field_name: str, value) -> str:
     return str(value)[:255]
 
 
-def _event(*, record, actor, kind, **fields) -> AuditEvent:
+def record_event(*, record, actor, kind: str, **fields) -> AuditEvent:
+    """One audit row on any row with a timeline (records, CIs): `fields` are AuditEvent fields
+    (field, old_value, new_value, old_text, new_text, note, public). The kinds below build on
+    it; apps call it for events of their own (approvals, relationships)."""
+    actor_required(actor)
     return AuditEvent.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
@@ -39,12 +48,12 @@ def _event(*, record, actor, kind, **fields) -> AuditEvent:
 
 
 def record_created_event(*, record, actor) -> AuditEvent:
-    return _event(record=record, actor=actor, kind=AuditKind.CREATED, new_text=record.number)
+    return record_event(record=record, actor=actor, kind=AuditKind.CREATED, new_text=record.number)
 
 
 def field_changed_event(*, record, actor, field: str, old, new, public=True) -> AuditEvent:
     kind = AuditKind.ASSIGNED if field in {"assignee", "support_group"} else AuditKind.FIELD_CHANGED
-    return _event(
+    return record_event(
         record=record,
         actor=actor,
         kind=kind,
@@ -58,7 +67,7 @@ def field_changed_event(*, record, actor, field: str, old, new, public=True) -> 
 
 
 def status_changed_event(*, record, actor, old: str, new: str, note: str = "") -> AuditEvent:
-    return _event(
+    return record_event(
         record=record,
         actor=actor,
         kind=AuditKind.STATUS_CHANGED,
@@ -89,7 +98,7 @@ def record_unlinked_event(*, record, actor, kind: str, reverse: bool, other) -> 
 
 def _link_event(*, record, actor, event_kind, kind, reverse, other) -> AuditEvent:
     value = {"kind": kind, "reverse": reverse, "number": other.number}
-    return _event(
+    return record_event(
         record=record,
         actor=actor,
         kind=event_kind,
@@ -103,7 +112,7 @@ def _link_event(*, record, actor, event_kind, kind, reverse, other) -> AuditEven
 
 def record_merged_event(*, record, actor, duplicate, note: str = "") -> AuditEvent:
     """`duplicate` was merged into `record` (the survivor), agents only."""
-    return _event(
+    return record_event(
         record=record,
         actor=actor,
         kind=AuditKind.MERGED,
@@ -112,4 +121,21 @@ def record_merged_event(*, record, actor, duplicate, note: str = "") -> AuditEve
         new_text=duplicate.number,
         note=note,
         public=False,
+    )
+
+
+def redacted_event(*, row, actor, what: str, text: str = "", note: str = "") -> AuditEvent:
+    """A comment or file of a record redacted (`what`: "comment" or "attachment"), on the
+    record's timeline, shown to whoever saw the row."""
+    actor_required(actor)
+    return AuditEvent.objects.create(
+        content_type_id=row.content_type_id,
+        object_id=row.object_id,
+        actor=actor,
+        kind=AuditKind.REDACTED,
+        field=what,
+        old_value=row.pk,
+        old_text=text[:255],
+        note=note,
+        public=row.visibility == "public",
     )

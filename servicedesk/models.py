@@ -131,13 +131,16 @@ class AuditKind(models.TextChoices):
     LINKED = "linked", _("Linked")
     UNLINKED = "unlinked", _("Link removed")
     MERGED = "merged", _("Merged")
+    REDACTED = "redacted", _("Redacted")
 
 
 class AuditEvent(RecordRowMixin):
     """One change to a record: who, when, which field, the old and new value (raw and shown).
 
     Written by services in the same transaction as the change itself (see `servicedesk.events`).
-    A null actor is the system (a Celery task, an e-mail, a rule).
+    Automation (a Celery task, an e-mail, a rule) is the system actor
+    (`servicedesk.actors.system_actor`); a null actor is a person deleted since, or a row
+    written before the system actor existed.
     """
 
     actor = models.ForeignKey(
@@ -241,7 +244,30 @@ class Visibility(models.TextChoices):
     INTERNAL = "internal", _("Internal work note")
 
 
-class Comment(RecordRowMixin):
+class RedactableMixin(models.Model):
+    """Comments and files are append-only; an administrator may redact one (its content is
+    removed, the row stays with who redacted it and when, and a `redacted` audit event)."""
+
+    redacted_at = models.DateTimeField(_("redacted"), null=True, blank=True, editable=False)
+    redacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("redacted by"),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_redacted(self) -> bool:
+        return self.redacted_at is not None
+
+
+class Comment(RedactableMixin, RecordRowMixin):
     """A public reply (the requester sees it) or an internal work note (agents only)."""
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -326,7 +352,7 @@ def attachment_path(instance, filename):
     return timezone.now().strftime("attachments/%Y/%m/") + secrets.token_hex(16) + extension
 
 
-class Attachment(RecordRowMixin):
+class Attachment(RedactableMixin, RecordRowMixin):
     """A file on a record, optionally on one of its comments. Size and type checked on upload."""
 
     comment = models.ForeignKey(

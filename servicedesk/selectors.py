@@ -46,9 +46,9 @@ def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
     content_type = ContentType.objects.get_for_model(record)
     on_record = {"content_type": content_type, "object_id": record.pk}
     events = AuditEvent.objects.filter(**on_record).select_related("actor")
-    comments = Comment.objects.filter(**on_record).select_related("author")
+    comments = Comment.objects.filter(**on_record).select_related("author", "redacted_by")
     files = files_visible_to(user, Attachment.objects.filter(**on_record))
-    files = files.select_related("uploaded_by")
+    files = files.select_related("uploaded_by", "redacted_by")
     if not can_see_internal(user):
         events = events.filter(public=True)
         comments = comments.filter(visibility=Visibility.PUBLIC)
@@ -81,9 +81,11 @@ def attachment_get(*, user, pk: int) -> Attachment:
     The same rules as the record's timeline: the record is one the person sees (its type's
     registered `visible_to` selector, the one behind the record's pages and API) and the file is one the
     timeline shows them (`files_visible_to`). A file on a row that is not a record, or on a
-    record type not in the registry, is nobody's to download. Two indexed queries.
+    record type not in the registry, is nobody's to download, and so is a redacted file. Two
+    indexed queries.
     """
-    attachment = files_visible_to(user, Attachment.objects.all()).get(pk=pk)
+    files = Attachment.objects.filter(redacted_at__isnull=True)
+    attachment = files_visible_to(user, files).get(pk=pk)
     model = ContentType.objects.get_for_id(attachment.content_type_id).model_class()
     record_type = registry.for_model(model) if model is not None else None
     if record_type is None or model is None or not issubclass(model, BaseRecord):

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from accounts.roles import can_see_internal
+from accounts.roles import Role, can_see_internal, user_roles
 from servicedesk import events
+from servicedesk.actors import actor_required
 from servicedesk.attachments import attachment_check
 from servicedesk.exceptions import AlreadyExists, StaleVersion
 from servicedesk.models import (
@@ -163,6 +164,7 @@ def comment_add(
     Raises ValidationError on an empty text (after sanitising) or a refused file; then nothing
     is saved.
     """
+    actor_required(author)
     clean_body = sanitise_html(body)
     if not plain_text(clean_body):
         raise ValidationError({"body": [_("Write something before you send it.")]})
@@ -187,6 +189,7 @@ def attachment_add(
     *, record: BaseRecord, uploaded_by, file, visibility: str = Visibility.PUBLIC, comment=None
 ) -> Attachment:
     """Store a file on a record after checking its size and type (ValidationError if refused)."""
+    actor_required(uploaded_by)
     try:
         mime_type = attachment_check(file)
     except ValidationError as error:
@@ -232,7 +235,8 @@ def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> Sa
 
 def _ensure_can_link(*, actor, records: Iterable[BaseRecord]) -> None:
     """Links are the desk's own notes: agents only, between records the agent sees."""
-    if actor is None or not can_see_internal(actor):
+    actor_required(actor)
+    if not can_see_internal(actor):
         raise PermissionDenied(_("Only service desk staff can link records."))
     for record in records:
         if not record_is_visible(user=actor, record=record):
@@ -309,6 +313,8 @@ def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comme
         body=sanitise_html(f"<p><em>{escape(heading)}</em></p>{comment.body}"),
         visibility=comment.visibility,
         created_at=comment.created_at,
+        redacted_at=comment.redacted_at,
+        redacted_by_id=comment.redacted_by_id,
     )
     files = [
         Attachment(
@@ -322,8 +328,68 @@ def comment_copy(*, comment: Comment, record: BaseRecord, heading: str) -> Comme
             uploaded_by_id=attachment.uploaded_by_id,
             visibility=attachment.visibility,
             created_at=attachment.created_at,
+            redacted_at=attachment.redacted_at,
+            redacted_by_id=attachment.redacted_by_id,
         )
         for attachment in comment.attachments.all()
     ]
     Attachment.objects.bulk_create(files)
     return copy
+
+
+def ensure_can_redact(actor) -> None:
+    """Administrators only (PermissionDenied otherwise); ActorRequired for a missing actor."""
+    actor_required(actor)
+    if Role.ADMINISTRATOR not in user_roles(actor):
+        raise PermissionDenied(_("Only an administrator can redact."))
+
+
+@transaction.atomic
+def comment_redact(*, comment_id: int, actor, note: str = "") -> Comment:
+    """Remove a comment's text, leaving the row with who redacted it and when, and a
+    `redacted` audit event on the record's timeline. Redacting again changes nothing.
+
+    The comment's files are separate rows: redact them with `attachment_redact`.
+    Raises PermissionDenied (not an administrator), Comment.DoesNotExist.
+    """
+    ensure_can_redact(actor)
+    comment = Comment.objects.select_for_update().get(pk=comment_id)
+    if comment.is_redacted:
+        return comment
+    comment.body = ""
+    comment.redacted_at = timezone.now()
+    comment.redacted_by = actor
+    comment.save(update_fields=["body", "redacted_at", "redacted_by"])
+    events.redacted_event(row=comment, actor=actor, what="comment", note=note)
+    return comment
+
+
+@transaction.atomic
+def attachment_redact(*, attachment_id: int, actor, note: str = "") -> Attachment:
+    """Remove a file's content: the stored file is deleted after the commit, the row keeps its
+    name, who redacted it and when, and a `redacted` audit event goes on the record's timeline.
+    The copies a merge made of the row (they share the stored file) are redacted with it, each
+    with its event. A redacted file can no longer be downloaded. Redacting again changes
+    nothing.
+
+    Raises PermissionDenied (not an administrator), Attachment.DoesNotExist.
+    """
+    ensure_can_redact(actor)
+    attachment = Attachment.objects.get(pk=attachment_id)
+    if attachment.is_redacted:
+        return attachment
+    storage, stored_name = attachment.file.storage, attachment.file.name
+    # A merge shares the stored file between the original and its copies: all lose it.
+    sharing = Attachment.objects.filter(pk=attachment_id)
+    if stored_name:
+        sharing = Attachment.objects.filter(file=stored_name)
+    now = timezone.now()
+    for row in sharing.filter(redacted_at__isnull=True).select_for_update().order_by("pk"):
+        row.file, row.size, row.redacted_at, row.redacted_by = "", 0, now, actor
+        row.save(update_fields=["file", "size", "redacted_at", "redacted_by"])
+        events.redacted_event(row=row, actor=actor, what="attachment", text=row.filename, note=note)
+        if row.pk == attachment.pk:
+            attachment = row
+    if stored_name:
+        transaction.on_commit(lambda: storage.delete(stored_name))
+    return attachment

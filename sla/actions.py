@@ -9,6 +9,7 @@ through the record's own services, which write at once.
 from django.contrib.auth.models import Group
 
 from servicedesk import registry
+from servicedesk.actors import system_actor
 from servicedesk.notifications import build
 from sla.models import EscalationAction
 
@@ -39,10 +40,13 @@ def run(record, timer, rule, outbox: list) -> None:
             return  # the record type is not reassigned by escalation
         if record.support_group_id != rule.support_group_id:
             record_type.call("assign")(
-                record_id=record.pk, actor=None, support_group=rule.support_group, assignee=None
+                record_id=record.pk,
+                actor=system_actor(),
+                support_group=rule.support_group,
+                assignee=None,
             )
     elif action == EscalationAction.RAISE_PRIORITY:
         record_type = registry.for_model(record)
         if record_type is None or not record_type.has("raise_priority"):
             return  # the record type has no priority an escalation may raise
-        record_type.call("raise_priority")(record_id=record.pk, actor=None)
+        record_type.call("raise_priority")(record_id=record.pk, actor=system_actor())

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from accounts.roles import Role
 from tests.factories import UserFactory
@@ -27,6 +28,14 @@ def agent(make_user):
 @pytest.fixture
 def manager(make_user):
     return make_user(Role.DESK_MANAGER, full_name="Mona Manager")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request by a person with a language activates it for the thread (the preferences
+    middleware); later tests on the same worker start from the default language again."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

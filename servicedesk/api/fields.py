@@ -12,13 +12,15 @@ class AttachmentDownloadUrlField(serializers.Field):
     (`attachment_get`). Absolute when the serializer has the request in its context."""
 
     def __init__(self, **kwargs):
-        kwargs.update(source="*", read_only=True)
+        kwargs.update(source="*", read_only=True, allow_null=True)
         kwargs.setdefault(
             "help_text", _("GET (signed in) downloads the file; 404 to those who may not see it.")
         )
         super().__init__(**kwargs)
 
-    def to_representation(self, attachment) -> str:
+    def to_representation(self, attachment) -> str | None:
+        if attachment.is_redacted:
+            return None  # its content is gone
         path = attachment.get_absolute_url()
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path

@@ -72,7 +72,16 @@ class CommentAttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "filename", "mime_type", "size", "visibility", "created_at", "download_url"]
+        fields = [
+            "id",
+            "filename",
+            "mime_type",
+            "size",
+            "visibility",
+            "created_at",
+            "download_url",
+            "redacted_at",
+        ]
         read_only_fields = fields
 
 
@@ -93,6 +102,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "comment",
             "created_at",
             "download_url",
+            "redacted_at",
         ]
         read_only_fields = fields
 
@@ -103,7 +113,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "body", "visibility", "author", "created_at", "attachments"]
+        fields = ["id", "body", "visibility", "author", "created_at", "attachments", "redacted_at"]
         read_only_fields = fields
 
     @extend_schema_field(CommentAttachmentSerializer(many=True))
@@ -170,7 +180,9 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=["event", "comment", "attachment"], read_only=True)
     at = serializers.DateTimeField(read_only=True)
-    actor = PersonRefSerializer(read_only=True, allow_null=True, help_text=_("Null: the system."))
+    actor = PersonRefSerializer(
+        read_only=True, allow_null=True, help_text=_("Null: a person deleted since.")
+    )
     event = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     attachment = serializers.SerializerMethodField()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
+from servicedesk.actors import system_actor
 from servicedesk.models import AuditEvent, AuditKind
 from sla import actions as actions_
 from sla.models import (
@@ -157,7 +158,7 @@ class _Batch:
             AuditEvent(
                 content_type_id=timer.content_type_id,
                 object_id=timer.object_id,
-                actor=None,
+                actor=system_actor(),
                 kind=AuditKind.ESCALATED,
                 field="sla",
                 public=False,

@@ -3,6 +3,7 @@ are made through the services so they are validated and audited like real ones."
 
 from cmdb import services
 from cmdb.models import CIClass, ConfigurationItem, Relationship
+from servicedesk.actors import system_actor
 
 
 def ci_class(code: str) -> CIClass:
@@ -14,12 +15,12 @@ def make_ci(
     name: str, code: str = "server", *, criticality: int = 2, **fields
 ) -> ConfigurationItem:
     return services.ci_create(
-        actor=None, name=name, ci_class=ci_class(code), criticality=criticality, **fields
+        actor=system_actor(), name=name, ci_class=ci_class(code), criticality=criticality, **fields
     )
 
 
 def relate(source: ConfigurationItem, target: ConfigurationItem, kind: str = "depends_on"):
-    return services.relationship_add(actor=None, source=source, target=target, type=kind)
+    return services.relationship_add(actor=system_actor(), source=source, target=target, type=kind)
 
 
 def bulk_graph(edges: list[tuple[str, str]], code: str = "server") -> dict[str, ConfigurationItem]:

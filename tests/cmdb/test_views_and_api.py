@@ -335,3 +335,40 @@ def test_a_lifecycle_move_the_workflow_refuses_is_409_in_the_api_and_a_message_o
     unknown = client.patch(f"/api/v1/cmdb/cis/{ci.pk}/", {"status": "sleeping"},
                            content_type="application/json")  # fmt: skip
     assert unknown.status_code == 400 and "status" in unknown.json()["errors"]
+
+
+def test_the_ci_timeline_shows_every_kind_of_change_by_whom(client, manager):
+    """The CI's events are written by the kernel's events module: same rows, same page."""
+    from cmdb import services
+    from servicedesk.actors import system_actor
+    from servicedesk.models import AuditEvent
+
+    ci = make_ci("SRV-8", attributes={"cpu_cores": 8})
+    other = make_ci("SRV-9")
+    services.ci_update(
+        ci_id=ci.pk, actor=manager,
+        changes={"criticality": 4, "status": "maintenance", "attributes": {"cpu_cores": 16}},
+    )  # fmt: skip
+    link = services.relationship_add(actor=manager, source=ci, target=other, type="runs_on")
+    services.relationship_remove(actor=manager, relationship_id=link.pk)
+
+    rows = [
+        (e.kind, e.field, e.old_text, e.new_text, e.public, e.actor)
+        for e in AuditEvent.objects.filter(
+            content_type__model="configurationitem", object_id=ci.pk
+        ).order_by("pk")
+    ]
+    assert rows[0] == ("created", "", "", "SRV-8", False, system_actor())
+    assert ("field_changed", "criticality", "Medium", "Critical", False, manager) in rows
+    assert ("status_changed", "status", "Live", "Maintenance", False, manager) in rows
+    assert ("field_changed", "attributes.cpu_cores", "8", "16", False, manager) in rows
+    assert rows[-2:] == [
+        ("field_changed", "relationships", "", "runs on SRV-9", False, manager),
+        ("field_changed", "relationships", "runs on SRV-9", "", False, manager),
+    ]
+    client.force_login(manager)
+    page = client.get(reverse("cmdb:ci_detail", args=[ci.pk])).content.decode()
+    for text in ("Created", "Lifecycle status Live → Maintenance", "<em>CPU cores</em>: 8 → 16",
+                 "Relationship added: runs on SRV-9", "Relationship removed: runs on SRV-9",
+                 "Service Desk automation", manager.full_name):  # fmt: skip
+        assert text in page

@@ -16,6 +16,7 @@ from incidents import priority_data
 from incidents.choices import IncidentStatus
 from incidents.models import Incident, PendingReprioritisation, PriorityLevel, PriorityMatrixCell
 from incidents.tasks import reprioritise_pending_task
+from servicedesk.actors import system_actor
 from servicedesk.exceptions import ApplicationError
 from servicedesk.models import AuditEvent
 from sla.models import Metric
@@ -126,11 +127,11 @@ class TestMatrixEdit:
         records = [log(desk, clock, at(3, 10)) for _ in range(5)]
         PriorityMatrixCell.objects.filter(**MEDIUM).update(priority_id=2)
 
-        assert priority_data.incidents_reprioritise(actor=None, batch_size=2) == 5
+        assert priority_data.incidents_reprioritise(actor=system_actor(), batch_size=2) == 5
         assert set(Incident.objects.filter(pk__in=[r.pk for r in records]).values_list(
             "priority", flat=True)) == {2}  # fmt: skip
-        assert {priority_events(r).get().actor for r in records} == {None}
-        assert priority_data.incidents_reprioritise(actor=None, batch_size=2) == 0
+        assert {priority_events(r).get().actor for r in records} == {system_actor()}
+        assert priority_data.incidents_reprioritise(actor=system_actor(), batch_size=2) == 0
 
 
 class TestLevels:

@@ -16,6 +16,7 @@ from incidents.models import Incident
 from incidents.priority import forget_priority_data
 from incidents.tasks import close_resolved_incidents_task
 from incidents.workflow import INCIDENT_WORKFLOW
+from servicedesk.actors import system_actor
 from servicedesk.exceptions import ApplicationError, StaleVersion, TransitionNotAllowed
 from servicedesk.models import AuditKind, Comment, Visibility
 from tests.incidents.factories import (
@@ -922,7 +923,11 @@ class TestComments:
         back = stored(subject)
         assert (back.status, back.pending_reason) == (S.IN_PROGRESS, "")
         event = audit_events(subject, kind=AuditKind.STATUS_CHANGED).last()
-        assert (event.old_value, event.new_value, event.actor) == (S.PENDING, S.IN_PROGRESS, None)
+        assert (event.old_value, event.new_value, event.actor) == (
+            S.PENDING,
+            S.IN_PROGRESS,
+            system_actor(),
+        )
         assert event.note == "The requester replied."
 
     def test_a_requester_reply_brings_an_unassigned_incident_back_to_new(
@@ -1165,7 +1170,11 @@ class TestAutoClose:
             subject = stored(subject)
             assert (subject.status, subject.closed_at) == (S.CLOSED, self.NOW)
             event = audit_events(subject, kind=AuditKind.STATUS_CHANGED).last()
-            assert (event.old_value, event.new_value, event.actor) == (S.RESOLVED, S.CLOSED, None)
+            assert (event.old_value, event.new_value, event.actor) == (
+                S.RESOLVED,
+                S.CLOSED,
+                system_actor(),
+            )
             assert "2 days" in event.note
         assert stored(young).status == S.RESOLVED
         assert stored(young).closed_at is None

@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from servicedesk.actors import ActorRequired, system_actor
 from servicedesk.exceptions import StaleVersion, TransitionNotAllowed
 from servicedesk.models import (
     Attachment,
@@ -90,14 +91,24 @@ def test_create_refuses_invalid_fields_and_saves_nothing(make_ticket):
     assert not AuditEvent.objects.exists()
 
 
-def test_a_system_actor_is_recorded_as_no_one(end_user):
+def test_automation_is_recorded_as_the_system_actor(end_user):
     with transaction.atomic():
         record = record_create(
-            model=Ticket, actor=None, fields={"title": "From e-mail", "requester": end_user}
+            model=Ticket,
+            actor=system_actor(),
+            fields={"title": "From e-mail", "requester": end_user},
         )
     [event] = events_of(record)
     assert event.kind == AuditKind.CREATED
-    assert event.actor is None
+    assert event.actor == system_actor()
+    assert event.actor.full_name == "Service Desk automation"
+
+
+def test_a_missing_actor_is_refused_and_nothing_is_saved(end_user):
+    with pytest.raises(ActorRequired, match="system_actor"), transaction.atomic():
+        record_create(model=Ticket, actor=None, fields={"title": "x", "requester": end_user})
+    assert not Ticket.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 # --- record_update --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from accounts.roles import Role
 from incidents import services
 from incidents.choices import IncidentStatus, PendingReason
 from incidents.models import Category, Incident
+from servicedesk.actors import system_actor
 from servicedesk.models import AuditEvent, AuditKind, Notification, Visibility
 from servicedesk.notifications import deliver_pending
 from servicedesk.selectors import record_timeline
@@ -147,7 +148,12 @@ class TestPercentRule:
         assert (firing.timer, firing.rule, firing.fired_at) == (timer(record, RES), warn, at(3, 16))
         assert timer(record, RES).next_check_at == at(3, 18)  # the breach comes next
         (event,) = escalations(record)
-        assert (event.actor, event.public, event.new_text) == (None, False, "Warn the assignee")
+        assert (event.actor, event.public, event.new_text) == (
+            system_actor(),
+            False,
+            "Warn the assignee",
+        )
+        assert event.actor.full_name == "Service Desk automation"
         assert "Resolution" in event.note
         agents_view = [e.item for e in record_timeline(record=record, user=desk.agent)]
         requesters_view = [e.item for e in record_timeline(record=record, user=desk.requester)]
@@ -427,6 +433,11 @@ class TestActions:
         record.refresh_from_db()
         assert (record.support_group, record.assignee, record.status) == (network, None, S.NEW)
         assert record.reassignment_count == 1
+        moved = AuditEvent.objects.filter(object_id=record.pk, kind=AuditKind.ASSIGNED)
+        assert {(e.field, e.actor) for e in moved} == {
+            ("support_group", system_actor()),
+            ("assignee", system_actor()),
+        }
         assert timer(record, RES).due_at == at(3, 18)  # the same clock goes on
         assert sweep_at(clock, at(3, 15)) == 0
 
@@ -447,7 +458,7 @@ class TestActions:
         assert raised.due_at == at(3, 14)  # 4 business hours from 10:00
         assert raised.next_check_at == at(3, 14)  # P3's rule no longer applies
         changes = AuditEvent.objects.filter(object_id=record.pk, kind=AuditKind.FIELD_CHANGED,
-                                            actor=None)  # fmt: skip
+                                            actor=system_actor())  # fmt: skip
         assert {e.field for e in changes} == {"urgency", "priority"}
         assert sweep_at(clock, at(3, 13)) == 0
         assert sweep_at(clock, at(3, 14)) == 1  # the breach of the new target

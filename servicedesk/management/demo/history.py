@@ -43,6 +43,7 @@ from accounts.roles import Role
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Category, Incident, PriorityMatrixCell
+from servicedesk.actors import system_actor
 from servicedesk.management.demo import vocabulary as words
 from servicedesk.management.demo.clock import Policies
 from servicedesk.models import AuditEvent, AuditKind, Comment, SatisfactionRating
@@ -297,6 +298,7 @@ class Timeline:
         self.names = names
         self.comments: list[Comment] = []
         self.events: list[AuditEvent] = []
+        self.system = system_actor().pk  # who automation's events name
 
     def event(self, pk, at, actor, kind, *, field_name="", old=None, new=None, old_text="",
               new_text="", note="", public=True) -> None:  # fmt: skip

@@ -497,7 +497,7 @@ def _timeline(ref: Reference, rng: random.Random, timeline: Timeline, incident, 
         timeline.status(pk, life.resolved, agent, "in_progress", "resolved", labels)
     if life.closed:
         if life.auto_closed:
-            timeline.status(pk, life.closed, None, "resolved", "closed", labels,
+            timeline.status(pk, life.closed, timeline.system, "resolved", "closed", labels,
                             note=f"Closed automatically {AUTO_CLOSE_DAYS} days after resolution.")  # fmt: skip
         else:
             timeline.status(pk, life.closed, life.requester, "resolved", "closed", labels)

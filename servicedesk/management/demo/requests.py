@@ -274,7 +274,7 @@ def _timeline(timeline: Timeline, record: ServiceRequest, plan: dict) -> None:
     timeline.event(pk, plan["created"], requester, AuditKind.CREATED, new_text=record.number)
     state = "new"
     if plan["approvers"]:
-        timeline.status(pk, plan["created"], None, state, "awaiting_approval", labels)
+        timeline.status(pk, plan["created"], timeline.system, state, "awaiting_approval", labels)
         state = "awaiting_approval"
     if plan["rejected"]:
         timeline.status(pk, plan["rejected"], plan["approvers"][0], state, "rejected", labels,
@@ -283,12 +283,12 @@ def _timeline(timeline: Timeline, record: ServiceRequest, plan: dict) -> None:
     if plan["status"] == RequestStatus.AWAITING_APPROVAL:
         return
     start = plan["approved"] or plan["created"]
-    timeline.status(pk, start, plan["approvers"][0] if plan["approved"] else None, state,
+    timeline.status(pk, start, plan["approvers"][0] if plan["approved"] else timeline.system, state,
                     "in_fulfilment", labels)  # fmt: skip
     if plan["cancelled"]:
         timeline.status(pk, plan["cancelled"], requester, "in_fulfilment", "cancelled", labels,
                         note=record.close_reason)  # fmt: skip
         return
     if plan["closed"]:
-        timeline.status(pk, plan["closed"], None, "in_fulfilment", "closed", labels,
+        timeline.status(pk, plan["closed"], timeline.system, "in_fulfilment", "closed", labels,
                         note="Every fulfilment task is done.")  # fmt: skip
