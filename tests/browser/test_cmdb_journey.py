@@ -27,6 +27,9 @@ def test_a_configuration_manager_adds_a_server_and_sees_what_breaks(page, make_u
     sign_in(page, manager.email, PASSWORD)
     page.goto("/cmdb/")
     page.get_by_role("link", name="New configuration item").click()
+    # The class select reloads the form through htmx: wait until its scripts have run, or on a
+    # busy machine the choice can come before anything listens for it.
+    page.wait_for_load_state("load")
     page.get_by_label("Name").fill("SRV-ERP-01")
     page.get_by_label("Class").select_option(label="Server")
     # Choosing the class reloads the form with the server's own attributes.
