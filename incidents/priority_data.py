@@ -22,6 +22,7 @@ from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident, PendingReprioritisation, PriorityLevel, PriorityMatrixCell
 from incidents.priority import forget_priority_data
 from incidents.records import INCIDENT
+from servicedesk import jobs
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
 from servicedesk.exceptions import ApplicationError
@@ -30,6 +31,7 @@ from sla import services as sla
 
 # How long a claimed re-prioritisation may take before the catch-up run takes it over.
 CLAIM_SECONDS = 600
+_CLAIM = timedelta(seconds=CLAIM_SECONDS)
 
 
 class PriorityLevelInUse(ApplicationError):
@@ -176,13 +178,7 @@ def pending_reprioritisation_run(*, pending_id: int, now=None) -> int | None:
     never run it at once), re-prioritise as its requester, delete the row. Idempotent.
     Returns the incidents changed, or None when someone else has it or it is done."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=CLAIM_SECONDS)
-    claimed = (
-        PendingReprioritisation.objects.filter(pk=pending_id)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .update(claimed_at=now)
-    )
-    if not claimed:
+    if not jobs.claim(PendingReprioritisation, pk=pending_id, now=now, stale_after=_CLAIM):
         return None
     pending = PendingReprioritisation.objects.select_related("requested_by").get(pk=pending_id)
     changed = incidents_reprioritise(actor=pending.requested_by or system_actor())
@@ -194,9 +190,8 @@ def pending_reprioritisations_run(*, now=None) -> int:
     """The beat's catch-up: the re-prioritisations nobody is doing (their task lost with the
     broker, or their worker gone). Returns the incidents changed."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=CLAIM_SECONDS)
     waiting = (
-        PendingReprioritisation.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        jobs.unclaimed(PendingReprioritisation, now=now, stale_after=_CLAIM)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

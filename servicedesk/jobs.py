@@ -9,8 +9,10 @@ Every `transaction.on_commit` enqueue in the code base goes through `enqueue_on_
 """
 
 import logging
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 logger = logging.getLogger(__name__)
@@ -38,3 +40,23 @@ def enqueue(task, /, *args, **kwargs) -> bool:
 def enqueue_on_commit(task, /, *args, **kwargs) -> None:
     """`enqueue(task, ...)` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+
+
+# --- Pending work rows ------------------------------------------------------------------------
+# A pending-work model (a recompute, a re-prioritisation) has a nullable `claimed_at`: the
+# worker that does a row claims it first, and a claim older than `stale_after` belongs to a
+# worker that died, so another may take the row over.
+
+
+def unclaimed(model: type[models.Model], *, now: datetime, stale_after: timedelta):
+    """The rows of `model` nobody is doing: never claimed, or claimed too long ago."""
+    return model._default_manager.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_after)
+    )
+
+
+def claim(model: type[models.Model], *, pk: int, now: datetime, stale_after: timedelta) -> bool:
+    """Claim one row with a conditional UPDATE, so two workers never do it at once."""
+    return bool(
+        unclaimed(model, now=now, stale_after=stale_after).filter(pk=pk).update(claimed_at=now)
+    )

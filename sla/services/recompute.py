@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from servicedesk import jobs
 from sla.models import (
     OPEN_TIMER_STATES,
     PendingRecompute,
@@ -65,6 +65,7 @@ def _recompute(*, calendar_id=None, policy_id=None, metric=None, now=None) -> tu
 
 # How long a claimed recompute may take before another worker (or the sweep) takes it over.
 RECOMPUTE_CLAIM_SECONDS = 600
+_RECOMPUTE_CLAIM = timedelta(seconds=RECOMPUTE_CLAIM_SECONDS)
 
 
 def pending_recompute_run(*, pending_id: int, now=None) -> int | None:
@@ -73,13 +74,7 @@ def pending_recompute_run(*, pending_id: int, now=None) -> int | None:
     recomputed, or None when someone else has it or it is done. When timers were locked by a
     sweep meanwhile, the row stays (unclaimed) for the next sweep."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=RECOMPUTE_CLAIM_SECONDS)
-    claimed = (
-        PendingRecompute.objects.filter(pk=pending_id)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .update(claimed_at=now)
-    )
-    if not claimed:
+    if not jobs.claim(PendingRecompute, pk=pending_id, now=now, stale_after=_RECOMPUTE_CLAIM):
         return None
     pending = PendingRecompute.objects.get(pk=pending_id)
     count, skipped = _recompute(
@@ -99,9 +94,8 @@ def pending_recomputes_run(*, now=None, limit: int = 100) -> int:
     """The sweep's catch-up: every pending recompute nobody is doing (its task lost with the
     broker, or its worker gone), oldest first. Returns the timers recomputed."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=RECOMPUTE_CLAIM_SECONDS)
     waiting = (
-        PendingRecompute.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        jobs.unclaimed(PendingRecompute, now=now, stale_after=_RECOMPUTE_CLAIM)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
