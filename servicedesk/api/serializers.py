@@ -85,13 +85,13 @@ class CommentAttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(CommentAttachmentSerializer):
+    """A file on its own (uploads, lists): also who uploaded it and the comment it came with."""
+
     uploaded_by = PersonRefSerializer(read_only=True)
     comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
-    download_url = AttachmentDownloadUrlField()
 
-    class Meta:
-        model = Attachment
+    class Meta(CommentAttachmentSerializer.Meta):
         fields = [
             "id",
             "filename",
