@@ -115,7 +115,10 @@ def incident_queue_sizes(*, user) -> list[dict]:
     ]
     sizes = []
     for key, label in labels:
-        capped = incident_queue(user=user, queue=key).values("pk")[: QUEUE_SIZE_CAP + 1]
+        # In the queue page's own order: the count walks the open-incident index the page walks.
+        # Unordered, PostgreSQL merge-joins the timers with the whole primary key (0.2 s at 1M).
+        queue = incident_queue(user=user, queue=key).order_by("priority", "created_at")
+        capped = queue.values("pk")[: QUEUE_SIZE_CAP + 1]
         count = capped.count()
         shown = f"{QUEUE_SIZE_CAP}+" if count > QUEUE_SIZE_CAP else str(count)
         sizes.append({"key": key, "label": label, "shown": shown})
