@@ -2,11 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from servicedesk import views
 from servicedesk.api.links import RecordLinkViewSet
+from servicedesk.api.schema_view import SchemaView
 from servicedesk.security import ApiDocsView
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -42,7 +42,7 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("admin/", admin.site.urls),
 ]
