@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= auto
 export DJANGO_SETTINGS_MODULE ?= servicedesk.settings
 
-.PHONY: run setup test lint format migrations-check messages bench clean
+.PHONY: run setup test lint format migrations-check messages bench bench-http clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ messages: $(BIN)/activate
 
 bench: $(BIN)/activate
 	$(BIN)/python -m bench
+
+# What users see: pages and API over HTTP against gunicorn, and 50 agents clicking at once.
+bench-http: $(BIN)/activate
+	$(BIN)/python -m bench.over_http
 
 clean:
 	rm -rf $(VENV) var
