@@ -2,7 +2,29 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.registry import DashboardSource, RecordType, register
+from accounts.roles import Role
+from servicedesk.registry import (
+    DashboardSource,
+    PortalLink,
+    PortalPages,
+    PortalPanel,
+    RecordType,
+    register,
+)
+
+REQUEST_PERMISSIONS = {
+    Role.AGENT: (
+        "catalogue.view_service",
+        "catalogue.view_servicerequest",
+        "catalogue.work_request",
+    ),
+    # The catalogue an administrator keeps: services, offerings, items, their forms and tasks.
+    Role.ADMINISTRATOR: tuple(
+        f"catalogue.{action}_{model}"
+        for action in ("view", "add", "change", "delete")
+        for model in ("service", "serviceoffering", "requestitem", "requestfield", "tasktemplate")
+    ),
+}
 
 REQUEST = RecordType(
     key="request",
@@ -11,6 +33,35 @@ REQUEST = RecordType(
     name=_("Service request"),
     visible_to="catalogue.selectors.requests_visible_to",
     detail_url_name="catalogue:request",
+    portal=PortalPages(
+        urls="catalogue.portal.urls",
+        menu=(
+            PortalLink(
+                _("Order something"),
+                "portal:catalogue",
+                current=("catalogue", "service", "order"),
+                order=10,
+            ),
+        ),
+        actions=(PortalLink(_("Order something"), "portal:catalogue", order=20),),
+        home=(
+            PortalPanel(
+                "catalogue/portal/_home_popular.html",
+                context="catalogue.portal.views.popular_panel",
+                order=10,
+            ),
+            PortalPanel(
+                "catalogue/portal/_home_requests.html",
+                context="catalogue.portal.views.recent_panel",
+                order=20,
+            ),
+        ),
+        search=(
+            PortalPanel(
+                "catalogue/portal/_search.html", context="catalogue.portal.views.search_panel"
+            ),
+        ),
+    ),
     portal_url_name="portal:request",
     sla_metrics=("first_response", "resolution"),
     view_permission="catalogue.view_servicerequest",
@@ -20,6 +71,7 @@ REQUEST = RecordType(
         changed=("updated_at", "first_responded_at"),
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
     ),
+    permissions=REQUEST_PERMISSIONS,
 )
 
 TASK = RecordType(
@@ -33,6 +85,7 @@ TASK = RecordType(
     view_permission="catalogue.view_fulfilmenttask",
     work_permission="catalogue.work_request",
     email="catalogue.emails.render_task_email",
+    permissions={Role.AGENT: ("catalogue.view_fulfilmenttask",)},
 )
 
 

@@ -35,7 +35,6 @@ from servicedesk.actors import actor_required, system_actor
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.models import AuditKind, Visibility
 from servicedesk.text import plain_text
-from servicedesk.workflow import Meaning
 from sla import services as sla
 
 S = RequestStatus
@@ -426,9 +425,6 @@ def task_comment(*, task_id: int, actor, body: str):
 
 
 def rate(*, record, actor, score, comment: str = ""):
-    """The requester rates a finished request or a resolved/closed incident (1-5, a comment)."""
-    if record.requester_id != actor.pk:
-        raise PermissionDenied(_("Only the person who asked can rate it."))
-    if type(record).WORKFLOW.meaning(record.status) != Meaning.RESOLVED:
-        raise TransitionNotAllowed(_("You can rate it once it is resolved or closed."))
-    return kernel.rating_give(record=record, rated_by=actor, score=score, comment=comment)
+    """The requester rates a finished request or a resolved/closed incident (1-5, a comment):
+    the kernel's rule for every record type (`servicedesk.services.record_rate`)."""
+    return kernel.record_rate(record=record, actor=actor, score=score, comment=comment)

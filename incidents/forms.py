@@ -1,7 +1,6 @@
 """Forms of the agent workspace. They check shapes; the services check the rules."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -18,17 +17,11 @@ from incidents.choices import (
     Urgency,
 )
 from incidents.models import Category, Incident
-from servicedesk.forms import CommentForm  # noqa: F401 (shared by every record page)
+from servicedesk.forms import (  # noqa: F401 (shared by every record page)
+    CommentForm,
+    apply_service_errors,
+)
 from servicedesk.widgets import SearchSelect
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError beside the form's fields (others at the top)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
 
 
 class CategoryChoiceField(forms.ModelChoiceField):

@@ -2,7 +2,31 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.registry import DashboardSource, RecordType, register
+from accounts.roles import Role
+from servicedesk.registry import (
+    DashboardSource,
+    PortalLink,
+    PortalPages,
+    PortalPanel,
+    RecordType,
+    register,
+)
+
+PERMISSIONS = {
+    Role.AGENT: (
+        "incidents.view_incident",
+        "incidents.add_incident",
+        "incidents.work_incident",
+        "incidents.view_category",
+        "incidents.view_prioritylevel",
+    ),
+    # The reference data an administrator keeps: the priority matrix, categories, routing.
+    Role.ADMINISTRATOR: tuple(
+        f"incidents.{action}_{model}"
+        for action in ("view", "add", "change", "delete")
+        for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
+    ),
+}
 
 INCIDENT = RecordType(
     key="incident",
@@ -11,6 +35,28 @@ INCIDENT = RecordType(
     name=_("Incident"),
     visible_to="incidents.selectors.incidents_visible_to",
     detail_url_name="incidents:detail",
+    portal=PortalPages(
+        urls="incidents.portal.urls",
+        menu=(PortalLink(_("Report a problem"), "portal:report", current=("report",), order=20),),
+        actions=(
+            PortalLink(_("Report a problem"), "portal:report", order=10),
+            PortalLink(_("My incidents"), "portal:incidents", order=30),
+        ),
+        home=(
+            PortalPanel(
+                "incidents/portal/_home_incidents.html",
+                context="incidents.portal.views.home_panel",
+                order=30,
+            ),
+        ),
+        search=(
+            PortalPanel(
+                "incidents/portal/_search.html",
+                context="incidents.portal.views.search_panel",
+                order=5,
+            ),
+        ),
+    ),
     portal_url_name="portal:incident",
     sla_metrics=("first_response", "resolution", "update", "group_hold"),
     assign="incidents.records.assign",
@@ -22,6 +68,7 @@ INCIDENT = RecordType(
     email="incidents.emails.render_incident_email",
     dashboard=DashboardSource(changed=("updated_at", "first_responded_at")),
     ci_field="configuration_item",
+    permissions=PERMISSIONS,
 )
 
 

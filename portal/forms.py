@@ -1,98 +1,8 @@
+"""Forms of the portal's own pages (the reply and rating forms every record page shares are the
+kernel's, servicedesk/portal.py; each record type's own forms are in its app)."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
-from incidents.choices import Impact, Urgency
-from incidents.forms import CategoryChoiceField, top_categories
-
-
-class ReportIncidentForm(forms.Form):
-    """What an end user tells us: what is wrong, how many it stops and how soon it is needed."""
-
-    title = forms.CharField(
-        label=_("What is wrong?"),
-        max_length=200,
-        widget=forms.TextInput(
-            attrs={"placeholder": _("E.g. I cannot print to the floor 3 printer")}
-        ),
-    )
-    description = forms.CharField(
-        label=_("Details"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("What you tried, any error message, since when."),
-    )
-    category = CategoryChoiceField(label=_("Area"), queryset=top_categories(), required=False)
-    impact = forms.ChoiceField(
-        label=_("Who is affected?"),
-        choices=[
-            (Impact.LOW, _("Only me")),
-            (Impact.MEDIUM, _("My team or department")),
-            (Impact.HIGH, _("The whole organisation or many customers")),
-        ],
-        initial=Impact.LOW,
-        widget=forms.RadioSelect,
-    )
-    urgency = forms.ChoiceField(
-        label=_("How badly does it stop your work?"),
-        choices=[
-            (Urgency.LOW, _("I can work around it")),
-            (Urgency.MEDIUM, _("It slows me down")),
-            (Urgency.HIGH, _("I cannot work at all")),
-        ],
-        initial=Urgency.MEDIUM,
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = top_categories()
-
-
-class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}))
-    file = forms.FileField(label=_("Attach a file"), required=False)
-
-
-class ServiceChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
-
-
-class ReportWithDeflectionForm(ReportIncidentForm):
-    """Report a problem: plain words, the service it is about, a file, and the deflection visit."""
-
-    service = ServiceChoiceField(
-        label=_("Which service is it about?"), queryset=None, required=False,
-        empty_label=_("I don't know"),
-    )  # fmt: skip
-    file = forms.FileField(
-        label=_("Attach a file (a screenshot, an error message)"), required=False
-    )
-    deflection = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    field_order = ["title", "description", "service", "category", "impact", "urgency", "file"]
-
-    def __init__(self, *args, services=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        from catalogue.models import Service
-
-        self.fields["service"].queryset = (
-            services if services is not None else Service.objects.none()
-        )
-        self.fields["title"].widget.attrs.update({"autocomplete": "off"})
-
-
-class RatingForm(forms.Form):
-    score = forms.TypedChoiceField(
-        label=_("How did we do?"),
-        coerce=int,
-        choices=[(5, _("5 - Very satisfied")), (4, _("4 - Satisfied")), (3, _("3 - Neutral")),
-                 (2, _("2 - Dissatisfied")), (1, _("1 - Very dissatisfied"))],
-        widget=forms.RadioSelect,
-    )  # fmt: skip
-    comment = forms.CharField(
-        label=_("Anything to add?"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
 
 
 class DecisionForm(forms.Form):
@@ -100,9 +10,3 @@ class DecisionForm(forms.Form):
         label=_("Comment (needed to reject)"), required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why do you cancel it?"), widget=forms.Textarea(attrs={"rows": 2})
-    )

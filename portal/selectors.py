@@ -1,14 +1,21 @@
+"""Reads of the portal's own pages. Every record type comes from the registry
+(servicedesk/registry.py): the portal imports no record app."""
+
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup
-from incidents.choices import OPEN_STATUSES
-from incidents.models import Incident
 from servicedesk import registry
+from servicedesk.portal import requester_records, unfinished_statuses
+from servicedesk.registry import PortalLink
 
 SERVICE_DESK_GROUP = "Service Desk"
+
+# The portal's own navigation entries, around those the record types declare (order 10-50).
+_HOME = PortalLink(_("Home"), "portal:home", current=("home",), order=0)
+_APPROVALS = PortalLink(_("Approvals"), "portal:approvals", current=("approvals",), order=90)
 
 
 def service_desk_contact() -> SupportGroup | None:
@@ -16,49 +23,52 @@ def service_desk_contact() -> SupportGroup | None:
     return SupportGroup.objects.filter(name=SERVICE_DESK_GROUP, is_active=True).first()
 
 
-def my_incidents(*, user, open_only: bool = False) -> QuerySet[Incident]:
-    """The incidents a person asked for, newest first (index inc_requester_idx)."""
-    rows = Incident.objects.filter(requester=user)
+def _my_rows(*, user, record_type, open_only: bool) -> QuerySet:
+    rows = requester_records(user=user, record_type=record_type)
     if open_only:
-        # Open, paused and resolved (still waiting for the requester's confirmation).
-        rows = rows.filter(status__in=[*OPEN_STATUSES, "resolved"])
-    return rows.select_related("support_group").order_by("-created_at")
-
-
-def my_incident(*, user, number: str) -> Incident:
-    """One of the person's own incidents (DoesNotExist for anyone else's)."""
-    return Incident.objects.select_related("support_group", "category").get(
-        requester=user, number=number
-    )
-
-
-def my_record(*, user, number: str):
-    """(record type, record) of one of the person's own records of any type the portal shows,
-    told by the number's prefix (servicedesk.registry). DoesNotExist for anyone else's."""
-    record_type = registry.for_number(number)
-    if record_type is None or not record_type.portal_url_name:
-        raise ObjectDoesNotExist(number)
-    return record_type, record_type.model_class.objects.get(requester=user, number=number)
+        rows = rows.filter(status__in=unfinished_statuses(record_type))
+    return rows
 
 
 def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:
-    """The person's requests and incidents together, newest first (two indexed queries)."""
-    from catalogue.selectors import my_requests
-
-    incidents: list[Any] = list(my_incidents(user=user, open_only=open_only)[:limit])
-    requests: list[Any] = list(my_requests(user=user, open_only=open_only)[:limit])
-    for row in incidents:
-        row.kind = "incident"
-    for row in requests:
-        row.kind = "request"
-    return sorted([*incidents, *requests], key=lambda r: r.created_at, reverse=True)[:limit]
+    """The person's own records of every type the portal shows, newest first: one indexed query
+    per type (its `visible_to` selector and requester), each row carrying its `record_type`."""
+    rows: list[Any] = []
+    for record_type in registry.portal_types():
+        for row in _my_rows(user=user, record_type=record_type, open_only=open_only)[:limit]:
+            row.record_type = record_type
+            rows.append(row)
+    return sorted(rows, key=lambda r: (r.created_at, r.pk), reverse=True)[:limit]
 
 
-def rating_of(record):
-    from django.contrib.contenttypes.models import ContentType
+def portal_menu(*, current: str | None = None) -> list[dict]:
+    """The portal's navigation: its own entries and those every record type declares, in order;
+    the one whose pages include `current` (a URL name in the portal's namespace) is marked."""
+    record_pages = {"record"}
+    links = [_HOME, _APPROVALS]
+    for record_type in registry.portal_types():
+        links += record_type.portal.menu
+        record_pages.add(record_type.portal_page.split(":")[-1])
+    links.append(
+        PortalLink(_("My requests and incidents"), "portal:records", ("records", *record_pages), 80)
+    )
+    return [
+        {"label": link.label, "url_name": link.url_name, "current": current in link.current}
+        for link in sorted(links, key=lambda link: link.order)
+    ]
 
-    from servicedesk.models import SatisfactionRating
 
-    return SatisfactionRating.objects.filter(
-        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
-    ).first()
+def portal_actions() -> list:
+    """The buttons record types put on the portal's home page, in order."""
+    links = [link for t in registry.portal_types() for link in t.portal.actions]
+    return sorted(links, key=lambda link: link.order)
+
+
+def portal_panels(request, page: str, **context) -> list[dict]:
+    """[{template, context}] of the blocks record types add to one of the portal's pages
+    ("home", "search"), in order; `context` is passed to each block's context function."""
+    panels = [panel for t in registry.portal_types() for panel in getattr(t.portal, page)]
+    return [
+        {"template": panel.template, "context": panel.render_context(request, **context)}
+        for panel in sorted(panels, key=lambda panel: panel.order)
+    ]

@@ -1,79 +1,62 @@
-"""The self-service portal: search, the catalogue and ordering, reporting a problem (with
-knowledge articles offered first), following one's requests and incidents, rating them, and
-deciding approvals (in the portal or from the signed e-mail link)."""
+"""The self-service portal's own pages: home, search, knowledge articles (and the deflection
+log), the person's records of every type with a generic record page and rating, and deciding
+approvals (in the portal or from the signed e-mail link).
+
+Each record type's own pages (reporting an incident, ordering, one incident or request) live in
+its app and join the portal's URLs through the registry (`RecordType.portal`, see portal/urls.py)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import USE_PORTAL
+# The approval pages below still use the catalogue's approvals until they move to the kernel.
 from catalogue import services as catalogue_services
-from catalogue.forms import OrderForm
 from catalogue.links import approval_from_token
-from catalogue.models import Approval, Decision, RequestStatus, ServiceRequest
-from catalogue.selectors import (
-    approvals_waiting_for,
-    catalogue_search,
-    my_requests,
-    orderable_items,
-    popular_services,
-    services_visible_to,
-)
-from incidents import services
-from incidents.choices import IncidentStatus
-from incidents.forms import apply_service_errors
-from incidents.models import Incident
+from catalogue.models import Approval, Decision
+from catalogue.selectors import approvals_waiting_for
 from knowledge.models import Article
 from knowledge.selectors import article_search, published
 from portal import services as portal_services
-from portal.forms import (
-    CancelForm,
-    DecisionForm,
-    RatingForm,
-    ReplyForm,
-    ReportWithDeflectionForm,
-)
+from portal.forms import DecisionForm
 from portal.selectors import (
-    my_incident,
-    my_incidents,
-    my_record,
     my_records,
-    rating_of,
+    portal_actions,
+    portal_panels,
     service_desk_contact,
 )
 from servicedesk.exceptions import ApplicationError
+from servicedesk.portal import (
+    RatingForm,
+    error_text,
+    portal_view,
+    rating_context,
+    requester_record,
+)
 from servicedesk.selectors import record_timeline
+from servicedesk.services import record_rate
+
+_error_text = error_text
 
 
-def portal_view(view):
-    return login_required(permission_required(USE_PORTAL, raise_exception=True)(view))
-
-
-def _error_text(error) -> str:
-    return " ".join(getattr(error, "messages", None) or [str(getattr(error, "message", error))])
-
-
-# --- Home, search, catalogue -----------------------------------------------------------------
+# --- Home and search ----------------------------------------------------------------------------
 
 
 @portal_view
 def home(request):
-    """A search box, the most-used services, what the person has open, approvals waiting."""
+    """A search box, what each record type puts there (the most-used services, what the person
+    has open), approvals waiting."""
     return render(
         request,
         "portal/home.html",
         {
             "desk": service_desk_contact(),
-            "incidents": my_incidents(user=request.user)[:5],
-            "requests": my_requests(user=request.user)[:5],
-            "popular": popular_services(request.user),
+            "actions": portal_actions(),
+            "panels": portal_panels(request, "home"),
             "approvals_waiting": approvals_waiting_for(request.user).count(),
         },
     )
@@ -87,65 +70,13 @@ def search(request):
         "portal/search.html",
         {
             "q": text,
-            "services": catalogue_search(request.user, text)[:20] if text else [],
-            "items": orderable_items(request.user).filter(name__icontains=text)[:20]
-            if text
-            else [],
+            "panels": portal_panels(request, "search", q=text) if text else [],
             "articles": article_search(text, limit=10),
         },
     )
 
 
-@portal_view
-def catalogue(request):
-    text = request.GET.get("q", "").strip()
-    services_ = list(catalogue_search(request.user, text).prefetch_related("offerings"))
-    items = orderable_items(request.user).filter(service__in=services_).order_by("name")
-    by_service = {}
-    for item in items:
-        by_service.setdefault(item.service_id, []).append(item)
-    for service in services_:
-        service.orderable = by_service.get(service.pk, [])
-    return render(request, "portal/catalogue.html", {"services": services_, "q": text})
-
-
-@portal_view
-def service(request, pk):
-    record = get_object_or_404(services_visible_to(request.user), pk=pk)
-    return render(
-        request,
-        "portal/service.html",
-        {
-            "service": record,
-            "offerings": record.offerings.filter(is_active=True),
-            "items": orderable_items(request.user).filter(service=record).order_by("name"),
-            "articles": published().filter(service=record)[:10],
-        },
-    )
-
-
-@portal_view
-def order(request, pk):
-    item = get_object_or_404(orderable_items(request.user), pk=pk)
-    form = OrderForm(item, request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        answers, files = form.answers()
-        try:
-            record = catalogue_services.request_create(
-                actor=request.user, item=item, answers=answers, files=files
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Thank you. Your request %(number)s is registered.") % {"number": record.number},
-            )
-            return redirect("portal:request", number=record.number)
-    return render(request, "portal/order.html", {"item": item, "form": form})
-
-
-# --- My requests and incidents ------------------------------------------------------------------
+# --- My records, of every type the portal shows -------------------------------------------------
 
 
 @portal_view
@@ -155,146 +86,56 @@ def records(request):
     return render(request, "portal/records.html", {"records": rows, "show": show})
 
 
-@portal_view
-def incidents(request):
-    status = request.GET.get("show", "open")
-    rows = my_incidents(user=request.user, open_only=status == "open")[:200]
-    return render(request, "portal/incidents.html", {"incidents": rows, "show": status})
-
-
-def _my_request_or_404(request, number) -> ServiceRequest:
-    record = (
-        ServiceRequest.objects.select_related("item", "service", "offering", "support_group")
-        .filter(requester=request.user, number=number)
-        .first()
-    )
-    if record is None:
-        raise Http404(_("No request with this number."))
-    return record
+def _mine_or_404(request, number):
+    try:
+        return requester_record(user=request.user, number=number)
+    except ObjectDoesNotExist:
+        raise Http404(_("No record with this number.")) from None
 
 
 @portal_view
-def request_detail(request, number):
-    record = _my_request_or_404(request, number)
-    form = ReplyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
-        try:
-            catalogue_services.request_comment(
-                request_id=record.pk, actor=request.user, body=form.cleaned_data["body"],
-                files=files,
-            )  # fmt: skip
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        except (ApplicationError, PermissionDenied) as error:
-            messages.error(request, _error_text(error))
-        else:
-            messages.success(request, _("Your reply has been sent."))
-            return redirect("portal:request", number=number)
-    rating = rating_of(record)
+def record(request, number):
+    """One of the person's records, of a type that has no portal page of its own: what it is,
+    its status and its public history (a type with its own page is sent there)."""
+    record_type, item = _mine_or_404(request, number)
+    if record_type.portal_url_name:
+        return redirect(record_type.portal_url_name, number=item.number)
     return render(
         request,
-        "portal/request.html",
+        "portal/record.html",
         {
-            "req": record,
-            "approvals": record.approvals.select_related("approver"),
-            "timeline": record_timeline(record=record, user=request.user),
-            "form": form,
-            "rating": rating,
-            "rating_form": RatingForm(initial={"score": rating.score} if rating else None),
-            "can_rate": record.status == RequestStatus.CLOSED,
-            "can_cancel": record.is_open,
-            "cancel_form": CancelForm(),
+            "record": item,
+            "record_type": record_type,
+            "timeline": record_timeline(record=item, user=request.user),
+            **rating_context(item),
         },
     )
 
 
 @portal_view
 @require_POST
-def request_cancel(request, number):
-    record = _my_request_or_404(request, number)
-    try:
-        catalogue_services.request_cancel(
-            request_id=record.pk, actor=request.user, reason=request.POST.get("reason", "")
-        )
-    except (ApplicationError, PermissionDenied, ValidationError) as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, _("%(number)s is cancelled.") % {"number": record.number})
-    return redirect("portal:request", number=number)
-
-
-@portal_view
-@require_POST
 def rate(request, number):
-    """Rate one of the person's own finished requests or resolved/closed incidents (any record
-    type the registry shows in the portal: its number prefix says which)."""
-    try:
-        record_type, record = my_record(user=request.user, number=number)
-    except ObjectDoesNotExist:
-        raise Http404(_("No record with this number.")) from None
-    back = record_type.portal_url_name
+    """Rate one of the person's own resolved records, of any type the portal shows (its number's
+    prefix says which, servicedesk.registry)."""
+    record_type, item = _mine_or_404(request, number)
+    back = record_type.portal_page
     form = RatingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a rating from 1 to 5."))
         return redirect(back, number=number)
     try:
-        catalogue_services.rate(
-            record=record, actor=request.user, score=form.cleaned_data["score"],
+        record_rate(
+            record=item, actor=request.user, score=form.cleaned_data["score"],
             comment=form.cleaned_data["comment"],
         )  # fmt: skip
     except (ApplicationError, PermissionDenied, ValidationError) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("Thank you for your rating."))
     return redirect(back, number=number)
 
 
-# --- Reporting a problem, with deflection -------------------------------------------------------
-
-
-def _report_services(user):
-    return services_visible_to(user).filter(is_active=True).order_by("name")
-
-
-@portal_view
-def report(request):
-    form = ReportWithDeflectionForm(
-        request.POST or None, request.FILES or None, services=_report_services(request.user)
-    )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        upload = data.pop("file", None)
-        deflection_id = data.pop("deflection", None)
-        try:
-            with transaction.atomic():
-                incident = services.incident_create(actor=request.user, **data)
-                if upload:
-                    services.incident_attach(
-                        incident_id=incident.pk, actor=request.user, file=upload
-                    )
-                portal_services.deflection_logged(
-                    deflection_id=deflection_id, user=request.user, incident=incident
-                )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Thank you. We have logged %(number)s and will keep you informed by e-mail.")
-                % {"number": incident.number},
-            )
-            return redirect("portal:incident", number=incident.number)
-    if not form.is_bound or not form["deflection"].value():
-        deflection = portal_services.deflection_start(user=request.user)
-        form.initial["deflection"] = deflection.pk
-        if form.is_bound:
-            form.data = form.data.copy()
-            form.data["deflection"] = deflection.pk
-    if not form.is_bound and request.GET.get("title"):
-        form.initial["title"] = request.GET["title"][:200]  # "report it" from the search page
-    suggestions = article_search(form["title"].value() or "")
-    return render(request, "portal/report.html", {"form": form, "articles": suggestions})
+# --- Knowledge articles and deflection ----------------------------------------------------------
 
 
 @portal_view
@@ -335,90 +176,6 @@ def article_solved(request, pk):
     )
     messages.success(request, _("Glad it helped. Nothing was logged."))
     return redirect("portal:home")
-
-
-# --- Incidents ----------------------------------------------------------------------------------
-
-
-def _mine_or_404(request, number) -> Incident:
-    try:
-        return my_incident(user=request.user, number=number)
-    except Incident.DoesNotExist:
-        raise Http404(_("No incident with this number.")) from None
-
-
-@portal_view
-def incident(request, number):
-    record = _mine_or_404(request, number)
-    form = ReplyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        files = [form.cleaned_data["file"]] if form.cleaned_data.get("file") else []
-        try:
-            services.incident_comment(
-                incident_id=record.pk, actor=request.user, body=form.cleaned_data["body"],
-                files=files,
-            )  # fmt: skip
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        except (ApplicationError, PermissionDenied) as error:
-            messages.error(request, str(getattr(error, "message", error)))
-        else:
-            messages.success(request, _("Your reply has been sent."))
-            return redirect("portal:incident", number=number)
-    rating = rating_of(record)
-    return render(
-        request,
-        "portal/incident.html",
-        {
-            "incident": record,
-            "timeline": record_timeline(record=record, user=request.user),
-            "form": form,
-            "can_reopen": record.status == IncidentStatus.RESOLVED,
-            "can_rate": record.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED),
-            "rating": rating,
-            "rating_form": RatingForm(initial={"score": rating.score} if rating else None),
-        },
-    )
-
-
-@portal_view
-@require_POST
-def reopen(request, number):
-    record = _mine_or_404(request, number)
-    target = IncidentStatus.IN_PROGRESS if record.assignee_id else IncidentStatus.NEW
-    reason = request.POST.get("reason", "").strip()
-    try:
-        # One transaction: a refused reopen must not leave its reason behind as a reply.
-        with transaction.atomic():
-            if reason:
-                services.incident_comment(incident_id=record.pk, actor=request.user, body=reason)
-            services.incident_transition(
-                incident_id=record.pk, actor=request.user, target=target,
-                note=_("Reopened by the requester."),
-            )  # fmt: skip
-    except (ApplicationError, PermissionDenied, ValidationError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, _("%(number)s is open again.") % {"number": record.number})
-    return redirect("portal:incident", number=number)
-
-
-@portal_view
-@require_POST
-def confirm(request, number):
-    """The requester confirms the resolution: the incident is closed."""
-    record = _mine_or_404(request, number)
-    try:
-        services.incident_transition(
-            incident_id=record.pk, actor=request.user, target=IncidentStatus.CLOSED,
-            note=_("The requester confirmed the resolution."),
-        )  # fmt: skip
-    except (ApplicationError, PermissionDenied, ValidationError) as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, _("Thank you for confirming. %(number)s is closed.")
-                         % {"number": record.number})  # fmt: skip
-    return redirect("portal:incident", number=number)
 
 
 # --- Approvals ----------------------------------------------------------------------------------

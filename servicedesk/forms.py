@@ -1,9 +1,19 @@
 """Form pieces every record type's pages share."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.models import LinkKind, Visibility
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError beside the form's fields (others at the top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
 
 
 class CommentForm(forms.Form):

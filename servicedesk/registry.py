@@ -42,6 +42,60 @@ class DashboardSource:
 
 
 @dataclass(frozen=True)
+class PortalLink:
+    """An entry of the portal's navigation or a button on its home page.
+
+    `url_name` is reversed without arguments; `current` are the URL names (in the portal's
+    namespace, without it) whose pages mark the entry as the current one; `order` sorts the
+    entries of every record type together (lower first).
+    """
+
+    label: Any
+    url_name: str
+    current: tuple[str, ...] = ()
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PortalPanel:
+    """A block a record type adds to one of the portal's own pages (its home, its search).
+
+    `template` is included with the page's context plus what `context` returns: the dotted path
+    of `f(request, **page) -> dict` (the search page passes `q`, the text searched).
+    """
+
+    template: str
+    context: str | None = None
+    order: int = 100
+
+    def render_context(self, request, **page) -> dict:
+        return _resolve(self.context)(request, **page) if self.context else {}
+
+
+@dataclass(frozen=True)
+class PortalPages:
+    """What a record type shows in the self-service portal (portal/ reads it, see
+    docs/architecture.md, "Portal pages").
+
+    Declaring one at all puts the person's own records of the type in the portal's "my records"
+    list, each linking to the type's `portal_url_name` page, or to the portal's generic record
+    page when the type has none. `urls` is the dotted path of a URL module whose `urlpatterns`
+    (without an `app_name`) join the portal's namespace under /portal/, so its pages are
+    `portal:<name>`; `menu` and `actions` are the type's entries in the portal's navigation and on
+    its home page; `home` and `search` the blocks it adds to those pages.
+    """
+
+    urls: str | None = None
+    menu: tuple[PortalLink, ...] = ()
+    actions: tuple[PortalLink, ...] = ()
+    home: tuple[PortalPanel, ...] = ()
+    search: tuple[PortalPanel, ...] = ()
+
+
+GENERIC_PORTAL_URL_NAME = "portal:record"
+
+
+@dataclass(frozen=True)
 class RecordType:
     """One record type as the rest of the service desk sees it.
 
@@ -50,12 +104,15 @@ class RecordType:
     `visible_to` (dotted path of `f(user) -> QuerySet`), `detail_url_name` (the agent page,
     reversed with the record's number). The statuses and their meanings are the model's WORKFLOW.
 
-    Optional (None when the type does not have it): `portal_url_name`, the end user's page;
+    Optional (None when the type does not have it): `portal`, what the self-service portal
+    shows of it (`PortalPages`); `portal_url_name`, the end user's own page of one record;
     `sla_metrics`, the SLA targets it is timed on; `assign` (record_id, actor, support_group,
     assignee), `raise_priority` (record_id, actor) and `update` (record_id, actor, changes, version)
     service callables; `queue_sizes` (user) for the workspace; `view_permission` and
     `work_permission`; `email` (record, kind, context) renderer for notifications; `dashboard`
-    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it).
+    facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it);
+    `permissions`, {role name: permission codes} the roles of accounts/roles.py get for this type
+    (a role also gets those of the roles it builds on, e.g. every staff role the agent's).
     """
 
     key: str
@@ -64,6 +121,7 @@ class RecordType:
     name: Any
     visible_to: str
     detail_url_name: str
+    portal: PortalPages | None = None
     portal_url_name: str | None = None
     sla_metrics: tuple[str, ...] = ()
     assign: str | None = None
@@ -75,6 +133,7 @@ class RecordType:
     email: str | None = None
     dashboard: DashboardSource | None = None
     ci_field: str | None = None
+    permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def model_class(self):
@@ -125,6 +184,17 @@ class RecordType:
         """The records of this type the person may see (the type's own selector)."""
         return _resolve(self.visible_to)(user)
 
+    @property
+    def in_portal(self) -> bool:
+        """The portal lists the person's own records of this type."""
+        return self.portal is not None
+
+    @property
+    def portal_page(self) -> str:
+        """The URL name of the requester's page of one record (given its number): the type's
+        own, or the portal's generic record page."""
+        return self.portal_url_name or GENERIC_PORTAL_URL_NAME
+
 
 _BY_KEY: dict[str, RecordType] = {}
 _BY_LABEL: dict[str, RecordType] = {}
@@ -146,6 +216,7 @@ def register(record_type: RecordType) -> RecordType:
     _BY_KEY[record_type.key] = record_type
     _BY_LABEL[record_type.label_lower] = record_type
     _by_prefix.cache_clear()
+    _grant_role_permissions(record_type.key, record_type.permissions)
     if record_type.email:
         from servicedesk.notifications import register as register_email
 
@@ -158,7 +229,14 @@ def unregister(key: str) -> None:
     old = _BY_KEY.pop(key, None)
     if old is not None:
         _BY_LABEL.pop(old.label_lower, None)
+        _grant_role_permissions(key, {})
     _by_prefix.cache_clear()
+
+
+def _grant_role_permissions(key: str, permissions: Mapping[str, tuple[str, ...]]) -> None:
+    from accounts.roles import grant_permissions
+
+    grant_permissions(source=f"record type {key}", permissions=permissions)
 
 
 def all_types() -> list[RecordType]:
@@ -202,6 +280,11 @@ def for_number(number: str) -> RecordType | None:
         if number.startswith(prefix):
             return record_type
     return None
+
+
+def portal_types() -> list[RecordType]:
+    """The record types the portal shows, in registration order."""
+    return [t for t in _BY_KEY.values() if t.portal is not None]
 
 
 def choices() -> list[tuple[str, Any]]:

@@ -16,7 +16,7 @@ from accounts.roles import Role, can_see_internal, user_roles
 from servicedesk import events
 from servicedesk.actors import actor_required
 from servicedesk.attachments import attachment_check
-from servicedesk.exceptions import AlreadyExists, StaleVersion
+from servicedesk.exceptions import AlreadyExists, StaleVersion, TransitionNotAllowed
 from servicedesk.models import (
     Attachment,
     BaseRecord,
@@ -30,7 +30,7 @@ from servicedesk.models import (
 from servicedesk.numbering import next_record_number
 from servicedesk.selectors import link_label, record_at, record_is_visible
 from servicedesk.text import plain_text, sanitise_html
-from servicedesk.workflow import Workflow
+from servicedesk.workflow import Meaning, Workflow
 
 # A record function hands back the record type it was given (an Incident in, an Incident out).
 R = TypeVar("R", bound=BaseRecord)
@@ -231,6 +231,21 @@ def rating_give(*, record: BaseRecord, rated_by, score, comment: str = "") -> Sa
         },
     )
     return rating
+
+
+def record_rate(*, record: BaseRecord, actor, score, comment: str = "") -> SatisfactionRating:
+    """The requester rates one of their records once its workflow calls it resolved (1-5 and a
+    comment; rating again replaces it). Any record type: the rule reads the workflow's meanings.
+
+    Raises PermissionDenied for anyone but the requester, TransitionNotAllowed before the record
+    is resolved, ValidationError on a score outside 1-5.
+    """
+    actor_required(actor)
+    if record.requester_id != actor.pk:
+        raise PermissionDenied(_("Only the person who asked can rate it."))
+    if type(record).WORKFLOW.meaning(record.status) != Meaning.RESOLVED:
+        raise TransitionNotAllowed(_("You can rate it once it is resolved or closed."))
+    return rating_give(record=record, rated_by=actor, score=score, comment=comment)
 
 
 def _ensure_can_link(*, actor, records: Iterable[BaseRecord]) -> None:

@@ -10,7 +10,7 @@ class KernelTestsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from servicedesk.registry import DashboardSource, RecordType, register
+        from servicedesk.registry import DashboardSource, PortalPages, RecordType, register
 
         register(
             RecordType(
@@ -22,5 +22,8 @@ class KernelTestsConfig(AppConfig):
                 detail_url_name="admin:index",
                 sla_metrics=("first_response", "resolution"),
                 dashboard=DashboardSource(),
+                # Listed in the portal's "my records" with its generic page; agents read tickets.
+                portal=PortalPages(),
+                permissions={"agent": ("kernel_tests.view_ticket",)},
             )
         )

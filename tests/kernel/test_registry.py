@@ -12,8 +12,8 @@ from catalogue.models import OPEN_REQUEST_STATUSES, FulfilmentTask, ServiceReque
 from incidents.choices import OPEN_STATUSES, IncidentStatus
 from incidents.emails import render_incident_email
 from incidents.models import Incident
-from portal.selectors import my_record
 from servicedesk import notifications, registry
+from servicedesk.portal import requester_record
 from servicedesk.services import record_create
 from sla import services as sla
 from sla.models import Calendar, SlaPolicy, SlaTarget, SlaTimer, TimerState
@@ -170,30 +170,29 @@ def test_the_new_type_s_visibility_is_its_own_selector(make_ticket, end_user, ma
 
 
 @pytest.fixture
-def ticket_in_portal():
-    """The Ticket as a type the portal shows (a portal page named), put back afterwards."""
+def ticket_not_in_portal():
+    """The Ticket as a type the portal does not show (no `portal`), put back afterwards."""
     original = registry.get("ticket")
-    registry.register(replace(original, portal_url_name="portal:records"))
+    registry.register(replace(original, portal=None))
     yield registry.get("ticket")
     registry.register(original)
 
 
-def test_the_portal_finds_one_s_own_record_of_a_new_type(
-    make_ticket, end_user, make_user, ticket_in_portal
-):
+def test_the_portal_finds_one_s_own_record_of_a_new_type(make_ticket, end_user, make_user):
     ticket = make_ticket()
-    record_type, found = my_record(user=end_user, number=ticket.number)
+    record_type, found = requester_record(user=end_user, number=ticket.number)
     assert (record_type.key, found) == ("ticket", ticket)
+    assert record_type.portal_page == "portal:record"  # no page of its own: the generic one
     with pytest.raises(Ticket.DoesNotExist):
-        my_record(user=make_user(), number=ticket.number)
+        requester_record(user=make_user(), number=ticket.number)
 
 
-def test_the_portal_ignores_a_type_it_does_not_show(make_ticket, end_user):
+def test_the_portal_ignores_a_type_it_does_not_show(make_ticket, end_user, ticket_not_in_portal):
     from django.core.exceptions import ObjectDoesNotExist
 
     ticket = make_ticket()
     with pytest.raises(ObjectDoesNotExist):
-        my_record(user=end_user, number=ticket.number)
+        requester_record(user=end_user, number=ticket.number)
 
 
 def test_dashboards_build_facts_for_the_new_type(make_ticket, ticket_policy):
