@@ -1,6 +1,6 @@
 """Reads on the catalogue and requests: who may see and order what, the queues, the pages."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.roles import can_see_internal
 from catalogue.models import (
@@ -15,6 +15,7 @@ from catalogue.models import (
     ServiceRequest,
     ServiceStatus,
 )
+from sla.selectors import timers_of
 
 WORK_PERMISSION = "catalogue.work_request"
 
@@ -85,6 +86,28 @@ def requests_visible_to(user) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.all()
     approver = Exists(Approval.objects.filter(request_id=OuterRef("pk"), approver=user))
     return ServiceRequest.objects.filter(Q(requester=user) | approver)
+
+
+def request_detail_get(*, user, rows: QuerySet[ServiceRequest] | None = None, **lookup):
+    """One request the person may see (DoesNotExist otherwise), with the parts of it they may see
+    as its detail shows them: `visible_tasks` (the fulfilment tasks `tasks_visible_to` lets them
+    see: none for an end user or an approver) and `visible_timers` (its SLA clocks: staff only).
+
+    `rows` narrows `requests_visible_to(user)` (e.g. with select_related); `lookup` is `pk=` or
+    `number=`. Serializers show these lists as they are and never filter them.
+    """
+    rows = requests_visible_to(user) if rows is None else rows
+    record = rows.prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=tasks_visible_to(user).select_related(
+                "support_group", "assignee", "requester", "request"
+            ),
+            to_attr="visible_tasks",
+        )
+    ).get(**lookup)
+    record.visible_timers = list(timers_of(record)) if can_see_internal(user) else []
+    return record
 
 
 def my_requests(*, user, open_only: bool = False) -> QuerySet[ServiceRequest]:

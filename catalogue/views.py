@@ -16,7 +16,12 @@ from accounts.roles import USE_WORKSPACE
 from catalogue import services
 from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.models import FulfilmentTask, TaskStatus
-from catalogue.selectors import WORK_PERMISSION, requests_visible_to, task_queue
+from catalogue.selectors import (
+    WORK_PERMISSION,
+    requests_visible_to,
+    task_queue,
+    tasks_visible_to,
+)
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import CommentForm, RecordLinkForm
@@ -76,9 +81,10 @@ def tasks(request):
     )
 
 
-def _task_or_404(number) -> FulfilmentTask:
+def _task_or_404(request, number) -> FulfilmentTask:
     task = (
-        FulfilmentTask.objects.select_related("request", "support_group", "assignee", "requester")
+        tasks_visible_to(request.user)
+        .select_related("request", "support_group", "assignee", "requester")
         .filter(number=number)
         .first()
     )
@@ -89,7 +95,7 @@ def _task_or_404(number) -> FulfilmentTask:
 
 @staff_view
 def task(request, number):
-    record = _task_or_404(number)
+    record = _task_or_404(request, number)
     form = CommentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,7 +112,9 @@ def task(request, number):
         "catalogue/task.html",
         {
             "task": record,
-            "siblings": record.request.tasks.select_related("support_group", "assignee"),
+            "siblings": tasks_visible_to(request.user)
+            .filter(request_id=record.request_id)
+            .select_related("support_group", "assignee"),
             "timeline": record_timeline(record=record, user=request.user),
             "targets": TASK_WORKFLOW.allowed_targets(record.status),
             "statuses": TaskStatus,
@@ -117,7 +125,7 @@ def task(request, number):
 @staff_view
 @require_POST
 def task_action(request, number):
-    record = _task_or_404(number)
+    record = _task_or_404(request, number)
     action = request.POST.get("action", "")
     try:
         if action == "take":
@@ -181,7 +189,9 @@ def request_detail(request, number):
         {
             "req": record,
             "approvals": record.approvals.select_related("approver"),
-            "tasks": record.tasks.select_related("support_group", "assignee"),
+            "tasks": tasks_visible_to(request.user)
+            .filter(request=record)
+            .select_related("support_group", "assignee"),
             "timeline": record_timeline(record=record, user=request.user),
             "timers": [timer_view(t) for t in timers_of(record)],
             "form": form,

@@ -18,7 +18,6 @@ from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.api.serializers import NamedRefSerializer, PersonRefSerializer, StrictInputMixin
 from servicedesk.models import Visibility
 from sla.api.serializers import SlaTimerSerializer
-from sla.selectors import timers_of
 
 
 class OfferingSerializer(serializers.ModelSerializer):
@@ -171,7 +170,9 @@ class RequestDetailSerializer(RequestListSerializer):
     service = NamedRefSerializer(read_only=True)
     offering = OfferingSerializer(read_only=True, allow_null=True)
     approvals = serializers.SerializerMethodField()
-    tasks = serializers.SerializerMethodField(help_text=_("Staff only; empty for end users."))
+    tasks = serializers.SerializerMethodField(
+        help_text=_("The fulfilment tasks the caller may see: none for end users.")
+    )
     allowed_transitions = serializers.SerializerMethodField()
     sla_timers = serializers.SerializerMethodField()
 
@@ -189,19 +190,15 @@ class RequestDetailSerializer(RequestListSerializer):
 
     @extend_schema_field(TaskListSerializer(many=True))
     def get_tasks(self, record):
-        if not self.context.get("staff"):
-            return []
-        rows = record.tasks.select_related("support_group", "assignee", "requester", "request")
-        return TaskListSerializer(rows, many=True).data
+        # What the caller may see was chosen by the selector (catalogue.selectors.request_detail_get).
+        return TaskListSerializer(getattr(record, "visible_tasks", []), many=True).data
 
     def get_allowed_transitions(self, record) -> list[str]:
         return REQUEST_WORKFLOW.allowed_targets(record.status)
 
     @extend_schema_field(SlaTimerSerializer(many=True))
     def get_sla_timers(self, record):
-        if not self.context.get("staff"):
-            return []
-        return SlaTimerSerializer(timers_of(record), many=True).data
+        return SlaTimerSerializer(getattr(record, "visible_timers", []), many=True).data
 
 
 # --- In -----------------------------------------------------------------------------------------

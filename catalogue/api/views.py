@@ -7,6 +7,7 @@ import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -15,7 +16,6 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.roles import can_see_internal
 from catalogue import services
 from catalogue.api import serializers as api
 from catalogue.filters import RequestFilter, TaskFilter
@@ -35,6 +35,7 @@ from catalogue.selectors import (
     approvals_waiting_for,
     catalogue_search,
     orderable_items,
+    request_detail_get,
     requests_visible_to,
     task_queue,
 )
@@ -142,14 +143,22 @@ class RequestViewSet(
     def get_serializer_class(self):
         return api.RequestListSerializer if self.action == "list" else api.RequestDetailSerializer
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "staff": can_see_internal(self.request.user)}
-
     def get_object(self):
         return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
 
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            record = request_detail_get(
+                user=request.user, rows=self.get_queryset(), number=self.kwargs["number"]
+            )
+        except ServiceRequest.DoesNotExist:
+            raise Http404 from None
+        return Response(
+            api.RequestDetailSerializer(record, context=self.get_serializer_context()).data
+        )
+
     def _detail(self, record, code=status.HTTP_200_OK, **kwargs):
-        record = self.get_queryset().get(pk=record.pk)
+        record = request_detail_get(user=self.request.user, rows=self.get_queryset(), pk=record.pk)
         return Response(
             api.RequestDetailSerializer(record, context=self.get_serializer_context()).data,
             status=code, **kwargs,
