@@ -106,7 +106,8 @@ def request_detail_get(*, user, rows: QuerySet[ServiceRequest] | None = None, **
             to_attr="visible_tasks",
         )
     ).get(**lookup)
-    record.visible_timers = list(timers_of(record)) if can_see_internal(user) else []
+    # An attribute for the serializer only, which the model's type does not declare.
+    record.visible_timers = list(timers_of(record)) if can_see_internal(user) else []  # type: ignore[attr-defined]
     return record
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SupportGroup
 from servicedesk import registry
 from servicedesk.portal import requester_records, unfinished_statuses
-from servicedesk.registry import PortalLink
+from servicedesk.registry import PortalLink, PortalPages, RecordType
 
 SERVICE_DESK_GROUP = "Service Desk"
 
@@ -21,6 +21,10 @@ _APPROVALS = PortalLink(_("Approvals"), "portal:approvals", current=("approvals"
 def service_desk_contact() -> SupportGroup | None:
     """The first-line group end users reach (the single point of contact), if it exists."""
     return SupportGroup.objects.filter(name=SERVICE_DESK_GROUP, is_active=True).first()
+
+
+def _portal_pages() -> list[tuple[RecordType, PortalPages]]:
+    return [(t, t.portal) for t in registry.portal_types() if t.portal is not None]
 
 
 def _my_rows(*, user, record_type, open_only: bool) -> QuerySet:
@@ -46,8 +50,8 @@ def portal_menu(*, current: str | None = None) -> list[dict]:
     the one whose pages include `current` (a URL name in the portal's namespace) is marked."""
     record_pages = {"record"}
     links = [_HOME, _APPROVALS]
-    for record_type in registry.portal_types():
-        links += record_type.portal.menu
+    for record_type, pages in _portal_pages():
+        links += pages.menu
         record_pages.add(record_type.portal_page.split(":")[-1])
     links.append(
         PortalLink(_("My requests and incidents"), "portal:records", ("records", *record_pages), 80)
@@ -60,14 +64,14 @@ def portal_menu(*, current: str | None = None) -> list[dict]:
 
 def portal_actions() -> list:
     """The buttons record types put on the portal's home page, in order."""
-    links = [link for t in registry.portal_types() for link in t.portal.actions]
+    links = [link for _type, pages in _portal_pages() for link in pages.actions]
     return sorted(links, key=lambda link: link.order)
 
 
 def portal_panels(request, page: str, **context) -> list[dict]:
     """[{template, context}] of the blocks record types add to one of the portal's pages
     ("home", "search"), in order; `context` is passed to each block's context function."""
-    panels = [panel for t in registry.portal_types() for panel in getattr(t.portal, page)]
+    panels = [panel for _type, pages in _portal_pages() for panel in getattr(pages, page)]
     return [
         {"template": panel.template, "context": panel.render_context(request, **context)}
         for panel in sorted(panels, key=lambda panel: panel.order)
