@@ -170,9 +170,7 @@ class RequestDetailSerializer(RequestListSerializer):
     service = NamedRefSerializer(read_only=True)
     offering = OfferingSerializer(read_only=True, allow_null=True)
     approvals = serializers.SerializerMethodField()
-    tasks = serializers.SerializerMethodField(
-        help_text=_("The fulfilment tasks the caller may see: none for end users.")
-    )
+    tasks = serializers.SerializerMethodField(help_text=_("Staff only; empty for end users."))
     allowed_transitions = serializers.SerializerMethodField()
     sla_timers = serializers.SerializerMethodField()
 
