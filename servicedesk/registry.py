@@ -209,14 +209,17 @@ def _resolve(path: str) -> Callable:
 
 
 def register(record_type: RecordType) -> RecordType:
-    """Declare a record type (from its app's ready()). Registering the same key again replaces it."""
+    """Declare a record type (from its app's ready()). Registering the same key again replaces it.
+
+    ValueError, with nothing registered, when its `permissions` name a role that does not exist.
+    """
+    _grant_role_permissions(record_type.key, record_type.permissions)
     old = _BY_KEY.get(record_type.key)
     if old is not None:
         _BY_LABEL.pop(old.label_lower, None)
     _BY_KEY[record_type.key] = record_type
     _BY_LABEL[record_type.label_lower] = record_type
     _by_prefix.cache_clear()
-    _grant_role_permissions(record_type.key, record_type.permissions)
     if record_type.email:
         from servicedesk.notifications import register as register_email
 

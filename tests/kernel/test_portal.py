@@ -141,7 +141,8 @@ def test_a_declaration_naming_an_unknown_role_is_refused():
     original = registry.get("ticket")
     with pytest.raises(ValueError, match="unknown roles"):
         registry.register(replace(original, permissions={"agnet": ("kernel_tests.view_ticket",)}))
-    registry.register(original)
+    assert registry.get("ticket") is original
+    assert "kernel_tests.view_ticket" in ROLE_PERMISSIONS[Role.AGENT]
 
 
 def test_the_portal_s_code_names_no_record_type():
