@@ -1,7 +1,7 @@
 from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
 
 from catalogue.models import (
-    Approval,
     FulfilmentTask,
     RequestField,
     RequestItem,
@@ -11,6 +11,7 @@ from catalogue.models import (
     TaskTemplate,
 )
 from cmdb.models import ConfigurationItem
+from servicedesk.models import Approval
 
 
 class ConfigurationItemInline(admin.TabularInline):
@@ -66,11 +67,16 @@ class RequestItemAdmin(admin.ModelAdmin):
     inlines = [FieldInline, TaskTemplateInline]
 
 
-class ApprovalInline(admin.TabularInline):
+class ApprovalInline(GenericTabularInline):
+    """The request's approvals (the kernel's, every round), read-only."""
+
     model = Approval
     extra = 0
-    readonly_fields = ["approver", "decision", "decided_at", "comment", "via_link"]
+    fields = readonly_fields = ["approver", "decision", "decided_at", "comment", "via_link"]
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ServiceRequest)

@@ -1,4 +1,5 @@
-"""Renders request and task e-mails from the outbox, each in its recipient's language."""
+"""Renders request and task e-mails from the outbox, each in its recipient's language (an
+approver's e-mail is the kernel's: `servicedesk.approvals.emails`)."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -6,8 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from catalogue.links import approval_token
-from catalogue.models import Approval, FulfilmentTask, ServiceRequest
+from catalogue.models import FulfilmentTask, ServiceRequest
 from servicedesk.models import Comment
 from servicedesk.text import plain_text
 
@@ -38,21 +38,13 @@ def render_request_email(notification):
     if notification.comment_id:
         comment = Comment.objects.filter(pk=notification.comment_id).first()
     messages = []
-    for person, address, language in _recipients(notification):
+    for _person, address, language in _recipients(notification):
         context = {
             "request": record,
             "comment_text": plain_text(comment.body) if comment else "",
             "url": _site(reverse("portal:request", args=[record.number])),
         }
-        if notification.kind == "approval_requested":
-            approval = Approval.objects.filter(request=record, approver=person).first()
-            if approval is None:
-                continue
-            token = approval_token(approval)
-            context["decide_url"] = _site(reverse("portal:decide", args=[token]))
-            context["approvals_url"] = _site(reverse("portal:approvals"))
-            context["days"] = settings.APPROVAL_LINK_MAX_AGE_DAYS
-        elif notification.kind == "sla_escalation":
+        if notification.kind == "sla_escalation":
             context["url"] = _site(reverse("catalogue:request", args=[record.number]))
         messages.append(_render(notification.kind, context, address, language))
     return messages

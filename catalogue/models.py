@@ -10,6 +10,7 @@ fulfilment tasks.
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -18,9 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from catalogue.choices import RequestStatus, TaskStatus
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from servicedesk.models import BaseRecord
+from servicedesk.models import GROUP_RULES, ApprovalRule, BaseRecord
 
-__all__ = ["RequestStatus", "TaskStatus"]  # defined in catalogue.choices, imported from here too
+# RequestStatus and TaskStatus are defined in catalogue.choices, the approval rule in the kernel
+# (servicedesk.models); all are imported from here too.
+__all__ = ["ApprovalRule", "RequestStatus", "TaskStatus"]
 
 # --- The catalogue ------------------------------------------------------------------------------
 
@@ -165,14 +168,6 @@ class ServiceOffering(models.Model):
         return f"{price:f} {self.get_charging_basis_display().lower()}"
 
 
-class ApprovalRule(models.TextChoices):
-    NONE = "none", _("No approval")
-    MANAGER = "manager", _("The requester's manager")
-    SERVICE_OWNER = "service_owner", _("The service owner")
-    GROUP_ANY = "group_any", _("A group: any one of its members")
-    GROUP_ALL = "group_all", _("A group: all of its members")
-
-
 class FulfilmentMode(models.TextChoices):
     SEQUENTIAL = "sequential", _("One after the other")
     PARALLEL = "parallel", _("All at once")
@@ -194,7 +189,7 @@ class RequestItem(models.Model):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     approval_rule = models.CharField(
-        _("approval"), max_length=16, choices=ApprovalRule.choices, default=ApprovalRule.NONE
+        _("approval"), max_length=32, choices=ApprovalRule.choices, default=ApprovalRule.NONE
     )
     approval_group = models.ForeignKey(
         "auth.Group",
@@ -203,6 +198,12 @@ class RequestItem(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("approver group"),
+    )
+    approval_quorum = models.PositiveSmallIntegerField(
+        _("approvals needed"),
+        null=True,
+        blank=True,
+        help_text=_("Under the quorum rule: how many of the group's members must approve."),
     )
     fulfilment_mode = models.CharField(
         _("tasks run"),
@@ -233,9 +234,12 @@ class RequestItem(models.Model):
         return self.name
 
     def clean(self):
-        group_rule = self.approval_rule in (ApprovalRule.GROUP_ANY, ApprovalRule.GROUP_ALL)
-        if group_rule and not self.approval_group_id:
+        if self.approval_rule in GROUP_RULES and not self.approval_group_id:
             raise ValidationError({"approval_group": _("Choose the group that approves.")})
+        if self.approval_rule == ApprovalRule.GROUP_QUORUM and not self.approval_quorum:
+            raise ValidationError(
+                {"approval_quorum": _("Say how many approvals are needed (at least one).")}
+            )
         if self.offering_id and self.offering.service_id != self.service_id:
             raise ValidationError({"offering": _("The offering belongs to another service.")})
 
@@ -366,8 +370,11 @@ class ServiceRequest(BaseRecord):
     priority = models.PositiveSmallIntegerField(_("priority"), default=4)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     approval_rule = models.CharField(
-        _("approval"), max_length=16, choices=ApprovalRule.choices, default=ApprovalRule.NONE
+        _("approval"), max_length=32, choices=ApprovalRule.choices, default=ApprovalRule.NONE
     )
+    # The kernel's approvals of the request (servicedesk.models.Approval), every round.
+    approvals = GenericRelation("servicedesk.Approval", related_query_name="service_request")
+    approval_sets = GenericRelation("servicedesk.ApprovalSet")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     close_reason = models.TextField(_("reason"), blank=True)
@@ -414,50 +421,6 @@ class ServiceRequest(BaseRecord):
     def pending_reason(self) -> str:
         """What the SLA engine reads when the request is "pending" (awaiting approval)."""
         return APPROVAL_PAUSE_REASON if self.status == RequestStatus.AWAITING_APPROVAL else ""
-
-
-class Decision(models.TextChoices):
-    PENDING = "pending", _("Waiting")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    NOT_NEEDED = "not_needed", _("No longer needed")
-
-
-class Approval(models.Model):
-    """One approver's say on a request: the decision, when, and why."""
-
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="approvals")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="approvals",
-        verbose_name=_("approver"),
-    )
-    decision = models.CharField(
-        _("decision"), max_length=12, choices=Decision.choices, default=Decision.PENDING
-    )
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
-    via_link = models.BooleanField(_("decided from the e-mail link"), default=False)
-    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("approval")
-        verbose_name_plural = _("approvals")
-        indexes = [
-            models.Index(
-                fields=["approver", "created_at"],
-                condition=Q(decision="pending"),
-                name="cat_approval_waiting_idx",
-            )
-        ]
-        constraints = [
-            models.UniqueConstraint(fields=["request", "approver"], name="cat_approval_once")
-        ]
-
-    def __str__(self):
-        return f"{self.approver}: {self.get_decision_display()}"
 
 
 OPEN_TASK_STATUSES = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]

@@ -1,5 +1,6 @@
 """Who hears about what happens to a request or a task (the e-mail outbox; see
-`catalogue.emails` for the texts)."""
+`catalogue.emails` for the texts; the approvers' e-mails are the kernel's,
+`servicedesk.approvals`)."""
 
 from servicedesk.notifications import notify
 
@@ -14,12 +15,6 @@ def _group_contact(group):
 
 def request_logged(record) -> None:
     notify(record, "logged", user_ids=[record.requester_id])
-
-
-def approval_requested(record, approver_ids) -> None:
-    # One row per approver: each e-mail carries that approver's own signed link.
-    for approver_id in approver_ids:
-        notify(record, "approval_requested", user_ids=[approver_id])
 
 
 def request_approved(record) -> None:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from servicedesk.registry import (
+    ApprovalHooks,
     DashboardSource,
     PortalLink,
     PortalPages,
@@ -72,6 +73,12 @@ REQUEST = RecordType(
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
     ),
     permissions=REQUEST_PERMISSIONS,
+    approvals=ApprovalHooks(
+        decided="catalogue.services.request_approval_decided",
+        service_field="service",
+        summary_template="catalogue/_approval_summary.html",
+        email_summary_template="catalogue/email/_approval_summary.txt",
+    ),
 )
 
 TASK = RecordType(

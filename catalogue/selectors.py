@@ -6,8 +6,6 @@ from accounts.roles import can_see_internal
 from catalogue.models import (
     OPEN_REQUEST_STATUSES,
     OPEN_TASK_STATUSES,
-    Approval,
-    Decision,
     FulfilmentTask,
     RequestItem,
     Service,
@@ -15,6 +13,7 @@ from catalogue.models import (
     ServiceRequest,
     ServiceStatus,
 )
+from servicedesk.approvals.selectors import approvable_by
 from sla.selectors import timers_of
 
 WORK_PERMISSION = "catalogue.work_request"
@@ -84,8 +83,7 @@ def requests_visible_to(user) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.none()
     if can_see_internal(user):
         return ServiceRequest.objects.all()
-    approver = Exists(Approval.objects.filter(request_id=OuterRef("pk"), approver=user))
-    return ServiceRequest.objects.filter(Q(requester=user) | approver)
+    return ServiceRequest.objects.filter(Q(requester=user) | approvable_by(user, ServiceRequest))
 
 
 def request_detail_get(*, user, rows: QuerySet[ServiceRequest] | None = None, **lookup):
@@ -116,14 +114,6 @@ def my_requests(*, user, open_only: bool = False) -> QuerySet[ServiceRequest]:
     if open_only:
         rows = rows.filter(status__in=OPEN_REQUEST_STATUSES)
     return rows.select_related("item").order_by("-created_at")
-
-
-def approvals_waiting_for(user) -> QuerySet[Approval]:
-    return (
-        Approval.objects.filter(approver=user, decision=Decision.PENDING)
-        .select_related("request", "request__requester", "request__item")
-        .order_by("created_at")
-    )
 
 
 def tasks_visible_to(user) -> QuerySet[FulfilmentTask]:

@@ -16,9 +16,6 @@ from django.utils.translation import gettext as _
 from accounts.roles import can_see_internal
 from catalogue import notifications
 from catalogue.models import (
-    Approval,
-    ApprovalRule,
-    Decision,
     FulfilmentMode,
     FulfilmentTask,
     RequestItem,
@@ -29,11 +26,12 @@ from catalogue.models import (
 from catalogue.records import REQUEST
 from catalogue.selectors import WORK_PERMISSION, orderable_items
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from servicedesk import events
 from servicedesk import services as kernel
 from servicedesk.actors import actor_required, system_actor
+from servicedesk.approvals import services as approvals
+from servicedesk.approvals.rules import approvers_for as rule_approvers
 from servicedesk.exceptions import TransitionNotAllowed
-from servicedesk.models import AuditKind, Visibility
+from servicedesk.models import ApprovalSet, Visibility
 from servicedesk.text import plain_text
 from sla import services as sla
 
@@ -52,35 +50,14 @@ def ensure_can_work(actor) -> None:
 
 
 def approvers_for(item: RequestItem, requester) -> list:
-    """Who must approve a request for `item` by `requester` (empty: no approval).
-
-    The requester's manager is the person's own manager, or else their department's manager.
-    Raises ValidationError when the rule asks for an approver nobody can be.
-    """
-    rule = item.approval_rule
-    people = []
-    if rule == ApprovalRule.MANAGER:
-        manager = requester.manager
-        if manager is None and requester.department_id:
-            manager = requester.department.manager
-        if manager is None or not manager.is_active:
-            raise ValidationError(
-                {"__all__": [_("This item needs your manager's approval, but no manager is "
-                               "recorded for you. Ask the service desk to add one.")]}
-            )  # fmt: skip
-        people = [manager]
-    elif rule == ApprovalRule.SERVICE_OWNER:
-        owner = item.service.owner
-        if owner is None or not owner.is_active:
-            raise ValidationError({"__all__": [_("This service has no owner to approve it.")]})
-        people = [owner]
-    elif rule in (ApprovalRule.GROUP_ANY, ApprovalRule.GROUP_ALL):
-        group = item.approval_group
-        people = list(group.user_set.filter(is_active=True).order_by("pk")) if group else []
-        if not people:
-            raise ValidationError({"__all__": [_("The approver group has nobody in it.")]})
-    # Nobody approves their own request when someone else in the group can.
-    return [person for person in people if person.pk != requester.pk] or people
+    """Who must approve a request for `item` by `requester` (empty: no approval), under the
+    item's rule (servicedesk.approvals.rules): the requester's manager (or else their
+    department's), the department's manager, the service owner, or the item's approver group
+    (any one, all, or a quorum of them). Raises ValidationError when nobody can approve."""
+    return rule_approvers(
+        rule=item.approval_rule, requester=requester, service=item.service,
+        group=item.approval_group, quorum=item.approval_quorum,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -128,13 +105,10 @@ def request_create(
     notifications.request_logged(record)
     if approvers:
         _move(record, S.AWAITING_APPROVAL, actor=system_actor())
-        for person in approvers:
-            Approval.objects.create(request=record, approver=person)
-            _approval_event(
-                record, actor=system_actor(),
-                text=_("Approval asked of %(person)s") % {"person": person},
-            )  # fmt: skip
-        notifications.approval_requested(record, [person.pk for person in approvers])
+        approvals.approvals_request(
+            record=record, actor=system_actor(), rule=item.approval_rule,
+            group=item.approval_group, quorum=item.approval_quorum, approvers=approvers,
+        )  # fmt: skip
     else:
         _start_fulfilment(record)
     return record
@@ -180,65 +154,42 @@ def _start_fulfilment(record: ServiceRequest) -> None:
 # --- Approving ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def approval_decide(
     *, approval_id: int, actor, approve: bool, comment: str = "", via_link: bool = False
-) -> Approval:
-    """The approver's decision. A rejection needs a reason and closes the request with it;
-    the last approval needed starts fulfilment. A decided approval cannot be decided again."""
-    approval = Approval.objects.select_related("request").get(pk=approval_id)
-    actor_required(actor)
-    if approval.approver_id != actor.pk:
-        raise PermissionDenied(_("Only the approver named on it can decide this approval."))
-    record = kernel.record_lock(model=ServiceRequest, pk=approval.request_id)
-    approval = Approval.objects.select_for_update().get(pk=approval_id)
-    if approval.decision != Decision.PENDING or record.status != S.AWAITING_APPROVAL:
-        raise TransitionNotAllowed(_("This approval has already been decided."))
-    comment = plain_text(comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": [_("Say why you reject it: the requester reads it.")]})
+):
+    """The approver's decision on a request's approval: the kernel's
+    `servicedesk.approvals.services.approval_decide`, which calls `request_approval_decided`."""
+    return approvals.approval_decide(
+        approval_id=approval_id, actor=actor, approve=approve, comment=comment, via_link=via_link
+    )
+
+
+def request_approval_decided(
+    *, record: ServiceRequest, approval_set: ApprovalSet, actor, approved: bool, comment: str
+) -> None:
+    """The request's approval set is decided (the registry's `ApprovalHooks.decided`).
+
+    Preconditions: called by the kernel's `approval_decide` with the request, the set and its
+    approvals locked. Approved: fulfilment starts (the tasks are created) and the requester
+    is told. Rejected: the request closes as rejected with the approver's reason, the
+    requester is told.
+    """
     now = timezone.now()
-    approval.decision = Decision.APPROVED if approve else Decision.REJECTED
-    approval.decided_at = now
-    approval.comment = comment
-    approval.via_link = via_link
-    approval.save()
-    others = record.approvals.filter(decision=Decision.PENDING).exclude(pk=approval.pk)
-    if not approve:
-        others.update(decision=Decision.NOT_NEEDED, decided_at=now)
+    if not approved:
         record.close_reason = comment
         record.closed_at = now
         record.save(update_fields=["close_reason", "closed_at"])
-        _approval_event(
-            record, actor=actor, text=_("Rejected by %(person)s") % {"person": actor},
-            note=comment,
-        )  # fmt: skip
         _move(
             record, S.REJECTED, actor=actor,
             note=_("Rejected by %(person)s: %(reason)s") % {"person": actor, "reason": comment},
             context={"reason": comment},
         )  # fmt: skip
         notifications.request_rejected(record)
-        return approval
-    _approval_event(
-        record, actor=actor, text=_("Approved by %(person)s") % {"person": actor}, note=comment
-    )
-    if record.approval_rule == ApprovalRule.GROUP_ALL and others.exists():
-        return approval
-    others.update(decision=Decision.NOT_NEEDED, decided_at=now)
+        return
     record.approved_at = now
     record.save(update_fields=["approved_at"])
     _start_fulfilment(record)
     notifications.request_approved(record)
-    return approval
-
-
-def _approval_event(record: ServiceRequest, *, actor, text: str, note: str = "") -> None:
-    """An approval asked or decided, on the request's timeline."""
-    events.record_event(
-        record=record, actor=actor, kind=AuditKind.FIELD_CHANGED, field="approval",
-        new_text=text[:255], note=note,
-    )  # fmt: skip
 
 
 # --- Fulfilling ---------------------------------------------------------------------------------
@@ -354,6 +305,7 @@ def request_close(*, request_id: int, actor, note: str = "") -> ServiceRequest:
     ensure_can_work(actor)
     record = kernel.record_lock(model=ServiceRequest, pk=request_id)
     _cancel_tasks(record, actor)
+    approvals.approvals_withdraw(record=record, actor=actor)
     _close(record, actor=actor, note=note)
     return record
 
@@ -375,9 +327,7 @@ def request_cancel(*, request_id: int, actor, reason: str) -> ServiceRequest:
     if not reason:
         raise ValidationError({"reason": [_("Say why you cancel it.")]})
     _cancel_tasks(record, actor)
-    record.approvals.filter(decision=Decision.PENDING).update(
-        decision=Decision.NOT_NEEDED, decided_at=timezone.now()
-    )
+    approvals.approvals_withdraw(record=record, actor=actor)
     record.close_reason = reason
     record.closed_at = timezone.now()
     record.save(update_fields=["close_reason", "closed_at"])

@@ -14,11 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-# The approval pages below still use the catalogue's approvals until they move to the kernel.
-from catalogue import services as catalogue_services
-from catalogue.links import approval_from_token
-from catalogue.models import Approval, Decision
-from catalogue.selectors import approvals_waiting_for
 from knowledge.models import Article
 from knowledge.selectors import article_search, published
 from portal import services as portal_services
@@ -28,6 +23,13 @@ from portal.selectors import (
     portal_actions,
     portal_panels,
     service_desk_contact,
+)
+from servicedesk.approvals import services as approval_services
+from servicedesk.approvals.links import approval_from_token
+from servicedesk.approvals.selectors import (
+    approval_get,
+    approval_summary_template,
+    approvals_waiting_for,
 )
 from servicedesk.exceptions import ApplicationError
 from servicedesk.portal import (
@@ -179,10 +181,13 @@ def article_solved(request, pk):
 
 
 # --- Approvals ----------------------------------------------------------------------------------
+# Generic: the approvals of every record type (servicedesk.approvals), each shown with what its
+# record type's summary template says the approver needs to decide.
 
 
 @portal_view
 def approvals(request):
+    """My approvals: what waits for my decision, whatever the record type."""
     return render(
         request,
         "portal/approvals.html",
@@ -194,7 +199,7 @@ def _decide(request, approval, *, via_link: bool):
     form = DecisionForm(request.POST)
     form.is_valid()
     approve = request.POST.get("decision") == "approve"
-    catalogue_services.approval_decide(
+    approval_services.approval_decide(
         approval_id=approval.pk,
         actor=approval.approver,
         approve=approve,
@@ -207,13 +212,16 @@ def _decide(request, approval, *, via_link: bool):
 @portal_view
 @require_POST
 def decide(request, pk):
-    approval = get_object_or_404(Approval, pk=pk, approver=request.user)
+    try:
+        approval = approval_get(user=request.user, pk=pk)
+    except ObjectDoesNotExist:
+        raise Http404(_("No approval of yours has this number.")) from None
     try:
         approved = _decide(request, approval, via_link=False)
     except (ApplicationError, PermissionDenied, ValidationError) as error:
         messages.error(request, _error_text(error))
     else:
-        number = approval.request.number
+        number = approval.record.number
         messages.success(
             request,
             (_("You approved %(number)s.") if approved else _("You rejected %(number)s."))
@@ -224,14 +232,14 @@ def decide(request, pk):
 
 def decide_by_link(request, token):
     """The signed link of the approver's e-mail: no sign-in needed, works once, expires. A GET
-    only shows the request (mail scanners follow links); the decision is a POST."""
+    only shows the record (mail scanners follow links); the decision is a POST."""
     try:
         approval = approval_from_token(token)
     except signing.SignatureExpired:
         return render(request, "portal/decide_link.html", {"problem": "expired"}, status=410)
     except signing.BadSignature:
         return render(request, "portal/decide_link.html", {"problem": "invalid"}, status=404)
-    already = approval.decision != Decision.PENDING
+    already = not (approval.is_pending and approval.approval_set.is_pending)
     status = 409 if request.method == "POST" and already else 200
     if request.method == "POST" and not already:
         try:
@@ -240,7 +248,7 @@ def decide_by_link(request, token):
             messages.error(request, _error_text(error))
             status = 400
         else:
-            approval.refresh_from_db()
+            approval = approval_from_token(token)
             messages.success(
                 request,
                 _("Your approval is recorded.") if approved else _("Your rejection is recorded."),
@@ -248,7 +256,8 @@ def decide_by_link(request, token):
     return render(
         request,
         "portal/decide_link.html",
-        {"approval": approval, "req": approval.request, "form": DecisionForm(),
-         "done": approval.decision != Decision.PENDING, "already": already},
+        {"approval": approval, "record": approval.record, "form": DecisionForm(),
+         "summary_template": approval_summary_template(approval),
+         "done": not approval.is_pending, "already": already},
         status=status,
     )  # fmt: skip

@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, user_roles
 from servicedesk import services
-from servicedesk.models import Attachment, AuditEvent, Comment, SatisfactionRating
+from servicedesk.models import (
+    Approval,
+    ApprovalSet,
+    Attachment,
+    AuditEvent,
+    Comment,
+    SatisfactionRating,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,6 +30,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    fields = ("approver", "decision", "decided_at", "comment", "via_link")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApprovalSet)
+class ApprovalSetAdmin(ReadOnlyAdmin):
+    """Approval rounds on any record (approvals are decided by their approvers only)."""
+
+    list_display = ["created_at", "content_type", "object_id", "rule", "quorum", "status"]
+    list_filter = ["status", "rule", "content_type"]
+    list_select_related = ["content_type"]
+    inlines = [ApprovalInline]
 
 
 @admin.register(AuditEvent)

@@ -13,11 +13,15 @@ class ServiceDeskConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
+        from servicedesk.approvals.emails import render_approval_email
+        from servicedesk.approvals.services import APPROVAL_REQUESTED
         from servicedesk.attachments import check_serve_via
         from servicedesk.converters import IdConverter
+        from servicedesk.notifications import register_kind
 
         register_converter(IdConverter, "id")  # before any URLconf is read
         checks.register(check_serve_via)
+        register_kind(APPROVAL_REQUESTED, render_approval_email)
 
         post_migrate.connect(_restore_number_counters, sender=self)
         post_migrate.connect(_restore_system_actor, sender=self)

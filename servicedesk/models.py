@@ -239,6 +239,159 @@ class RecordLink(models.Model):
         return f"{self.source_type_id}:{self.source_id} {self.kind} {self.target_type_id}:{self.target_id}"
 
 
+class ApprovalRule(models.TextChoices):
+    """Who must approve a record. The record type says who its requester is and which service
+    it is for (`registry.ApprovalHooks`); a group rule names the group on the approval set."""
+
+    NONE = "none", _("No approval")
+    MANAGER = "manager", _("The requester's manager")
+    DEPARTMENT_MANAGER = "department_manager", _("The manager of the requester's department")
+    SERVICE_OWNER = "service_owner", _("The service owner")
+    GROUP_ANY = "group_any", _("A group: any one of its members")
+    GROUP_ALL = "group_all", _("A group: all of its members")
+    GROUP_QUORUM = "group_quorum", _("A group: a quorum of its members")
+
+
+GROUP_RULES = (ApprovalRule.GROUP_ANY, ApprovalRule.GROUP_ALL, ApprovalRule.GROUP_QUORUM)
+
+
+class ApprovalSetStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Withdrawn")
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    NOT_NEEDED = "not_needed", _("No longer needed")
+
+
+class ApprovalSet(models.Model):
+    """One round of approval on a record (any record type): the rule it was asked under, the
+    group a group rule names, and the quorum, the number of approvals that decide it.
+
+    Approved once `quorum` approvers approved; rejected by one rejection, or under a quorum rule
+    once too few approvers are left to reach it. Written by `servicedesk.approvals` only.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    rule = models.CharField(_("rule"), max_length=32, choices=ApprovalRule.choices)
+    group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approver group"),
+    )
+    quorum = models.PositiveSmallIntegerField(_("approvals needed"), default=1)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ApprovalSetStatus.choices,
+        default=ApprovalSetStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval set")
+        verbose_name_plural = _("approval sets")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "created_at"], name="sd_apset_record_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ApprovalSetStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rule__in=ApprovalRule.values),
+                name="%(app_label)s_%(class)s_rule_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quorum__gte=1), name="%(app_label)s_%(class)s_quorum_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_rule_display()}: {self.get_status_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ApprovalSetStatus.PENDING
+
+
+class Approval(models.Model):
+    """One approver's say in an approval set: the decision, when, why, and whether it came from
+    the e-mail's signed link. Points at the record too (as the set does), so "the approvals of a
+    record" and "the records a person approves" are one index scan each."""
+
+    approval_set = models.ForeignKey(
+        ApprovalSet, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("set")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        verbose_name=_("approver"),
+    )
+    decision = models.CharField(
+        _("decision"), max_length=12, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    via_link = models.BooleanField(_("decided from the e-mail link"), default=False)
+    created_at = models.DateTimeField(_("asked"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        indexes = [
+            models.Index(
+                fields=["approver", "created_at"],
+                condition=models.Q(decision="pending"),
+                name="sd_approval_waiting_idx",
+            ),
+            models.Index(
+                fields=["approver", "content_type", "object_id"], name="sd_approval_approver_idx"
+            ),
+            models.Index(fields=["content_type", "object_id"], name="sd_approval_record_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["approval_set", "approver"], name="%(app_label)s_%(class)s_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decision__in=Decision.values),
+                name="%(app_label)s_%(class)s_decision_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.approver}: {self.get_decision_display()}"
+
+    @property
+    def rule(self) -> str:
+        """The rule the approval was asked under (its set's)."""
+        return self.approval_set.rule
+
+    @property
+    def is_pending(self) -> bool:
+        return self.decision == Decision.PENDING
+
+
 class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public reply")
     INTERNAL = "internal", _("Internal work note")

@@ -22,10 +22,26 @@ MAX_ATTEMPTS = 5
 # "app_label.model" -> render(notification) -> [(address, subject, body), ...]
 Renderer = Callable[[Notification], Iterable[tuple[str, str, str]]]
 RENDERERS: dict[str, Renderer] = {}
+# kind -> render(notification): e-mails the kernel writes the same way for every record type
+# (an approver's request for a decision); they take precedence over the model's renderer.
+KIND_RENDERERS: dict[str, Renderer] = {}
 
 
 def register(model_label: str, renderer: Renderer) -> None:
     RENDERERS[model_label.lower()] = renderer
+
+
+def register_kind(kind: str, renderer: Renderer) -> None:
+    KIND_RENDERERS[kind] = renderer
+
+
+def renderer_for(notification: Notification) -> Renderer:
+    """The renderer of a row: its kind's, else its record model's (KeyError when neither)."""
+    renderer = KIND_RENDERERS.get(notification.kind)
+    if renderer is not None:
+        return renderer
+    content_type = notification.content_type
+    return RENDERERS[f"{content_type.app_label}.{content_type.model}"]
 
 
 def notify(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> None:
@@ -98,9 +114,8 @@ def deliver_pending(*, limit: int = 200) -> int:
             .order_by("created_at", "id")[:limit]
         )
         for notification in pending:
-            label = f"{notification.content_type.app_label}.{notification.content_type.model}"
             try:
-                for address, subject, body in RENDERERS[label](notification):
+                for address, subject, body in renderer_for(notification)(notification):
                     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
             except Exception as error:  # noqa: BLE001 - any failure is retried later
                 notification.attempts += 1

@@ -96,6 +96,27 @@ GENERIC_PORTAL_URL_NAME = "portal:record"
 
 
 @dataclass(frozen=True)
+class ApprovalHooks:
+    """How a record type takes part in the kernel's approvals (servicedesk/approvals/).
+
+    `decided` is the dotted path of `f(*, record, approval_set, actor, approved, comment)`, called
+    in the deciding transaction with the record locked once its approval set is approved or
+    rejected (a service request then starts fulfilment or closes as rejected).
+    `requester_field` names the person whose manager or department approves; `service_field`
+    the record's foreign key to the catalogue service whose owner approves (None: the type has
+    no service, and the service-owner rule is refused). `summary_template` (HTML) and
+    `email_summary_template` (text) show an approver what the record asks for, beside its
+    number, title and requester.
+    """
+
+    decided: str
+    requester_field: str = "requester"
+    service_field: str | None = None
+    summary_template: str | None = None
+    email_summary_template: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordType:
     """One record type as the rest of the service desk sees it.
 
@@ -112,7 +133,8 @@ class RecordType:
     `work_permission`; `email` (record, kind, context) renderer for notifications; `dashboard`
     facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it);
     `permissions`, {role name: permission codes} the roles of accounts/roles.py get for this type
-    (a role also gets those of the roles it builds on, e.g. every staff role the agent's).
+    (a role also gets those of the roles it builds on, e.g. every staff role the agent's);
+    `approvals`, how its records are approved (`ApprovalHooks`; None: they never are).
     """
 
     key: str
@@ -134,6 +156,7 @@ class RecordType:
     dashboard: DashboardSource | None = None
     ci_field: str | None = None
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    approvals: ApprovalHooks | None = None
 
     @property
     def model_class(self):
@@ -206,6 +229,11 @@ def _resolve(path: str) -> Callable:
     if function is None:
         function = _RESOLVED[path] = import_string(path)
     return function
+
+
+def resolve(path: str) -> Callable:
+    """The callable at a dotted path a declaration names, imported once."""
+    return _resolve(path)
 
 
 def register(record_type: RecordType) -> RecordType:

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
 from servicedesk import views
+from servicedesk.api.approvals import ApprovalViewSet
 from servicedesk.api.links import RecordLinkViewSet
 from servicedesk.api.schema_view import SchemaView
 from servicedesk.security import ApiDocsView
@@ -19,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
+links_router.register("approvals", ApprovalViewSet, basename="approval")
 api_v1 += links_router.urls
 
 urlpatterns = [

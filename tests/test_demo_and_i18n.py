@@ -17,12 +17,12 @@ from django.core.management import call_command
 
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role
-from catalogue.models import Approval, FulfilmentTask, ServiceRequest
+from catalogue.models import FulfilmentTask, ServiceRequest
 from dashboards.models import MonthlyStat, RecordFact
 from incidents.models import Incident
 from servicedesk.actors import SYSTEM_ACTOR_EMAIL
 from servicedesk.management.commands.load_demo import DEMO_PASSWORD
-from servicedesk.models import AuditEvent, Comment, SatisfactionRating
+from servicedesk.models import Approval, AuditEvent, Comment, SatisfactionRating
 from sla.models import EscalationFiring, SlaPolicy, SlaTimer
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,6 @@ from rest_framework import serializers
 
 from catalogue.forms import form_schema
 from catalogue.models import (
-    Approval,
     FulfilmentTask,
     RequestItem,
     Service,
@@ -15,6 +14,7 @@ from catalogue.models import (
     ServiceRequest,
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from servicedesk.api.approvals import ApprovalSerializer
 from servicedesk.api.serializers import NamedRefSerializer, PersonRefSerializer, StrictInputMixin
 from servicedesk.models import Visibility
 from sla.api.serializers import SlaTimerSerializer
@@ -106,25 +106,6 @@ class RequestListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
-    approver = PersonRefSerializer(read_only=True)
-    request = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Approval
-        fields = ["id", "request", "approver", "decision", "decided_at", "comment", "via_link"]
-        read_only_fields = fields
-
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {"number": {"type": "string"}, "title": {"type": "string"}},
-        }
-    )
-    def get_request(self, approval):
-        return {"number": approval.request.number, "title": approval.request.title}
-
-
 class TaskListSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     support_group = NamedRefSerializer(read_only=True, allow_null=True)
@@ -184,7 +165,12 @@ class RequestDetailSerializer(RequestListSerializer):
 
     @extend_schema_field(ApprovalSerializer(many=True))
     def get_approvals(self, record):
-        return ApprovalSerializer(record.approvals.select_related("approver"), many=True).data
+        rows = record.approvals.select_related("approver", "approval_set").order_by(
+            "created_at", "pk"
+        )
+        for row in rows:
+            row.record = record  # the request itself: no query per approval
+        return ApprovalSerializer(rows, many=True).data
 
     @extend_schema_field(TaskListSerializer(many=True))
     def get_tasks(self, record):
@@ -245,9 +231,3 @@ class TakeSerializer(NoteSerializer):
 class RatingSerializer(StrictInputMixin, serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class DecisionSerializer(StrictInputMixin, serializers.Serializer):
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=_("Needed to reject.")
-    )

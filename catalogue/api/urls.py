@@ -1,4 +1,4 @@
-"""/api/v1/catalogue/..., /api/v1/requests/, /api/v1/tasks/, /api/v1/approvals/."""
+"""/api/v1/catalogue/..., /api/v1/requests/, /api/v1/tasks/ (approvals are the kernel's: servicedesk/api/approvals.py)."""
 
 from rest_framework.routers import SimpleRouter
 
@@ -9,6 +9,5 @@ router.register("catalogue/services", views.ServiceViewSet, basename="catalogue-
 router.register("catalogue/items", views.ItemViewSet, basename="catalogue-item")
 router.register("requests", views.RequestViewSet, basename="servicerequest")
 router.register("tasks", views.TaskViewSet, basename="fulfilmenttask")
-router.register("approvals", views.ApprovalViewSet, basename="approval")
 
 urlpatterns = router.urls

@@ -21,7 +21,6 @@ from catalogue.api import serializers as api
 from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.forms import OrderForm
 from catalogue.models import (
-    Approval,
     FulfilmentTask,
     RequestItem,
     Service,
@@ -32,7 +31,6 @@ from catalogue.models import (
 from catalogue.selectors import (
     TASK_QUEUES,
     WORK_PERMISSION,
-    approvals_waiting_for,
     catalogue_search,
     orderable_items,
     request_detail_get,
@@ -346,64 +344,3 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
         return self._act(TaskStatus.CANCELLED)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Your approvals",
-        parameters=[OpenApiParameter("all", bool, description="Also those already decided.")],
-    ),
-    retrieve=extend_schema(summary="One of your approvals"),
-)
-class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
-    queryset = Approval.objects.none()
-    serializer_class = api.ApprovalSerializer
-    pagination_class = None
-    query_parameters = ("all",)
-
-    def get_queryset(self):
-        if self.action == "list" and not self._all():
-            return approvals_waiting_for(self.request.user).select_related("approver")
-        return (
-            Approval.objects.filter(approver=self.request.user)
-            .select_related("request", "approver")
-            .order_by("-created_at")
-        )
-
-    def _all(self) -> bool:
-        value = self.request.query_params.get("all")
-        if value is None:
-            return False
-        try:
-            return serializers.BooleanField().to_internal_value(value)
-        except serializers.ValidationError as error:
-            raise serializers.ValidationError({"all": error.detail}) from error
-
-    def _decide(self, approve: bool):
-        approval = self.get_object()
-        data = _input(self, api.DecisionSerializer)
-        services.approval_decide(
-            approval_id=approval.pk,
-            actor=self.request.user,
-            approve=approve,
-            comment=data["comment"],
-        )
-        return Response(
-            api.ApprovalSerializer(
-                Approval.objects.select_related("request", "approver").get(pk=approval.pk)
-            ).data
-        )
-
-    @extend_schema(
-        summary="Approve", request=api.DecisionSerializer, responses=api.ApprovalSerializer
-    )
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._decide(True)
-
-    @extend_schema(summary="Reject (with a reason)", request=api.DecisionSerializer,
-                   responses=api.ApprovalSerializer)  # fmt: skip
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._decide(False)

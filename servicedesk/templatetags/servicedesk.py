@@ -51,3 +51,12 @@ def audit_link(event) -> str:
         return event.new_text
     label = link_label(str(value.get("kind", "")), reverse=bool(value.get("reverse")))
     return f"{label} {value.get('number', event.new_text)}"
+
+
+@register.simple_tag
+def approval_summary(approval) -> str:
+    """The template that shows an approver what the approval's record asks for (its record
+    type's `ApprovalHooks.summary_template`), or "" when the type declares none."""
+    from servicedesk.approvals.selectors import approval_summary_template
+
+    return approval_summary_template(approval)

@@ -10,9 +10,9 @@ from django.core import mail
 from django.utils import timezone
 
 from catalogue import services
-from catalogue.links import approval_token
-from catalogue.models import Decision, RequestStatus, ServiceStatus, TaskStatus
-from servicedesk.models import Comment, Notification, SatisfactionRating, Visibility
+from catalogue.models import RequestStatus, ServiceStatus, TaskStatus
+from servicedesk.approvals.links import approval_token
+from servicedesk.models import Comment, Decision, Notification, SatisfactionRating, Visibility
 from servicedesk.notifications import deliver_pending
 from tests.catalogue.factories import LAPTOP_ANSWERS, ItemFactory, ServiceFactory, laptop_setup
 from tests.factories import OrganisationFactory

@@ -8,16 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from catalogue import services
 from catalogue.models import (
-    Approval,
     ApprovalRule,
-    Decision,
     FulfilmentMode,
     FulfilmentTask,
     RequestStatus,
     TaskStatus,
 )
 from servicedesk.exceptions import TransitionNotAllowed
-from servicedesk.models import AuditEvent, Notification, SatisfactionRating
+from servicedesk.models import Approval, AuditEvent, Decision, Notification, SatisfactionRating
 from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup
 from tests.factories import UserFactory
 
@@ -52,7 +50,7 @@ class TestRegister:
         assert record.number.startswith("REQ")
         assert record.status == S.AWAITING_APPROVAL
         assert record.support_group == world.desk
-        approval = Approval.objects.get(request=record)
+        approval = Approval.objects.get(service_request=record)
         assert approval.approver == world.boss and approval.decision == Decision.PENDING
         assert not record.tasks.exists()
         kinds = set(Notification.objects.values_list("kind", flat=True))

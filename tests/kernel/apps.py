@@ -10,7 +10,13 @@ class KernelTestsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from servicedesk.registry import DashboardSource, PortalPages, RecordType, register
+        from servicedesk.registry import (
+            ApprovalHooks,
+            DashboardSource,
+            PortalPages,
+            RecordType,
+            register,
+        )
 
         register(
             RecordType(
@@ -25,5 +31,9 @@ class KernelTestsConfig(AppConfig):
                 # Listed in the portal's "my records" with its generic page; agents read tickets.
                 portal=PortalPages(),
                 permissions={"agent": ("kernel_tests.view_ticket",)},
+                approvals=ApprovalHooks(
+                    decided="tests.kernel.models.ticket_approval_decided",
+                    service_field="service",
+                ),
             )
         )

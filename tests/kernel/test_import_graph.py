@@ -73,17 +73,13 @@ def test_the_apps_form_no_import_cycle():
 
 
 RECORD_APPS = {"incidents", "catalogue", "problems", "changes"}
-# Record-app imports still allowed, a list that may only shrink: the portal's approval pages
-# (portal/views.py approvals, decide, decide_by_link) use the catalogue's approvals until those
-# move into the kernel (issue 13, part 6). Every other portal page reads the registry.
-STILL_ALLOWED = {"portal": {"catalogue"}}
 
 
 def test_the_apps_that_serve_every_record_type_import_no_record_app():
     graph = import_graph()
     for app in ("accounts", "servicedesk", "sla", "cmdb", "dashboards", "portal", "knowledge"):
         imported = set(graph[app]) & RECORD_APPS
-        assert imported <= STILL_ALLOWED.get(app, set()), (app, graph[app])
+        assert not imported, (app, graph[app])
 
 
 def test_the_cycle_finder_names_a_cycle_hidden_in_a_function(tmp_path):

@@ -16,8 +16,6 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from catalogue.models import (
-    Approval,
-    Decision,
     FulfilmentMode,
     FulfilmentTask,
     RequestItem,
@@ -26,6 +24,7 @@ from catalogue.models import (
     TaskStatus,
 )
 from catalogue.services import approvers_for
+from servicedesk.approvals.rules import quorum_for
 from servicedesk.management.demo import vocabulary as words
 from servicedesk.management.demo.clock import Clock, Policies, build_timer, save_timers
 from servicedesk.management.demo.history import (
@@ -36,7 +35,14 @@ from servicedesk.management.demo.history import (
     stored_as_given,
     to_datetime,
 )
-from servicedesk.models import AuditKind, SatisfactionRating
+from servicedesk.models import (
+    GROUP_RULES,
+    Approval,
+    ApprovalSet,
+    AuditKind,
+    Decision,
+    SatisfactionRating,
+)
 from servicedesk.numbering import reserve_record_numbers
 
 ITEM_WEIGHTS = {
@@ -107,25 +113,18 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
         plans.append(_plan(ref, rng, policies, created, requester, item, approvers))
     numbers = reserve_record_numbers(ServiceRequest.NUMBER_PREFIX, len(plans))
     ct = ContentType.objects.get_for_model(ServiceRequest).pk
-    with stored_as_given(ServiceRequest, FulfilmentTask, Approval, SatisfactionRating):
+    with stored_as_given(ServiceRequest, FulfilmentTask, SatisfactionRating):
         records = ServiceRequest.objects.bulk_create(
             [_record(plan, number) for plan, number in zip(plans, numbers, strict=True)],
             batch_size=500,
         )
         timeline = Timeline(ct, ref.names)
-        approvals, tasks, built = [], [], []
+        approval_sets: list[tuple[ApprovalSet, list[Approval]]] = []
+        tasks, built = [], []
         ratings: list[SatisfactionRating] = []
         for record, plan in zip(records, plans, strict=True):
-            approvals += [
-                Approval(
-                    request=record,
-                    approver_id=pk,
-                    decision=plan["decision"],
-                    decided_at=plan["approved"] or plan["rejected"],
-                    created_at=plan["created"],
-                )  # fmt: skip
-                for pk in plan["approvers"]
-            ]
+            if plan["approvers"]:
+                approval_sets.append(_approvals(ct, record, plan))
             tasks += [FulfilmentTask(request=record, **fields) for fields in plan["tasks"]]
             _timeline(timeline, record, plan)
             policy = plan["policy"]
@@ -153,7 +152,7 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
             if plan["status"] == RequestStatus.CLOSED:
                 rate(rng, ratings, ct=ct, pk=record.pk, requester=plan["requester"].pk,
                      resolved=plan["closed"], now=now)  # fmt: skip
-        Approval.objects.bulk_create(approvals, batch_size=1000)
+        _save_approvals(approval_sets)
         task_numbers = reserve_record_numbers(FulfilmentTask.NUMBER_PREFIX, len(tasks))
         for task, number in zip(tasks, task_numbers, strict=True):
             task.number = number
@@ -169,6 +168,45 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
         "request_comments": n_comments,
         "request_ratings": len(ratings),
     }
+
+
+SET_STATUS = {Decision.PENDING: "pending", Decision.APPROVED: "approved",
+              Decision.REJECTED: "rejected"}  # fmt: skip
+
+
+def _approvals(ct: int, record: ServiceRequest, plan: dict) -> tuple[ApprovalSet, list[Approval]]:
+    """The request's approval set and its approvals, unsaved, as its plan decided them."""
+    item = plan["item"]
+    rule = item.approval_rule
+    decided = plan["approved"] or plan["rejected"]
+    approval_set = ApprovalSet(
+        content_type_id=ct, object_id=record.pk, rule=rule,
+        group_id=item.approval_group_id if rule in GROUP_RULES else None,
+        quorum=quorum_for(rule=rule, approvers=plan["approvers"], quorum=item.approval_quorum),
+        status=SET_STATUS[plan["decision"]], created_at=plan["created"], decided_at=decided,
+    )  # fmt: skip
+    rows = [
+        Approval(
+            content_type_id=ct,
+            object_id=record.pk,
+            approver_id=pk,
+            decision=plan["decision"],
+            decided_at=decided,
+            created_at=plan["created"],
+        )  # fmt: skip
+        for pk in plan["approvers"]
+    ]
+    return approval_set, rows
+
+
+def _save_approvals(approval_sets: list[tuple[ApprovalSet, list[Approval]]]) -> None:
+    saved = ApprovalSet.objects.bulk_create([s for s, _rows in approval_sets], batch_size=1000)
+    rows = []
+    for approval_set, (_unsaved, approvals) in zip(saved, approval_sets, strict=True):
+        for approval in approvals:
+            approval.approval_set_id = approval_set.pk
+            rows.append(approval)
+    Approval.objects.bulk_create(rows, batch_size=1000)
 
 
 def _plan(ref: Reference, rng, policies: Policies, created, requester, item, approvers) -> dict:
