@@ -295,6 +295,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "catalogue.models.TaskStatus",
         "ServiceStatusEnum": "catalogue.models.ServiceStatus",
         "LinkKindEnum": "servicedesk.models.LinkKind",
+        "ApprovalRuleEnum": "servicedesk.models.ApprovalRule",
+        "DecisionEnum": "servicedesk.models.Decision",
     },
 }
 

@@ -390,3 +390,20 @@ def test_a_token_names_its_approver(people):
     with pytest.raises(signing.BadSignature):
         approval_from_token(someone_else)
     assert approval_from_token(approval_token(approval)).approver == boss
+
+
+def test_the_approvals_page_reads_a_fixed_number_of_queries(people, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    boss, requester, *_rest = people
+    client.force_login(boss)
+
+    def queries_for(count):
+        for _ in range(count):
+            ask(ticket(requester), ApprovalRule.MANAGER)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/portal/approvals/").status_code == 200
+        return len(captured)
+
+    assert queries_for(1) == queries_for(4)
