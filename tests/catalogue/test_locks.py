@@ -113,3 +113,46 @@ def test_closing_a_request_by_hand_while_its_task_is_finished_never_deadlocks():
         record.refresh_from_db()
         assert record.status == S.CLOSED
         assert closings(record) == 1
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_last_two_approvals_given_at_once_start_fulfilment_once():
+    """Approvals lock the request, then their set, then its approvals in primary-key order: two
+    members of a "group: all" approving at the same instant take turns, and the second one
+    starts fulfilment, once."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    world = laptop_setup()
+    group = Group.objects.create(name="Laptop approvers")
+    members = [UserFactory(full_name=f"Approver {n}") for n in (1, 2)]
+    group.user_set.add(*members)
+    world.item.approval_rule = "group_all"
+    world.item.approval_group = group
+    world.item.save()
+    for _round in range(10):
+        record = services.request_create(
+            actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS
+        )
+        first, second = record.approvals.order_by("pk")
+        errors = at_once(
+            lambda a=first: services.approval_decide(
+                approval_id=a.pk, actor=a.approver, approve=True
+            ),
+            lambda a=second: services.approval_decide(
+                approval_id=a.pk, actor=a.approver, approve=True
+            ),
+        )
+        assert errors == []
+        record.refresh_from_db()
+        assert record.status == S.IN_FULFILMENT
+        started = AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(ServiceRequest),
+            object_id=record.pk,
+            kind=AuditKind.STATUS_CHANGED,
+            new_value=S.IN_FULFILMENT,
+        ).count()
+        assert started == 1
+        assert record.tasks.count() == 2
