@@ -72,6 +72,7 @@ REQUEST = RecordType(
         optional={"resolved_at": "closed_at"},  # a request is fulfilled when it closes
     ),
     permissions=REQUEST_PERMISSIONS,
+    on_agent_reply="catalogue.services.after_agent_reply",
 )
 
 TASK = RecordType(
