@@ -25,5 +25,6 @@ class KernelTestsConfig(AppConfig):
                 # Listed in the portal's "my records" with its generic page; agents read tickets.
                 portal=PortalPages(),
                 permissions={"agent": ("kernel_tests.view_ticket",)},
+                work_permission="kernel_tests.work_ticket",
             )
         )

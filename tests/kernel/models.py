@@ -37,6 +37,11 @@ class Ticket(BaseRecord):
     status = models.CharField(max_length=32, choices=TicketStatus.choices, default="")
     # A priority level (1 highest), as SLA policies and dashboards read it.
     priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set by the kernel's first public staff reply (servicedesk.services.record_responded).
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("work_ticket", "Can work tickets")]
 
 
 def tickets_visible_to(user):
