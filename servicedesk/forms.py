@@ -1,6 +1,8 @@
 """Form pieces every record type's pages share: showing a service's errors, the comment box,
 the assignment box, a status change and the links card."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
@@ -77,7 +79,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
+        field = cast(forms.ModelChoiceField, self.fields["assignee"])
         # Accepted: anyone in a group (the service names a person outside the chosen one).
         field.queryset = assignable_people()
         # Offered: the people of the group the form shows.
@@ -112,4 +114,4 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = self.STATUSES
+        cast(forms.ChoiceField, self.fields["target"]).choices = self.STATUSES

@@ -137,6 +137,9 @@ def record_take(*, model: type[R], record_id: int, actor, version: int | None = 
     )
 
 
+FIRST_RESPONSE = "first_responded_at"
+
+
 def _has_field(record: BaseRecord, name: str) -> bool:
     try:
         record._meta.get_field(name)
@@ -153,9 +156,10 @@ def record_responded(record: BaseRecord, *, at: datetime, reply: bool = True) ->
 
     Precondition: the record is locked.
     """
-    if _has_field(record, "first_responded_at") and record.first_responded_at is None:  # type: ignore[attr-defined]
-        record.first_responded_at = at  # type: ignore[attr-defined]
-        record.save(update_fields=["first_responded_at"])
+    # The field is the record type's own (not the base record's), when it has one.
+    if _has_field(record, FIRST_RESPONSE) and getattr(record, FIRST_RESPONSE) is None:
+        setattr(record, FIRST_RESPONSE, at)
+        record.save(update_fields=[FIRST_RESPONSE])
     record_type = registry.for_model(record)
     if record_type is not None and record_type.timed:
         registry.sla("agent_replied" if reply else "first_response")(record, at=at)
