@@ -22,7 +22,7 @@ from catalogue.selectors import (
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
 from servicedesk.models import Visibility
-from servicedesk.pages import posted_version, run_action
+from servicedesk.pages import assign_from_form, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
@@ -152,22 +152,14 @@ def task_assign(request, number):
     """The task page's assignment box: a group and optionally a person in it."""
     record = _task_or_404(request, number)
     form = AssignForm(request.POST)
-    if not form.is_valid():
-        return _task_page(request, record, assign_form=form, status=400)
-    data = form.cleaned_data
-    return run_action(
+    return assign_from_form(
         request,
-        lambda: services.task_assign(
-            task_id=record.pk,
-            actor=request.user,
-            support_group=data["support_group"],
-            assignee=data["assignee"],
-            version=data["version"],
-        ),  # fmt: skip
-        success=_("%(number)s assigned to %(owner)s.")
-        % {"number": number, "owner": data["assignee"] or data["support_group"]},
+        record,
+        form,
+        assign=lambda **choice: services.task_assign(
+            task_id=record.pk, actor=request.user, **choice
+        ),
         done=lambda: redirect("catalogue:task", number=number),
-        form=form,
         again=lambda status: _task_page(request, record, assign_form=form, status=status),
     )
 

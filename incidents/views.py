@@ -35,7 +35,13 @@ from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import RecordLinkForm
 from servicedesk.numbering import NUMBER_DIGITS
-from servicedesk.pages import posted_version, run_action, show_on_form, staff_view
+from servicedesk.pages import (
+    assign_from_form,
+    posted_version,
+    run_action,
+    show_on_form,
+    staff_view,
+)
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
@@ -393,23 +399,15 @@ def take(request, number):
 def assign(request, number):
     incident = _incident_or_404(request, number)
     form = AssignForm(request.POST)
-    if not form.is_valid():
-        return _detail_again(request, incident, "assign_form", form)
-    data = form.cleaned_data
-    return _run(
+    return assign_from_form(
         request,
         incident,
-        lambda: services.incident_assign(
-            incident_id=incident.pk,
-            actor=request.user,
-            support_group=data["support_group"],
-            assignee=data["assignee"],
-            version=data["version"],
+        form,
+        assign=lambda **choice: services.incident_assign(
+            incident_id=incident.pk, actor=request.user, **choice
         ),
-        success=_("%(number)s assigned to %(owner)s.")
-        % {"number": incident.number, "owner": data["assignee"] or data["support_group"]},
-        form_key="assign_form",
-        form=form,
+        done=lambda: redirect("incidents:detail", number=incident.number),
+        again=lambda status: _detail_again(request, incident, "assign_form", form, status),
     )
 
 

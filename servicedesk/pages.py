@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from accounts.roles import USE_WORKSPACE
 from servicedesk.exceptions import ApplicationError
@@ -100,3 +101,31 @@ def run_action(
         return (back or done)()
     messages.success(request, success)
     return done()
+
+
+def assign_from_form(
+    request: HttpRequest,
+    record,
+    form,
+    *,
+    assign: Callable[..., Any],
+    done: Callable[[], HttpResponse],
+    again: Callable[[int], HttpResponse],
+) -> HttpResponse:
+    """The assignment box's post (`servicedesk.forms.AssignForm`) on any record page:
+    `assign(support_group=, assignee=, version=)` is the record type's service; a bad form or a
+    refusal shows the page again (`again(status)`) with the form."""
+    if not form.is_valid():
+        return again(400)
+    data = form.cleaned_data
+    return run_action(
+        request,
+        lambda: assign(
+            support_group=data["support_group"], assignee=data["assignee"], version=data["version"]
+        ),
+        success=_("%(number)s assigned to %(owner)s.")
+        % {"number": record.number, "owner": data["assignee"] or data["support_group"]},
+        done=done,
+        form=form,
+        again=again,
+    )

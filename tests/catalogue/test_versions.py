@@ -11,7 +11,7 @@ from catalogue import services
 from catalogue.models import RequestStatus, TaskStatus
 from servicedesk.exceptions import StaleVersion
 from servicedesk.models import Attachment
-from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup
+from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup_without_approval
 from tests.factories import UserFactory
 from tests.servicedesk.helpers import PDF_BYTES
 
@@ -20,11 +20,7 @@ STALE = "Somebody else changed this record"
 
 @pytest.fixture
 def world(db):
-    world = laptop_setup()
-    world.item.approval_rule = "none"
-    world.item.save()
-    world.colleague = UserFactory(role="agent", full_name="Hana Hardware")
-    world.hardware.members.add(world.colleague)
+    world = laptop_setup_without_approval()
     world.record = services.request_create(
         actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS
     )
