@@ -79,6 +79,7 @@ REQUEST = RecordType(
         summary_template="catalogue/_approval_summary.html",
         email_summary_template="catalogue/email/_approval_summary.txt",
     ),
+    on_agent_reply="catalogue.services.after_agent_reply",
 )
 
 TASK = RecordType(

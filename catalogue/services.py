@@ -8,12 +8,11 @@ ValidationError (nothing saved), TransitionNotAllowed (409), PermissionDenied.
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import can_see_internal
 from catalogue import notifications
 from catalogue.models import (
     FulfilmentMode,
@@ -27,10 +26,9 @@ from catalogue.records import REQUEST
 from catalogue.selectors import WORK_PERMISSION, orderable_items
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import services as kernel
-from servicedesk.actors import actor_required, system_actor
+from servicedesk.actors import system_actor
 from servicedesk.approvals import services as approvals
 from servicedesk.approvals.rules import approvers_for as rule_approvers
-from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.models import ApprovalSet, Visibility
 from servicedesk.text import plain_text
 from sla import services as sla
@@ -41,9 +39,7 @@ T = TaskStatus
 
 def ensure_can_work(actor) -> None:
     """Staff and the system actor only; ActorRequired for a missing actor."""
-    actor_required(actor)
-    if not actor.has_perm(WORK_PERMISSION):
-        raise PermissionDenied(_("Only service desk staff can do this."))
+    kernel.ensure_can_work(actor, model=ServiceRequest)
 
 
 # --- Registering --------------------------------------------------------------------------------
@@ -199,40 +195,21 @@ def _lock_task(task_id, version=None) -> FulfilmentTask:
     return kernel.record_lock(model=FulfilmentTask, pk=task_id, expected_version=version)
 
 
-def _is_member(user, group) -> bool:
-    return group.members.filter(pk=user.pk).exists() or group.lead_id == user.pk
+def task_assign(
+    *, task_id: int, actor, assignee=None, support_group=None, version: int | None = None
+) -> FulfilmentTask:
+    """Give a task to a person of its group, or of `support_group` (`kernel.record_assign`)."""
+    return kernel.record_assign(
+        model=FulfilmentTask, record_id=task_id, actor=actor, support_group=support_group,
+        assignee=assignee, version=version, keep_group=True,
+    )  # fmt: skip
 
 
-@transaction.atomic
-def task_assign(*, task_id: int, actor, assignee=None, support_group=None, version=None):
-    ensure_can_work(actor)
-    task = _lock_task(task_id, version)
-    if TASK_WORKFLOW.is_final(task.status):
-        raise TransitionNotAllowed(_("This task is finished."))
-    group = support_group or task.support_group
-    if assignee is not None and not _is_member(assignee, group):
-        raise ValidationError(
-            {"assignee": [_("%(person)s is not a member of %(group)s.")
-                          % {"person": assignee, "group": group}]}
-        )  # fmt: skip
-    changes = {"support_group": group, "assignee": assignee}
-    kernel.record_update(record=task, actor=actor, changes=changes, internal=changes)
-    return task
-
-
-@transaction.atomic
-def task_take(*, task_id: int, actor, version=None) -> FulfilmentTask:
-    """ "Assign to me" on a task. A task somebody else holds is taken over only with the
-    version the caller saw (StaleVersion, 409, otherwise): of two simultaneous takes one wins."""
-    ensure_can_work(actor)
-    task = _lock_task(task_id, version)
-    if TASK_WORKFLOW.is_final(task.status):
-        raise TransitionNotAllowed(_("This task is finished."))
-    kernel.record_take_check(record=task, actor=actor, expected_version=version)
-    group = task.support_group
-    if group is None or not _is_member(actor, group):
-        group = actor.support_groups.filter(is_active=True).order_by("name").first() or group
-    return task_assign(task_id=task_id, actor=actor, assignee=actor, support_group=group)
+def task_take(*, task_id: int, actor, version: int | None = None) -> FulfilmentTask:
+    """ "Assign to me" on a task (`kernel.record_take`). A task somebody else holds is taken
+    over only with the version the caller saw (StaleVersion, 409, otherwise): of two
+    simultaneous takes one wins."""
+    return kernel.record_take(model=FulfilmentTask, record_id=task_id, actor=actor, version=version)
 
 
 @transaction.atomic
@@ -256,9 +233,7 @@ def task_transition(
         record=task, workflow=TASK_WORKFLOW, target=target, actor=actor, note=note
     )
     if target == T.IN_PROGRESS and record.first_responded_at is None:
-        record.first_responded_at = timezone.now()
-        record.save(update_fields=["first_responded_at"])
-        sla.first_response(record)
+        kernel.record_responded(record, at=timezone.now(), reply=False)
     if target in (T.DONE, T.CANCELLED):
         if target == T.DONE:
             task.completed_at = timezone.now()
@@ -300,10 +275,13 @@ def _close(record: ServiceRequest, *, actor, note: str = "") -> None:
 
 
 @transaction.atomic
-def request_close(*, request_id: int, actor, note: str = "") -> ServiceRequest:
-    """Staff close a request by hand (e.g. one without tasks); its open tasks are cancelled."""
+def request_close(
+    *, request_id: int, actor, note: str = "", version: int | None = None
+) -> ServiceRequest:
+    """Staff close a request by hand (e.g. one without tasks); its open tasks are cancelled.
+    StaleVersion (409) when `version` is not the stored one."""
     ensure_can_work(actor)
-    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id, expected_version=version)
     _cancel_tasks(record, actor)
     approvals.approvals_withdraw(record=record, actor=actor)
     _close(record, actor=actor, note=note)
@@ -318,9 +296,12 @@ def _cancel_tasks(record, actor) -> None:
 
 
 @transaction.atomic
-def request_cancel(*, request_id: int, actor, reason: str) -> ServiceRequest:
-    """The requester (or staff) withdraws an open request, with a reason."""
-    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
+def request_cancel(
+    *, request_id: int, actor, reason: str, version: int | None = None
+) -> ServiceRequest:
+    """The requester (or staff) withdraws an open request, with a reason.
+    StaleVersion (409) when `version` is not the stored one."""
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id, expected_version=version)
     if record.requester_id != actor.pk:
         ensure_can_work(actor)
     reason = plain_text(reason or "").strip()
@@ -338,32 +319,22 @@ def request_cancel(*, request_id: int, actor, reason: str) -> ServiceRequest:
 # --- Conversation and rating ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def request_comment(
     *, request_id: int, actor, body: str, visibility: str = Visibility.PUBLIC, files=()
 ):
-    """A public reply or a work note on a request. Requesters reply publicly on their own."""
-    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
-    staff = can_see_internal(actor)
-    if not staff:
-        if record.requester_id != actor.pk:
-            raise PermissionDenied(_("You can only reply to your own requests."))
-        visibility = Visibility.PUBLIC
-    if REQUEST_WORKFLOW.is_final(record.status):
-        raise TransitionNotAllowed(
-            _("%(number)s is finished; order again or report a problem instead.")
-            % {"number": record.number}
-        )
-    comment = kernel.comment_add(
-        record=record, author=actor, body=body, visibility=visibility, files=files
-    )
-    if staff and visibility == Visibility.PUBLIC:
-        if record.first_responded_at is None:
-            record.first_responded_at = comment.created_at
-            record.save(update_fields=["first_responded_at"])
-        sla.agent_replied(record, at=comment.created_at)  # first response, update interval
-        notifications.request_replied(record, comment)
-    return comment
+    """A public reply or a work note on a request (`kernel.record_comment`). Requesters reply
+    publicly on their own; a finished request takes no more comments."""
+    return kernel.record_comment(
+        model=ServiceRequest, record_id=request_id, actor=actor, body=body,
+        visibility=visibility, files=files,
+        not_yours=_("You can only reply to your own requests."),
+        closed_message=_("%(number)s is finished; order again or report a problem instead."),
+    )  # fmt: skip
+
+
+def after_agent_reply(record: ServiceRequest, *, actor, comment) -> None:
+    """The registry's `on_agent_reply` hook: the requester hears of a public staff reply."""
+    notifications.request_replied(record, comment)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<str:number>/", views.task, name="task"),
     path("tasks/<str:number>/action/", views.task_action, name="task_action"),
+    path("tasks/<str:number>/assign/", views.task_assign, name="task_assign"),
     path("requests/", views.requests, name="requests"),
     path("requests/<str:number>/", views.request_detail, name="request"),
     path("requests/<str:number>/close/", views.request_close, name="request_close"),

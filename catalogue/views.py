@@ -3,16 +3,13 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.roles import USE_WORKSPACE
 from catalogue import services
 from catalogue.filters import RequestFilter, TaskFilter
 from catalogue.models import FulfilmentTask, TaskStatus
@@ -23,29 +20,22 @@ from catalogue.selectors import (
     tasks_visible_to,
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from servicedesk.exceptions import ApplicationError
-from servicedesk.forms import CommentForm, RecordLinkForm
+from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
+from servicedesk.models import Visibility
+from servicedesk.pages import assign_from_form, posted_version, run_action
+from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
+staff_view = kernel_staff_view(work=WORK_PERMISSION)
 
-def staff_view(view):
-    view = permission_required(WORK_PERMISSION, raise_exception=True)(view)
-    view = permission_required(USE_WORKSPACE, raise_exception=True)(view)
-    return login_required(view)
-
-
-def _queue_labels():
-    return [
-        ("groups", _("My groups' tasks")),
-        ("mine", _("My tasks")),
-        ("open", _("All open tasks")),
-        ("all", _("All tasks")),
-    ]
-
-
-def _errors(request, error) -> None:
-    messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
+# Lazy: each page shows them in the reader's language.
+QUEUE_LABELS = [
+    ("groups", gettext_lazy("My groups' tasks")),
+    ("mine", gettext_lazy("My tasks")),
+    ("open", gettext_lazy("All open tasks")),
+    ("all", gettext_lazy("All tasks")),
+]
 
 
 @staff_view
@@ -73,7 +63,7 @@ def tasks(request):
         {
             "tasks": page,
             "queue": queue,
-            "queues": _queue_labels(),
+            "queues": QUEUE_LABELS,
             "next_key": next_key,
             "filter": filters,
             "filter_query": request.GET.copy(),
@@ -93,63 +83,85 @@ def _task_or_404(request, number) -> FulfilmentTask:
     return task
 
 
-@staff_view
-def task(request, number):
-    record = _task_or_404(request, number)
-    form = CommentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.task_comment(
-                task_id=record.pk, actor=request.user, body=form.cleaned_data["body"]
-            )
-        except (ValidationError, ApplicationError, PermissionDenied) as error:
-            _errors(request, error)
-        else:
-            messages.success(request, _("Work note added."))
-            return redirect("catalogue:task", number=number)
+def _task_page(request, record, *, assign_form=None, status=200):
     return render(
         request,
         "catalogue/task.html",
         {
             "task": record,
+            "record": record,
             "siblings": tasks_visible_to(request.user)
             .filter(request_id=record.request_id)
             .select_related("support_group", "assignee"),
             "timeline": record_timeline(record=record, user=request.user),
             "targets": TASK_WORKFLOW.allowed_targets(record.status),
             "statuses": TaskStatus,
+            "comment_form": CommentForm(initial={"visibility": Visibility.INTERNAL}),
+            "assign_form": assign_form or AssignForm.for_record(record),
         },
+        status=status,
     )
+
+
+@staff_view
+def task(request, number):
+    record = _task_or_404(request, number)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return run_action(
+            request,
+            lambda: services.task_comment(
+                task_id=record.pk, actor=request.user, body=form.cleaned_data["body"]
+            ),
+            success=_("Work note added."),
+            done=lambda: redirect("catalogue:task", number=number),
+        )
+    return _task_page(request, record)
 
 
 @staff_view
 @require_POST
 def task_action(request, number):
+    """The task page's buttons: "Assign to me" and the workflow's next statuses, each on the
+    version the page showed (a stale one: the message, nothing changed)."""
     record = _task_or_404(request, number)
     action = request.POST.get("action", "")
-    try:
+    version = posted_version(request)
+
+    def work():
         if action == "take":
-            version = request.POST.get("version", "")
-            services.task_take(
-                task_id=record.pk,
-                actor=request.user,
-                version=int(version) if version.isdigit() else None,
-            )
-            messages.success(request, _("%(number)s is now yours.") % {"number": number})
-        else:
-            services.task_transition(
-                task_id=record.pk, actor=request.user, target=action,
-                note=request.POST.get("note", ""),
-            )  # fmt: skip
-            record.refresh_from_db()
-            messages.success(
-                request,
-                _("%(number)s: %(status)s.")
-                % {"number": number, "status": record.get_status_display()},
-            )
-    except (ValidationError, ApplicationError, PermissionDenied) as error:
-        _errors(request, error)
-    return redirect("catalogue:task", number=number)
+            return services.task_take(task_id=record.pk, actor=request.user, version=version)
+        return services.task_transition(
+            task_id=record.pk, actor=request.user, target=action,
+            note=request.POST.get("note", ""), version=version,
+        )  # fmt: skip
+
+    if action == "take":
+        success = _("%(number)s is now yours.") % {"number": number}
+    else:
+        label = TASK_WORKFLOW.labels.get(action, action)
+        success = _("%(number)s: %(status)s.") % {"number": number, "status": label}
+    return run_action(
+        request, work, success=success, done=lambda: redirect("catalogue:task", number=number)
+    )
+
+
+@staff_view
+@require_POST
+def task_assign(request, number):
+    """The task page's assignment box: a group and optionally a person in it."""
+    record = _task_or_404(request, number)
+    form = AssignForm(request.POST)
+    return assign_from_form(
+        request,
+        record,
+        form,
+        assign=lambda **choice: services.task_assign(
+            task_id=record.pk, actor=request.user, **choice
+        ),
+        done=lambda: redirect("catalogue:task", number=number),
+        again=lambda status: _task_page(request, record, assign_form=form, status=status),
+    )
 
 
 @staff_view
@@ -171,18 +183,21 @@ def request_detail(request, number):
     )
     if record is None:
         raise Http404(_("No request with this number."))
-    form = CommentForm(request.POST or None)
+    form = CommentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.request_comment(
-                request_id=record.pk, actor=request.user, body=form.cleaned_data["body"],
-                visibility=form.cleaned_data["visibility"],
-            )  # fmt: skip
-        except (ValidationError, ApplicationError, PermissionDenied) as error:
-            _errors(request, error)
-        else:
-            messages.success(request, _("Comment added."))
-            return redirect("catalogue:request", number=number)
+        data = form.cleaned_data
+        return run_action(
+            request,
+            lambda: services.request_comment(
+                request_id=record.pk,
+                actor=request.user,
+                body=data["body"],
+                visibility=data["visibility"],
+                files=[data["file"]] if data.get("file") else [],
+            ),  # fmt: skip
+            success=_("Comment added."),
+            done=lambda: redirect("catalogue:request", number=number),
+        )
     return render(
         request,
         "catalogue/request.html",
@@ -194,7 +209,8 @@ def request_detail(request, number):
             .select_related("support_group", "assignee"),
             "timeline": record_timeline(record=record, user=request.user),
             "timers": [timer_view(t) for t in timers_of(record)],
-            "form": form,
+            "comment_form": form,
+            "record": record,
             "can_close": "closed" in REQUEST_WORKFLOW.allowed_targets(record.status),
             "links": record_links(record=record, user=request.user),
             "link_form": RecordLinkForm(auto_id="link-%s"),
@@ -208,12 +224,14 @@ def request_close(request, number):
     record = requests_visible_to(request.user).filter(number=number).first()
     if record is None:
         raise Http404(_("No request with this number."))
-    try:
-        services.request_close(
-            request_id=record.pk, actor=request.user, note=request.POST.get("note", "")
-        )
-    except (ValidationError, ApplicationError, PermissionDenied) as error:
-        _errors(request, error)
-    else:
-        messages.success(request, _("%(number)s is closed.") % {"number": number})
-    return redirect("catalogue:request", number=number)
+    return run_action(
+        request,
+        lambda: services.request_close(
+            request_id=record.pk,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            version=posted_version(request),
+        ),  # fmt: skip
+        success=_("%(number)s is closed.") % {"number": number},
+        done=lambda: redirect("catalogue:request", number=number),
+    )

@@ -1,11 +1,9 @@
 """Forms of the agent workspace. They check shapes; the services check the rules."""
 
 from django import forms
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup, User
-from accounts.selectors import assignable_people
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.choices import (
@@ -18,9 +16,11 @@ from incidents.choices import (
 )
 from incidents.models import Category, Incident
 from servicedesk.forms import (  # noqa: F401 (shared by every record page)
+    AssignForm,
     CommentForm,
     apply_service_errors,
 )
+from servicedesk.forms import TransitionForm as KernelTransitionForm
 from servicedesk.widgets import SearchSelect
 
 
@@ -173,52 +173,11 @@ class IncidentEditForm(IncidentFactsForm):
         return form
 
 
-# The attributes that make an assignee menu follow the group menu before it: on a change, htmx
-# fetches the group's people as <option>s into the next assignee <select>, keeping its choice.
-FOLLOWED_BY_ASSIGNEES = {
-    "hx-get": reverse_lazy("accounts:assignee_options"),
-    "hx-trigger": "change",
-    "hx-target": "next select[name=assignee]",
-    "hx-include": "next select[name=assignee]",
-    "hx-swap": "innerHTML",
-    "data-assignees-follow": "",
-}
+class TransitionForm(KernelTransitionForm):
+    """An incident's status change: what waiting and resolving need besides the note."""
 
+    STATUSES = IncidentStatus.choices
 
-def _id_or_none(value) -> int | None:
-    text = str(value if value is not None else "").strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else None
-
-
-class AssignForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    support_group = forms.ModelChoiceField(
-        label=_("Support group"),
-        queryset=SupportGroup.objects.filter(is_active=True),
-        widget=forms.Select(attrs=FOLLOWED_BY_ASSIGNEES),
-    )
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.filter(is_active=True), required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
-        # Accepted: anyone in a group (the service names a person outside the chosen one).
-        field.queryset = assignable_people()
-        # Offered: the people of the group the form shows.
-        if self.is_bound:
-            group_id = _id_or_none(self.data.get(self.add_prefix("support_group")))
-        else:
-            group_id = _id_or_none(self.initial.get("support_group"))
-        people = assignable_people(support_group_id=group_id) if group_id else field.queryset
-        field.widget.choices = [("", field.empty_label), *people.values_list("pk", "full_name")]
-
-
-class TransitionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    target = forms.ChoiceField(choices=IncidentStatus.choices, widget=forms.HiddenInput)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
     pending_reason = forms.ChoiceField(
         label=_("Waiting for"), choices=[("", "---------"), *PendingReason.choices], required=False
     )

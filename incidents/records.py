@@ -69,6 +69,9 @@ INCIDENT = RecordType(
     dashboard=DashboardSource(changed=("updated_at", "first_responded_at")),
     ci_field="configuration_item",
     permissions=PERMISSIONS,
+    on_assigned="incidents.services.after_assigned",
+    on_agent_reply="incidents.services.after_agent_reply",
+    on_requester_reply="incidents.services.after_requester_reply",
 )
 
 

@@ -20,8 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import SupportGroup
-from accounts.roles import can_see_internal
 from cmdb import services as cmdb
 from incidents import notifications
 from incidents.choices import (
@@ -88,13 +86,7 @@ SELF_SERVICE_CHANNELS = (Channel.PORTAL, Channel.API, Channel.EMAIL)
 def ensure_can_work(actor) -> None:
     """Staff and the system actor (SLA escalations, scheduled tasks) only; ActorRequired for
     a missing actor."""
-    actor_required(actor)
-    if not actor.has_perm(WORK_PERMISSION):
-        raise PermissionDenied(_("Only service desk staff can do this."))
-
-
-def _is_member(user, group: SupportGroup) -> bool:
-    return group.lead_id == user.pk or group.members.filter(pk=user.pk).exists()
+    kernel.ensure_can_work(actor, model=Incident)
 
 
 def _validate(incident: Incident) -> None:
@@ -128,7 +120,7 @@ def _validate(incident: Incident) -> None:
     if incident.assignee_id:
         if incident.support_group is None:
             errors["support_group"] = [_("Choose the assignee's support group.")]
-        elif not _is_member(incident.assignee, incident.support_group):
+        elif not kernel.is_member(incident.assignee, incident.support_group):
             errors["assignee"] = [
                 _("%(person)s is not a member of %(group)s.")
                 % {"person": incident.assignee, "group": incident.support_group}
@@ -220,7 +212,7 @@ def incident_update(
             _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
     incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
-    _ensure_not_final(incident)
+    kernel.ensure_not_final(incident)
     for name, value in changes.items():
         setattr(incident, name, sanitise_html(value) if name == "description" else value)
     _validate(incident)
@@ -254,50 +246,36 @@ def incident_raise_urgency(*, incident_id: int, actor) -> Incident:
     return incident_update(incident_id=incident_id, actor=actor, changes={"urgency": higher})
 
 
-def _ensure_not_final(incident: Incident) -> None:
-    if INCIDENT_WORKFLOW.is_final(incident.status):
-        raise TransitionNotAllowed(
-            _("%(number)s is %(status)s and can no longer be changed.")
-            % {"number": incident.number, "status": incident.get_status_display().lower()}
-        )
-
-
-@transaction.atomic
 def incident_assign(
     *, incident_id: int, actor, support_group, assignee=None, version: int | None = None
 ) -> Incident:
-    """Give the incident to a group and optionally a person in it. Counts reassignments."""
-    ensure_can_work(actor)
-    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
-    _ensure_not_final(incident)
-    if support_group is None:
-        raise ValidationError({"support_group": [_("Every incident needs a support group.")]})
-    if assignee is not None and not _is_member(assignee, support_group):
-        raise ValidationError(
-            {"assignee": [_("%(person)s is not a member of %(group)s.")
-                          % {"person": assignee, "group": support_group}]}
-        )  # fmt: skip
-    previous = (incident.support_group_id, incident.assignee_id)
-    wanted = (support_group.pk, assignee.pk if assignee else None)
-    if previous == wanted:
-        return incident
-    was_assigned = previous[0] is not None and (previous[1] is not None or previous[0] != wanted[0])
-    changes = {"support_group": support_group, "assignee": assignee}
-    # Who holds the work is the desk's business: requesters see status changes, not names.
-    kernel.record_update(record=incident, actor=actor, changes=changes, internal=changes)
-    if was_assigned:
+    """Give the incident to a group and optionally a person in it (`kernel.record_assign`;
+    `after_assigned` counts the reassignment and moves it between new and assigned)."""
+    return kernel.record_assign(
+        model=Incident, record_id=incident_id, actor=actor, support_group=support_group,
+        assignee=assignee, version=version,
+    )  # fmt: skip
+
+
+def after_assigned(incident: Incident, *, actor, previous: tuple[int | None, int | None]) -> None:
+    """The registry's `on_assigned` hook: what an incident's new assignment brings besides the
+    kernel's audit rows and OLA clock. A held incident given to someone else counts as a
+    reassignment; a person given a new incident makes it assigned, and an incident left
+    without one goes back to its group's queue (the workflow's automatic move); the new owner
+    hears of it."""
+    old_group, old_assignee = previous
+    if old_group is not None and (
+        old_assignee is not None or old_group != incident.support_group_id
+    ):
         incident.reassignment_count += 1
         incident.save(update_fields=["reassignment_count"])
-    if previous[0] != wanted[0]:
-        sla.group_changed(incident, record_type=INCIDENT.key)
-    if assignee is not None and incident.status == IncidentStatus.NEW:
+    if incident.assignee_id is not None and incident.status == IncidentStatus.NEW:
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.ASSIGNED, actor=actor
         )
-    elif assignee is None and IncidentStatus.NEW in INCIDENT_WORKFLOW.automatic.get(
+    elif incident.assignee_id is None and IncidentStatus.NEW in INCIDENT_WORKFLOW.automatic.get(
         incident.status, ()
     ):
-        # Back in the group's queue: the workflow's automatic move of an unassigned incident.
         source = incident.status
         kernel.record_transition(
             record=incident, workflow=INCIDENT_WORKFLOW, target=IncidentStatus.NEW, actor=actor,
@@ -307,30 +285,12 @@ def incident_assign(
             incident, old=source, new=IncidentStatus.NEW, record_type=INCIDENT.key
         )
     notifications.incident_assigned(incident, actor=actor)
-    return incident
 
 
-@transaction.atomic
 def incident_take(*, incident_id: int, actor, version: int | None = None) -> Incident:
-    """ "Assign to me": the actor becomes the assignee, in the incident's group if they are in it,
-    otherwise in their own (first) group.
-
-    The row is locked before the current holder is read. Taking an incident somebody else
-    holds needs the version the caller saw (StaleVersion, 409, without it or when it is old),
-    so two agents taking one incident at once never both succeed.
-    """
-    ensure_can_work(actor)
-    incident = kernel.record_lock(model=Incident, pk=incident_id, expected_version=version)
-    _ensure_not_final(incident)
-    kernel.record_take_check(record=incident, actor=actor, expected_version=version)
-    group = incident.support_group
-    if group is None or not _is_member(actor, group):
-        group = actor.support_groups.filter(is_active=True).order_by("name").first()
-        if group is None:
-            raise ValidationError({"assignee": [_("You are not a member of any support group.")]})
-    return incident_assign(
-        incident_id=incident_id, actor=actor, support_group=group, assignee=actor
-    )
+    """ "Assign to me" (`kernel.record_take`): somebody else's incident only with the version
+    the caller saw, so two agents taking one incident at once never both succeed."""
+    return kernel.record_take(model=Incident, record_id=incident_id, actor=actor, version=version)
 
 
 @transaction.atomic
@@ -441,56 +401,44 @@ def _resolve_children(parent: Incident, *, actor) -> None:
         )
 
 
-@transaction.atomic
 def incident_comment(
     *, incident_id: int, actor, body: str, visibility: str = Visibility.PUBLIC, files=()
 ):
-    """A public reply or an internal work note. The first public staff reply is the first
-    response; a requester's reply brings an incident waiting for them back to work."""
-    incident = kernel.record_lock(model=Incident, pk=incident_id)
-    staff = can_see_internal(actor)
-    if not staff:
-        if incident.requester_id != actor.pk:
-            raise PermissionDenied(_("You can only reply to your own incidents."))
-        visibility = Visibility.PUBLIC
-    if incident.status == IncidentStatus.CLOSED:
-        raise TransitionNotAllowed(
-            _("%(number)s is closed; log a new incident instead.") % {"number": incident.number}
-        )
-    comment = kernel.comment_add(
-        record=incident, author=actor, body=body, visibility=visibility, files=files
-    )
-    if staff and visibility == Visibility.PUBLIC:
-        if incident.first_responded_at is None:
-            incident.first_responded_at = comment.created_at
-            incident.save(update_fields=["first_responded_at"])
-        sla.agent_replied(incident, at=comment.created_at)
-        notifications.incident_replied(incident, comment)
-    elif not staff:
-        if incident.status == IncidentStatus.PENDING and incident.pending_reason == "customer":
-            target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
-            if target in INCIDENT_WORKFLOW.allowed_targets(incident.status):
-                incident_transition(
-                    incident_id=incident.pk, actor=system_actor(), target=target,
-                    note=_("The requester replied."),
-                )  # fmt: skip
-        notifications.requester_replied(incident, comment)
-    return comment
+    """A public reply or an internal work note (`kernel.record_comment`). The first public staff
+    reply is the first response; a closed incident takes no more comments."""
+    return kernel.record_comment(
+        model=Incident, record_id=incident_id, actor=actor, body=body, visibility=visibility,
+        files=files, not_yours=_("You can only reply to your own incidents."),
+        closed_in=(IncidentStatus.CLOSED,),
+        closed_message=_("%(number)s is closed; log a new incident instead."),
+    )  # fmt: skip
 
 
-@transaction.atomic
+def after_agent_reply(incident: Incident, *, actor, comment) -> None:
+    """The registry's `on_agent_reply` hook: the requester hears of a public staff reply."""
+    notifications.incident_replied(incident, comment)
+
+
+def after_requester_reply(incident: Incident, *, actor, comment) -> None:
+    """The registry's `on_requester_reply` hook: an incident waiting for its requester goes
+    back to work (as the system actor), and its owner hears of the reply."""
+    if incident.status == IncidentStatus.PENDING and incident.pending_reason == "customer":
+        target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
+        if target in INCIDENT_WORKFLOW.allowed_targets(incident.status):
+            incident_transition(
+                incident_id=incident.pk, actor=system_actor(), target=target,
+                note=_("The requester replied."),
+            )  # fmt: skip
+    notifications.requester_replied(incident, comment)
+
+
 def incident_attach(*, incident_id: int, actor, file, visibility: str = Visibility.PUBLIC):
-    """A file on an incident. Requesters attach to their own incidents, always publicly;
-    closed and cancelled incidents take no more files."""
-    incident = kernel.record_lock(model=Incident, pk=incident_id)
-    if not can_see_internal(actor):
-        if incident.requester_id != actor.pk:
-            raise PermissionDenied(_("You can only add files to your own incidents."))
-        visibility = Visibility.PUBLIC
-    _ensure_not_final(incident)
-    return kernel.attachment_add(
-        record=incident, uploaded_by=actor, file=file, visibility=visibility
-    )
+    """A file on an incident (`kernel.record_attach`). Requesters attach to their own
+    incidents, always publicly; closed and cancelled incidents take no more files."""
+    return kernel.record_attach(
+        model=Incident, record_id=incident_id, actor=actor, file=file, visibility=visibility,
+        not_yours=_("You can only add files to your own incidents."),
+    )  # fmt: skip
 
 
 def _merge_lock_order(first_id: int, second_id: int) -> list[int]:
@@ -621,7 +569,7 @@ def incident_log_call(
         if not fields.get("assignee"):
             fields["assignee"] = actor
             group = fields.get("support_group")
-            if group is None or not _is_member(actor, group):
+            if group is None or not kernel.is_member(actor, group):
                 fields["support_group"] = (
                     actor.support_groups.filter(is_active=True).order_by("name").first()
                 )

@@ -4,17 +4,16 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import SupportGroup, User
-from accounts.roles import USE_WORKSPACE
 from accounts.selectors import assignable_people
 from incidents import selectors, services
 from incidents.choices import Channel, IncidentStatus
@@ -36,32 +35,28 @@ from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import RecordLinkForm
 from servicedesk.numbering import NUMBER_DIGITS
+from servicedesk.pages import (
+    assign_from_form,
+    posted_version,
+    run_action,
+    show_on_form,
+    staff_view,
+)
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
-staff_only = [login_required, permission_required(USE_WORKSPACE, raise_exception=True)]
-
-
-def staff_view(view):
-    for decorator in reversed(staff_only):
-        view = decorator(view)
-    return view
-
-
 DEFAULT_SORT = {"all": "-created"}
 
-
-def _queue_labels():
-    # Evaluated per request so the labels follow the active language.
-    return [
-        ("mine", _("My work")),
-        ("unassigned", _("My groups' unassigned")),
-        ("open", _("All open")),
-        ("breaching", _("Breaching soon")),
-        ("breached", _("Breached")),
-        ("major", _("Major incidents")),
-        ("all", _("All incidents")),
-    ]
+# Lazy: each page shows them in the reader's language.
+QUEUE_LABELS = [
+    ("mine", gettext_lazy("My work")),
+    ("unassigned", gettext_lazy("My groups' unassigned")),
+    ("open", gettext_lazy("All open")),
+    ("breaching", gettext_lazy("Breaching soon")),
+    ("breached", gettext_lazy("Breached")),
+    ("major", gettext_lazy("Major incidents")),
+    ("all", gettext_lazy("All incidents")),
+]
 
 
 def _ordering(sort: str) -> list[str]:
@@ -105,7 +100,7 @@ def queue(request):
     params.pop("page", None)
     context = {
         "queue": queue_name,
-        "queues": _queue_labels(),
+        "queues": QUEUE_LABELS,
         "filter": filterset,
         "incidents": incidents,
         "sort": sort,
@@ -310,14 +305,7 @@ def _detail_context(request, incident, **forms):
         "targets": [(t, IncidentStatus(t).label) for t in targets],
         "children": children,
         "edit_form": forms.get("edit_form"),
-        "assign_form": forms.get("assign_form")
-        or AssignForm(
-            initial={
-                "version": incident.version,
-                "support_group": incident.support_group_id,
-                "assignee": incident.assignee_id,
-            }
-        ),
+        "assign_form": forms.get("assign_form") or AssignForm.for_record(incident),
         "transition_form": forms.get("transition_form")
         or TransitionForm(initial={"version": incident.version}),
         "comment_form": forms.get("comment_form") or CommentForm(),
@@ -349,10 +337,8 @@ def edit(request, number):
             services.incident_update(
                 incident_id=incident.pk, actor=request.user, changes=changes, version=version
             )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        except ApplicationError as error:
-            form.add_error(None, str(error.message))
+        except (ValidationError, ApplicationError) as error:
+            show_on_form(form, error)
         else:
             if changes:
                 messages.success(request, _("%(number)s updated.") % {"number": incident.number})
@@ -372,43 +358,37 @@ def _back_to_detail(request, incident):
     return redirect(url)
 
 
-def _run(request, incident, action, *, success, form_key=None, form=None):
-    """Run a service call; on a refused action show the message (and keep the form's input)."""
-    try:
-        action()
-    except (ValidationError, ApplicationError) as error:
-        if form is None:
-            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        else:
-            # Show the refusal where the person is typing, and keep what they typed.
-            if isinstance(error, ValidationError):
-                apply_service_errors(form, error)
-            else:
-                form.add_error(None, str(error.message))
-            context = _detail_context(
-                request, incident, **{form_key: form, "open_dialog": form_key}
-            )
-            status = 400 if isinstance(error, ValidationError) else error.status_code
-            return render(request, "incidents/detail.html", context, status=status)
-    except PermissionDenied as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, success)
-    return redirect("incidents:detail", number=incident.number)
+def _detail_again(request, incident, form_key: str, form, status: int = 400):
+    """The incident page again, its `form_key` form (and its dialog) showing the refusal."""
+    context = _detail_context(request, incident, **{form_key: form, "open_dialog": form_key})
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+def _run(request, incident, action, *, success, form_key=None, form=None, done=None):
+    """Run a service call; a refusal shows its message (on the form, keeping the input, when
+    one is given); done, back to the incident (or `done`)."""
+
+    def page():
+        return redirect("incidents:detail", number=incident.number)
+
+    def again(status):
+        return _detail_again(request, incident, form_key, form, status)
+
+    return run_action(
+        request, action, success=success, done=done or page, back=page, form=form,
+        again=again if form is not None else None,
+    )  # fmt: skip
 
 
 @staff_view
 @require_POST
 def take(request, number):
     incident = _incident_or_404(request, number)
-    version = request.POST.get("version", "")
     return _run(
         request,
         incident,
         lambda: services.incident_take(
-            incident_id=incident.pk,
-            actor=request.user,
-            version=int(version) if version.isdigit() else None,
+            incident_id=incident.pk, actor=request.user, version=posted_version(request)
         ),
         success=_("%(number)s is now yours.") % {"number": incident.number},
     )
@@ -419,24 +399,15 @@ def take(request, number):
 def assign(request, number):
     incident = _incident_or_404(request, number)
     form = AssignForm(request.POST)
-    if not form.is_valid():
-        context = _detail_context(request, incident, assign_form=form, open_dialog="assign_form")
-        return render(request, "incidents/detail.html", context, status=400)
-    data = form.cleaned_data
-    return _run(
+    return assign_from_form(
         request,
         incident,
-        lambda: services.incident_assign(
-            incident_id=incident.pk,
-            actor=request.user,
-            support_group=data["support_group"],
-            assignee=data["assignee"],
-            version=data["version"],
+        form,
+        assign=lambda **choice: services.incident_assign(
+            incident_id=incident.pk, actor=request.user, **choice
         ),
-        success=_("%(number)s assigned to %(owner)s.")
-        % {"number": incident.number, "owner": data["assignee"] or data["support_group"]},
-        form_key="assign_form",
-        form=form,
+        done=lambda: redirect("incidents:detail", number=incident.number),
+        again=lambda status: _detail_again(request, incident, "assign_form", form, status),
     )
 
 
@@ -476,8 +447,7 @@ def comment(request, number):
     incident = _incident_or_404(request, number)
     form = CommentForm(request.POST, request.FILES)
     if not form.is_valid():
-        context = _detail_context(request, incident, comment_form=form)
-        return render(request, "incidents/detail.html", context, status=400)
+        return _detail_again(request, incident, "comment_form", form)
     data = form.cleaned_data
     files = [data["file"]] if data.get("file") else []
     public = data["visibility"] == "public"
@@ -504,34 +474,28 @@ def merge(request, number):
     incident = _incident_or_404(request, number)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
-        return render(request, "incidents/detail.html", context, status=400)
+        return _detail_again(request, incident, "merge_form", form)
     data = form.cleaned_data
     into = selectors.incidents_visible_to(request.user).filter(number=_full_number(data["into"]))
     survivor = into.only("id", "number").first()
     if survivor is None:
         form.add_error("into", _("No incident with this number."))
-        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
-        return render(request, "incidents/detail.html", context, status=400)
-    try:
-        services.incident_merge(
-            incident_id=incident.pk, into_id=survivor.pk, actor=request.user,
-            version=data["version"],
-        )  # fmt: skip
-    except (ValidationError, ApplicationError, PermissionDenied) as error:
-        if isinstance(error, ValidationError):
-            apply_service_errors(form, error)
-        else:
-            form.add_error(None, str(getattr(error, "message", error)))
-        context = _detail_context(request, incident, merge_form=form, open_dialog="merge_form")
-        status = getattr(error, "status_code", 400)
-        return render(request, "incidents/detail.html", context, status=status)
-    messages.success(
+        return _detail_again(request, incident, "merge_form", form)
+    return _run(
         request,
-        _("%(duplicate)s is merged into %(survivor)s.")
+        incident,
+        lambda: services.incident_merge(
+            incident_id=incident.pk,
+            into_id=survivor.pk,
+            actor=request.user,
+            version=data["version"],
+        ),  # fmt: skip
+        success=_("%(duplicate)s is merged into %(survivor)s.")
         % {"duplicate": incident.number, "survivor": survivor.number},
+        form_key="merge_form",
+        form=form,
+        done=lambda: redirect("incidents:detail", number=survivor.number),
     )
-    return redirect("incidents:detail", number=survivor.number)
 
 
 def _full_number(text: str) -> str:

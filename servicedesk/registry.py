@@ -135,6 +135,12 @@ class RecordType:
     `permissions`, {role name: permission codes} the roles of accounts/roles.py get for this type
     (a role also gets those of the roles it builds on, e.g. every staff role the agent's);
     `approvals`, how its records are approved (`ApprovalHooks`; None: they never are).
+
+    Hooks the kernel's work services (servicedesk/services/work.py) call inside their
+    transaction, after the kernel's own part: `on_assigned` (record, actor, previous), where
+    `previous` is the (support group id, assignee id) before; `on_agent_reply` (record, actor,
+    comment) after a public staff reply; `on_requester_reply` (record, actor, comment) after the
+    requester's reply.
     """
 
     key: str
@@ -157,6 +163,9 @@ class RecordType:
     ci_field: str | None = None
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approvals: ApprovalHooks | None = None
+    on_assigned: str | None = None
+    on_agent_reply: str | None = None
+    on_requester_reply: str | None = None
 
     @property
     def model_class(self):
@@ -202,6 +211,16 @@ class RecordType:
 
     def has(self, name: str) -> bool:
         return bool(getattr(self, name))
+
+    def hook(self, name: str, record, **arguments: Any) -> None:
+        """Call the hook declared under `name` (`on_assigned`, ...), when the type has one."""
+        if getattr(self, name):
+            self.call(name)(record, **arguments)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the SLA engine times this type (it declares SLA metrics)."""
+        return bool(self.sla_metrics)
 
     def visible(self, user):
         """The records of this type the person may see (the type's own selector)."""
@@ -336,3 +355,15 @@ SHARED_MODELS = {
 def shared_model(name: str):
     """The model class of a shared reference ("service", "priority_level", "configuration_item")."""
     return apps.get_model(SHARED_MODELS[name])
+
+
+# --- The SLA engine ---------------------------------------------------------------------------------
+# The kernel's record services tell the SLA engine what happened (a reply, a new group) for the
+# types it times. The engine sits above the kernel in the layers, so the kernel names its functions
+# by dotted path, as a declaration does, and imports them on first use.
+SLA_ENGINE = "sla.services"
+
+
+def sla(name: str) -> Callable:
+    """The SLA engine's function `name` (`agent_replied`, `first_response`, `group_changed`)."""
+    return _resolve(f"{SLA_ENGINE}.{name}")

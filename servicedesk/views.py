@@ -1,7 +1,7 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,15 +9,15 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.roles import USE_WORKSPACE, home_url_name
+from accounts.roles import home_url_name
 from accounts.selectors import support_groups_of
 from servicedesk import registry, services
 from servicedesk.attachments import attachment_response
-from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import RecordLinkForm
 from servicedesk.health import run_checks
 from servicedesk.middleware import api_error, is_api
 from servicedesk.models import Attachment
+from servicedesk.pages import REFUSALS, flash_refusal, staff_view
 from servicedesk.selectors import attachment_get, link_label, links_of, record_by_number
 from servicedesk.tasks import HEARTBEAT_KEY
 
@@ -29,8 +29,7 @@ def home(request):
     return redirect(home_url_name(request.user))
 
 
-@login_required
-@permission_required(USE_WORKSPACE, raise_exception=True)
+@staff_view
 def workspace(request):
     """The agent workspace's start page: the person's teams and who is in them."""
     return render(
@@ -115,12 +114,7 @@ def _back_to_record(record):
     return redirect(url() if url else "workspace")
 
 
-def _refused(request, error) -> None:
-    messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
-
-
-@login_required
-@permission_required(USE_WORKSPACE, raise_exception=True)
+@staff_view
 @require_POST
 def record_link_add(request, number):
     """The "Linked records" card's form on any record page: link it to a record by number."""
@@ -140,8 +134,8 @@ def record_link_add(request, number):
     kind = form.cleaned_data["kind"]
     try:
         services.record_link_add(source=record, target=other, kind=kind, actor=request.user)
-    except (ValidationError, ApplicationError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        flash_refusal(request, error)
     else:
         messages.success(
             request,
@@ -151,8 +145,7 @@ def record_link_add(request, number):
     return _back_to_record(record)
 
 
-@login_required
-@permission_required(USE_WORKSPACE, raise_exception=True)
+@staff_view
 @require_POST
 def record_link_remove(request, number, pk):
     """A "Remove" button of the "Linked records" card: the link must be one of this record's."""
@@ -161,8 +154,8 @@ def record_link_remove(request, number, pk):
         raise Http404(_("This link does not exist."))
     try:
         services.record_link_remove(link_id=pk, actor=request.user)
-    except (ApplicationError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        flash_refusal(request, error)
     else:
         messages.success(request, _("Link removed."))
     return _back_to_record(record)

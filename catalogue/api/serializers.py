@@ -15,8 +15,12 @@ from catalogue.models import (
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.api.approvals import ApprovalSerializer
-from servicedesk.api.serializers import NamedRefSerializer, PersonRefSerializer, StrictInputMixin
-from servicedesk.models import Visibility
+from servicedesk.api.serializers import (
+    NamedRefSerializer,
+    PersonRefSerializer,
+    StrictInputMixin,
+    VersionedActionSerializer,
+)
 from sla.api.serializers import SlaTimerSerializer
 
 
@@ -204,28 +208,10 @@ class RequestCreateSerializer(StrictInputMixin, serializers.Serializer):
     IGNORED = StrictInputMixin.IGNORED
 
 
-class CommentInSerializer(StrictInputMixin, serializers.Serializer):
-    body = serializers.CharField()
-    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PUBLIC)
+class ReasonSerializer(VersionedActionSerializer):
+    """Why the request is withdrawn, and optionally the version it was withdrawn on."""
 
-
-class ReasonSerializer(StrictInputMixin, serializers.Serializer):
     reason = serializers.CharField()
-
-
-class NoteSerializer(StrictInputMixin, serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class TakeSerializer(NoteSerializer):
-    version = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        help_text=_(
-            "The version you saw: needed to take over a task somebody else holds; "
-            "a newer stored version gives 409."
-        ),
-    )
 
 
 class RatingSerializer(StrictInputMixin, serializers.Serializer):

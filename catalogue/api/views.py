@@ -40,20 +40,14 @@ from catalogue.selectors import (
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.pagination import KeysetCursorPagination
 from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
-from servicedesk.api.serializers import CommentSerializer, TimelineEntrySerializer
+from servicedesk.api.serializers import TransitionNoteSerializer
+from servicedesk.api.views import RecordConversationMixin, RecordViewSetMixin
 from servicedesk.converters import ID_PATTERN
 from servicedesk.filters import IdField
-from servicedesk.selectors import record_timeline
 
 
 class OldestFirstPagination(KeysetCursorPagination):
     ordering = ("created_at", "id")
-
-
-def _input(view, serializer_class) -> dict:
-    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 @extend_schema_view(
@@ -116,6 +110,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     ),
 )
 class RequestViewSet(
+    RecordConversationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -155,7 +150,7 @@ class RequestViewSet(
             api.RequestDetailSerializer(record, context=self.get_serializer_context()).data
         )
 
-    def _detail(self, record, code=status.HTTP_200_OK, **kwargs):
+    def detail_response(self, record, code=status.HTTP_200_OK, **kwargs):
         record = request_detail_get(user=self.request.user, rows=self.get_queryset(), pk=record.pk)
         return Response(
             api.RequestDetailSerializer(record, context=self.get_serializer_context()).data,
@@ -209,66 +204,36 @@ class RequestViewSet(
                 else {"non_field_errors": error.messages}
             ) from None
         location = reverse("servicerequest-detail", kwargs={"number": record.number})
-        return self._detail(record, status.HTTP_201_CREATED, headers={"Location": location})
+        return self.detail_response(record, status.HTTP_201_CREATED, headers={"Location": location})
 
-    @extend_schema(
-        methods=["GET"], summary="Comments you may see", responses=CommentSerializer(many=True)
-    )
-    @extend_schema(methods=["POST"], summary="Reply or add a work note", request=api.CommentInSerializer,
-                   responses={201: CommentSerializer})  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def comments(self, request, number=None):
-        record = self.get_object()
-        if request.method == "POST":
-            data = _input(self, api.CommentInSerializer)
-            comment = services.request_comment(request_id=record.pk, actor=request.user, **data)
-            return Response(
-                CommentSerializer(comment, context=self.get_serializer_context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-        entries = record_timeline(record=record, user=request.user)
-        return Response(
-            CommentSerializer(
-                [e.item for e in entries if e.kind == "comment"],
-                many=True,
-                context=self.get_serializer_context(),
-            ).data
-        )
-
-    @extend_schema(summary="The timeline you may see", responses=TimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def timeline(self, request, number=None):
-        record = self.get_object()
-        entries = record_timeline(record=record, user=request.user)
-        return Response(
-            TimelineEntrySerializer(entries, many=True, context=self.get_serializer_context()).data
-        )
+    def write_comment(self, record, **data):
+        return services.request_comment(request_id=record.pk, actor=self.request.user, **data)
 
     @extend_schema(summary="Cancel (the requester or staff)", request=api.ReasonSerializer,
                    responses=api.RequestDetailSerializer)  # fmt: skip
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
         record = self.get_object()
-        data = _input(self, api.ReasonSerializer)
-        services.request_cancel(request_id=record.pk, actor=request.user, reason=data["reason"])
-        return self._detail(record)
+        data = self.input(api.ReasonSerializer)
+        services.request_cancel(request_id=record.pk, actor=request.user, **data)
+        return self.detail_response(record)
 
-    @extend_schema(summary="Close by hand (staff)", request=api.NoteSerializer,
+    @extend_schema(summary="Close by hand (staff)", request=TransitionNoteSerializer,
                    responses=api.RequestDetailSerializer)  # fmt: skip
     @action(detail=True, methods=["post"])
     def close(self, request, number=None):
         record = self.get_object()
-        services.ensure_can_work(request.user)
-        data = _input(self, api.NoteSerializer)
-        services.request_close(request_id=record.pk, actor=request.user, note=data["note"])
-        return self._detail(record)
+        self.ensure_staff()
+        data = self.input(TransitionNoteSerializer)
+        services.request_close(request_id=record.pk, actor=request.user, **data)
+        return self.detail_response(record)
 
     @extend_schema(summary="Rate a closed request (the requester)", request=api.RatingSerializer,
                    responses={201: api.RatingSerializer})  # fmt: skip
     @action(detail=True, methods=["post"])
     def rate(self, request, number=None):
         record = self.get_object()
-        data = _input(self, api.RatingSerializer)
+        data = self.input(api.RatingSerializer)
         rating = services.rate(record=record, actor=request.user, **data)
         return Response(
             {"score": rating.score, "comment": rating.comment}, status=status.HTTP_201_CREATED
@@ -284,7 +249,9 @@ class RequestViewSet(
     ),
     retrieve=extend_schema(summary="One task by number"),
 )
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(
+    RecordViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = FulfilmentTask.objects.none()
     filter_backends = [FilterBackend]
     filterset_class = TaskFilter
@@ -306,41 +273,43 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         rows = task_queue(user=self.request.user, queue="all").defer(None)
         return get_object_or_404(rows, number=self.kwargs["number"])
 
+    def detail_response(self, record, code=status.HTTP_200_OK, **kwargs):
+        return Response(api.TaskDetailSerializer(self.get_object()).data, status=code, **kwargs)
+
+    def take_record(self, record, *, version):
+        services.task_take(task_id=record.pk, actor=self.request.user, version=version)
+
     def _act(self, target):
         task = self.get_object()
-        data = _input(self, api.TakeSerializer if target == "take" else api.NoteSerializer)
-        if target == "take":
-            services.task_take(
-                task_id=task.pk, actor=self.request.user, version=data.get("version")
-            )
-        else:
-            services.task_transition(
-                task_id=task.pk, actor=self.request.user, target=target, note=data["note"]
-            )
-        return Response(api.TaskDetailSerializer(self.get_object()).data)
+        data = self.input(TransitionNoteSerializer)
+        services.task_transition(task_id=task.pk, actor=self.request.user, target=target, **data)
+        return self.detail_response(task)
 
     @extend_schema(
-        summary="Assign to me", request=api.TakeSerializer, responses=api.TaskDetailSerializer
-    )
+        summary="Assign to me", request=TransitionNoteSerializer,
+        responses=api.TaskDetailSerializer,
+    )  # fmt: skip
     @action(detail=True, methods=["post"])
     def take(self, request, number=None):
-        return self._act("take")
+        return self.take_answer(TransitionNoteSerializer)
 
     @extend_schema(
-        summary="Start work", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+        summary="Start work", request=TransitionNoteSerializer, responses=api.TaskDetailSerializer
     )
     @action(detail=True, methods=["post"])
     def start(self, request, number=None):
         return self._act(TaskStatus.IN_PROGRESS)
 
     @extend_schema(
-        summary="Mark done", request=api.NoteSerializer, responses=api.TaskDetailSerializer
+        summary="Mark done", request=TransitionNoteSerializer, responses=api.TaskDetailSerializer
     )
     @action(detail=True, methods=["post"])
     def done(self, request, number=None):
         return self._act(TaskStatus.DONE)
 
-    @extend_schema(summary="Cancel", request=api.NoteSerializer, responses=api.TaskDetailSerializer)
+    @extend_schema(
+        summary="Cancel", request=TransitionNoteSerializer, responses=api.TaskDetailSerializer
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
         return self._act(TaskStatus.CANCELLED)

@@ -38,6 +38,8 @@ from servicedesk.api.serializers import (  # noqa: F401 (shared by every record 
     StrictInputMixin,
     TimelineEntrySerializer,
     TimelineEventSerializer,
+    TransitionNoteSerializer,
+    VersionedActionSerializer,
 )
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
@@ -237,28 +239,12 @@ class IncidentUpdateSerializer(IncidentFieldsSerializer):
         pass
 
 
-class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
-    """An action on the incident, optionally checked against the version you saw."""
-
-    version = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        help_text=_("Optional: the version you acted on; a newer stored version gives 409."),
-    )
-
-
 class MergeSerializer(VersionedActionSerializer):
     """Merge this incident (a duplicate) into another one."""
 
     into = serializers.CharField(
         max_length=30, help_text=_("The number of the incident that stays (INC…).")
     )
-
-
-class TransitionNoteSerializer(VersionedActionSerializer):
-    """A status change with an optional note for the timeline."""
-
-    note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(VersionedActionSerializer):

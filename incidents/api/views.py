@@ -10,7 +10,7 @@ may not act, 409 for a refused status change or a stale version.
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -25,28 +25,17 @@ from incidents.models import Incident
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.pagination import KeysetCursorPagination, keyset_after  # noqa: F401
-from servicedesk.api.parsers import FormParser, MultiPartParser
+from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
 from servicedesk.exceptions import ApplicationError, StaleVersion
-from servicedesk.selectors import record_timeline
 
 DETAIL_RELATED = (*LIST_RELATED, "organisation", "service", "configuration_item", "parent")
 
 
 # --- Views --------------------------------------------------------------------------------------
 
-ERRORS = {
-    400: OpenApiResponse(api.ApiErrorSerializer, description="Bad input: see `errors`."),
-    403: OpenApiResponse(api.ApiErrorSerializer, description="You may not do this."),
-    404: OpenApiResponse(api.ApiErrorSerializer, description="No such incident for you."),
-    409: OpenApiResponse(
-        api.ApiErrorSerializer,
-        description="The workflow refuses the change, or the version is stale.",
-    ),
-}
-
 
 def _responses(ok, code=200, *, without=()):
-    return {code: ok, **{k: v for k, v in ERRORS.items() if k not in without}}
+    return responses(ok, code, without=without)
 
 
 def _action_schema(summary, request, *, examples=()):
@@ -121,7 +110,13 @@ def _action_schema(summary, request, *, examples=()):
         responses=_responses(api.IncidentDetailSerializer),
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    RecordConversationMixin,
+    RecordAttachmentsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Incidents: list, read, log, edit, assign, move through the workflow, comment, attach."""
 
     lookup_field = "number"
@@ -167,9 +162,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # No filter backends on a single incident: the query string does not hide it.
         return get_object_or_404(self.get_queryset(), number=self.kwargs[self.lookup_field])
 
-    # --- helpers ---
+    # --- what the kernel's record mixins need ---
 
-    def _target(self) -> Incident:
+    def action_record(self) -> Incident:
         """The incident in the URL, if the caller may see it (else 404), with what writes need."""
         visible = incidents_visible_to(self.request.user)
         return get_object_or_404(
@@ -177,37 +172,39 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             number=self.kwargs[self.lookup_field],
         )
 
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def _detail(self, pk, code=status.HTTP_200_OK, **kwargs) -> Response:
+    def detail_response(self, record, code=status.HTTP_200_OK, **kwargs) -> Response:
         incident = (
-            incidents_visible_to(self.request.user).select_related(*DETAIL_RELATED).get(pk=pk)
+            incidents_visible_to(self.request.user)
+            .select_related(*DETAIL_RELATED)
+            .get(pk=record.pk)
         )
         data = api.IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
         return Response(data, status=code, **kwargs)
 
-    def _ensure_staff(self) -> None:
-        # The service checks again; asking first answers 403 before any input error.
-        services.ensure_can_work(self.request.user)
+    def take_record(self, record, *, version):
+        services.incident_take(incident_id=record.pk, actor=self.request.user, version=version)
+
+    def write_comment(self, record, **data):
+        return services.incident_comment(incident_id=record.pk, actor=self.request.user, **data)
+
+    def write_attachment(self, record, **data):
+        return services.incident_attach(incident_id=record.pk, actor=self.request.user, **data)
 
     def _transition(self, target: str, serializer_class, *, staff_only=True, incident=None):
-        incident = incident or self._target()
+        incident = incident or self.action_record()
         if staff_only:
-            self._ensure_staff()
-        data = self._input(serializer_class)
+            self.ensure_staff()
+        data = self.input(serializer_class)
         data.setdefault("target", target)
         updated = services.incident_transition(
             incident_id=incident.pk, actor=self.request.user, **data
         )
-        return self._detail(updated.pk)
+        return self.detail_response(updated)
 
     # --- create and edit ---
 
     def create(self, request, *args, **kwargs):
-        fields = self._input(api.IncidentCreateSerializer)
+        fields = self.input(api.IncidentCreateSerializer)
         if request.user.has_perm(services.WORK_PERMISSION):
             fields.setdefault("channel", Channel.API)
         incident = services.incident_create(actor=request.user, **fields)
@@ -217,9 +214,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
     def partial_update(self, request, *args, **kwargs):
-        incident = self._target()
-        self._ensure_staff()
-        changes = self._input(api.IncidentUpdateSerializer)
+        incident = self.action_record()
+        self.ensure_staff()
+        changes = self.input(api.IncidentUpdateSerializer)
         version = changes.pop("version")
         assignment = {
             name: changes.pop(name) for name in ("support_group", "assignee") if name in changes
@@ -247,16 +244,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                     assignee=assignee,
                     version=version,
                 )
-        return self._detail(incident.pk)
+        return self.detail_response(incident)
 
     # --- assignment ---
 
     @_action_schema("Assign to a group and optionally a person in it", api.AssignSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, number=None):
-        incident = self._target()
-        self._ensure_staff()
-        data = self._input(api.AssignSerializer)
+        incident = self.action_record()
+        self.ensure_staff()
+        data = self.input(api.AssignSerializer)
         services.incident_assign(
             incident_id=incident.pk,
             actor=request.user,
@@ -264,18 +261,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             assignee=data.get("assignee"),
             version=data.get("version"),
         )
-        return self._detail(incident.pk)
+        return self.detail_response(incident)
 
     @_action_schema("Assign to me", api.VersionedActionSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request, number=None):
-        incident = self._target()
-        self._ensure_staff()
-        data = self._input(api.VersionedActionSerializer)
-        services.incident_take(
-            incident_id=incident.pk, actor=request.user, version=data.get("version")
-        )
-        return self._detail(incident.pk)
+        return self.take_answer(api.VersionedActionSerializer)
 
     @extend_schema(
         summary="Merge this duplicate into another incident",
@@ -290,9 +281,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def merge(self, request, number=None):
-        incident = self._target()
-        self._ensure_staff()
-        data = self._input(api.MergeSerializer)
+        incident = self.action_record()
+        self.ensure_staff()
+        data = self.input(api.MergeSerializer)
         survivor = (
             incidents_visible_to(request.user).filter(number=data["into"].strip().upper()).first()
         )
@@ -305,7 +296,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             actor=request.user,
             version=data.get("version"),
         )
-        return self._detail(merged.pk)
+        return self.detail_response(merged)
 
     # --- workflow ---
 
@@ -359,7 +350,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, number=None):
-        incident = self._target()
+        incident = self.action_record()
         target = IncidentStatus.IN_PROGRESS if incident.assignee_id else IncidentStatus.NEW
         return self._transition(
             target, api.TransitionNoteSerializer, staff_only=False, incident=incident
@@ -374,91 +365,3 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
         return self._transition("", api.TransitionSerializer, staff_only=False)
-
-    # --- conversation and history ---
-
-    @extend_schema(
-        methods=["GET"],
-        summary="Comments you may see, oldest first",
-        description="Agents see internal work notes; requesters see public replies only.",
-        responses=_responses(api.CommentSerializer(many=True), without=(400, 403, 409)),
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Reply or add a work note",
-        description="End users' comments are always public replies.",
-        request=api.CommentCreateSerializer,
-        responses=_responses(api.CommentSerializer, 201),
-    )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
-    def comments(self, request, number=None):
-        incident = self._target()
-        if request.method == "POST":
-            data = self._input(api.CommentCreateSerializer)
-            comment = services.incident_comment(incident_id=incident.pk, actor=request.user, **data)
-            return Response(
-                api.CommentSerializer(comment, context=self.get_serializer_context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-        entries = record_timeline(record=incident, user=request.user)
-        comments = [entry.item for entry in entries if entry.kind == "comment"]
-        return Response(
-            api.CommentSerializer(comments, many=True, context=self.get_serializer_context()).data
-        )
-
-    @extend_schema(
-        methods=["GET"],
-        summary="Files you may see, oldest first (including those on comments)",
-        responses=_responses(api.AttachmentSerializer(many=True), without=(400, 403, 409)),
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Attach a file",
-        description="multipart/form-data with `file`; size and type limits give 400 `errors.file`.",
-        request={"multipart/form-data": api.AttachmentUploadSerializer},
-        responses=_responses(api.AttachmentSerializer, 201, without=(409,)),
-    )
-    @action(
-        detail=True,
-        methods=["get", "post"],
-        filter_backends=[],
-        pagination_class=None,
-        parser_classes=[MultiPartParser, FormParser],
-    )
-    def attachments(self, request, number=None):
-        incident = self._target()
-        if request.method == "POST":
-            data = self._input(api.AttachmentUploadSerializer)
-            attachment = services.incident_attach(
-                incident_id=incident.pk,
-                actor=request.user,
-                file=data["file"],
-                visibility=data["visibility"],
-            )
-            return Response(
-                api.AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
-                status=status.HTTP_201_CREATED,
-            )
-        files = []
-        for entry in record_timeline(record=incident, user=request.user):
-            if entry.kind == "attachment":
-                files.append(entry.item)
-            elif entry.kind == "comment":
-                files.extend(entry.item.files)
-        return Response(
-            api.AttachmentSerializer(files, many=True, context=self.get_serializer_context()).data
-        )
-
-    @extend_schema(
-        summary="The merged timeline: changes, comments and files, oldest first",
-        responses=_responses(api.TimelineEntrySerializer(many=True), without=(400, 403, 409)),
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def timeline(self, request, number=None):
-        incident = self._target()
-        entries = record_timeline(record=incident, user=request.user)
-        return Response(
-            api.TimelineEntrySerializer(
-                entries, many=True, context=self.get_serializer_context()
-            ).data
-        )

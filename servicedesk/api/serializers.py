@@ -64,6 +64,22 @@ class StrictInputMixin:
         return super().to_internal_value(data)
 
 
+class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
+    """An action on a record, optionally checked against the version you saw."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=_("Optional: the version you acted on; a newer stored version gives 409."),
+    )
+
+
+class TransitionNoteSerializer(VersionedActionSerializer):
+    """A status change with an optional note for the timeline."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 # --- Comments, attachments, timeline ------------------------------------------------------------
 
 

@@ -96,3 +96,14 @@ LAPTOP_ANSWERS = {
         "text": "2030-01-10",
     },
 }
+
+
+def laptop_setup_without_approval():
+    """`laptop_setup` with an item that needs no approval, and a second hardware technician
+    (Hana Hardware) beside Sam Tech: a request goes straight to its tasks."""
+    world = laptop_setup()
+    world.item.approval_rule = "none"
+    world.item.save()
+    world.colleague = UserFactory(role="agent", full_name="Hana Hardware")
+    world.hardware.members.add(world.colleague)
+    return world

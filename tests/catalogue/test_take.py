@@ -6,18 +6,12 @@ from rest_framework.test import APIClient
 
 from catalogue import services
 from servicedesk.exceptions import StaleVersion
-from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup
-from tests.factories import UserFactory
+from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup_without_approval
 
 
 @pytest.fixture
 def world(db):
-    world = laptop_setup()
-    world.item.approval_rule = "none"
-    world.item.save()
-    world.colleague = UserFactory(role="agent", full_name="Hana Hardware")
-    world.hardware.members.add(world.colleague)
-    return world
+    return laptop_setup_without_approval()
 
 
 def held_task(world):

@@ -267,7 +267,7 @@ class TestLanguage:
             active.append((template_name, translation.get_language()))
             return real_render_to_string(template_name, context, *args, **kwargs)
 
-        with mock.patch("incidents.emails.render_to_string", side_effect=spy), after_commit():
+        with mock.patch("servicedesk.emails.render_to_string", side_effect=spy), after_commit():
             incident(actor=agent, support_group=group, requester=persian, assignee=chinese)
         assert ("incidents/email/logged_subject.txt", "fa") in active
         assert ("incidents/email/logged.txt", "fa") in active

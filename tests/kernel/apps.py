@@ -35,5 +35,6 @@ class KernelTestsConfig(AppConfig):
                     decided="tests.kernel.models.ticket_approval_decided",
                     service_field="service",
                 ),
+                work_permission="kernel_tests.work_ticket",
             )
         )

@@ -41,6 +41,11 @@ class Ticket(BaseRecord):
     service = models.ForeignKey(
         "catalogue.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set by the kernel's first public staff reply (servicedesk.services.record_responded).
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("work_ticket", "Can work tickets")]
 
 
 def tickets_visible_to(user):

@@ -99,3 +99,27 @@ def timer(record, metric) -> SlaTimer:
     """The record's one timer of `metric` (fails if there is not exactly one)."""
     (found,) = timers(record, metric)
     return found
+
+
+def log(desk, clock, when, **fields) -> Incident:
+    """An incident the desk's agent logs at `when` for the requester, assigned to the agent."""
+    from tests.incidents.factories import incident
+
+    clock.move_to(when)
+    fields.setdefault("support_group", desk.group)
+    fields.setdefault("assignee", desk.agent)
+    fields.setdefault("requester", desk.requester)
+    return incident(actor=desk.agent, **fields)
+
+
+def reply(record, actor) -> None:
+    """A public reply on an incident (the agent's counts as the response)."""
+    from django.db import transaction
+
+    from incidents import services as incident_services
+    from servicedesk.models import Visibility
+
+    with transaction.atomic():
+        incident_services.incident_comment(
+            incident_id=record.pk, actor=actor, body="<p>On it.</p>", visibility=Visibility.PUBLIC
+        )

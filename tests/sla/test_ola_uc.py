@@ -13,7 +13,6 @@ instant of March 2025 (Monday 3rd to Sunday 9th, Monday 10th).
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
@@ -44,12 +43,6 @@ pytestmark = pytest.mark.django_db
 
 S = IncidentStatus
 OLA, UC = Metric.GROUP_HOLD, Metric.SUPPLIER
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(3, 9), tick=False) as traveller:
-        yield traveller
 
 
 def agreement(name, *, kind, metric, minutes, calendar, pause_on=(), **fields) -> SlaPolicy:

@@ -8,23 +8,27 @@ Own calendar (Monday to Friday 09:00-18:00 UTC) and policies; `at(day, hour)` is
 
 import logging
 from datetime import time, timedelta
-from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.core import mail
 from django.db import transaction
 
 from incidents import services
 from incidents.choices import IncidentStatus, PendingReason
-from servicedesk.models import Notification, Visibility
+from servicedesk.models import Notification
 from servicedesk.notifications import deliver_pending
 from sla import definitions
 from sla import services as sla
 from sla.models import Metric, PendingRecompute, SlaPolicy, TimerState
 from sla.tasks import sla_sweep_task
-from tests.incidents.factories import AgentFactory, EndUserFactory, SupportGroupFactory, incident
-from tests.sla.factories import at, calendar_5x9, policy, switch_off_defaults, timer, timers
+from tests.sla.factories import (
+    at,
+    log,
+    policy,
+    reply,
+    timer,
+    timers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,41 +38,6 @@ MONDAY_LUNCH = [
     {"weekday": 0, "start": time(14), "end": time(18)},
     *({"weekday": day, "start": time(9), "end": time(18)} for day in range(1, 5)),
 ]
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(3, 9), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def desk(db, clock):
-    switch_off_defaults()
-    agent = AgentFactory(full_name="Arash Agent", email="arash@example.com")
-    calendar = calendar_5x9()
-    return SimpleNamespace(
-        agent=agent,
-        requester=EndUserFactory(full_name="Emma Enduser", email="emma@example.com"),
-        group=SupportGroupFactory(name="Service Desk", members=[agent]),
-        calendar=calendar,
-        standard=policy("Standard", calendar=calendar),
-    )
-
-
-def log(desk, clock, when, **fields):
-    clock.move_to(when)
-    fields.setdefault("support_group", desk.group)
-    fields.setdefault("assignee", desk.agent)
-    fields.setdefault("requester", desk.requester)
-    return incident(actor=desk.agent, **fields)
-
-
-def reply(record, actor):
-    with transaction.atomic():
-        services.incident_comment(
-            incident_id=record.pk, actor=actor, body="<p>On it.</p>", visibility=Visibility.PUBLIC
-        )
 
 
 def hold(record, actor, reason=PendingReason.CUSTOMER):

@@ -13,24 +13,20 @@ from datetime import datetime, time
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.forms import inlineformset_factory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import services
 from incidents.choices import IncidentStatus
-from servicedesk.models import Visibility
 from sla import services as sla
 from sla.calendar import BusinessCalendar, CalendarError
 from sla.forms import CalendarAdminForm, WorkingHoursFormSet, check_week
 from sla.models import Calendar, EscalationRule, Metric, SlaPolicy, WorkingHours
 from tests.factories import UserFactory
-from tests.incidents.factories import AgentFactory, EndUserFactory, SupportGroupFactory, incident
+from tests.incidents.factories import SupportGroupFactory
 from tests.incidents.factories import transition as incident_transition
-from tests.sla.factories import at, calendar_5x9, policy, switch_off_defaults, timer
+from tests.sla.factories import at, log, reply, timer
 
 S = IncidentStatus
 FR, RES = Metric.FIRST_RESPONSE, Metric.RESOLUTION
@@ -49,41 +45,6 @@ def private_cache(settings):
             "LOCATION": f"sla-api-{uuid.uuid4()}",
         }
     }
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(3, 9), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def desk(db, clock):
-    switch_off_defaults()
-    agent = AgentFactory(full_name="Arash Agent", email="arash@example.com")
-    calendar = calendar_5x9()
-    return SimpleNamespace(
-        agent=agent,
-        requester=EndUserFactory(full_name="Emma Enduser", email="emma@example.com"),
-        group=SupportGroupFactory(name="Service Desk", members=[agent]),
-        calendar=calendar,
-        standard=policy("Standard", calendar=calendar),
-    )
-
-
-def log(desk, clock, when, **fields):
-    clock.move_to(when)
-    fields.setdefault("support_group", desk.group)
-    fields.setdefault("assignee", desk.agent)
-    fields.setdefault("requester", desk.requester)
-    return incident(actor=desk.agent, **fields)
-
-
-def reply(record, actor):
-    with transaction.atomic():
-        services.incident_comment(
-            incident_id=record.pk, actor=actor, body="<p>On it.</p>", visibility=Visibility.PUBLIC
-        )
 
 
 @pytest.fixture

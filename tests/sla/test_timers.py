@@ -12,7 +12,6 @@ from datetime import date, datetime, time
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.db import transaction
 
 from incidents import services
@@ -24,14 +23,12 @@ from sla.selectors import page_timers_of
 from sla.tasks import recompute_timers_task
 from tests.factories import OrganisationFactory
 from tests.incidents.factories import (
-    AgentFactory,
     EndUserFactory,
     ServiceFactory,
-    SupportGroupFactory,
     incident,
     transition,
 )
-from tests.sla.factories import at, calendar_5x9, policy, rule, switch_off_defaults, timer, timers
+from tests.sla.factories import at, calendar_5x9, policy, rule, timer, timers
 
 S = IncidentStatus
 FR, RES = Metric.FIRST_RESPONSE, Metric.RESOLUTION
@@ -43,29 +40,6 @@ P4 = {"impact": "low", "urgency": "medium"}
 P5 = {"impact": "low", "urgency": "low"}
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(3, 9), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def desk(db, clock):
-    """An agent in the Service Desk group, a requester, the 5x9 calendar and one catch-all
-    policy: first response 60 minutes, resolution 480 minutes, paused while pending on the
-    customer."""
-    switch_off_defaults()
-    agent = AgentFactory(full_name="Arash Agent", email="arash@example.com")
-    calendar = calendar_5x9()
-    return SimpleNamespace(
-        agent=agent,
-        requester=EndUserFactory(full_name="Emma Enduser", email="emma@example.com"),
-        group=SupportGroupFactory(name="Service Desk", members=[agent]),
-        calendar=calendar,
-        standard=policy("Standard", calendar=calendar),
-    )
 
 
 @pytest.fixture

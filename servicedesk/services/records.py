@@ -1,5 +1,7 @@
-"""Writes shared by every record type. Record apps' services compose these inside their own
-transaction (`transaction.atomic`), so a record change and its audit rows commit together."""
+"""A record's life in the kernel: create, lock, update, transition; and what any record carries
+(comments, attachments, ratings, links), with redaction. Record apps' services compose these
+inside their own transaction (`transaction.atomic`), so a change and its audit rows commit
+together."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar

@@ -1,0 +1,131 @@
+"""What every record type's agent pages share: who may open them, the version a form posted,
+and how a page runs a service call and shows its refusal.
+
+    @staff_view(work=INCIDENT.work_permission)
+    def take(request, number):
+        incident = ...
+        return run_action(request, lambda: services.incident_take(...),
+                          success=_("%(number)s is now yours.") % ..., done=back_to_the_page)
+
+Pages stay thin: forms check shapes, services do the work and refuse with a message
+(`ValidationError`, `ApplicationError` such as a stale version or a refused transition, or
+`PermissionDenied`), which the page shows, keeping what the person typed when a form is given.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from accounts.roles import USE_WORKSPACE
+from servicedesk.exceptions import ApplicationError
+from servicedesk.forms import apply_service_errors
+
+# What a service refuses with: shown to the person, never a 500.
+REFUSALS = (ValidationError, ApplicationError, PermissionDenied)
+
+
+def staff_view(view: Callable | None = None, *, work: str | None = None) -> Callable:
+    """Signed in, in the agent workspace, and (with `work`) holding the record type's work
+    permission; else the sign-in page or 403. Used bare (`@staff_view`) or with `work=`."""
+
+    def decorate(function: Callable) -> Callable:
+        if work:
+            function = permission_required(work, raise_exception=True)(function)
+        function = permission_required(USE_WORKSPACE, raise_exception=True)(function)
+        return login_required(function)
+
+    return decorate(view) if view is not None else decorate
+
+
+def posted_version(request: HttpRequest) -> int | None:
+    """The record version a page's form posted (`version`), or None when absent or not a
+    number: the service then applies its own rule (a take refuses somebody else's record)."""
+    version = request.POST.get("version", "")
+    return int(version) if version.isdigit() and len(version) <= 18 else None
+
+
+def refusal_text(error: Exception) -> str:
+    """A service's refusal as one sentence to show."""
+    return " ".join(getattr(error, "messages", None) or [str(getattr(error, "message", error))])
+
+
+def flash_refusal(request: HttpRequest, error: Exception) -> None:
+    messages.error(request, refusal_text(error))
+
+
+def refusal_status(error: Exception) -> int:
+    """The HTTP status of a page that shows a refusal again: 400 for bad input, else the
+    error's own (409 for a stale version or a refused transition, 403)."""
+    if isinstance(error, ValidationError):
+        return 400
+    return getattr(error, "status_code", 403 if isinstance(error, PermissionDenied) else 400)
+
+
+def show_on_form(form, error: Exception) -> None:
+    """A refusal beside the form's fields (or at its top), keeping what was typed."""
+    if isinstance(error, ValidationError):
+        apply_service_errors(form, error)
+    else:
+        form.add_error(None, refusal_text(error))
+
+
+def run_action(
+    request: HttpRequest,
+    action: Callable[[], Any],
+    *,
+    success: str,
+    done: Callable[[], HttpResponse],
+    back: Callable[[], HttpResponse] | None = None,
+    form=None,
+    again: Callable[[int], HttpResponse] | None = None,
+) -> HttpResponse:
+    """Run a service call for a page.
+
+    Done: `success` is flashed and `done()` answers (a redirect to the record). Refused: with
+    a `form` and `again(status)` (the page rendered again with that form), the refusal shows on
+    the form and the page answers with `refusal_status`; otherwise it is flashed and `back()`
+    answers (by default `done()`). A PermissionDenied is always flashed.
+    """
+    try:
+        action()
+    except REFUSALS as error:
+        if form is not None and again is not None and not isinstance(error, PermissionDenied):
+            show_on_form(form, error)
+            return again(refusal_status(error))
+        flash_refusal(request, error)
+        return (back or done)()
+    messages.success(request, success)
+    return done()
+
+
+def assign_from_form(
+    request: HttpRequest,
+    record,
+    form,
+    *,
+    assign: Callable[..., Any],
+    done: Callable[[], HttpResponse],
+    again: Callable[[int], HttpResponse],
+) -> HttpResponse:
+    """The assignment box's post (`servicedesk.forms.AssignForm`) on any record page:
+    `assign(support_group=, assignee=, version=)` is the record type's service; a bad form or a
+    refusal shows the page again (`again(status)`) with the form."""
+    if not form.is_valid():
+        return again(400)
+    data = form.cleaned_data
+    return run_action(
+        request,
+        lambda: assign(
+            support_group=data["support_group"], assignee=data["assignee"], version=data["version"]
+        ),
+        success=_("%(number)s assigned to %(owner)s.")
+        % {"number": record.number, "owner": data["assignee"] or data["support_group"]},
+        done=done,
+        form=form,
+        again=again,
+    )
