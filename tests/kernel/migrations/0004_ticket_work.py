@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kernel_tests', '0002_ticket_priority'),
+        ('kernel_tests', '0003_ticket_service'),
     ]
 
     operations = [
