@@ -38,16 +38,11 @@ from catalogue.selectors import (
     task_queue,
 )
 from servicedesk.api.filters import FilterBackend
-from servicedesk.api.pagination import KeysetCursorPagination
 from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
 from servicedesk.api.serializers import CommentSerializer, TimelineEntrySerializer
 from servicedesk.converters import ID_PATTERN
 from servicedesk.filters import IdField
 from servicedesk.selectors import record_timeline
-
-
-class OldestFirstPagination(KeysetCursorPagination):
-    ordering = ("created_at", "id")
 
 
 def _input(view, serializer_class) -> dict:
@@ -67,7 +62,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
     serializer_class = api.ServiceSerializer
-    pagination_class = None
+    ordering = ("name",)
     query_parameters = ("q",)
 
     def get_queryset(self):
@@ -92,7 +87,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = RequestItem.objects.none()
     serializer_class = api.ItemSerializer
-    pagination_class = None
+    ordering = ("name",)
     query_parameters = ("service",)
 
     def get_queryset(self):
@@ -126,7 +121,7 @@ class RequestViewSet(
     filterset_class = RequestFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
-    pagination_class = KeysetCursorPagination
+    ordering = ("-created_at", "-id")
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "head", "options"]
 
@@ -290,7 +285,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = TaskFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
-    pagination_class = OldestFirstPagination
+    ordering = ("created_at", "id")
     query_parameters = ("queue",)
     http_method_names = ["get", "post", "head", "options"]
 

@@ -24,7 +24,6 @@ from incidents.filters import IncidentFilter
 from incidents.models import Incident
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
-from servicedesk.api.pagination import KeysetCursorPagination, keyset_after  # noqa: F401
 from servicedesk.api.parsers import FormParser, MultiPartParser
 from servicedesk.exceptions import ApplicationError, StaleVersion
 from servicedesk.selectors import record_timeline
@@ -130,8 +129,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["number", "priority", "created_at", "updated_at", "status", "title"]
-    ordering = KeysetCursorPagination.ordering
-    pagination_class = KeysetCursorPagination
+    ordering = ("-created_at", "-id")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     serializer_classes = {

@@ -2,7 +2,6 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, permissions, viewsets
 
-from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
 from servicedesk.exceptions import ApplicationError
 from sla.api.serializers import (
@@ -22,20 +21,13 @@ class StaffOnly(permissions.BasePermission):
         return request.user.has_perm("accounts.use_agent_workspace")
 
 
-class TimerCursor(CursorPagination):
-    ordering = ("-id",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class SlaTimerList(generics.ListAPIView):
     """SLA timers across records, newest first; filter by state, metric, breach and due time."""
 
     serializer_class = SlaTimerSerializer
     permission_classes = [permissions.IsAuthenticated, StaffOnly]
     filterset_class = SlaTimerFilter
-    pagination_class = TimerCursor
+    ordering = ("-id",)
     queryset = SlaTimer.objects.select_related("content_type", "policy", "target__calendar")
 
 
@@ -75,7 +67,8 @@ class CalendarViewSet(DefinitionViewSet):
     open timers that use it."""
 
     serializer_class = CalendarSerializer
-    queryset = Calendar.objects.prefetch_related("hours", "holidays").order_by("name")
+    queryset = Calendar.objects.prefetch_related("hours", "holidays")
+    ordering = ("name",)
     in_use_message = _("Targets use this calendar: point them at another calendar first.")
 
 
@@ -83,9 +76,8 @@ class SlaPolicyViewSet(DefinitionViewSet):
     """SLA, OLA and UC policies with their targets. Saving one recomputes its open timers."""
 
     serializer_class = SlaPolicySerializer
-    queryset = SlaPolicy.objects.prefetch_related("targets").order_by(
-        "record_type", "precedence", "name"
-    )
+    queryset = SlaPolicy.objects.prefetch_related("targets")
+    ordering = ("record_type", "precedence", "name")
     filterset_fields = ["kind", "record_type", "is_active"]
     in_use_message = _("Timers ran on this policy: deactivate it instead of deleting it.")
 
@@ -94,5 +86,6 @@ class EscalationRuleViewSet(DefinitionViewSet):
     """Escalation rules: at a share of a target or at an offset from the due time."""
 
     serializer_class = EscalationRuleSerializer
-    queryset = EscalationRule.objects.order_by("metric", "percent", "offset_minutes", "id")
+    queryset = EscalationRule.objects.all()
+    ordering = ("metric", "percent", "offset_minutes", "id")
     filterset_fields = ["policy", "metric", "action", "is_active"]
