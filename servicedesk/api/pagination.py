@@ -124,7 +124,7 @@ class KeysetCursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering: Any = ("-id",)
-    invalid_cursor_message = _(
+    bad_cursor_message = _(
         "This cursor does not belong to this list and ordering; start again without it."
     )
 
@@ -142,8 +142,8 @@ class KeysetCursorPagination(pagination.CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request) or KeysetCursorPagination.page_size
+        self.url = self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)
         self.model = queryset.model
         self.nullable = frozenset(
@@ -165,7 +165,7 @@ class KeysetCursorPagination(pagination.CursorPagination):
         self.display_page_controls = self.has_next or self.has_previous
         return self.page
 
-    def decode_cursor(self, request: Request):  # type: ignore[override]
+    def decode_cursor(self, request: Request):
         """(reverse, position values or None) from the `cursor` parameter; 400 when it is bad."""
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:
@@ -197,20 +197,20 @@ class KeysetCursorPagination(pagination.CursorPagination):
             DjangoValidationError,
         ):
             raise serializers.ValidationError(
-                {self.cursor_query_param: [self.invalid_cursor_message]}
+                {self.cursor_query_param: [self.bad_cursor_message]}
             ) from None
         return reverse_, position
 
     def _link(self, instance, *, reverse_: bool) -> str:
         if instance is None and not reverse_:
-            return remove_query_param(self.base_url, self.cursor_query_param)
+            return remove_query_param(self.url, self.cursor_query_param)
         token: dict[str, Any] = {"o": ",".join(self.ordering)}
         if reverse_:
             token["r"] = 1
         if instance is not None:
             token["p"] = [_json_value(getattr(instance, _name(t))) for t in self.ordering]
         encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode())
-        return replace_query_param(self.base_url, self.cursor_query_param, encoded.decode("ascii"))
+        return replace_query_param(self.url, self.cursor_query_param, encoded.decode("ascii"))
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
@@ -239,14 +239,17 @@ def complete_ordering(model: type[models.Model], requested: Sequence[str]) -> Or
         if name not in seen:
             seen.add(name)
             ordering.append(f"-{name}" if _descending(term) else name)
-    fields = {}
+    fields: dict[str, models.Field] = {}
     for name in seen:
         try:
-            fields[name] = model._meta.get_field(name)
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
+            field = None
+        if not isinstance(field, models.Field):  # missing, or a reverse relation
             raise ImproperlyConfigured(
                 f"{model.__name__} has no field {name!r} to order its list by."
-            ) from None
+            )
+        fields[name] = field
     last = fields[_name(ordering[-1])]
     if not (last.primary_key or (last.unique and not last.null)):
         sign = "-" if _descending(ordering[-1]) else ""
