@@ -1,12 +1,9 @@
 """The agent workspace's request pages: the fulfilment task queue, a task, a request."""
 
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +22,7 @@ from catalogue.selectors import (
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import CommentForm, RecordLinkForm
+from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
@@ -50,33 +48,27 @@ def _errors(request, error) -> None:
 
 @staff_view
 def tasks(request):
-    """A task queue, oldest first; a page is one keyset query (`after` = the last row's key)."""
+    """A task queue, oldest first; keyset pages (`servicedesk.paging.page_of`, `?cursor=`)."""
     queue = request.GET.get("queue", "groups")
     filters = TaskFilter(request.GET, queryset=task_queue(user=request.user, queue=queue))
-    rows = filters.qs.order_by("created_at", "id")
-    after = request.GET.get("after", "")
-    if after:
-        try:
-            stamp, pk = after.rsplit("_", 1)
-            at = datetime.fromisoformat(stamp)
-            rows = rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=int(pk)))
-        except ValueError:
-            raise Http404(_("This page does not exist.")) from None
-    size = settings.QUEUE_PAGE_SIZE
-    page = list(rows[: size + 1])
-    more = len(page) > size
-    page = page[:size]
-    next_key = f"{page[-1].created_at.isoformat()}_{page[-1].pk}" if more else ""
+    page = page_of(
+        filters.qs,
+        ordering=("created_at", "id"),
+        cursor=request.GET.get("cursor", ""),
+        size=settings.QUEUE_PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "catalogue/tasks.html",
         {
-            "tasks": page,
+            "tasks": page.rows,
+            "page": page,
             "queue": queue,
             "queues": _queue_labels(),
-            "next_key": next_key,
             "filter": filters,
-            "filter_query": request.GET.copy(),
+            "filter_query": query.urlencode(),
         },
     )
 

@@ -22,6 +22,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import F, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import OrderBy
 
 Ordering = tuple[str, ...]
@@ -116,24 +117,48 @@ def complete_ordering(model: type[models.Model], requested: Sequence[str]) -> Or
         if name not in seen:
             seen.add(name)
             ordering.append(f"-{name}" if _descending(term) else name)
-    fields: dict[str, models.Field] = {}
     for name in seen:
-        try:
-            field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            field = None
-        if not isinstance(field, models.Field):  # missing, or a reverse relation
-            raise ImproperlyConfigured(
-                f"{model.__name__} has no field {name!r} to order its list by."
-            )
-        fields[name] = field
-    last = fields[_name(ordering[-1])]
-    if not (last.primary_key or (last.unique and not last.null)):
+        column(model, name)
+    last_name = _name(ordering[-1])
+    last, nullable = column(model, last_name)
+    unique = LOOKUP_SEP not in last_name and (last.primary_key or last.unique)
+    if not unique or nullable:
         sign = "-" if _descending(ordering[-1]) else ""
         if "created_at" not in seen and _has_field(model, "created_at"):
             ordering.append(f"{sign}created_at")
         ordering.append(f"{sign}id")
     return tuple(ordering)
+
+
+def column(model: type[models.Model], name: str) -> tuple[models.Field, bool]:
+    """The field a sort column names (`title`, or across foreign keys `assignee__full_name`)
+    and whether it may be null (the field, or a foreign key on the way). Raises
+    ImproperlyConfigured for anything else (a missing field, a reverse or many relation)."""
+    current, nullable = model, False
+    parts = name.split(LOOKUP_SEP)
+    for index, part in enumerate(parts):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            field = None
+        last = index == len(parts) - 1
+        if not isinstance(field, models.Field) or field.many_to_many or field.one_to_many:
+            raise ImproperlyConfigured(
+                f"{model.__name__} has no column {name!r} to order its list by."
+            )
+        nullable = nullable or field.null
+        if last:
+            return field, nullable
+        if field.related_model is None or not (field.many_to_one or field.one_to_one):
+            raise ImproperlyConfigured(f"{model.__name__}: {name!r} does not follow a key.")
+        current = field.related_model
+    raise ImproperlyConfigured(f"{model.__name__}: an empty sort column.")
+
+
+def value_attribute(name: str) -> str:
+    """Where a page's row holds the value of a sort column: the field itself, or for a column
+    across relations the annotation `keyset_page` adds."""
+    return name if LOOKUP_SEP not in name else "keyset_" + name.replace(LOOKUP_SEP, "_0_")
 
 
 def _has_field(model: type[models.Model], name: str) -> bool:
@@ -154,8 +179,9 @@ def encode_cursor(ordering: Sequence[str], row: models.Model | None, *, reverse:
     if reverse:
         token["r"] = 1
     if row is not None:
-        token["p"] = [_json_value(getattr(row, _name(term))) for term in ordering]
-    return base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
+        token["p"] = [_json_value(getattr(row, value_attribute(_name(t)))) for t in ordering]
+    encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode())
+    return encoded.decode("ascii").rstrip("=")  # letters, digits, - and _: nothing to escape
 
 
 def decode_cursor(
@@ -164,7 +190,8 @@ def decode_cursor(
     """(reverse, values of the row to continue from or None). Raises BadCursor."""
     nullable = nullable_columns(model, ordering)
     try:
-        token = json.loads(base64.urlsafe_b64decode(encoded.encode("ascii")))
+        padded = encoded + "=" * (-len(encoded) % 4)
+        token = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         reverse = bool(token.get("r", 0))
         if token.get("o") != ",".join(ordering):
             raise ValueError("the ordering changed")
@@ -194,18 +221,11 @@ def decode_cursor(
 
 
 def _to_python(model: type[models.Model], name: str, value: Any) -> Any:
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field):
-        raise ValueError(f"{name} is not a column")
-    return field.to_python(value)
+    return column(model, name)[0].to_python(value)
 
 
 def nullable_columns(model: type[models.Model], ordering: Sequence[str]) -> frozenset[str]:
-    return frozenset(
-        _name(term)
-        for term in ordering
-        if getattr(model._meta.get_field(_name(term)), "null", False)
-    )
+    return frozenset(_name(term) for term in ordering if column(model, _name(term))[1])
 
 
 @dataclass
@@ -244,6 +264,9 @@ def keyset_page(
     `reverse`: one query of size + 1 rows."""
     nullable = nullable_columns(queryset.model, ordering)
     walk = _reverse(ordering) if reverse else ordering
+    across = {value_attribute(_name(t)): F(_name(t)) for t in ordering if LOOKUP_SEP in t}
+    if across:
+        queryset = queryset.annotate(**across)
     queryset = queryset.order_by(*order_by(walk, nullable))
     if position is not None:
         queryset = queryset.filter(keyset_after(walk, position, nullable))

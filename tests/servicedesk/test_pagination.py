@@ -185,8 +185,12 @@ def test_the_ordering_is_completed_into_a_unique_key():
     assert complete_ordering(Calendar, ("name",)) == ("name",)
     assert complete_ordering(SlaTimer, ("-id",)) == ("-id",)
     assert complete_ordering(EscalationRule, ("metric", "percent")) == ("metric", "percent", "id")
-    with pytest.raises(ImproperlyConfigured):
-        complete_ordering(Ticket, ("requester__email",))
+    assert complete_ordering(Ticket, ("assignee__full_name",)) == (
+        "assignee__full_name", "created_at", "id",
+    )  # fmt: skip
+    for wrong in ("nothing", "requester__groups", "title__length", "comments"):
+        with pytest.raises(ImproperlyConfigured):
+            complete_ordering(Ticket, (wrong,))
 
 
 @pytest.mark.parametrize(
