@@ -409,10 +409,10 @@ class DefinitionChange(models.Model):
         "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
     )
     object_id = models.PositiveBigIntegerField()
-    name = models.CharField(_("name"), max_length=120, help_text=_("The name it had then."))
+    name = models.CharField(_("name"), max_length=120)  # the name it had then
     action = models.CharField(_("action"), max_length=8, choices=DefinitionAction.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("By")
     )
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)

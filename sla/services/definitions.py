@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from servicedesk.actors import actor_required
 from servicedesk.exceptions import ApplicationError, StaleVersion
@@ -59,7 +58,6 @@ class DefinitionInUse(ApplicationError):
     """A calendar that targets use, or a policy that timers ran on, cannot be deleted."""
 
     status_code = 409
-    default_message = gettext_lazy("This definition is in use.")
 
 
 # --- Recompute ----------------------------------------------------------------------------------
@@ -156,7 +154,7 @@ def calendar_check(
 def _row_message(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(f"{field}: {' '.join(m)}" for field, m in _field_errors(error).items())
-    return _("Each row needs its fields, and only those.")
+    return _("This field cannot be set here.")  # a row with a key the model does not have
 
 
 def policy_check(*, policy: SlaPolicy, targets: Sequence[Mapping]) -> None:
