@@ -25,7 +25,9 @@ from catalogue.models import (
     TaskTemplate,
 )
 from knowledge.models import Article
-from sla.models import Calendar, Metric, SlaPolicy, SlaTarget
+from servicedesk.actors import system_actor
+from sla import services as sla_services
+from sla.models import Calendar, Metric, SlaPolicy
 
 # name: (type, status, group, owner, description, offering, price, charging basis, audience)
 # Prices and charging bases are the seed's (ITIL.md, "Service catalogue").
@@ -206,18 +208,16 @@ def _request_policy() -> SlaPolicy | None:
     calendar = Calendar.objects.filter(always_open=False).order_by("pk").first()
     if calendar is None:
         return None
-    policy, _ = SlaPolicy.objects.update_or_create(
+    return sla_services.policy_put(
+        actor=system_actor(),
         name="Standard requests",
-        defaults={"record_type": "request", "precedence": 500, "pause_on": ["approval", "customer"],
-                  "is_active": True},
+        fields={"record_type": "request", "precedence": 500, "pause_on": ["approval", "customer"],
+                "is_active": True},
+        targets=[
+            {"metric": Metric.FIRST_RESPONSE, "minutes": 240, "calendar": calendar},
+            {"metric": Metric.RESOLUTION, "minutes": 27 * 60, "calendar": calendar},
+        ],
     )  # fmt: skip
-    SlaTarget.objects.update_or_create(
-        policy=policy, metric=Metric.FIRST_RESPONSE, defaults={"minutes": 240, "calendar": calendar}
-    )
-    SlaTarget.objects.update_or_create(
-        policy=policy, metric=Metric.RESOLUTION, defaults={"minutes": 27 * 60, "calendar": calendar}
-    )
-    return policy
 
 
 def _sample_requests(people) -> None:

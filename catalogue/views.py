@@ -1,9 +1,6 @@
 """The agent workspace's request pages: the fulfilment task queue, a task, a request."""
 
-from datetime import datetime
-
 from django.conf import settings
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +21,7 @@ from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
 from servicedesk.models import Visibility
 from servicedesk.pages import assign_from_form, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
+from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
@@ -40,33 +38,27 @@ QUEUE_LABELS = [
 
 @staff_view
 def tasks(request):
-    """A task queue, oldest first; a page is one keyset query (`after` = the last row's key)."""
+    """A task queue, oldest first; keyset pages (`servicedesk.paging.page_of`, `?cursor=`)."""
     queue = request.GET.get("queue", "groups")
     filters = TaskFilter(request.GET, queryset=task_queue(user=request.user, queue=queue))
-    rows = filters.qs.order_by("created_at", "id")
-    after = request.GET.get("after", "")
-    if after:
-        try:
-            stamp, pk = after.rsplit("_", 1)
-            at = datetime.fromisoformat(stamp)
-            rows = rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=int(pk)))
-        except ValueError:
-            raise Http404(_("This page does not exist.")) from None
-    size = settings.QUEUE_PAGE_SIZE
-    page = list(rows[: size + 1])
-    more = len(page) > size
-    page = page[:size]
-    next_key = f"{page[-1].created_at.isoformat()}_{page[-1].pk}" if more else ""
+    page = page_of(
+        filters.qs,
+        ordering=("created_at", "id"),
+        cursor=request.GET.get("cursor", ""),
+        size=settings.QUEUE_PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "catalogue/tasks.html",
         {
-            "tasks": page,
+            "tasks": page.rows,
+            "page": page,
             "queue": queue,
             "queues": QUEUE_LABELS,
-            "next_key": next_key,
             "filter": filters,
-            "filter_query": request.GET.copy(),
+            "filter_query": query.urlencode(),
         },
     )
 

@@ -28,6 +28,7 @@ from cmdb.graph import default_depth
 from cmdb.models import Baseline, CIClass, ConfigurationItem, Relationship
 from servicedesk.csvfiles import csv_lines
 from servicedesk.exceptions import ApplicationError, TransitionNotAllowed
+from servicedesk.paging import page_of
 from servicedesk.security import allow_cytoscape_style
 from servicedesk.selectors import record_timeline
 
@@ -65,26 +66,20 @@ def _ci_or_404(request, pk) -> ConfigurationItem:
 
 @reader
 def ci_list(request):
-    """Browse and search CIs; a page fetches one row more than it shows (no COUNT)."""
+    """Browse and search CIs, by name; keyset pages (`servicedesk.paging.page_of`, no COUNT)."""
     base = selectors.ci_list(user=request.user)
     filterset = ConfigurationItemFilter(request.GET or None, queryset=base)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    start = (page - 1) * PAGE_SIZE
-    items = list(rows.order_by("name", "id")[start : start + PAGE_SIZE + 1])
+    page = page_of(rows, ordering=("name",), cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
     params = request.GET.copy()
-    params.pop("page", None)
+    params.pop("cursor", None)
     return render(
         request,
         "cmdb/ci_list.html",
         {
             "filter": filterset,
-            "items": items[:PAGE_SIZE],
+            "items": page.rows,
             "page": page,
-            "has_next": len(items) > PAGE_SIZE,
             "query": params.urlencode(),
             "can_edit": selectors.can_edit(request.user),
             "classes": CIClass.objects.filter(is_active=True).order_by("name"),

@@ -94,22 +94,25 @@ def _customer_policy() -> None:
     """Contoso Health's clinical systems are supported around the clock: a customer SLA that
     wins over the per-priority policies for its incidents."""
     from accounts.models import Organisation
-    from sla.models import Calendar, Metric, SlaPolicy, SlaTarget
+    from servicedesk.actors import system_actor
+    from sla import services as sla
+    from sla.models import Calendar, Metric
 
     contoso = Organisation.objects.filter(code="contoso").first()
     calendar = Calendar.objects.filter(always_open=True).order_by("pk").first()
     if contoso is None or calendar is None:
         return
-    policy, _ = SlaPolicy.objects.update_or_create(
+    sla.policy_put(
+        actor=system_actor(),
         name="Contoso Health around the clock",
-        defaults={"kind": "sla", "record_type": "incident", "organisation": contoso,
-                  "priority": None, "service": None, "precedence": 50,
-                  "pause_on": ["customer", "supplier"], "is_active": True},
+        fields={"kind": "sla", "record_type": "incident", "organisation": contoso,
+                "priority": None, "service": None, "precedence": 50,
+                "pause_on": ["customer", "supplier"], "is_active": True},
+        targets=[
+            {"metric": metric, "minutes": minutes, "calendar": calendar}
+            for metric, minutes in ((Metric.FIRST_RESPONSE, 60), (Metric.RESOLUTION, 12 * 60))
+        ],
     )  # fmt: skip
-    for metric, minutes in ((Metric.FIRST_RESPONSE, 60), (Metric.RESOLUTION, 12 * 60)):
-        SlaTarget.objects.update_or_create(
-            policy=policy, metric=metric, defaults={"minutes": minutes, "calendar": calendar}
-        )
 
 
 def load_samples(stdout=None) -> None:

@@ -42,6 +42,7 @@ from servicedesk.pages import (
     show_on_form,
     staff_view,
 )
+from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
@@ -75,8 +76,8 @@ def _ordering(sort: str) -> list[str]:
 def queue(request):
     """A queue (mine, unassigned, open, major, all) with filters, sort and bulk actions.
 
-    No COUNT of the table: a page fetches one row more than it shows to know whether there is
-    a next page.
+    Keyset pages (`servicedesk.paging.page_of`, `?cursor=`): one query of a page and one row
+    more, no OFFSET and no COUNT of the table.
     """
     queue_name = request.GET.get("queue", "open")
     if queue_name not in selectors.QUEUES:
@@ -85,27 +86,21 @@ def queue(request):
     base = selectors.incident_queue(user=request.user, queue=queue_name)
     filterset = IncidentFilter(_chosen_filters(request.GET) or None, queryset=base)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    size = settings.QUEUE_PAGE_SIZE
-    start = (page - 1) * size
-    incidents = list(
-        selectors.as_list_rows(rows).order_by(*_ordering(sort))[start : start + size + 1]
+    page = page_of(
+        selectors.as_list_rows(rows),
+        ordering=_ordering(sort),
+        cursor=request.GET.get("cursor", ""),
+        size=settings.QUEUE_PAGE_SIZE,
     )
-    has_next = len(incidents) > size
-    incidents = incidents[:size]
     params = request.GET.copy()
-    params.pop("page", None)
+    params.pop("cursor", None)
     context = {
         "queue": queue_name,
         "queues": QUEUE_LABELS,
         "filter": filterset,
-        "incidents": incidents,
+        "incidents": page.rows,
         "sort": sort,
         "page": page,
-        "has_next": has_next,
         "query": params.urlencode(),
         "levels": priority_levels(),
         "saved_filters": SavedFilter.objects.filter(owner=request.user),

@@ -272,6 +272,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "servicedesk.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["servicedesk.api.filters.FilterBackend"],
+    # Every list: a keyset cursor on the view's `ordering` (docs/architecture.md, "API").
+    "DEFAULT_PAGINATION_CLASS": "servicedesk.api.pagination.KeysetCursorPagination",
     "EXCEPTION_HANDLER": "servicedesk.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("API_AUTH_RATE", default="20/min")},
 }

@@ -1,12 +1,11 @@
-"""Validation of calendar definitions, shared by the admin and the API: the pure calendar
-refuses what it cannot compute with, and its message is shown beside the fields."""
+"""The admin's calendar forms. They check with the service's own functions
+(`sla.services.definitions`), so the admin shows beside the fields the message the service and
+the API give: the pure calendar refuses what it cannot compute with."""
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
-from sla.calendar import BusinessCalendar, CalendarError
 from sla.models import Calendar
+from sla.services.definitions import check_country, check_week
 
 
 class CalendarAdminForm(forms.ModelForm):
@@ -36,21 +35,4 @@ class WorkingHoursFormSet(forms.BaseInlineFormSet):
         check_week(week, time_zone=self.instance.time_zone or "UTC")
 
 
-def check_week(week, *, time_zone: str) -> None:
-    """Raise ValidationError with the calendar's own message when the week is unusable."""
-    try:
-        BusinessCalendar(time_zone=time_zone, week=week, holidays=frozenset())
-    except CalendarError as error:
-        raise ValidationError(str(error)) from error
-
-
-def check_country(code: str) -> str:
-    """The country code in capitals, or ValidationError when `holidays` has no such country."""
-    country = (code or "").upper()
-    if country:
-        import holidays
-
-        if country not in holidays.list_supported_countries():
-            raise ValidationError(_("No public holiday calendar for “%(code)s”."),
-                                  params={"code": country})  # fmt: skip
-    return country
+__all__ = ["CalendarAdminForm", "WorkingHoursFormSet", "check_country", "check_week"]

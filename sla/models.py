@@ -3,6 +3,7 @@
 
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -390,3 +391,47 @@ class PendingRecompute(models.Model):
 
     def __str__(self):
         return f"recompute calendar={self.calendar_id} policy={self.policy_id} {self.metric}"
+
+
+class DefinitionAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")
+
+
+class DefinitionChange(models.Model):
+    """The audit trail of the SLA definitions: one row per calendar, policy or escalation rule
+    created, changed or deleted, written by `sla.services.definitions` in the change's
+    transaction. `changes` holds each changed field as [old, new]; a calendar's `hours` and
+    `holidays` and a policy's `targets` as their whole lists."""
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField()
+    name = models.CharField(_("name"), max_length=120)  # the name it had then
+    action = models.CharField(_("action"), max_length=8, choices=DefinitionAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("By")
+    )
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("SLA definition change")
+        verbose_name_plural = _("SLA definition changes")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "created_at"], name="sla_defchange_obj_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=DefinitionAction.values),
+                name="%(app_label)s_%(class)s_action_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.action} {self.created_at:%Y-%m-%d %H:%M}"

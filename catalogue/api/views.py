@@ -38,16 +38,11 @@ from catalogue.selectors import (
     task_queue,
 )
 from servicedesk.api.filters import FilterBackend
-from servicedesk.api.pagination import KeysetCursorPagination
 from servicedesk.api.parsers import FormParser, JSONParser, MultiPartParser
 from servicedesk.api.serializers import TransitionNoteSerializer
 from servicedesk.api.views import RecordConversationMixin, RecordViewSetMixin
 from servicedesk.converters import ID_PATTERN
 from servicedesk.filters import IdField
-
-
-class OldestFirstPagination(KeysetCursorPagination):
-    ordering = ("created_at", "id")
 
 
 @extend_schema_view(
@@ -61,7 +56,7 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = Service.objects.none()  # the real one is get_queryset(): the caller's view
     serializer_class = api.ServiceSerializer
-    pagination_class = None
+    ordering = ("name",)
     query_parameters = ("q",)
 
     def get_queryset(self):
@@ -86,7 +81,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = RequestItem.objects.none()
     serializer_class = api.ItemSerializer
-    pagination_class = None
+    ordering = ("name",)
     query_parameters = ("service",)
 
     def get_queryset(self):
@@ -121,7 +116,7 @@ class RequestViewSet(
     filterset_class = RequestFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
-    pagination_class = KeysetCursorPagination
+    ordering = ("-created_at", "-id")
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "head", "options"]
 
@@ -257,7 +252,7 @@ class TaskViewSet(
     filterset_class = TaskFilter
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9]+"
-    pagination_class = OldestFirstPagination
+    ordering = ("created_at", "id")
     query_parameters = ("queue",)
     http_method_names = ["get", "post", "head", "options"]
 

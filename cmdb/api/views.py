@@ -13,7 +13,6 @@ from cmdb import selectors, services
 from cmdb.api import serializers as api
 from cmdb.filters import ConfigurationItemFilter, RelationshipFilter
 from cmdb.models import ConfigurationItem, ImpactProposal, Relationship
-from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
 
 
@@ -24,20 +23,6 @@ class CmdbPermission(permissions.BasePermission):
         if not selectors.can_view(request.user):
             return False
         return request.method in permissions.SAFE_METHODS or selectors.can_edit(request.user)
-
-
-class ByName(CursorPagination):
-    ordering = ("name",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class ById(CursorPagination):
-    ordering = ("-id",)
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 def _call(function, **kwargs):
@@ -58,7 +43,7 @@ class ConfigurationItemViewSet(
     serializer_class = api.ConfigurationItemSerializer
     permission_classes = [CmdbPermission]
     filterset_class = ConfigurationItemFilter
-    pagination_class = ByName
+    ordering = ("name",)
 
     def get_queryset(self):
         return selectors.ci_list(user=self.request.user).select_related("support_group")
@@ -109,7 +94,7 @@ class RelationshipViewSet(
     serializer_class = api.RelationshipSerializer
     permission_classes = [CmdbPermission]
     filterset_class = RelationshipFilter
-    pagination_class = ById
+    ordering = ("-id",)
 
     def get_queryset(self):
         if not selectors.can_view(self.request.user):

@@ -24,7 +24,7 @@ from incidents.filters import IncidentFilter
 from incidents.models import Incident
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
-from servicedesk.api.pagination import KeysetCursorPagination, keyset_after  # noqa: F401
+from servicedesk.api.pagination import KeysetCursorPagination  # noqa: F401
 from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
 from servicedesk.exceptions import ApplicationError, StaleVersion
 
@@ -125,8 +125,7 @@ class IncidentViewSet(
     filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["number", "priority", "created_at", "updated_at", "status", "title"]
-    ordering = KeysetCursorPagination.ordering
-    pagination_class = KeysetCursorPagination
+    ordering = ("-created_at", "-id")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     serializer_classes = {

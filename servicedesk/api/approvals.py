@@ -94,8 +94,13 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     queryset = Approval.objects.none()
     serializer_class = ApprovalSerializer
-    pagination_class = None
     query_parameters = ("all",)
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        """Those waiting oldest first; with `all`, the newest first (keyset pages)."""
+        newest = getattr(self, "request", None) is not None and self._all()
+        return ("-created_at", "-id") if newest else ("created_at", "id")
 
     def get_queryset(self):
         if self.action == "list" and not self._all():

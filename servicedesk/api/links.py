@@ -30,7 +30,11 @@ class LinkedRecordSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(source="link.pk")
     kind = serializers.ChoiceField(choices=LinkKind.choices)
-    label = serializers.CharField(help_text="The link read from this record: “has duplicate”.")
+    # A declared field of this name is the output's `label` (the metaclass takes it out of the
+    # class), not the `Field.label` attribute the stubs see.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The link read from this record: “has duplicate”."
+    )
     direction = serializers.SerializerMethodField()
     number = serializers.CharField(source="other.number")
     title = serializers.CharField(source="other.title")
@@ -43,7 +47,10 @@ class LinkedRecordSerializer(serializers.Serializer):
 
 
 class RecordLinkCreateSerializer(serializers.Serializer):
-    source = serializers.CharField(max_length=30, help_text="The number of the record it is from.")
+    # The input's `source` (see LinkedRecordSerializer.label), not `Field.source`.
+    source = serializers.CharField(  # type: ignore[assignment]
+        max_length=30, help_text="The number of the record it is from."
+    )
     target = serializers.CharField(max_length=30, help_text="The number of the other record.")
     kind = serializers.ChoiceField(
         choices=LinkKind.choices, help_text="Read from the source: source duplicate_of target."

@@ -1,166 +1,103 @@
-"""Cursor pagination: DRF's, with a bad cursor answered as bad input (400 on `cursor`), not 404;
-and the keyset cursor on the full sort key that the record lists share."""
+"""The API's one pagination: a keyset cursor on the list's full sort key (servicedesk.paging).
 
-import base64
-import binascii
-import json
-from datetime import date, datetime
-from decimal import Decimal
+Every list of the API pages this way (`REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]`). A view says
+how its list is sorted in one place, its `ordering` attribute (and, with an `OrderingFilter`,
+which `ordering_fields` a caller may choose instead); the pagination completes that ordering into
+a unique key, and the answer is always `{"next", "previous", "results"}`. A list that is one
+record's own rows (its comments, timeline or links) is not paged: `pagination_class = None`.
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+Why not DRF's CursorPagination: it keeps only the first ordering field in its cursor and an
+offset for ties, capped at 1,000, so ordering a million incidents by priority would repeat pages.
+Here the cursor carries the value of every ordering column and the next page is one keyset query
+on them: no OFFSET, no COUNT, an index range when an index matches the ordering.
+"""
+
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, pagination, serializers
+from rest_framework import pagination, serializers
+from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from servicedesk.paging import (
+    BadCursor,
+    Ordering,
+    complete_ordering,
+    decode_cursor,
+    keyset_after,
+    keyset_page,
+)
 
-class CursorPagination(pagination.CursorPagination):
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except exceptions.NotFound as error:
-            raise exceptions.ValidationError({self.cursor_query_param: [error.detail]}) from None
-
-
-# --- Keyset pagination --------------------------------------------------------------------------
-
-
-def keyset_after(ordering, values) -> Q:
-    """Rows strictly after `values` in `ordering` (non-null fields; the last one unique).
-
-    For ("-created_at", "-id") this is
-        created_at <= c AND (created_at < c OR (created_at = c AND id < i)):
-    the leading bound is an index range (inc_created_idx), the rest a filter on it.
-    """
-    condition = None
-    for term, value in reversed(list(zip(ordering, values, strict=True))):
-        name = term.lstrip("-")
-        beyond = Q(**{f"{name}__{'lt' if term.startswith('-') else 'gt'}": value})
-        condition = beyond if condition is None else beyond | (Q(**{name: value}) & condition)
-    first = ordering[0]
-    bound = Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
-    return bound & condition
-
-
-def _reverse(ordering):
-    return tuple(term[1:] if term.startswith("-") else f"-{term}" for term in ordering)
-
-
-def _json_value(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+__all__ = ["KeysetCursorPagination", "complete_ordering", "keyset_after"]
 
 
 class KeysetCursorPagination(pagination.CursorPagination):
-    """Cursor pagination on the full sort key, whatever the `ordering` asked for.
+    """Keyset cursor pagination on the view's ordering, completed into a unique sort key.
 
-    DRF's CursorPagination keeps only the first ordering field in its cursor and an offset for
-    ties, capped at 1,000: ordering a million incidents by priority would repeat pages. Here the
-    ordering always ends on a unique column (created_at and the id are appended), the cursor
-    carries the value of every ordering column, and the next page is one keyset query: no OFFSET,
-    no COUNT. The cursor names its ordering; a cursor used with another ordering is a 400.
+    The ordering is, first found: the view's `OrderingFilter` (the caller's `?ordering=`), the
+    view's `ordering` attribute, this class's `ordering`. Its columns must be fields of the model
+    (no lookups across relations). Unless its last column is unique, ties go by `created_at`
+    (when the model has one and it is not sorted on already: the record indexes end on it) and
+    then by the id, in the direction of the last column. The cursor names the ordering it was
+    made for: a cursor used with another ordering, or a made-up one, is a 400 on `cursor`.
     """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = ("-created_at", "-id")
-    unique_fields = ("id", "number")
-    invalid_cursor_message = _(
+    ordering: Any = ("-id",)
+    bad_cursor_message = _(
         "This cursor does not belong to this list and ordering; start again without it."
     )
 
-    def get_ordering(self, request, queryset, view):
-        ordering, seen = [], set()
-        for term in super().get_ordering(request, queryset, view):
-            name = term.lstrip("-")
-            if name not in seen:
-                seen.add(name)
-                ordering.append(term)
-        if ordering[-1].lstrip("-") not in self.unique_fields:
-            # Ties go oldest (or newest) first, then by id: the queue indexes end on created_at
-            # (priority, created_at), (status, created_at)...; the id makes the key unique.
-            sign = "-" if ordering[-1].startswith("-") else ""
-            if "created_at" not in seen:
-                ordering.append(f"{sign}created_at")
-            ordering.append(f"{sign}id")
-        return tuple(ordering)
+    def get_ordering(self, request, queryset, view) -> Ordering:
+        requested: Any = None
+        for backend in getattr(view, "filter_backends", None) or ():
+            if hasattr(backend, "get_ordering"):
+                requested = backend().get_ordering(request, queryset, view)
+                break
+        if not requested:
+            requested = getattr(view, "ordering", None) or self.ordering
+        if isinstance(requested, str):
+            requested = (requested,)
+        return complete_ordering(queryset.model, requested)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request) or KeysetCursorPagination.page_size
+        self.url = self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)
         self.model = queryset.model
-        reverse_, position = self.decode_cursor(request)
-        ordering = _reverse(self.ordering) if reverse_ else self.ordering
-        queryset = queryset.order_by(*ordering)
-        if position is not None:
-            queryset = queryset.filter(keyset_after(ordering, position))
-        rows = list(queryset[: self.page_size + 1])
-        more = len(rows) > self.page_size
-        self.page = rows[: self.page_size]
-        if reverse_:
-            self.page.reverse()
-            self.has_next, self.has_previous = position is not None, more
-        else:
-            self.has_next, self.has_previous = more, position is not None
+        reverse, position = self.decode_cursor(request)
+        self.keyset = keyset_page(
+            queryset, ordering=self.ordering, reverse=reverse, position=position,
+            size=self.page_size,
+        )  # fmt: skip
+        self.page = self.keyset.rows
+        self.has_next, self.has_previous = self.keyset.has_next, self.keyset.has_previous
         self.display_page_controls = self.has_next or self.has_previous
-        return self.page
+        return self.keyset.rows
 
-    def decode_cursor(self, request):
+    def decode_cursor(self, request: Request):
         """(reverse, position values or None) from the `cursor` parameter; 400 when it is bad."""
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:
             return False, None
         try:
-            token = json.loads(base64.urlsafe_b64decode(encoded.encode("ascii")))
-            reverse_ = bool(token.get("r", 0))
-            if token.get("o") != ",".join(self.ordering):
-                raise ValueError("the ordering changed")
-            raw = token.get("p")
-            if raw is None:
-                return reverse_, None
-            if not isinstance(raw, list) or len(raw) != len(self.ordering):
-                raise ValueError("wrong number of values")
-            position = [
-                self.model._meta.get_field(term.lstrip("-")).to_python(value)
-                for term, value in zip(self.ordering, raw, strict=True)
-            ]
-        except (
-            AttributeError,
-            TypeError,
-            ValueError,  # includes UnicodeDecodeError and JSONDecodeError
-            binascii.Error,
-            DjangoValidationError,
-        ):
+            return decode_cursor(self.model, self.ordering, encoded)
+        except BadCursor:
             raise serializers.ValidationError(
-                {self.cursor_query_param: [self.invalid_cursor_message]}
+                {self.cursor_query_param: [self.bad_cursor_message]}
             ) from None
-        return reverse_, position
 
-    def _link(self, instance, *, reverse_: bool):
-        if instance is None and not reverse_:
-            return remove_query_param(self.base_url, self.cursor_query_param)
-        token = {"o": ",".join(self.ordering)}
-        if reverse_:
-            token["r"] = 1
-        if instance is not None:
-            token["p"] = [_json_value(getattr(instance, t.lstrip("-"))) for t in self.ordering]
-        encoded = base64.urlsafe_b64encode(json.dumps(token, separators=(",", ":")).encode())
-        return replace_query_param(self.base_url, self.cursor_query_param, encoded.decode("ascii"))
-
-    def get_next_link(self):
-        if not self.has_next:
+    def get_next_link(self) -> str | None:
+        cursor = self.keyset.next_cursor
+        if not cursor:
             return None
-        # An empty page after a backward step: the list starts again from the beginning.
-        return self._link(self.page[-1] if self.page else None, reverse_=False)
+        if not self.keyset.rows:  # an empty page after a backward step: start again
+            return remove_query_param(self.url, self.cursor_query_param)
+        return replace_query_param(self.url, self.cursor_query_param, cursor)
 
-    def get_previous_link(self):
-        if not self.has_previous:
-            return None
-        # An empty page after a forward step (rows went away): the previous page is the last.
-        return self._link(self.page[0] if self.page else None, reverse_=True)
+    def get_previous_link(self) -> str | None:
+        cursor = self.keyset.previous_cursor
+        return replace_query_param(self.url, self.cursor_query_param, cursor) if cursor else None

@@ -42,7 +42,7 @@ class NamedRefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class StrictInputMixin:
+class StrictInputMixin(serializers.Serializer):
     """Refuse fields the endpoint does not take instead of silently ignoring them."""
 
     IGNORED = {"csrfmiddlewaretoken"}
@@ -138,7 +138,7 @@ class CommentSerializer(serializers.ModelSerializer):
         files = getattr(comment, "files", None)
         if files is None:
             files = comment.attachments.select_related("uploaded_by")
-        return CommentAttachmentSerializer(files, many=True, context=self.context).data
+        return list(CommentAttachmentSerializer(files, many=True, context=self.context).data)
 
 
 class CommentCreateSerializer(StrictInputMixin, serializers.Serializer):
@@ -184,11 +184,14 @@ class TimelineEventSerializer(serializers.ModelSerializer):
     def get_field_label(self, event) -> str:
         if not event.field:
             return ""
-        try:
-            model = ContentType.objects.get_for_id(event.content_type_id).model_class()
-            return str(model._meta.get_field(event.field).verbose_name)
-        except (AttributeError, FieldDoesNotExist):
+        model = ContentType.objects.get_for_id(event.content_type_id).model_class()
+        if model is None:  # the record's model is gone (an uninstalled app)
             return event.field
+        try:
+            field = model._meta.get_field(event.field)
+        except FieldDoesNotExist:
+            return event.field
+        return str(getattr(field, "verbose_name", event.field))
 
 
 class TimelineEntrySerializer(serializers.Serializer):

@@ -1,15 +1,15 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
+"""The SLA API's serializers. Those of the definitions check the shape of the input only (types,
+ranges, whole rows); the rules of a usable calendar, policy or rule are the services' own
+(`sla.services.definitions`), which the views call, so the API and the admin refuse the same
+input with the same messages."""
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from sla import definitions
-from sla.forms import check_country, check_week
 from sla.models import (
-    KIND_METRICS,
     Calendar,
     EscalationRule,
     Holiday,
-    Metric,
     SlaPolicy,
     SlaTarget,
     SlaTimer,
@@ -49,16 +49,6 @@ class SlaTimerSerializer(serializers.ModelSerializer):
 # --- Definitions --------------------------------------------------------------------------------
 
 
-def _model_clean(instance) -> None:
-    """Run the model's own cross-field rules, as the admin does, with their field messages."""
-    try:
-        instance.clean()
-    except DjangoValidationError as error:
-        raise serializers.ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else error.messages
-        ) from error
-
-
 class WorkingHoursSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkingHours
@@ -72,22 +62,20 @@ class HolidaySerializer(serializers.ModelSerializer):
 
 
 class CalendarSerializer(serializers.ModelSerializer):
-    """A calendar with its week (weekday 0 = Monday) and holidays, saved whole."""
+    """A calendar with its week (weekday 0 = Monday) and holidays, saved whole. Send the
+    `version` you edited to have a stale edit refused (409)."""
 
     hours = WorkingHoursSerializer(many=True, required=False)
     holidays = HolidaySerializer(many=True, required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
 
     class Meta:
         model = Calendar
         fields = ["id", "name", "time_zone", "always_open", "country", "hours", "holidays",
                   "version", "updated_at"]  # fmt: skip
-        read_only_fields = ["version", "updated_at"]
-
-    def validate_country(self, value):
-        try:
-            return check_country(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from error
+        read_only_fields = ["updated_at"]
+        # The name's uniqueness and the time zone are the service's checks (calendar_check).
+        extra_kwargs = {"name": {"validators": []}, "time_zone": {"validators": []}}
 
     def validate(self, attrs):
         # A PATCH is partial, and DRF lets that reach the nested rows: each row must be whole.
@@ -96,45 +84,7 @@ class CalendarSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {name: [_("Each row needs %(fields)s.") % {"fields": ", ".join(fields)}]}
                 )
-        merged = {**self._current(), **attrs}
-        if not merged["always_open"]:
-            week: dict[int, list] = {}
-            for row in merged["hours"]:
-                week.setdefault(row["weekday"], []).append((row["start"], row["end"]))
-            try:
-                check_week(week, time_zone=merged["time_zone"])
-            except DjangoValidationError as error:
-                raise serializers.ValidationError({"hours": error.messages}) from error
-        dates = [row["date"] for row in merged["holidays"]]
-        if len(dates) != len(set(dates)):
-            raise serializers.ValidationError({"holidays": [_("A date is listed twice.")]})
         return attrs
-
-    def _current(self) -> dict:
-        """On a partial update, what the calendar has now for the fields not sent."""
-        calendar = self.instance
-        if calendar is None:
-            return {"always_open": False, "time_zone": "UTC", "hours": [], "holidays": []}
-        return {
-            "always_open": calendar.always_open,
-            "time_zone": calendar.time_zone,
-            "hours": list(calendar.hours.values("weekday", "start", "end")),
-            "holidays": list(calendar.holidays.values("date", "name")),
-        }
-
-    def create(self, validated_data):
-        return self._save(Calendar(), validated_data)
-
-    def update(self, instance, validated_data):
-        return self._save(instance, validated_data)
-
-    def _save(self, calendar, data):
-        current = self._current()
-        hours = data.pop("hours", current["hours"])
-        holidays = data.pop("holidays", current["holidays"])
-        for field, value in data.items():
-            setattr(calendar, field, value)
-        return definitions.calendar_save(calendar=calendar, hours=hours, holidays=holidays)
 
 
 class SlaTargetSerializer(serializers.ModelSerializer):
@@ -144,62 +94,21 @@ class SlaTargetSerializer(serializers.ModelSerializer):
 
 
 class SlaPolicySerializer(serializers.ModelSerializer):
-    """A policy with its targets (at least one, one per metric), saved whole."""
+    """A policy with its targets (at least one, one per metric), saved whole. Send the
+    `version` you edited to have a stale edit refused (409)."""
 
     targets = SlaTargetSerializer(many=True)
     pause_on = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, allow_empty=True
     )
+    version = serializers.IntegerField(required=False, min_value=1)
 
     class Meta:
         model = SlaPolicy
         fields = ["id", "name", "kind", "record_type", "priority", "service", "organisation",
                   "support_group", "supplier", "precedence", "pause_on", "is_active", "targets",
                   "version"]  # fmt: skip
-        read_only_fields = ["version"]
-
-    def validate_targets(self, targets):
-        if not targets:
-            raise serializers.ValidationError(_("A policy needs at least one target."))
-        metrics = [row["metric"] for row in targets]
-        if len(metrics) != len(set(metrics)):
-            raise serializers.ValidationError(_("Give each metric one target only."))
-        return targets
-
-    def validate(self, attrs):
-        fields = {k: v for k, v in attrs.items() if k != "targets"}
-        policy = SlaPolicy(**{**self._current_fields(), **fields})
-        _model_clean(policy)
-        allowed = KIND_METRICS[policy.kind]
-        for row in attrs.get("targets", []):
-            if row["metric"] not in allowed:
-                raise serializers.ValidationError({"targets": [
-                    _("%(metric)s is not measured by an %(kind)s.")
-                    % {"metric": Metric(row["metric"]).label, "kind": policy.get_kind_display()}
-                ]})  # fmt: skip
-        return attrs
-
-    def _current_fields(self) -> dict:
-        if self.instance is None:
-            return {}
-        names = [f for f in self.Meta.fields if f not in ("id", "targets", "version")]
-        return {name: getattr(self.instance, name) for name in names}
-
-    def create(self, validated_data):
-        return self._save(SlaPolicy(), validated_data)
-
-    def update(self, instance, validated_data):
-        return self._save(instance, validated_data)
-
-    def _save(self, policy, data):
-        targets = data.pop("targets", None)
-        if targets is None:
-            targets = list(policy.targets.values("metric", "minutes", "calendar"))
-            for row in targets:
-                row["calendar"] = Calendar(pk=row["calendar"])
-        for field, value in data.items():
-            setattr(policy, field, value)
-        return definitions.policy_save(policy=policy, targets=targets)
+        extra_kwargs = {"name": {"validators": []}}  # unique: the service's check
 
 
 class EscalationRuleSerializer(serializers.ModelSerializer):
@@ -207,18 +116,3 @@ class EscalationRuleSerializer(serializers.ModelSerializer):
         model = EscalationRule
         fields = ["id", "name", "policy", "metric", "percent", "offset_minutes", "action", "role",
                   "addresses", "support_group", "is_active"]  # fmt: skip
-
-    def validate(self, attrs):
-        current = {}
-        if self.instance is not None:
-            current = {f: getattr(self.instance, f) for f in self.Meta.fields if f != "id"}
-        _model_clean(EscalationRule(**{**current, **attrs}))
-        return attrs
-
-    def create(self, validated_data):
-        return definitions.rule_save(rule=EscalationRule(**validated_data))
-
-    def update(self, instance, validated_data):
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        return definitions.rule_save(rule=instance)

@@ -1,10 +1,10 @@
-from django.db.models import ProtectedError
-from django.utils.translation import gettext_lazy as _
+"""The SLA API: timers across records (staff), and the definitions (calendars, policies, rules:
+staff read, administrators write through `sla.services.definitions`)."""
+
 from rest_framework import generics, permissions, viewsets
 
-from servicedesk.api.pagination import CursorPagination
 from servicedesk.converters import ID_PATTERN
-from servicedesk.exceptions import ApplicationError
+from sla import services
 from sla.api.serializers import (
     CalendarSerializer,
     EscalationRuleSerializer,
@@ -22,20 +22,13 @@ class StaffOnly(permissions.BasePermission):
         return request.user.has_perm("accounts.use_agent_workspace")
 
 
-class TimerCursor(CursorPagination):
-    ordering = ("-id",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class SlaTimerList(generics.ListAPIView):
     """SLA timers across records, newest first; filter by state, metric, breach and due time."""
 
     serializer_class = SlaTimerSerializer
     permission_classes = [permissions.IsAuthenticated, StaffOnly]
     filterset_class = SlaTimerFilter
-    pagination_class = TimerCursor
+    ordering = ("-id",)
     queryset = SlaTimer.objects.select_related("content_type", "policy", "target__calendar")
 
 
@@ -55,19 +48,48 @@ class DefinitionPermission(permissions.DjangoModelPermissions):
 
 
 class DefinitionViewSet(viewsets.ModelViewSet):
+    """Reads here, writes through `sla.services.definitions` (validation, audit, recompute).
+
+    A subclass names its services and which input fields are rows of their own (`nested`)."""
+
     lookup_value_regex = ID_PATTERN  # a number too long for an id is a 404
     permission_classes = [permissions.IsAuthenticated, DefinitionPermission]
-    in_use_message = ""
+    nested: tuple[str, ...] = ()
+    versioned = True
+
+    def create_row(self, *, actor, fields, **nested):
+        raise NotImplementedError
+
+    def update_row(self, *, pk, actor, changes, version, **nested):
+        raise NotImplementedError
+
+    def delete_row(self, *, pk, actor):
+        raise NotImplementedError
+
+    def _split(self, data) -> tuple[dict, dict, int | None]:
+        data = dict(data)
+        version = data.pop("version", None) if self.versioned else None
+        nested = {name: data.pop(name) for name in self.nested if name in data}
+        return data, nested, version
+
+    def perform_create(self, serializer):
+        fields, nested, _version = self._split(serializer.validated_data)
+        row = self.create_row(actor=self.request.user, fields=fields, **nested)
+        serializer.instance = self.get_queryset().get(pk=row.pk)
+
+    def perform_update(self, serializer):
+        changes, nested, version = self._split(serializer.validated_data)
+        row = self.update_row(
+            pk=serializer.instance.pk,
+            actor=self.request.user,
+            changes=changes,
+            version=version,
+            **nested,
+        )
+        serializer.instance = self.get_queryset().get(pk=row.pk)
 
     def perform_destroy(self, instance):
-        try:
-            instance.delete()
-        except ProtectedError as error:
-            raise InUse(self.in_use_message) from error
-
-
-class InUse(ApplicationError):
-    status_code = 409
+        self.delete_row(pk=instance.pk, actor=self.request.user)
 
 
 class CalendarViewSet(DefinitionViewSet):
@@ -75,24 +97,57 @@ class CalendarViewSet(DefinitionViewSet):
     open timers that use it."""
 
     serializer_class = CalendarSerializer
-    queryset = Calendar.objects.prefetch_related("hours", "holidays").order_by("name")
-    in_use_message = _("Targets use this calendar: point them at another calendar first.")
+    queryset = Calendar.objects.prefetch_related("hours", "holidays")
+    ordering = ("name",)
+    nested = ("hours", "holidays")
+
+    def create_row(self, *, actor, fields, **nested):
+        return services.calendar_create(actor=actor, fields=fields, **nested)
+
+    def update_row(self, *, pk, actor, changes, version, **nested):
+        return services.calendar_update(
+            calendar_id=pk, actor=actor, changes=changes, version=version, **nested
+        )
+
+    def delete_row(self, *, pk, actor):
+        services.calendar_delete(calendar_id=pk, actor=actor)
 
 
 class SlaPolicyViewSet(DefinitionViewSet):
     """SLA, OLA and UC policies with their targets. Saving one recomputes its open timers."""
 
     serializer_class = SlaPolicySerializer
-    queryset = SlaPolicy.objects.prefetch_related("targets").order_by(
-        "record_type", "precedence", "name"
-    )
+    queryset = SlaPolicy.objects.prefetch_related("targets")
+    ordering = ("record_type", "precedence", "name")
     filterset_fields = ["kind", "record_type", "is_active"]
-    in_use_message = _("Timers ran on this policy: deactivate it instead of deleting it.")
+    nested = ("targets",)
+
+    def create_row(self, *, actor, fields, targets=()):
+        return services.policy_create(actor=actor, fields=fields, targets=targets)
+
+    def update_row(self, *, pk, actor, changes, version, targets=None):
+        return services.policy_update(
+            policy_id=pk, actor=actor, changes=changes, targets=targets, version=version
+        )
+
+    def delete_row(self, *, pk, actor):
+        services.policy_delete(policy_id=pk, actor=actor)
 
 
 class EscalationRuleViewSet(DefinitionViewSet):
     """Escalation rules: at a share of a target or at an offset from the due time."""
 
     serializer_class = EscalationRuleSerializer
-    queryset = EscalationRule.objects.order_by("metric", "percent", "offset_minutes", "id")
+    queryset = EscalationRule.objects.all()
+    ordering = ("metric", "percent", "offset_minutes", "id")
     filterset_fields = ["policy", "metric", "action", "is_active"]
+    versioned = False
+
+    def create_row(self, *, actor, fields):
+        return services.rule_create(actor=actor, fields=fields)
+
+    def update_row(self, *, pk, actor, changes, version):
+        return services.rule_update(rule_id=pk, actor=actor, changes=changes)
+
+    def delete_row(self, *, pk, actor):
+        services.rule_delete(rule_id=pk, actor=actor)

@@ -7,7 +7,8 @@ Record apps call `start_timers`, `record_status_changed`, `agent_replied` and
 The package's modules, in the order a timer lives: `policies` (which agreement, calendars),
 `clock` (business time, due dates, thresholds), `timers` (start, stop, pause, reopen,
 re-target), `recompute` (after a calendar or policy change) and `sweeping` (breaches and
-escalations). Every name is importable from `sla.services` as before.
+escalations); `definitions` is the one write path of calendars, policies and rules.
+Every name is importable from `sla.services` as before.
 """
 
 from sla.services.clock import (
@@ -19,6 +20,25 @@ from sla.services.clock import (
     schedule,
     spent_seconds,
     threshold,
+)
+from sla.services.definitions import (
+    DefinitionInUse,
+    calendar_check,
+    calendar_create,
+    calendar_delete,
+    calendar_update,
+    check_country,
+    check_week,
+    policy_check,
+    policy_create,
+    policy_delete,
+    policy_put,
+    policy_update,
+    recompute_request,
+    rule_check,
+    rule_create,
+    rule_delete,
+    rule_update,
 )
 from sla.services.policies import _CALENDARS, _facts, _timers_of, business_calendar, policy_for
 from sla.services.recompute import (
@@ -64,6 +84,23 @@ from sla.services.timers import (
 )
 
 __all__ = [
+    "DefinitionInUse",
+    "calendar_check",
+    "calendar_create",
+    "calendar_delete",
+    "calendar_update",
+    "check_country",
+    "check_week",
+    "policy_check",
+    "policy_create",
+    "policy_delete",
+    "policy_put",
+    "policy_update",
+    "recompute_request",
+    "rule_check",
+    "rule_create",
+    "rule_delete",
+    "rule_update",
     "BREACHED",
     "ESCALATED",
     "RECOMPUTE_CLAIM_SECONDS",

@@ -34,8 +34,8 @@ class TestCatalogue:
         ServiceFactory(name="Retired thing", status=ServiceStatus.RETIRED)
         api = client_for(world.requester)
 
-        services_ = api.get("/api/v1/catalogue/services/").json()
-        items = api.get("/api/v1/catalogue/items/").json()
+        services_ = api.get("/api/v1/catalogue/services/").json()["results"]
+        items = api.get("/api/v1/catalogue/items/").json()["results"]
 
         assert [s["name"] for s in services_] == ["Client service"]
         assert services_[0]["offerings"][0]["price_label"] == "1200 one-off"
@@ -177,7 +177,7 @@ class TestTasksAndApprovals:
     def test_approve_then_work_the_tasks_through_the_api(self, world):
         record = order(world)
         boss = client_for(world.boss)
-        (waiting,) = boss.get("/api/v1/approvals/").json()
+        (waiting,) = boss.get("/api/v1/approvals/").json()["results"]
         assert waiting["request"]["number"] == record.number
 
         rejected = client_for(world.requester).post(f"/api/v1/approvals/{waiting['id']}/approve/")

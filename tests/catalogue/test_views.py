@@ -34,11 +34,18 @@ def test_the_queue_pages_by_keyset(client, world):
     numbers = [order(world).tasks.order_by("order").first().number for _ in range(3)]
     client.force_login(world.tech)
     first = client.get("/catalogue/tasks/", {"queue": "open"})
-    assert first.context["next_key"]
-    second = client.get("/catalogue/tasks/", {"queue": "open", "after": first.context["next_key"]})
+    cursor = first.context["page"].next_cursor
+    assert f"?queue=open&amp;cursor={cursor}" in first.content.decode()
+    second = client.get("/catalogue/tasks/", {"queue": "open", "cursor": cursor})
     shown = [t.number for t in first.context["tasks"]] + [t.number for t in second.context["tasks"]]
     assert shown == numbers
-    assert client.get("/catalogue/tasks/", {"after": "garbage"}).status_code == 404
+    assert not second.context["page"].has_next
+    back = client.get(
+        "/catalogue/tasks/", {"queue": "open", "cursor": second.context["page"].previous_cursor}
+    )
+    assert [t.number for t in back.context["tasks"]] == numbers[:2]
+    garbage = client.get("/catalogue/tasks/", {"queue": "open", "cursor": "garbage"})
+    assert [t.number for t in garbage.context["tasks"]] == numbers[:2]  # the first page
 
 
 def test_working_the_tasks_from_their_pages_closes_the_request(client, world):

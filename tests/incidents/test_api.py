@@ -22,9 +22,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.roles import Role
 from incidents import services
-from incidents.api.views import KeysetCursorPagination
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from servicedesk.api.pagination import KeysetCursorPagination
 from servicedesk.models import Attachment, AuditEvent, Comment
 from tests.factories import PASSWORD
 from tests.incidents.factories import (

@@ -312,7 +312,7 @@ def test_the_api_lists_and_decides_a_ticket_approval(people):
     api = APIClient()
     api.force_authenticate(boss)
 
-    (row,) = api.get("/api/v1/approvals/").json()
+    (row,) = api.get("/api/v1/approvals/").json()["results"]
     assert row["record"] == {
         "type": "ticket", "number": record.number, "title": record.title, "status": "new"
     }  # fmt: skip
@@ -322,8 +322,9 @@ def test_the_api_lists_and_decides_a_ticket_approval(people):
     decided = api.post(f"/api/v1/approvals/{row['id']}/approve/", {"comment": "OK"}, format="json")
     assert decided.status_code == 200 and decided.json()["decision"] == "approved"
     assert api.post(f"/api/v1/approvals/{row['id']}/approve/").status_code == 409
-    assert api.get("/api/v1/approvals/").json() == []
-    assert [r["id"] for r in api.get("/api/v1/approvals/", {"all": "true"}).json()] == [row["id"]]
+    assert api.get("/api/v1/approvals/").json()["results"] == []
+    listed = api.get("/api/v1/approvals/", {"all": "true"}).json()["results"]
+    assert [r["id"] for r in listed] == [row["id"]]
 
 
 # --- The e-mail and its signed one-time link ----------------------------------------------------

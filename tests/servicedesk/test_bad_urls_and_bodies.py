@@ -329,7 +329,7 @@ def test_a_bad_cursor_is_a_field_error_not_a_404(make_user, url):
     response = api_as(make_user(Role.ADMINISTRATOR)).get(url)
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"cursor": ["Invalid cursor"]}
+    assert list(response.json()["errors"]) == ["cursor"]
 
 
 def test_a_multipart_body_without_a_boundary_is_a_400_in_the_api_shape(make_user):

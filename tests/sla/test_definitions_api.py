@@ -295,7 +295,7 @@ def test_agents_read_the_definitions_but_cannot_change_them(calendar):
     refused = agent.post(CALENDARS, {"name": "Mine", "hours": FIVE_BY_NINE}, format="json")
 
     assert listed.status_code == 200
-    assert calendar.name in [row["name"] for row in listed.json()]
+    assert calendar.name in [row["name"] for row in listed.json()["results"]]
     assert refused.status_code == 403
     assert not Calendar.objects.filter(name="Mine").exists()
 

@@ -17,10 +17,10 @@ from incidents import services
 from incidents.choices import IncidentStatus, PendingReason
 from servicedesk.models import Notification
 from servicedesk.notifications import deliver_pending
-from sla import definitions
 from sla import services as sla
 from sla.models import Metric, PendingRecompute, SlaPolicy, TimerState
 from sla.tasks import sla_sweep_task
+from tests.incidents.factories import AgentFactory
 from tests.sla.factories import (
     at,
     log,
@@ -56,16 +56,14 @@ def resume(record, actor):
 
 
 def save_calendar(desk):
-    return definitions.calendar_save(calendar=desk.calendar, hours=MONDAY_LUNCH, holidays=[])
+    return sla.calendar_update(
+        calendar_id=desk.calendar.pk, actor=desk.agent, changes={}, hours=MONDAY_LUNCH
+    )
 
 
 def switch_off(policy_row):
-    policy_row.is_active = False
-    targets = [
-        {"metric": t.metric, "minutes": t.minutes, "calendar": t.calendar}
-        for t in policy_row.targets.all()
-    ]
-    return definitions.policy_save(policy=policy_row, targets=targets)
+    actor = AgentFactory()
+    return sla.policy_update(policy_id=policy_row.pk, actor=actor, changes={"is_active": False})
 
 
 class TestBrokerOutage:
@@ -104,8 +102,10 @@ class TestBrokerOutage:
         record = log(desk, clock, at(3, 10))
         clock.move_to(at(3, 10, 30))
         with django_capture_on_commit_callbacks(execute=True):
-            definitions.policy_save(
-                policy=desk.standard,
+            sla.policy_update(
+                policy_id=desk.standard.pk,
+                actor=desk.agent,
+                changes={},
                 targets=[
                     {"metric": FR, "minutes": 60, "calendar": desk.calendar},
                     {"metric": RES, "minutes": 120, "calendar": desk.calendar},
