@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InboundConfig(AppConfig):
+    """The e-mail channel: mailboxes, intake of messages into records, threading of mail."""
+
+    name = "inbound"
+    verbose_name = _("E-mail channel")
+
+    def ready(self):
+        from inbound.emails import render_inbound_email
+        from inbound.health import register_health_report
+        from servicedesk.notifications import register
+
+        register("inbound.inboundmessage", render_inbound_email)
+        register_health_report()
