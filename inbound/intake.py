@@ -261,7 +261,7 @@ def new_ticket(message: InboundMessage, parsed: ParsedMessage, *, related=None) 
     _add_watchers(incident, mailbox, parsed, requester)
     if related is not None:
         kernel.record_link_add(
-            source=incident, target=related, kind=LinkKind.RELATED, actor=system_actor()
+            source=incident, target=related, kind=LinkKind.RELATED_TO, actor=system_actor()
         )
     remember(incident, parsed.message_id)
     reason = _("New incident %(number)s.") % {"number": incident.number}

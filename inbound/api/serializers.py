@@ -34,11 +34,11 @@ class MailboxInputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         instance = self.instance
-        initial = {}
-        if instance is not None:
-            initial = {name: getattr(instance, name) for name in FIELDS}
-            for name in ("support_group", "category", "service"):
-                initial[name] = getattr(instance, f"{name}_id")
+        current = instance if instance is not None else Mailbox()  # a new one: the defaults
+        initial = {name: getattr(current, name) for name in FIELDS}
+        for name in ("support_group", "category", "service"):
+            initial[name] = getattr(current, f"{name}_id")
+        initial = {name: value for name, value in initial.items() if value is not None}
         unknown = set(data) - set(FIELDS) - {"secret"}
         if unknown:
             raise serializers.ValidationError(
