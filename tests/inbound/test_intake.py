@@ -281,3 +281,17 @@ def test_processing_a_done_message_again_changes_nothing(mailbox):
 def test_hard_messages_become_incidents(mailbox, name):
     received = receive(mailbox, corpus(name))
     assert received.status == MessageStatus.TICKET, received.reason
+
+
+def test_the_timeline_shows_what_came_by_mail_and_from_whom(mailbox, client, agent):
+    receive(mailbox, message(Message_ID="<first@client.example>"))
+    incident = Incident.objects.get()
+    receive(mailbox, message(subject=f"Re: [{incident.number}]", body="More details."))
+    client.force_login(agent)
+
+    page = client.get(f"/incidents/{incident.number}/").content.decode()
+    api = client.get(f"/api/v1/incidents/{incident.number}/timeline/")
+
+    assert page.count("by e-mail from sara@client.example") == 2  # logged, and the reply
+    senders = [row["via_email"] for row in api.json()]
+    assert senders.count("sara@client.example") == 2
