@@ -37,7 +37,7 @@ def dovecot_server():
             pytest.fail("SERVICEDESK_REQUIRE_MAIL=1 but dovecot is not installed")
         pytest.skip("dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d)")
     # Not pytest's tmp_path: its folders are private to us, and Dovecot's own users must
-    # reach the passwd file and the Maildirs.
+    # reach the Maildirs.
     directory = tempfile.mkdtemp(prefix="servicedesk-dovecot-")
     try:
         server = dovecot.start(directory)
@@ -55,20 +55,13 @@ def dovecot_server():
 class ImapAccount:
     """A fresh account on the test Dovecot, and a way to put mail into it."""
 
-    def __init__(self, server, address, password="secret"):
+    def __init__(self, server, address, password=dovecot.PASSWORD):
         self.server, self.address, self.password = server, address, password
 
     def connect(self) -> imaplib.IMAP4:
-        for attempt in range(20):
-            try:
-                conn = imaplib.IMAP4(self.server.host, self.server.imap_port, timeout=10)
-                conn.login(self.address, self.password)
-                return conn
-            except imaplib.IMAP4.error:
-                if attempt == 19:
-                    raise
-                time.sleep(0.1)  # Dovecot re-reads the passwd file on the next sign-in
-        raise AssertionError("unreachable")
+        conn = imaplib.IMAP4(self.server.host, self.server.imap_port, timeout=10)
+        conn.login(self.address, self.password)
+        return conn
 
     def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
         conn = self.connect()

@@ -1,10 +1,10 @@
 """A throw-away Dovecot (IMAP + POP3) for the e-mail channel's tests, from Debian's packages.
 
-`start(directory)` writes a config under `directory` (a passwd-file of test accounts, Maildirs,
-plain sign-in over localhost, STARTTLS with a self-signed certificate the tests trust), starts
-Dovecot on two free ports and returns a `Dovecot` handle; `add_account()` adds a user (Dovecot
-re-reads the passwd file). `.ci/run` starts one with `python -m tests.inbound.dovecot DIR` and
-exports SERVICEDESK_DOVECOT_DIR; the tests use it when it answers, else start their own.
+`start(directory)` writes a config under `directory` (any address signs in with the one test
+password and gets its own Maildir; plain sign-in over localhost; STARTTLS with a self-signed
+certificate the tests trust), starts Dovecot on two free ports and returns a `Dovecot` handle.
+`.ci/run` starts one with `python -m tests.inbound.dovecot DIR` and exports
+SERVICEDESK_DOVECOT_DIR; the tests use it when it answers, else start their own.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+
+PASSWORD = "secret"
 
 
 def binary() -> str | None:
@@ -50,12 +53,9 @@ class Dovecot:
     def ca_file(self) -> str:
         return str(self.directory / "cert.pem")
 
-    def add_account(self, password: str = "secret") -> str:
-        """A new account (its address); its mail lands in its own Maildir."""
-        address = f"desk-{uuid.uuid4().hex[:10]}@example.test"
-        with open(self.directory / "passwd", "a", encoding="utf-8") as handle:
-            handle.write(f"{address}:{{PLAIN}}{password}\n")
-        return address
+    def add_account(self) -> str:
+        """A new account (its address, the password is PASSWORD) with its own Maildir."""
+        return f"desk-{uuid.uuid4().hex[:10]}@example.test"
 
     def stop(self) -> None:
         if not self.owned:
@@ -101,9 +101,12 @@ default_internal_group = {gid if os.geteuid() != 0 else internal_user}
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:{directory}/mail/%u
+auth_failure_delay = 0
+# Every account of the test domain signs in with the one test password: a test makes a
+# fresh account by using a fresh address (each has its own Maildir).
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {directory}/passwd
+  driver = static
+  args = password={PASSWORD}
 }}
 userdb {{
   driver = static
@@ -153,7 +156,6 @@ def start(directory: Path | str) -> Dovecot:
         raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d)")
     for sub in ("run", "state", "mail"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
-    (directory / "passwd").touch()
     _certificate(directory)
     imap_port, pop3_port = _free_port(), _free_port()
     (directory / "dovecot.conf").write_text(_config(directory, imap_port, pop3_port))
