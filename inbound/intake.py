@@ -8,9 +8,11 @@ do; automation acts as the system actor, people's replies as themselves.
 from __future__ import annotations
 
 import fnmatch
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -49,8 +51,33 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+_CACHE_SECONDS = 10.0
+_cache: dict[str, tuple[float, Any]] = {}
+
+
+def _cached(name: str, load):
+    """Reference data read at most every few seconds per process (the intake's hot path)."""
+    now = time.monotonic()
+    hit = _cache.get(name)
+    if hit is None or now - hit[0] > _CACHE_SECONDS:
+        hit = _cache[name] = (now, load())
+    return hit[1]
+
+
+def forget_cached() -> None:
+    _cache.clear()
+
+
 def own_addresses() -> set[str]:
     """The addresses the desk sends from: mail from them is the desk talking to itself."""
+    return _cached("own", _own_addresses)
+
+
+def _ignore_rules() -> list[IgnoreRule]:
+    return _cached("rules", lambda: list(IgnoreRule.objects.filter(is_active=True)))
+
+
+def _own_addresses() -> set[str]:
     from inbound.models import Mailbox
 
     addresses = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
@@ -88,7 +115,7 @@ def screen(message: InboundMessage, parsed: ParsedMessage) -> Outcome | None:
         return Outcome(
             MessageStatus.IGNORED, _("Automatic message (%s): not answered.") % parsed.auto_reason
         )
-    for rule in IgnoreRule.objects.filter(is_active=True):
+    for rule in _ignore_rules():
         value = parsed.sender if rule.field == RuleField.SENDER else parsed.subject
         if fnmatch.fnmatchcase(value.lower(), rule.pattern.lower()):
             return Outcome(MessageStatus.IGNORED, _("Ignore rule: %s") % rule)

@@ -133,3 +133,12 @@ def smtp_server(settings):
         yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_intake_cache():
+    """The intake caches its reference data (ignore rules, own addresses) for a few seconds;
+    each test starts from the database."""
+    from inbound.intake import forget_cached
+
+    forget_cached()
