@@ -11,11 +11,13 @@ class InboundConfig(AppConfig):
     def ready(self):
         from inbound.emails import render_inbound_email
         from inbound.health import register_health_report
+        from inbound.outgoing import register_outgoing
         from inbound.selectors import timeline_mail_annotate
         from servicedesk.notifications import register
         from servicedesk.selectors import TIMELINE_ANNOTATORS
 
         register("inbound.inboundmessage", render_inbound_email)
         register_health_report()
+        register_outgoing()
         if timeline_mail_annotate not in TIMELINE_ANNOTATORS:
             TIMELINE_ANNOTATORS.append(timeline_mail_annotate)
