@@ -45,10 +45,10 @@ def main(argv=None):
     from django.db.models import Count
 
     from accounts.models import SupportGroup
-    from incidents.models import Incident
     from inbound import services
     from inbound.models import InboundMessage, Mailbox
     from inbound.parser import parse
+    from incidents.models import Incident
     from tests.inbound import dovecot
     from tests.inbound.conftest import MESSAGES as CORPUS
 
@@ -119,15 +119,21 @@ def main(argv=None):
         parse_rate = 20 * len(corpus) / (time.perf_counter() - started)
         processing = statistics.median(latencies)
         load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-        print(f"{os.cpu_count()} cores, load average {load}, {connection.vendor}, {args.messages} messages")
+        print(
+            f"{os.cpu_count()} cores, load average {load}, {connection.vendor}, {args.messages} messages"
+        )
         print()
         print("| Intake | Messages | Seconds | Messages/s |")
         print("|---|---:|---:|---:|")
         print(f"| New incidents | {new} | {new_seconds:.1f} | {new / new_seconds:.0f} |")
-        print(f"| Replies (comments) | {replies} | {reply_seconds:.1f} | {replies / reply_seconds:.0f} |")
+        print(
+            f"| Replies (comments) | {replies} | {reply_seconds:.1f} | {replies / reply_seconds:.0f} |"
+        )
         total = new_seconds + reply_seconds
         print(f"| All | {args.messages} | {total:.1f} | {args.messages / total:.0f} |")
-        print(f"| Parsing alone (the test corpus, {len(corpus)} messages x 20) | | | {parse_rate:.0f} |")
+        print(
+            f"| Parsing alone (the test corpus, {len(corpus)} messages x 20) | | | {parse_rate:.0f} |"
+        )
         print()
         print(f"Outcomes: {statuses}; polls: {polls}")
         print()

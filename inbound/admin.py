@@ -29,8 +29,18 @@ class MailboxAdmin(admin.ModelAdmin):
             _("Server"),
             {
                 "fields": [
-                    "host", "port", "security", "auth_method", "username", "has_secret",
-                    "secret", "clear_secret", "folder", "maildir_path", "after_read", "move_to",
+                    "host",
+                    "port",
+                    "security",
+                    "auth_method",
+                    "username",
+                    "has_secret",
+                    "secret",
+                    "clear_secret",
+                    "folder",
+                    "maildir_path",
+                    "after_read",
+                    "move_to",
                 ]
             },
         ),  # fmt: skip
@@ -38,9 +48,17 @@ class MailboxAdmin(admin.ModelAdmin):
             _("New mail"),
             {
                 "fields": [
-                    "record_type", "support_group", "category", "service", "impact", "urgency",
-                    "unknown_senders", "reply_address", "staff_note_marker",
-                    "sender_hourly_limit", "max_message_bytes",
+                    "record_type",
+                    "support_group",
+                    "category",
+                    "service",
+                    "impact",
+                    "urgency",
+                    "unknown_senders",
+                    "reply_address",
+                    "staff_note_marker",
+                    "sender_hourly_limit",
+                    "max_message_bytes",
                 ]
             },
         ),  # fmt: skip
@@ -116,7 +134,15 @@ class FailedFilter(admin.SimpleListFilter):
 class InboundMessageAdmin(ReadOnlyAdmin):
     """Every message received and what it became; failed intake is retried from here."""
 
-    list_display = ["received_at", "mailbox", "sender", "subject", "status", "record_number", "reason"]
+    list_display = [
+        "received_at",
+        "mailbox",
+        "sender",
+        "subject",
+        "status",
+        "record_number",
+        "reason",
+    ]
     list_filter = [FailedFilter, "mailbox"]
     search_fields = ["sender", "subject", "message_id", "record_number"]
     exclude = ["raw"]
@@ -129,7 +155,9 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Retry the selected failed messages"))
     def retry(self, request, queryset):
         done = failed = 0
-        for pk in queryset.filter(status=MessageStatus.FAILED).order_by("pk").values_list("pk", flat=True):
+        for pk in (
+            queryset.filter(status=MessageStatus.FAILED).order_by("pk").values_list("pk", flat=True)
+        ):
             message = services.message_retry(message_id=pk, actor=request.user)
             if message.status == MessageStatus.FAILED:
                 failed += 1

@@ -1,6 +1,7 @@
 """A message's body as the text a record keeps: plain text preferred, HTML sanitised to the
 product's allowed tags (servicedesk.text), quoted history and signatures stripped from replies."""
 
+import contextlib
 import re
 from html import escape
 
@@ -46,10 +47,8 @@ def reply_text(*, text: str, html: str) -> str:
     if not text.strip() and html.strip():
         text = plain_text(re.sub(r"(?is)<(style|script|head|blockquote)\b.*?</\1>", "", html))
     text = text.replace("\r\n", "\n")
-    try:
+    with contextlib.suppress(Exception):  # the library failing keeps the whole text
         text = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text) or text
-    except Exception:  # noqa: BLE001, S110 - the library's failure keeps the whole text
-        pass
     for pattern in (QUOTE_HEADERS, SIGNATURE, MOBILE_SIGNATURE):
         match = pattern.search(text)
         if match and match.start() > 0:

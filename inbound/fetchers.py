@@ -9,12 +9,12 @@ Every network or protocol failure is a FetchError with a readable message.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import mailbox as maildir_lib
 import os
 import poplib
 import re
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 
@@ -90,12 +90,10 @@ class ImapClient(Client):
         self.moved = False
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
             if self.moved:
                 self.conn.expunge()
             self.conn.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
 
     def new_messages(self, known):
         criterion = "UNSEEN" if self.mailbox.after_read == AfterRead.SEEN else "UNDELETED"
@@ -159,10 +157,8 @@ class Pop3Client(Client):
         self.numbers: dict[str, int] = {}
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(poplib.error_proto, OSError):
             self.conn.quit()
-        except (poplib.error_proto, OSError):
-            pass
 
     def new_messages(self, known):
         try:
@@ -251,5 +247,5 @@ def client_for(mailbox) -> Client:
         raise FetchError(f"mailbox {mailbox.name} is not polled ({mailbox.protocol})")
     try:
         return protocols[mailbox.protocol](mailbox)
-    except socket.timeout as error:
+    except TimeoutError as error:
         raise FetchError(f"{mailbox.host}: timed out") from error

@@ -25,7 +25,13 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        fields = "__all__"
+        fields = [
+            "name", "is_active", "protocol", "host", "port", "security", "auth_method",
+            "username", "folder", "maildir_path", "after_read", "move_to",
+            "poll_interval_seconds", "max_message_bytes", "record_type", "support_group",
+            "category", "service", "impact", "urgency", "reply_address", "unknown_senders",
+            "staff_note_marker", "sender_hourly_limit",
+        ]  # fmt: skip
 
     def clean(self):
         data = super().clean()

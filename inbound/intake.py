@@ -24,14 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, can_see_internal
-from incidents import services as incidents
-from incidents.choices import Channel, IncidentStatus
-from incidents.models import Incident
-from incidents.workflow import INCIDENT_WORKFLOW, reopen_window
 from inbound.body import description_html, reply_text, text_to_html
 from inbound.choices import Direction, MessageStatus, RuleField, UnknownSenders
 from inbound.models import BouncedAddress, IgnoreRule, InboundMessage, MessageRef, Watcher
 from inbound.parser import ParsedMessage
+from incidents import services as incidents
+from incidents.choices import Channel, IncidentStatus
+from incidents.models import Incident
+from incidents.workflow import INCIDENT_WORKFLOW, reopen_window
 from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
@@ -45,7 +45,7 @@ LOOP_HEADER = "X-Servicedesk-Loop"
 class Outcome:
     status: str
     reason: str = ""
-    record: object | None = None
+    record: Any = None
     comment_id: int | None = None
     polite_reply: bool = False
     notes: list[str] = field(default_factory=list)
@@ -102,9 +102,12 @@ def screen(message: InboundMessage, parsed: ParsedMessage) -> Outcome | None:
         return Outcome(MessageStatus.REFUSED, _("The message has no sender address."))
     if parsed.loop_marker or parsed.sender in own_addresses():
         return Outcome(MessageStatus.IGNORED, _("Sent by the service desk itself (mail loop)."))
-    if parsed.message_id and MessageRef.objects.filter(
-        message_id=parsed.message_id, direction=Direction.SENT
-    ).exists():
+    if (
+        parsed.message_id
+        and MessageRef.objects.filter(
+            message_id=parsed.message_id, direction=Direction.SENT
+        ).exists()
+    ):
         return Outcome(MessageStatus.IGNORED, _("A message the service desk sent came back."))
     if parsed.is_bounce:
         for address, reason in parsed.bounced:
@@ -235,7 +238,9 @@ def _refused_files_note(record, notes: list[str]) -> None:
         incidents.incident_comment(
             incident_id=record.pk,
             actor=system_actor(),
-            body=text_to_html(_("Files of the e-mail that were not accepted:") + "\n" + "\n".join(notes)),
+            body=text_to_html(
+                _("Files of the e-mail that were not accepted:") + "\n" + "\n".join(notes)
+            ),
             visibility=Visibility.INTERNAL,
         )
 
@@ -264,7 +269,9 @@ def new_ticket(message: InboundMessage, parsed: ParsedMessage, *, related=None) 
     if requester is None:
         return Outcome(
             MessageStatus.REFUSED,
-            _("%(sender)s has no active account and this mailbox accepts mail from known people only.")
+            _(
+                "%(sender)s has no active account and this mailbox accepts mail from known people only."
+            )
             % {"sender": parsed.sender},
             polite_reply=True,
         )
@@ -326,9 +333,12 @@ def reply(message: InboundMessage, parsed: ParsedMessage, record) -> Outcome:
     if staff and final:
         return Outcome(
             MessageStatus.REFUSED,
-            _("%(number)s is closed; a staff reply to it is not added.") % {"number": record.number},
+            _("%(number)s is closed; a staff reply to it is not added.")
+            % {"number": record.number},
         )
-    if not staff and (final or (record.status == IncidentStatus.RESOLVED and not _can_reopen(record))):
+    if not staff and (
+        final or (record.status == IncidentStatus.RESOLVED and not _can_reopen(record))
+    ):
         return new_ticket(message, parsed, related=record)
     body = reply_text(text=parsed.text, html=parsed.html)
     visibility = Visibility.PUBLIC

@@ -92,9 +92,7 @@ class Mailbox(models.Model):
         blank=True,
         help_text=_("A staff reply containing this text (e.g. #internal) becomes a work note."),
     )
-    sender_hourly_limit = models.PositiveIntegerField(
-        _("messages per sender per hour"), default=20
-    )
+    sender_hourly_limit = models.PositiveIntegerField(_("messages per sender per hour"), default=20)
     token_hash = models.CharField(max_length=64, blank=True, editable=False)
     last_polled_at = models.DateTimeField(_("last poll"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)

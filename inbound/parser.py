@@ -13,7 +13,6 @@ import email
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email._policybase import Compat32
 from email.header import decode_header, make_header
 from email.message import Message
@@ -388,7 +387,8 @@ def _walk(message: Message, result: ParsedMessage) -> None:
                 _filename(part, f"part-{counter}{extension}"),
                 content_type,
                 data,
-                inline=disposition == "inline" or (bool(content_id) and disposition != "attachment"),
+                inline=disposition == "inline"
+                or (bool(content_id) and disposition != "attachment"),
                 content_id=content_id,
             )
         )

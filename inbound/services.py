@@ -105,9 +105,7 @@ def message_store(
         )
     try:
         with transaction.atomic():
-            message, created = InboundMessage.objects.get_or_create(
-                source_key=key, defaults=values
-            )
+            message, created = InboundMessage.objects.get_or_create(source_key=key, defaults=values)
     except IntegrityError:
         message, created = InboundMessage.objects.get(source_key=key), False
     if created and too_large:
@@ -163,8 +161,7 @@ def _error_text(error: Exception) -> str:
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             return "; ".join(
-                f"{name}: {' '.join(messages)}"
-                for name, messages in error.message_dict.items()
+                f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
             )
         return " ".join(error.messages)
     return str(error)

@@ -1,8 +1,8 @@
 """Reads shared by every record type."""
 
 import heapq
-from collections.abc import Callable
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any

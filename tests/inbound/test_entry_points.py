@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.roles import Role
-from incidents.models import Incident
 from inbound import services
 from inbound.crypto import decrypt
 from inbound.models import InboundMessage, Mailbox
+from incidents.models import Incident
 from tests.inbound.conftest import corpus
 from tests.incidents.factories import SupportGroupFactory
 
@@ -25,7 +25,9 @@ def admin_user(make_user):
 
 @pytest.fixture
 def mailbox():
-    return Mailbox.objects.create(name="support", protocol="pipe", support_group=SupportGroupFactory())
+    return Mailbox.objects.create(
+        name="support", protocol="pipe", support_group=SupportGroupFactory()
+    )
 
 
 def test_the_endpoint_takes_a_raw_message_with_the_mailboxs_token(client, mailbox, admin_user):
@@ -44,7 +46,9 @@ def test_the_endpoint_takes_a_raw_message_with_the_mailboxs_token(client, mailbo
     assert Incident.objects.count() == 1
 
 
-def test_the_endpoint_refuses_a_wrong_token_and_an_unknown_mailbox_alike(client, mailbox, admin_user):
+def test_the_endpoint_refuses_a_wrong_token_and_an_unknown_mailbox_alike(
+    client, mailbox, admin_user
+):
     services.mailbox_token_rotate(mailbox=mailbox, actor=admin_user)
     for name in ("support", "nope"):
         response = client.post(

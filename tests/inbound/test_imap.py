@@ -2,11 +2,11 @@
 
 import pytest
 
-from incidents.choices import Channel
-from incidents.models import Incident
 from inbound import services
 from inbound.choices import MessageStatus
 from inbound.models import InboundMessage, Watcher
+from incidents.choices import Channel
+from incidents.models import Incident
 from servicedesk.models import Attachment, Comment
 from tests.inbound.conftest import corpus
 from tests.incidents.factories import AgentFactory, SupportGroupFactory

@@ -10,12 +10,12 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.roles import Role
-from incidents.choices import IncidentStatus
-from incidents.models import Incident
 from inbound import services
 from inbound.choices import MessageStatus
 from inbound.intake import remember
 from inbound.models import BouncedAddress, IgnoreRule, InboundMessage, Mailbox
+from incidents.choices import IncidentStatus
+from incidents.models import Incident
 from servicedesk.models import Comment, RecordLink
 from servicedesk.notifications import deliver_pending
 from tests.factories import UserFactory
@@ -88,7 +88,11 @@ def test_a_reply_to_a_message_the_desk_sent_threads_by_in_reply_to(mailbox):
     remember(incident, "notification-7@desk.example.test", direction="out")
     receive(
         mailbox,
-        message(subject="Re: your ticket", body="Thanks", In_Reply_To="<notification-7@desk.example.test>"),
+        message(
+            subject="Re: your ticket",
+            body="Thanks",
+            In_Reply_To="<notification-7@desk.example.test>",
+        ),
     )
     assert Incident.objects.count() == 1
     assert Comment.objects.filter(object_id=incident.pk).count() == 1
@@ -99,7 +103,9 @@ def test_a_staff_reply_with_the_marker_is_an_internal_note(mailbox, agent):
     incident = Incident.objects.get()
     receive(
         mailbox,
-        message(sender=agent.email, subject=f"[{incident.number}]", body="#internal check the fuser"),
+        message(
+            sender=agent.email, subject=f"[{incident.number}]", body="#internal check the fuser"
+        ),
     )
     receive(mailbox, message(sender=agent.email, subject=f"[{incident.number}]", body="On my way"))
     note, reply = Comment.objects.filter(object_id=incident.pk).order_by("pk")
@@ -177,7 +183,9 @@ def test_a_message_the_desk_sent_coming_back_is_a_loop(mailbox):
     receive(mailbox, message(Message_ID="<first@client.example>"))
     incident = Incident.objects.get()
     remember(incident, "sent-1@desk.example.test", direction="out")
-    received = receive(mailbox, message(sender="list@else.example", Message_ID="<sent-1@desk.example.test>"))
+    received = receive(
+        mailbox, message(sender="list@else.example", Message_ID="<sent-1@desk.example.test>")
+    )
     assert received.status == MessageStatus.IGNORED
 
 
@@ -259,7 +267,9 @@ def test_an_unexpected_crash_is_kept_as_failed_with_the_traceback(mailbox, monke
 def test_processing_a_done_message_again_changes_nothing(mailbox):
     received = receive(mailbox, message(Message_ID="<once@client.example>"))
     services.message_process(message_id=received.pk)
-    again = services.message_receive(mailbox=mailbox, raw=message(Message_ID="<once@client.example>"))
+    again = services.message_receive(
+        mailbox=mailbox, raw=message(Message_ID="<once@client.example>")
+    )
     assert again.pk == received.pk
     assert Incident.objects.count() == 1
     assert InboundMessage.objects.count() == 1

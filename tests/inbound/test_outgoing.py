@@ -6,10 +6,10 @@ from email import policy
 
 import pytest
 
-from incidents import services as incidents
-from incidents.models import Incident
 from inbound import services
 from inbound.models import MessageRef
+from incidents import services as incidents
+from incidents.models import Incident
 from servicedesk.notifications import deliver_pending
 from tests.inbound.conftest import corpus
 from tests.incidents.factories import AgentFactory, SupportGroupFactory
@@ -94,9 +94,7 @@ def test_the_desks_own_notification_coming_back_is_dropped(mailbox, smtp_server)
     assert looped.status == "ignored"
 
 
-def test_a_polite_refusal_is_marked_as_an_automatic_reply_to_the_message(
-    mailbox, smtp_server
-):
+def test_a_polite_refusal_is_marked_as_an_automatic_reply_to_the_message(mailbox, smtp_server):
     mailbox.unknown_senders = "refuse"
     mailbox.save()
     mailbox.account.deliver(corpus("html_only.eml"))
