@@ -158,6 +158,8 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "id"], name="inbound_msg_status_id"),
             models.Index(fields=["mailbox", "source_uid"], name="inbound_msg_mailbox_uid"),
+            models.Index(fields=["mailbox", "status"], name="inbound_msg_mailbox_status"),
+            models.Index(fields=["content_type", "object_id"], name="inbound_msg_record"),
             models.Index(fields=["sender", "received_at"], name="inbound_msg_sender_at"),
             models.Index(fields=["comment_id"], name="inbound_msg_comment"),
         ]
