@@ -4,9 +4,9 @@ import mailbox as maildir_lib
 
 import pytest
 
-from incidents.models import Incident
 from inbound import fetchers, services, tasks
 from inbound.models import Mailbox
+from incidents.models import Incident
 from tests.inbound.conftest import corpus
 from tests.incidents.factories import SupportGroupFactory
 
