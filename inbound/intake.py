@@ -39,6 +39,7 @@ from servicedesk.attachments import attachment_check
 from servicedesk.models import LinkKind, Visibility
 
 LOOP_HEADER = "X-Servicedesk-Loop"
+ORIGINAL_NAME = "original-message.eml"
 
 
 @dataclass
@@ -223,11 +224,11 @@ def _files(parsed: ParsedMessage, raw: bytes, notes: list[str]) -> list[ContentF
             notes.append(f"{part.filename}: {' '.join(error.messages)}")
             continue
         accepted.append(upload)
-    original = ContentFile(raw, name="original-message.eml")
+    original = ContentFile(raw, name=ORIGINAL_NAME)
     try:
         attachment_check(original)
     except ValidationError as error:
-        notes.append(f"original-message.eml: {' '.join(error.messages)}")
+        notes.append(f"{ORIGINAL_NAME}: {' '.join(error.messages)}")
     else:
         accepted.append(original)
     return accepted

@@ -8,7 +8,20 @@ from inbound.models import InboundMessage, Watcher
 
 def timeline_mail_annotate(*, record, events: list, comments: list) -> None:
     """Mark the timeline rows that came by e-mail with the sender's address (`via_email`):
-    comments from replies, and the "created" event of a record opened by mail. One query."""
+    comments from replies, and the "created" event of a record opened by mail.
+
+    One query, and none for a record that shows no sign of mail: neither opened by e-mail
+    (its channel) nor holding a comment with the original message attached, as every reply
+    taken from mail has."""
+    from inbound.intake import ORIGINAL_NAME
+
+    by_mail = getattr(record, "channel", "") == "email" or any(
+        file.filename == ORIGINAL_NAME
+        for comment in comments
+        for file in getattr(comment, "files", ())
+    )
+    if not by_mail:
+        return
     content_type = ContentType.objects.get_for_model(record)
     rows = InboundMessage.objects.filter(
         content_type=content_type,

@@ -201,7 +201,7 @@ def message_retry(*, message_id: int, actor) -> InboundMessage:
 def message_receive(*, mailbox: Mailbox, raw: bytes, source_uid: str = "") -> InboundMessage:
     """Store, then process: what the endpoint, the pipe command and the poller do."""
     message, _created = message_store(mailbox=mailbox, raw=raw, source_uid=source_uid)
-    if message.status in (MessageStatus.PENDING, MessageStatus.FAILED) and _created:
+    if message.status == MessageStatus.PENDING:  # failed ones wait for an administrator
         message = message_process(message_id=message.pk)
     return message
 
