@@ -39,6 +39,21 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+# Reports that name a failing part without failing the site (apps add theirs from ready(),
+# e.g. the mailboxes): name -> f() -> {"ok": bool, ...}.
+REPORTS: dict[str, Callable[[], dict]] = {}
+
+
+def run_reports() -> dict[str, dict]:
+    results = {}
+    for name, report in REPORTS.items():
+        try:
+            results[name] = report()
+        except Exception as error:  # noqa: BLE001 - a report that fails says so
+            results[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+    return results
+
+
 def run_checks() -> dict[str, dict]:
     """Run every check; each answers {"ok": bool, "ms": float} plus "error" when it failed."""
     results = {}

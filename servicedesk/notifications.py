@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +25,13 @@ RENDERERS: dict[str, Renderer] = {}
 # kind -> render(notification): e-mails the kernel writes the same way for every record type
 # (an approver's request for a decision); they take precedence over the model's renderer.
 KIND_RENDERERS: dict[str, Renderer] = {}
+
+# Apps that widen or thread outgoing mail (the e-mail channel, inbound/outgoing.py) register:
+#   RECIPIENT_HOOKS: f(notification) -> [more addresses] (e.g. a record's watchers);
+#   HEADER_HOOKS: f(notification, address, subject) -> (subject, {header: value}, [reply-to])
+#   (Message-ID, In-Reply-To/References, Reply-To, Auto-Submitted); called at sending time.
+RECIPIENT_HOOKS: list[Callable[[Notification], Iterable[str]]] = []
+HEADER_HOOKS: list[Callable[[Notification, str, str], tuple[str, dict[str, str], list[str]]]] = []
 
 
 def register(model_label: str, renderer: Renderer) -> None:
@@ -99,6 +106,18 @@ def _kick_after_commit() -> None:
     transaction.on_commit(_kick)
 
 
+def _send(notification: Notification, address: str, subject: str, body: str) -> None:
+    headers: dict[str, str] = {}
+    reply_to: list[str] = []
+    for hook in HEADER_HOOKS:
+        subject, more, more_reply_to = hook(notification, address, subject)
+        headers.update(more)
+        reply_to += more_reply_to
+    EmailMessage(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [address], headers=headers, reply_to=reply_to
+    ).send()
+
+
 def deliver_pending(*, limit: int = 200) -> int:
     """Send up to `limit` waiting e-mails; returns how many notifications were sent.
 
@@ -115,8 +134,11 @@ def deliver_pending(*, limit: int = 200) -> int:
         )
         for notification in pending:
             try:
+                for hook in RECIPIENT_HOOKS:
+                    more = [a for a in hook(notification) if a not in notification.addresses]
+                    notification.addresses = [*notification.addresses, *more]
                 for address, subject, body in renderer_for(notification)(notification):
-                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+                    _send(notification, address, subject, body)
             except Exception as error:  # noqa: BLE001 - any failure is retried later
                 notification.attempts += 1
                 notification.last_error = f"{type(error).__name__}: {error}"[:2000]

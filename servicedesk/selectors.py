@@ -2,6 +2,7 @@
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,11 @@ class TimelineEntry:
     item: Any
 
 
+# Apps that know more about a timeline's rows (which came by e-mail) annotate them:
+# f(record=, events=[AuditEvent], comments=[Comment]) -> None, one query each at most.
+TIMELINE_ANNOTATORS: list[Callable[..., None]] = []
+
+
 def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
     """The record's audit events, comments and attachments merged oldest first.
 
@@ -59,8 +65,11 @@ def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
         (by_comment[file.comment_id] if file.comment_id else loose).append(file)
     for comment in comment_rows:
         comment.files = by_comment.get(comment.pk, [])
+    event_rows = list(events.order_by("created_at", "pk"))
+    for annotate in TIMELINE_ANNOTATORS:
+        annotate(record=record, events=event_rows, comments=comment_rows)
     streams = (
-        (TimelineEntry("event", e.created_at, e.actor, e) for e in events.order_by("created_at", "pk")),
+        (TimelineEntry("event", e.created_at, e.actor, e) for e in event_rows),
         (TimelineEntry("comment", c.created_at, c.author, c) for c in comment_rows),
         (TimelineEntry("attachment", a.created_at, a.uploaded_by, a) for a in loose),
     )  # fmt: skip

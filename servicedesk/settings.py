@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "knowledge",
     "portal",
     "dashboards",
+    "inbound",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,13 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Service Desk <servicedesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- E-mail channel (inbound/, docs/email.md) --------------------------------------------------
+# Fernet keys (comma-separated; the first encrypts, all decrypt) for mailbox passwords and
+# tokens. Empty: a key derived from SECRET_KEY (development only).
+MAILBOX_SECRET_KEYS = env.list("MAILBOX_SECRET_KEYS", default=[])
+# A CA bundle trusted for IMAP/POP3 TLS besides the system's (a private CA).
+MAILBOX_CA_FILE = env.str("MAILBOX_CA_FILE", default="")
+
 # --- Security (a reverse proxy terminates TLS and may add HSTS and the HTTPS redirect) ----------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
@@ -330,6 +338,11 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "poll-mailboxes": {
+        "task": "inbound.tasks.poll_mailboxes_task",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
     "record-heartbeat": {
         "task": "servicedesk.tasks.record_heartbeat_task",
         "schedule": 60.0,

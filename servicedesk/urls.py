@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("cmdb/", include("cmdb.api.urls")),
     path("", include("catalogue.api.urls")),
     path("", include("dashboards.api.urls")),
+    path("", include("inbound.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -46,6 +47,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
+    path("inbound/", include("inbound.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -14,7 +14,7 @@ from accounts.selectors import support_groups_of
 from servicedesk import registry, services
 from servicedesk.attachments import attachment_response
 from servicedesk.forms import RecordLinkForm
-from servicedesk.health import run_checks
+from servicedesk.health import run_checks, run_reports
 from servicedesk.middleware import api_error, is_api
 from servicedesk.models import Attachment
 from servicedesk.pages import REFUSALS, flash_refusal, staff_view
@@ -63,11 +63,15 @@ def health(request):
     heartbeat = None
     if checks["cache"]["ok"]:
         heartbeat = cache.get(HEARTBEAT_KEY)
+    reports = run_reports() if checks["database"]["ok"] else {}
+    degraded = sorted(name for name, report in reports.items() if not report.get("ok"))
     body = {
-        "status": "failing" if failing else "ok",
+        "status": "failing" if failing else ("degraded" if degraded else "ok"),
         "failing": failing,
         "checks": checks,
         "beat_last_seen": heartbeat,
+        "degraded": degraded,
+        **reports,
     }
     return JsonResponse(body, status=503 if failing else 200)
 

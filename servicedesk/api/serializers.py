@@ -205,6 +205,12 @@ class TimelineEntrySerializer(serializers.Serializer):
     event = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     attachment = serializers.SerializerMethodField()
+    via_email = serializers.SerializerMethodField(
+        help_text=_("The sender's address when the entry came by e-mail, else null.")
+    )
+
+    def get_via_email(self, entry) -> str | None:
+        return getattr(entry.item, "via_email", "") or None
 
     def _item(self, entry, kind, serializer_class):
         if entry.kind != kind:

@@ -376,7 +376,7 @@ class TestDelivery:
     ):
         from servicedesk.notifications import MAX_ATTEMPTS
 
-        with mock.patch("servicedesk.notifications.send_mail", side_effect=OSError("SMTP down")):
+        with mock.patch("servicedesk.notifications._send", side_effect=OSError("SMTP down")):
             with after_commit():
                 created = incident(actor=agent, support_group=group, requester=requester)
             for _ in range(MAX_ATTEMPTS + 2):

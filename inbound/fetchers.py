@@ -1,0 +1,251 @@
+"""Reading mailboxes: IMAP (imaplib), POP3 (poplib) and local Maildirs (mailbox), stdlib only.
+
+A client yields (server id, raw bytes) for each new message and is told `done(id)` once the
+message is stored, which marks it as the mailbox says (seen, moved, deleted). Reading never
+changes the server (IMAP reads with BODY.PEEK), so a worker that dies between reading and
+marking reads the message again next time, and the stored row's unique key takes it once.
+Every network or protocol failure is a FetchError with a readable message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import mailbox as maildir_lib
+import os
+import poplib
+import re
+import ssl
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+
+from inbound.choices import AfterRead, AuthMethod, Protocol, Security
+
+TIMEOUT_SECONDS = 30
+BATCH = 200
+
+
+class FetchError(Exception):
+    """The mailbox could not be read (connection, sign-in, folder)."""
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates are verified; MAILBOX_CA_FILE adds a private CA (or a test server's)."""
+    context = ssl.create_default_context()
+    if settings.MAILBOX_CA_FILE:
+        context.load_verify_locations(cafile=settings.MAILBOX_CA_FILE)
+    return context
+
+
+def xoauth2_string(username: str, token: str) -> bytes:
+    """The SASL XOAUTH2 initial response (Google, Microsoft 365)."""
+    return f"user={username}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+class Client:
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def new_messages(self, known: Callable[[list[str]], set[str]]) -> Iterator[tuple[str, bytes]]:
+        raise NotImplementedError
+
+    def done(self, uid: str) -> None:
+        raise NotImplementedError
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapClient(Client):
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+        port = mailbox.port or (993 if mailbox.security == Security.TLS else 143)
+        try:
+            if mailbox.security == Security.TLS:
+                self.conn = imaplib.IMAP4_SSL(
+                    mailbox.host, port, ssl_context=tls_context(), timeout=TIMEOUT_SECONDS
+                )
+            else:
+                self.conn = imaplib.IMAP4(mailbox.host, port, timeout=TIMEOUT_SECONDS)
+                if mailbox.security == Security.STARTTLS:
+                    self.conn.starttls(ssl_context=tls_context())
+            if mailbox.auth_method == AuthMethod.XOAUTH2:
+                auth = xoauth2_string(mailbox.username, mailbox.secret)
+                self.conn.authenticate("XOAUTH2", lambda _challenge: auth)
+            else:
+                self.conn.login(mailbox.username, mailbox.secret)
+            status, data = self.conn.select(_quote(mailbox.folder or "INBOX"))
+            if status != "OK":
+                raise FetchError(f"folder {mailbox.folder!r}: {_text(data)}")
+        except (imaplib.IMAP4.error, OSError, ssl.SSLError, ValueError) as error:
+            raise FetchError(f"IMAP {mailbox.host}:{port}: {_text(error)}") from error
+        self.moved = False
+
+    def close(self) -> None:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            if self.moved:
+                self.conn.expunge()
+            self.conn.logout()
+
+    def new_messages(self, known):
+        criterion = "UNSEEN" if self.mailbox.after_read == AfterRead.SEEN else "UNDELETED"
+        try:
+            status, data = self.conn.uid("SEARCH", None, criterion)
+            if status != "OK":
+                raise FetchError(f"SEARCH: {_text(data)}")
+            uids = (data[0] or b"").split()
+            for uid in uids[:BATCH]:
+                status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
+                raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
+                if status == "OK" and raw is not None:
+                    yield uid.decode(), raw
+        except (imaplib.IMAP4.error, OSError) as error:
+            raise FetchError(f"IMAP: {_text(error)}") from error
+
+    def done(self, uid: str) -> None:
+        action = self.mailbox.after_read
+        try:
+            if action == AfterRead.SEEN:
+                self.conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+                return
+            if action == AfterRead.MOVE:
+                target = _quote(self.mailbox.move_to or "Processed")
+                if "MOVE" in (self.conn.capabilities or ()):
+                    status, data = self.conn.uid("MOVE", uid, target)
+                    if status != "OK":
+                        raise FetchError(f"MOVE to {target}: {_text(data)}")
+                    return
+                status, data = self.conn.uid("COPY", uid, target)
+                if status != "OK":
+                    raise FetchError(f"COPY to {target}: {_text(data)}")
+            self.conn.uid("STORE", uid, "+FLAGS", "(\\Deleted \\Seen)")
+            self.moved = True
+        except (imaplib.IMAP4.error, OSError) as error:
+            raise FetchError(f"IMAP: {_text(error)}") from error
+
+
+class Pop3Client(Client):
+    """POP3 has no flags: read mail stays on the server unless deleted, and the stored
+    server ids (UIDL) say what was taken already."""
+
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+        port = mailbox.port or (995 if mailbox.security == Security.TLS else 110)
+        try:
+            if mailbox.security == Security.TLS:
+                self.conn = poplib.POP3_SSL(
+                    mailbox.host, port, context=tls_context(), timeout=TIMEOUT_SECONDS
+                )
+            else:
+                self.conn = poplib.POP3(mailbox.host, port, timeout=TIMEOUT_SECONDS)
+                if mailbox.security == Security.STARTTLS:
+                    self.conn.stls(context=tls_context())
+            if mailbox.auth_method == AuthMethod.XOAUTH2:
+                raise FetchError("POP3 with XOAUTH2 is not supported; use IMAP.")
+            self.conn.user(mailbox.username)
+            self.conn.pass_(mailbox.secret)
+        except (poplib.error_proto, OSError, ssl.SSLError) as error:
+            raise FetchError(f"POP3 {mailbox.host}:{port}: {_text(error)}") from error
+        self.numbers: dict[str, int] = {}
+
+    def close(self) -> None:
+        with contextlib.suppress(poplib.error_proto, OSError):
+            self.conn.quit()
+
+    def new_messages(self, known):
+        try:
+            _response, listing, _octets = self.conn.uidl()
+            for line in listing:
+                number, uid = line.decode().split(" ", 1)
+                self.numbers[uid] = int(number)
+            fresh = [uid for uid in self.numbers if uid not in known(list(self.numbers))]
+            for uid in fresh[:BATCH]:
+                _response, lines, _octets = self.conn.retr(self.numbers[uid])
+                yield uid, b"\r\n".join(lines) + b"\r\n"
+        except (poplib.error_proto, OSError) as error:
+            raise FetchError(f"POP3: {_text(error)}") from error
+
+    def done(self, uid: str) -> None:
+        if self.mailbox.after_read != AfterRead.SEEN:
+            try:
+                self.conn.dele(self.numbers[uid])
+            except (poplib.error_proto, OSError) as error:
+                raise FetchError(f"POP3: {_text(error)}") from error
+
+
+class MaildirClient(Client):
+    """A local Maildir (Postfix/Dovecot delivery): new mail is in new/; read mail goes to cur/
+    flagged seen, to a sub-folder, or is deleted."""
+
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+        path = mailbox.maildir_path
+        if not path or not os.path.isdir(os.path.join(path, "new")):
+            raise FetchError(f"{path!r} is not a Maildir (no new/ folder)")
+        self.box = maildir_lib.Maildir(path, factory=None, create=False)
+        if mailbox.folder and mailbox.folder.upper() != "INBOX":
+            try:
+                self.box = self.box.get_folder(mailbox.folder)
+            except maildir_lib.NoSuchMailboxError as error:
+                raise FetchError(f"Maildir folder {mailbox.folder!r} does not exist") from error
+
+    def new_messages(self, known):
+        try:
+            for key in list(self.box.iterkeys())[: BATCH * 5]:
+                message = self.box.get_message(key)
+                if "S" in message.get_flags() and self.mailbox.after_read == AfterRead.SEEN:
+                    continue
+                yield key, self.box.get_bytes(key)
+        except OSError as error:
+            raise FetchError(f"Maildir: {error}") from error
+
+    def done(self, uid: str) -> None:
+        action = self.mailbox.after_read
+        try:
+            if action == AfterRead.SEEN:
+                message = self.box.get_message(uid)
+                message.set_subdir("cur")
+                message.add_flag("S")
+                self.box[uid] = message
+            elif action == AfterRead.MOVE:
+                target = self.box.add_folder(self.mailbox.move_to or "Processed")
+                target.add(self.box.get_message(uid))
+                self.box.remove(uid)
+            else:
+                self.box.remove(uid)
+        except (OSError, KeyError) as error:
+            raise FetchError(f"Maildir: {error}") from error
+
+
+def _text(value) -> str:
+    if isinstance(value, BaseException) and value.args:
+        value = value.args[0] if len(value.args) == 1 else value.args
+    if isinstance(value, list | tuple):
+        value = b" ".join(v if isinstance(v, bytes) else str(v).encode() for v in value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = str(value)
+    return re.sub(r"\s+", " ", text).strip() or type(value).__name__
+
+
+def client_for(mailbox) -> Client:
+    """The client for the mailbox's protocol (FetchError when it cannot be reached)."""
+    protocols: dict[str, type[Client]] = {
+        Protocol.IMAP: ImapClient,
+        Protocol.POP3: Pop3Client,
+        Protocol.MAILDIR: MaildirClient,
+    }
+    if mailbox.protocol not in protocols:
+        raise FetchError(f"mailbox {mailbox.name} is not polled ({mailbox.protocol})")
+    try:
+        return protocols[mailbox.protocol](mailbox)
+    except TimeoutError as error:
+        raise FetchError(f"{mailbox.host}: timed out") from error

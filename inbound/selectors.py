@@ -1,0 +1,52 @@
+"""Reads of the e-mail channel."""
+
+from django.contrib.contenttypes.models import ContentType
+
+from inbound.choices import MessageStatus
+from inbound.models import InboundMessage, Watcher
+
+
+def timeline_mail_annotate(*, record, events: list, comments: list) -> None:
+    """Mark the timeline rows that came by e-mail with the sender's address (`via_email`):
+    comments from replies, and the "created" event of a record opened by mail.
+
+    One query, and none for a record that shows no sign of mail: neither opened by e-mail
+    (its channel) nor holding a comment with the original message attached, as every reply
+    taken from mail has."""
+    from inbound.intake import ORIGINAL_NAME
+
+    by_mail = getattr(record, "channel", "") == "email" or any(
+        file.filename == ORIGINAL_NAME
+        for comment in comments
+        for file in getattr(comment, "files", ())
+    )
+    if not by_mail:
+        return
+    content_type = ContentType.objects.get_for_model(record)
+    rows = InboundMessage.objects.filter(
+        content_type=content_type,
+        object_id=record.pk,
+        status__in=(MessageStatus.TICKET, MessageStatus.REPLY),
+    ).values_list("status", "comment_id", "sender")
+    by_comment: dict[int, str] = {}
+    opened_by = ""
+    for status, comment_id, sender in rows:
+        if status == MessageStatus.TICKET:
+            opened_by = sender
+        elif comment_id:
+            by_comment[comment_id] = sender
+    for comment in comments:
+        comment.via_email = by_comment.get(comment.pk, "")
+    if opened_by:
+        for event in events:
+            if event.kind == "created":
+                event.via_email = opened_by
+
+
+def watchers_of(record) -> list[Watcher]:
+    """The people who follow a record by mail."""
+    return list(
+        Watcher.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        ).order_by("pk")
+    )

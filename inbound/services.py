@@ -1,0 +1,305 @@
+"""Every write of the e-mail channel: storing a message, processing it, retrying it, polling
+a mailbox, and the mailbox's secrets.
+
+The channel's rule (docs/email.md): a message is **stored before it is processed**, in its
+own transaction, unique on its source key (Message-ID, or a hash of the bytes); processing
+takes the stored row with a lock and turns it into a record, a reply or a refusal in one
+transaction with the record's own writes, so a crash at any point leaves either nothing done
+or everything done, and a second read of the same message finds the row and does nothing.
+A message whose processing raises is kept as "failed" with the error, retryable.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inbound import fetchers
+from inbound.choices import MessageStatus
+from inbound.crypto import token_hash
+from inbound.intake import Outcome, intake
+from inbound.models import InboundMessage, Mailbox
+from inbound.parser import parse, source_key
+from servicedesk.actors import actor_required
+from servicedesk.exceptions import ApplicationError
+from servicedesk.notifications import notify
+
+logger = logging.getLogger(__name__)
+
+POLL_LEASE = timedelta(minutes=10)
+HEADER_LIMIT = 64 * 1024
+STUCK_AFTER = timedelta(minutes=2)
+ADMIN_PERMISSION = "inbound.change_mailbox"
+
+
+def _ensure_admin(actor) -> None:
+    actor_required(actor)
+    if not actor.has_perm(ADMIN_PERMISSION):
+        raise PermissionDenied(_("Only administrators manage mailboxes."))
+
+
+def mailbox_token_rotate(*, mailbox: Mailbox, actor) -> str:
+    """A new secret token for the inbound endpoint; returns it once (only its hash is kept)."""
+    _ensure_admin(actor)
+    token = secrets.token_urlsafe(32)
+    mailbox.token_hash = token_hash(token)
+    mailbox.save(update_fields=["token_hash"])
+    return token
+
+
+def mailbox_by_token(*, name: str, token: str) -> Mailbox | None:
+    """The active mailbox `name` when `token` is its endpoint token, else None."""
+    mailbox = Mailbox.objects.filter(name=name, is_active=True).first()
+    if mailbox is None or not mailbox.token_hash or not token:
+        return None
+    if not secrets.compare_digest(mailbox.token_hash, token_hash(token)):
+        return None
+    return mailbox
+
+
+def _headers_only(raw: bytes) -> bytes:
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    return raw[: end if 0 <= end <= HEADER_LIMIT else HEADER_LIMIT]
+
+
+def message_store(
+    *, mailbox: Mailbox, raw: bytes, source_uid: str = ""
+) -> tuple[InboundMessage, bool]:
+    """Store a received message before anything is done with it: (row, created).
+
+    The row is unique on its source key: a message read again (after a crash between
+    reading and marking it on the server, or sent to two mailboxes) returns the existing row
+    with created False. A message over the mailbox's size limit keeps its headers only and is
+    refused at processing with the reason.
+    """
+    parsed_headers = parse(_headers_only(raw) + b"\r\n\r\n")
+    key = source_key(raw, parsed_headers.message_id)
+    too_large = len(raw) > mailbox.max_message_bytes
+    values = {
+        "mailbox": mailbox,
+        "source_uid": source_uid[:255],
+        "message_id": parsed_headers.message_id[:255],
+        "sender": parsed_headers.sender[:255],
+        "subject": parsed_headers.subject[:255],
+        "size": len(raw),
+        "raw": _headers_only(raw) if too_large else raw,
+    }
+    if too_large:
+        values.update(
+            status=MessageStatus.REFUSED,
+            processed_at=timezone.now(),
+            reason=_("The message is %(size)d bytes; this mailbox takes at most %(limit)d.")
+            % {"size": len(raw), "limit": mailbox.max_message_bytes},
+        )
+    try:
+        with transaction.atomic():
+            message, created = InboundMessage.objects.get_or_create(source_key=key, defaults=values)
+    except IntegrityError:
+        message, created = InboundMessage.objects.get(source_key=key), False
+    if created and too_large:
+        transaction.on_commit(lambda: message_refusal_reply(message_id=message.pk))
+    return message, created
+
+
+def message_refusal_reply(*, message_id: int) -> None:
+    """Tell the sender, politely, that their message was not taken (never to machines)."""
+    with transaction.atomic():
+        message = InboundMessage.objects.get(pk=message_id)
+        parsed = parse(bytes(message.raw))
+        if parsed.sender and not parsed.auto_reason and not parsed.is_bounce:
+            notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
+
+
+def message_process(*, message_id: int) -> InboundMessage:
+    """Turn a stored message into a record, a reply or a refusal (see the module docstring).
+
+    The row is locked (`SELECT ... FOR UPDATE`); a message already done is returned as it
+    is, so a retry or a second worker changes nothing. Any exception while processing rolls
+    back the record writes (a savepoint) and is kept on the row as "failed", with the error;
+    this function does not raise for it.
+    """
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("mailbox")
+            .get(pk=message_id)
+        )
+        if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
+            return message
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                outcome = intake(message, parse(bytes(message.raw)))
+        except (ValidationError, ApplicationError, PermissionDenied) as error:
+            _failed(message, _error_text(error), "")
+        except Exception as error:  # noqa: BLE001 - nothing a message holds may stop intake
+            logger.exception("inbound message %s failed", message.pk)
+            _failed(message, f"{type(error).__name__}: {error}", traceback.format_exc())
+        else:
+            _done(message, outcome)
+        message.save()
+        if message.status == MessageStatus.REFUSED and getattr(message, "_polite", False):
+            parsed = parse(bytes(message.raw))
+            if not parsed.auto_reason:
+                notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
+    return message
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+            )
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _failed(message: InboundMessage, reason: str, trace: str) -> None:
+    message.status = MessageStatus.FAILED
+    message.reason = reason[:4000]
+    message.error = trace[-8000:]
+    message.processed_at = timezone.now()
+
+
+def _done(message: InboundMessage, outcome: Outcome) -> None:
+    message.status = outcome.status
+    message.reason = outcome.reason
+    if outcome.notes:
+        message.reason += "\n" + "\n".join(outcome.notes)
+    message.error = ""
+    message.processed_at = timezone.now()
+    record = outcome.record
+    if record is not None:
+        from django.contrib.contenttypes.models import ContentType
+
+        message.content_type = ContentType.objects.get_for_model(record)
+        message.object_id = record.pk
+        message.record_number = getattr(record, "number", "")
+    message.comment_id = outcome.comment_id
+    message._polite = outcome.polite_reply  # type: ignore[attr-defined]
+
+
+def message_retry(*, message_id: int, actor) -> InboundMessage:
+    """An administrator's retry of a failed message (the admin's action)."""
+    _ensure_admin(actor)
+    return message_process(message_id=message_id)
+
+
+def message_receive(*, mailbox: Mailbox, raw: bytes, source_uid: str = "") -> InboundMessage:
+    """Store, then process: what the endpoint, the pipe command and the poller do."""
+    message, _created = message_store(mailbox=mailbox, raw=raw, source_uid=source_uid)
+    if message.status == MessageStatus.PENDING:  # failed ones wait for an administrator
+        message = message_process(message_id=message.pk)
+    return message
+
+
+def messages_process_stuck(*, limit: int = 200) -> int:
+    """Process messages stored but never processed (a worker died in between): the beat's
+    catch-up. Rows a worker holds are skipped."""
+    cutoff = timezone.now() - STUCK_AFTER
+    ids = list(
+        InboundMessage.objects.filter(status=MessageStatus.PENDING, received_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        message_process(message_id=pk)
+    return len(ids)
+
+
+# --- Polling ---------------------------------------------------------------------------------
+
+
+def _take_lease(mailbox_id: int) -> bool:
+    """One poller per mailbox: a lease taken by a conditional UPDATE (no transaction held
+    open during the network conversation; a dead worker's lease runs out)."""
+    now = timezone.now()
+    return bool(
+        Mailbox.objects.filter(pk=mailbox_id, is_active=True)
+        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+        .update(poll_lease_until=now + POLL_LEASE)
+    )
+
+
+def _release_lease(mailbox_id: int, **fields: Any) -> None:
+    Mailbox.objects.filter(pk=mailbox_id).update(poll_lease_until=None, **fields)
+
+
+def mailbox_poll(
+    *, mailbox_id: int, client_factory: Callable[[Mailbox], fetchers.Client] | None = None
+) -> int | None:
+    """Read a mailbox once: every new message is stored, marked on the server as the mailbox
+    says (seen, moved, deleted), then processed. Returns how many were read, or None when
+    another worker holds the mailbox. A connection failure is kept on the mailbox (the admin
+    and /health/ show it) and raised no further."""
+    if not _take_lease(mailbox_id):
+        return None
+    mailbox = Mailbox.objects.get(pk=mailbox_id)
+    factory = client_factory or fetchers.client_for
+    read = 0
+    try:
+        with factory(mailbox) as client:
+            for uid, raw in client.new_messages(known=_known_uids(mailbox)):
+                message, _created = message_store(mailbox=mailbox, raw=raw, source_uid=uid)
+                client.done(uid)
+                if message.status == MessageStatus.PENDING:
+                    message_process(message_id=message.pk)
+                read += 1
+    except fetchers.FetchError as error:
+        _release_lease(
+            mailbox_id,
+            last_polled_at=timezone.now(),
+            last_error=str(error)[:2000],
+            last_error_at=timezone.now(),
+        )
+        logger.warning("mailbox %s: %s", mailbox.name, error)
+        return read
+    except BaseException:
+        _release_lease(mailbox_id)
+        raise
+    _release_lease(mailbox_id, last_polled_at=timezone.now(), last_error="")
+    return read
+
+
+def _known_uids(mailbox: Mailbox) -> Callable[[list[str]], set[str]]:
+    """For servers that keep read mail (POP3): which of these server ids are stored already."""
+
+    def known(uids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            found |= set(
+                InboundMessage.objects.filter(mailbox=mailbox, source_uid__in=chunk).values_list(
+                    "source_uid", flat=True
+                )
+            )
+        return found
+
+    return known
+
+
+def mailboxes_due(*, now=None) -> list[int]:
+    """The active mailboxes to poll now (their interval since the last poll has passed)."""
+    now = now or timezone.now()
+    due = []
+    for pk, last, interval in (
+        Mailbox.objects.filter(is_active=True)
+        .exclude(protocol="pipe")
+        .values_list("pk", "last_polled_at", "poll_interval_seconds")
+    ):
+        if last is None or last + timedelta(seconds=interval) <= now:
+            due.append(pk)
+    return due
