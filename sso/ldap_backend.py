@@ -26,7 +26,9 @@ def sign_in_error_set(request, message) -> None:
 
 
 def _directory_down(sender, context, user, request, exception, **kwargs):
-    if context == "authenticate" and isinstance(exception, ldap.SERVER_DOWN | ldap.TIMEOUT):
+    if context in {"authenticate", "search_for_user_dn"} and isinstance(
+        exception, ldap.SERVER_DOWN | ldap.TIMEOUT
+    ):
         sign_in_error_set(request, errors.DIRECTORY_DOWN)
 
 
