@@ -75,3 +75,49 @@ def sign_in(client):
 
 def signed_in(client):
     return auth.get_user(client)
+
+
+OIDC_PROVIDER_ID = "idp"
+OIDC_CLIENT_ID = "service-desk"
+OIDC_SECRET = "service-desk-client-secret"
+OIDC_CALLBACK = f"http://testserver/sso/oidc/{OIDC_PROVIDER_ID}/login/callback/"
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID Connect provider process for the session (django-oauth-toolkit)."""
+    process, url = servers.oidc_provider_start(
+        tmp_path_factory.mktemp("oidc"),
+        client_id=OIDC_CLIENT_ID,
+        secret=OIDC_SECRET,
+        redirect_uri=OIDC_CALLBACK,
+    )
+    yield url
+    servers.process_stop(process)
+
+
+def oidc_app(server_url, **extra):
+    return {
+        "provider_id": OIDC_PROVIDER_ID,
+        "name": "Example ID",
+        "client_id": extra.pop("client_id", OIDC_CLIENT_ID),
+        "secret": OIDC_SECRET,
+        "settings": {"server_url": server_url, "groups_claim": "groups", **extra},
+    }
+
+
+@pytest.fixture
+def oidc(oidc_provider, settings, desk_team):
+    """The desk configured with the provider ("Example ID") and mappings of its groups:
+    desk-agents -> agent + Service desk, staff -> end user (visitors maps to nothing)."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [oidc_app(f"{oidc_provider}/o")],
+        }
+    }
+    GroupMapping.objects.create(
+        source=Source.OIDC, external_group="desk-agents", role=Role.AGENT, support_group=desk_team
+    )
+    GroupMapping.objects.create(source=Source.ANY, external_group="staff", role=Role.END_USER)
+    return oidc_provider
