@@ -3,7 +3,6 @@ against a real OpenLDAP server (tests/sso/directory.ldif)."""
 
 import ldap
 import pytest
-from django.conf import settings
 
 from accounts.models import User
 from accounts.roles import Role, user_roles

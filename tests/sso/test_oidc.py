@@ -83,9 +83,7 @@ def test_no_button_without_a_provider(client, settings):
     assert "Sign in with" not in client.get("/accounts/login/").content.decode()
 
 
-def test_a_first_sign_in_creates_the_person_with_the_groups_claim_mapped(
-    client, oidc, desk_team
-):
+def test_a_first_sign_in_creates_the_person_with_the_groups_claim_mapped(client, oidc, desk_team):
     response = oidc_sign_in(client, "alice")
 
     assert response.redirect_chain[-1][0] == "/workspace/"
