@@ -215,7 +215,11 @@ SOCIALACCOUNT_PROVIDERS = {
             {
                 "client_id": provider["id"],
                 "name": provider.get("name", provider["id"]),
-                "settings": {key: value for key, value in provider.items() if key != "id"},
+                "settings": {
+                    **{key: value for key, value in provider.items() if key != "id"},
+                    # Assertions must be signed by the identity provider's certificate.
+                    "advanced": {"want_assertion_signed": True, **provider.get("advanced", {})},
+                },
             }
             for provider in SSO_SAML_PROVIDERS
         ]

@@ -165,7 +165,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             message = errors.CANCELLED % {"provider": name}
         elif isinstance(exception, RequestException):
             message = errors.PROVIDER_DOWN % {"provider": name}
-        elif exception is not None:
+        elif exception is not None or (extra_context or {}).get("saml_errors"):
             message = errors.TOKEN_REJECTED % {"provider": name}
         else:
             message = errors.FAILED % {"provider": name}

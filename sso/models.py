@@ -1,6 +1,7 @@
 """What single sign-on and the directory sync keep: group mappings, the link from a person to
 their directory entry, and one row per sync run."""
 
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -128,3 +129,13 @@ class DirectorySyncRun(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SamlProvider(SocialApp):
+    """A SAML identity provider (ADFS, Entra ID, Okta...) as django-allauth keeps it: the admin
+    page that takes the provider's metadata in."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("SAML identity provider")
+        verbose_name_plural = _("SAML identity providers")

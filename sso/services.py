@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role
@@ -323,3 +325,59 @@ def directory_sync(*, actor: User) -> DirectorySyncRun:
         f", error: {run.error}" if run.error else "",
     )
     return run
+
+
+# --- SAML identity providers ------------------------------------------------------------------
+
+METADATA_MAX_BYTES = 1024 * 1024
+
+
+def saml_idp_from_metadata(*, xml: str | bytes) -> dict[str, str]:
+    """The identity provider's entity id, sign-in and sign-out addresses and signing certificate,
+    read from its metadata XML (what ADFS serves at /FederationMetadata/2007-06/
+    FederationMetadata.xml). ValidationError with a clear message for anything else."""
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    if len(xml) > METADATA_MAX_BYTES:
+        raise ValidationError(_("This metadata is larger than 1 MB: it is not an IdP's metadata."))
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml)
+    except Exception as error:  # lxml's syntax errors, defusedxml's refusals, odd documents
+        raise ValidationError(
+            _("This is not SAML metadata an identity provider publishes: %(error)s"),
+            params={"error": error},
+        ) from error
+    idp = parsed.get("idp") or {}
+    certificate = idp.get("x509cert") or next(
+        iter((idp.get("x509certMulti") or {}).get("signing") or []), ""
+    )
+    sso_url = (idp.get("singleSignOnService") or {}).get("url", "")
+    if not idp.get("entityId") or not sso_url or not certificate:
+        raise ValidationError(
+            _(
+                "The metadata names no identity provider with a sign-in address (HTTP-Redirect "
+                "binding) and a signing certificate."
+            )
+        )
+    found = {"entity_id": idp["entityId"], "sso_url": sso_url, "x509cert": certificate}
+    if slo_url := (idp.get("singleLogoutService") or {}).get("url"):
+        found["slo_url"] = slo_url
+    return found
+
+
+@transaction.atomic
+def saml_provider_import_metadata(*, app: SocialApp, xml: str | bytes, actor: User) -> SocialApp:
+    """Take an identity provider's metadata in: its entity id, addresses and certificate replace
+    the provider's `idp` settings (a metadata URL set before is dropped); assertions must then be
+    signed with that certificate. Raises ValidationError (nothing saved) for bad metadata."""
+    idp = saml_idp_from_metadata(xml=xml)
+    app.provider = "saml"
+    app.settings = {
+        **(app.settings or {}),
+        "idp": idp,
+        "advanced": {"want_assertion_signed": True, **(app.settings or {}).get("advanced", {})},
+    }
+    app.full_clean()
+    app.save()
+    logger.info("sso: %s took in the metadata of SAML provider %s", actor.email, app.client_id)
+    return app

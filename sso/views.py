@@ -31,7 +31,7 @@ def _guarded(view, *, start=False):
             return HttpResponseRedirect(reverse("accounts:login"))
         try:
             return view(request, *args, **kwargs)
-        except (RequestException, ImproperlyConfigured, ValueError) as error:
+        except (RequestException, OSError, ImproperlyConfigured, ValueError) as error:
             name = provider_name(**kwargs)
             logger.warning("sso: %s could not be reached: %r", name, error)
             return back_to_login(request, errors.PROVIDER_DOWN % {"provider": name})
