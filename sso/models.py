@@ -68,6 +68,15 @@ class GroupMapping(models.Model):
                 name="%(app_label)s_%(class)s_unique",
                 violation_error_message=_("This mapping exists already."),
             ),
+            # A missing support group counts as a value of its own (NULLs are never equal).
+            models.UniqueConstraint(
+                "source",
+                Lower("external_group"),
+                "role",
+                condition=models.Q(support_group__isnull=True),
+                name="%(app_label)s_%(class)s_unique_without_group",
+                violation_error_message=_("This mapping exists already."),
+            ),
         ]
         indexes = [models.Index(Lower("external_group"), name="sso_mapping_group_idx")]
 
