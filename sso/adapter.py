@@ -78,7 +78,8 @@ def profile_from_sociallogin(sociallogin) -> Profile:
         full_name = next(
             (
                 _as_list(data.get(name))[0]
-                for name in app_settings.get("name_attribute") or DEFAULT_SAML_NAME_ATTRIBUTES
+                for name in _as_list(app_settings.get("name_attribute"))
+                or DEFAULT_SAML_NAME_ATTRIBUTES
                 if _as_list(data.get(name))
             ),
             "",

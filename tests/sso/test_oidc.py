@@ -211,3 +211,21 @@ def test_a_get_of_the_start_address_goes_back_to_the_sign_in_page(client, oidc):
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
+
+
+def test_the_button_posts_with_a_working_csrf_token(oidc):
+    import re
+
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    html = browser.get("/accounts/login/").content.decode()
+    buttons = html[html.index('data-test="sso-buttons"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', buttons).group(1)
+
+    refused = browser.post(LOGIN_START, {"process": "login"})
+    response = browser.post(LOGIN_START, {"process": "login", "csrfmiddlewaretoken": token})
+
+    assert refused.status_code == 403
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{oidc}/o/authorize/")
