@@ -49,18 +49,14 @@ def provider_name(*, provider_id: str = "", organization_slug: str = "") -> str:
     """The name a provider is shown under ("Keycloak"), from the settings or the admin; its id
     when it is not configured."""
     from allauth.socialaccount.adapter import get_adapter
-    from allauth.socialaccount.models import SocialApp
 
     wanted = provider_id or organization_slug
-    try:
-        for app in get_adapter().list_apps(None):
-            if wanted in (app.provider_id, app.client_id) and app.provider in (
-                "openid_connect",
-                "saml",
-            ):
-                return app.name or wanted
-    except SocialApp.DoesNotExist:
-        pass
+    for app in get_adapter().list_apps(None):
+        if app.provider in ("openid_connect", "saml") and wanted in (
+            app.provider_id,
+            app.client_id,
+        ):
+            return app.name or wanted
     return wanted
 
 
