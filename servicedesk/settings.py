@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "servicedesk",
     "accounts",
     "incidents",
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "portal",
     "dashboards",
     "inbound",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -134,6 +141,8 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The directory first (when LDAP_SERVER_URI is set): its people sign in with its password.
+    *(["sso.ldap_backend.DirectoryBackend"] if env.str("LDAP_SERVER_URI", default="") else []),
     "django.contrib.auth.backends.ModelBackend",
     # Permissions of the system actor automation acts as; it authenticates nobody.
     "servicedesk.actors.SystemActorBackend",
@@ -160,6 +169,90 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
+
+# --- Single sign-on and directory accounts (docs/sso.md) ----------------------------------------
+# OpenID Connect and SAML providers through django-allauth: from the environment (JSON lists, see
+# docs/sso.md) and/or the admin's "Social applications". Groups map to roles and support groups
+# in the admin's "Group mappings".
+SSO_OIDC_PROVIDERS = env.json("SSO_OIDC_PROVIDERS", default=[])
+SSO_SAML_PROVIDERS = env.json("SSO_SAML_PROVIDERS", default=[])
+# The role of a person none of whose groups maps to a role; empty: such a person is refused.
+SSO_DEFAULT_ROLE = env.str("SSO_DEFAULT_ROLE", default="end_user")
+# Whether a first sign-in through a provider creates the account (else only known people).
+SSO_CREATE_USERS = env.bool("SSO_CREATE_USERS", default=True)
+# Whether end users (people who hold no staff role) may sign in with a local password.
+LOCAL_PASSWORDS_FOR_END_USERS = env.bool("LOCAL_PASSWORDS_FOR_END_USERS", default=True)
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT", default=10)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": provider["id"],
+                "name": provider.get("name", provider["id"]),
+                "client_id": provider["client_id"],
+                "secret": provider.get("secret", ""),
+                "settings": {
+                    "server_url": provider["server_url"],
+                    "groups_claim": provider.get("groups_claim", "groups"),
+                    "scope": provider.get("scope", ["openid", "profile", "email"]),
+                    **provider.get("settings", {}),
+                },
+            }
+            for provider in SSO_OIDC_PROVIDERS
+        ],
+    },
+    "saml": {
+        "APPS": [
+            {
+                "client_id": provider["id"],
+                "name": provider.get("name", provider["id"]),
+                "settings": {
+                    **{key: value for key, value in provider.items() if key != "id"},
+                    # Assertions must be signed by the identity provider's certificate.
+                    "advanced": {"want_assertion_signed": True, **provider.get("advanced", {})},
+                },
+            }
+            for provider in SSO_SAML_PROVIDERS
+        ]
+    },
+}
+
+# LDAP / Active Directory through django-auth-ldap (sign-in) and the sync (sso.directory).
+LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=10)
+LDAP_USER_BASE = env.str("LDAP_USER_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(objectClass=inetOrgPerson)")
+LDAP_GROUP_BASE = env.str("LDAP_GROUP_BASE", default="")
+LDAP_GROUP_FILTER = env.str("LDAP_GROUP_FILTER", default="(objectClass=groupOfNames)")
+# Entries matching this filter are disabled: Active Directory's
+# (userAccountControl:1.2.840.113556.1.4.803:=2); none by default.
+LDAP_DISABLED_FILTER = env.str("LDAP_DISABLED_FILTER", default="")
+LDAP_ATTRIBUTES = {
+    "id": env.str("LDAP_ATTR_ID", default="entryUUID"),  # AD: objectGUID
+    "email": env.str("LDAP_ATTR_EMAIL", default="mail"),
+    "full_name": env.str("LDAP_ATTR_NAME", default="cn"),  # AD: displayName
+    "phone": env.str("LDAP_ATTR_PHONE", default="telephoneNumber"),
+    "job_title": env.str("LDAP_ATTR_TITLE", default="title"),
+    "department": env.str("LDAP_ATTR_DEPARTMENT", default="departmentNumber"),  # AD: department
+    "organisation": env.str("LDAP_ATTR_ORGANISATION", default="o"),  # AD: company
+    "manager": env.str("LDAP_ATTR_MANAGER", default="manager"),
+}
+# The organisation of people whose entry names none (its short code); empty: none.
+LDAP_DEFAULT_ORGANISATION = env.str("LDAP_DEFAULT_ORGANISATION", default="")
+LDAP_SYNC_MINUTES = env.int("LDAP_SYNC_MINUTES", default=60)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -377,6 +470,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.tasks.send_reports_task",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
+    },
+    "sync-directory": {
+        "task": "sso.tasks.sync_directory_task",
+        "schedule": timedelta(minutes=LDAP_SYNC_MINUTES),
+        "options": {"expires": LDAP_SYNC_MINUTES * 60 - 30},
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",

@@ -38,6 +38,7 @@ urlpatterns = [
     # Browsers and feed readers ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("accounts/", include("accounts.urls")),
+    path("sso/", include("sso.urls")),
     path("portal/", include("portal.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("incidents/", include("incidents.urls")),
