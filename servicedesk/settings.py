@@ -41,12 +41,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "servicedesk",
     "accounts",
     "incidents",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "knowledge",
     "portal",
     "dashboards",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -70,8 +73,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.mfa.TwoFactorMiddleware",
     "servicedesk.middleware.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -159,6 +164,19 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp): the name authenticator apps show beside the code. Which roles
+# must use it is chosen by an administrator (admin: "Two-factor requirements").
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Service Desk")
+TWO_FACTOR_RECOVERY_CODES = 10
+# Personal access tokens for the API. The password exchange (POST /api/v1/auth/token/) issues one
+# that expires after API_TOKEN_SIGN_IN_DAYS; a person's own tokens last at most API_TOKEN_MAX_DAYS.
+API_TOKEN_SIGN_IN_DAYS = env.int("API_TOKEN_SIGN_IN_DAYS", default=30)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+
+# --- Personal data ----------------------------------------------------------------------------
+# Closed records older than this many months no longer name their requester (0 = keep for ever).
+PERSONAL_DATA_RETENTION_MONTHS = env.int("PERSONAL_DATA_RETENTION_MONTHS", default=0)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -261,7 +279,7 @@ REST_FRAMEWORK = {
     # Token first: DRF answers 401 with its `WWW-Authenticate: Token` header for a bad or missing
     # token; a browser without a token header still signs in with its session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -362,6 +380,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboards.tasks.send_reports_task",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
+    },
+    "anonymise-expired-requesters": {
+        "task": "privacy.tasks.anonymise_expired_requesters_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",
