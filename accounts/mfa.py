@@ -193,13 +193,17 @@ def totp_setup_confirm(*, user: User, code: str, request: HttpRequest) -> list[s
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
         raise ValidationError({"code": [_("Start the set-up again: no authenticator is waiting.")]})
-    if not device.verify_token(_clean_code(code)):
+    allowed, _info = device.verify_is_allowed()
+    if not allowed or not device.verify_token(_clean_code(code)):
         security_event_record(
             kind=SecurityEventKind.TWO_FACTOR_FAILED, user=user, request=request, during="set-up"
         )
-        raise ValidationError(
-            {"code": [_("That code is not right. Check the app's clock and try the next code.")]}
+        message = (
+            _("That code is not right. Check the app's clock and try the next code.")
+            if allowed
+            else _("Too many wrong codes. Wait a minute, then enter a fresh code.")
         )
+        raise ValidationError({"code": [message]})
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
