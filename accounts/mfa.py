@@ -76,7 +76,7 @@ def _bump_if_created(sender, instance, created, **kwargs) -> None:
 
 def _state(request: HttpRequest, user: User) -> str:
     version = cache.get(VERSION_KEY, 0)
-    saved = request.session.get(SESSION_KEY)  # type: ignore[attr-defined]
+    saved = request.session.get(SESSION_KEY)
     if isinstance(saved, dict) and saved.get("v") == version and saved.get("u") == user.pk:
         return str(saved.get("s", ""))
     if two_factor_enabled(user):
@@ -85,7 +85,7 @@ def _state(request: HttpRequest, user: User) -> str:
         state = SETUP
     else:
         state = ""
-    request.session[SESSION_KEY] = {"s": state, "v": version, "u": user.pk}  # type: ignore[attr-defined]
+    request.session[SESSION_KEY] = {"s": state, "v": version, "u": user.pk}
     return state
 
 
@@ -135,7 +135,9 @@ class TwoFactorMiddleware:
             message = (
                 _("Enter your two-factor code on the sign-in page first.")
                 if state == VERIFY
-                else _("Your role requires two-factor sign-in: set it up on your account page first.")
+                else _(
+                    "Your role requires two-factor sign-in: set it up on your account page first."
+                )
             )
             return JsonResponse({"detail": message, "errors": {}}, status=403)
         target = "accounts:two_factor_verify" if state == VERIFY else "accounts:two_factor_setup"
@@ -209,9 +211,7 @@ def totp_setup_confirm(*, user: User, code: str, request: HttpRequest) -> list[s
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         codes = _new_recovery_codes(user)
-        security_event_record(
-            kind=SecurityEventKind.TWO_FACTOR_ENABLED, user=user, request=request
-        )
+        security_event_record(kind=SecurityEventKind.TWO_FACTOR_ENABLED, user=user, request=request)
         transaction.on_commit(_bump_version)
     otp_login(request, device)
     _forget_state(request)

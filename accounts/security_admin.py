@@ -69,7 +69,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.order_by("pk"):
-            tokens.token_revoke(user=token.user, token_id=token.pk, actor=request.user, request=request)
+            tokens.token_revoke(
+                user=token.user, token_id=token.pk, actor=request.user, request=request
+            )
             count += 1
         self.message_user(
             request,

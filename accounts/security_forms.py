@@ -47,9 +47,7 @@ class TokenCreateForm(forms.Form):
         max_length=100,
         help_text=_("What uses it, e.g. “monitoring script”."),
     )
-    scope = forms.ChoiceField(
-        label=_("Scope"), choices=TokenScope.choices, initial=TokenScope.READ
-    )
+    scope = forms.ChoiceField(label=_("Scope"), choices=TokenScope.choices, initial=TokenScope.READ)
     expires_in = forms.ChoiceField(label=_("Expires after"), choices=EXPIRY_CHOICES, initial="90")
 
     def expires_at(self):

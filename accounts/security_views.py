@@ -17,7 +17,7 @@ from accounts.security_forms import CodeForm, SetupCodeForm, TokenCreateForm
 from accounts.security_models import AccessToken, UserSession
 
 NEW_CODES_KEY = "accounts_new_recovery_codes"
-NEW_TOKEN_KEY = "accounts_new_token"
+NEW_TOKEN_KEY = "accounts_new_token"  # noqa: S105 - a session key, not a secret
 
 
 def _next_url(request, default: str = "home") -> str:
@@ -64,7 +64,9 @@ def two_factor_setup(request):
     form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = mfa.totp_setup_confirm(user=user, code=form.cleaned_data["code"], request=request)
+            codes = mfa.totp_setup_confirm(
+                user=user, code=form.cleaned_data["code"], request=request
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:

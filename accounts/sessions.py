@@ -28,7 +28,7 @@ def _store():
 
 def session_register(*, request: HttpRequest, user: User) -> UserSession:
     """Remember the session a sign-in just started (the session is saved first if it is new)."""
-    session = request.session  # type: ignore[attr-defined]
+    session = request.session
     if not session.session_key:
         session.save()
     row, _created = UserSession.objects.update_or_create(

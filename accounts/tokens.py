@@ -29,7 +29,7 @@ from accounts.security_models import AccessToken, SecurityEventKind, TokenScope
 if TYPE_CHECKING:
     from accounts.models import User
 
-SECRET_PREFIX = "sdt_"
+SECRET_PREFIX = "sdt_"  # noqa: S105 - marks our tokens in logs and scanners; not a secret
 SHOWN_PREFIX_LENGTH = 10
 LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_ACTIVE_TOKENS = 50
@@ -170,15 +170,13 @@ class AccessTokenAuthentication(TokenAuthentication):
             return None
         token = result[1]
         if token.scope != TokenScope.WRITE and request.method not in SAFE_METHODS:
-            raise exceptions.PermissionDenied(_("This token may only read: make a read and write token to change anything."))
+            raise exceptions.PermissionDenied(
+                _("This token may only read: make a read and write token to change anything.")
+            )
         return result
 
     def authenticate_credentials(self, key):
-        token = (
-            AccessToken.objects.select_related("user")
-            .filter(key_hash=token_hash(key))
-            .first()
-        )
+        token = AccessToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         now = timezone.now()

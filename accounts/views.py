@@ -66,9 +66,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         # The session got a new key; the person's other sessions no longer hold: sign them out.
         session_rekey(old_key=old_key, request=self.request, user=form.user)
-        session_revoke_all(
-            user=form.user, actor=form.user, keep=self.request.session.session_key
-        )
+        session_revoke_all(user=form.user, actor=form.user, keep=self.request.session.session_key)
         messages.success(self.request, _("Your password is changed."))
         return response
 

@@ -9,8 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import mfa
 from accounts.admin import UserAdmin
@@ -66,7 +65,9 @@ class PrivacyUserAdmin(UserAdmin):
         )
         return None
 
-    @admin.action(description=gettext_lazy("Reset two-factor sign-in (lost phone)"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Reset two-factor sign-in (lost phone)"), permissions=["change"]
+    )
     def reset_two_factor(self, request, queryset):
         count = 0
         for person in queryset.order_by("pk"):

@@ -102,7 +102,7 @@ def person_export(*, person: User, actor: User) -> dict[str, Any]:
             "phone": person.phone,
             "job_title": person.job_title,
             "organisation": str(person.organisation) if person.organisation_id else None,
-            "department": person.department.name if person.department_id else None,
+            "department": person.department.name if person.department is not None else None,
             "manager": str(person.manager) if person.manager_id else None,
             "language": person.language,
             "time_zone": person.time_zone,
@@ -215,9 +215,7 @@ def person_anonymise(*, person: User, actor: User) -> User:
     person.job_title = ""
     person.is_active = False
     person.password = make_password(None)
-    person.save(
-        update_fields=["full_name", "email", "phone", "job_title", "is_active", "password"]
-    )
+    person.save(update_fields=["full_name", "email", "phone", "job_title", "is_active", "password"])
     tokens_revoke_all(user=person, actor=actor)
     session_revoke_all(user=person, actor=actor)
     TOTPDevice.objects.filter(user=person).delete()
@@ -236,7 +234,11 @@ def placeholder_requester() -> User:
     """The one account closed records name once retention takes their requester off."""
     user, _created = get_user_model().objects.get_or_create(
         email=PLACEHOLDER_EMAIL,
-        defaults={"full_name": PLACEHOLDER_NAME, "is_active": False, "password": make_password(None)},
+        defaults={
+            "full_name": PLACEHOLDER_NAME,
+            "is_active": False,
+            "password": make_password(None),
+        },
     )
     return user
 

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def kinds(**filters):
-    return list(SecurityEvent.objects.filter(**filters).order_by("pk").values_list("kind", flat=True))
+    return list(
+        SecurityEvent.objects.filter(**filters).order_by("pk").values_list("kind", flat=True)
+    )
 
 
 def sign_in(email, agent="Firefox on a laptop"):
@@ -45,7 +47,9 @@ def test_a_session_signed_out_from_another_browser_is_signed_out(agent):
     assert "That session is signed out." in response.content.decode()
     assert phone.get("/workspace/").status_code == 302  # back to the sign-in page
     assert laptop.get("/workspace/").status_code == 200
-    assert [s.user_agent for s in laptop.get("/accounts/sessions/").context["sessions"]] == ["Laptop"]
+    assert [s.user_agent for s in laptop.get("/accounts/sessions/").context["sessions"]] == [
+        "Laptop"
+    ]
     assert "session_revoked" in kinds(user=agent)
 
 

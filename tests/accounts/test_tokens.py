@@ -36,7 +36,9 @@ def test_the_tokens_page_makes_a_token_and_shows_its_secret_once(client, agent):
     client.force_login(agent)
 
     response = client.post(
-        "/accounts/tokens/", {"name": "Monitoring", "scope": "read", "expires_in": "30"}, follow=True
+        "/accounts/tokens/",
+        {"name": "Monitoring", "scope": "read", "expires_in": "30"},
+        follow=True,
     )
 
     secret = response.context["new_token"]["secret"]

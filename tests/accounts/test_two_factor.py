@@ -177,11 +177,15 @@ def test_new_recovery_codes_replace_the_old_ones(client, agent):
 
     new = response.context["codes"]
     assert set(new).isdisjoint(old)
-    assert set(StaticToken.objects.filter(device__user=agent).values_list("token", flat=True)) == set(new)
+    assert set(
+        StaticToken.objects.filter(device__user=agent).values_list("token", flat=True)
+    ) == set(new)
     assert events(agent, "recovery_codes_created").count() == 1
 
 
-def test_a_role_that_requires_two_factor_sends_its_staff_to_setup_first(client, agent, admin, login):
+def test_a_role_that_requires_two_factor_sends_its_staff_to_setup_first(
+    client, agent, admin, login
+):
     require_two_factor(Role.AGENT, admin)
 
     login(agent.email, follow=False)

@@ -40,7 +40,9 @@ def person(make_user):
 
 def ticket(requester, title="Printer jams", status="new", closed_days_ago=None):
     with transaction.atomic():
-        record = record_create(model=Ticket, actor=requester, fields={"title": title, "requester": requester})
+        record = record_create(
+            model=Ticket, actor=requester, fields={"title": title, "requester": requester}
+        )
     if status != "new":
         Ticket.objects.filter(pk=record.pk).update(status=status)
     if closed_days_ago is not None:
