@@ -108,3 +108,18 @@ def test_a_password_change_signs_out_the_other_sessions_and_keeps_this_one(agent
     assert laptop.get("/workspace/").status_code == 200
     rows = laptop.get("/accounts/sessions/").context["sessions"]
     assert [row.user_agent for row in rows] == ["Laptop"]
+
+
+def test_expired_sessions_leave_the_list_with_the_beat_s_clean_up(agent):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from accounts.tasks import clear_expired_sessions_task
+
+    sign_in(agent.email)
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)):
+        clear_expired_sessions_task()
+
+    assert not UserSession.objects.filter(user=agent).exists()
