@@ -75,9 +75,14 @@ def _bump_if_created(sender, instance, created, **kwargs) -> None:
 
 
 def _state(request: HttpRequest, user: User) -> str:
-    version = cache.get(VERSION_KEY, 0)
+    # No version in the cache (never bumped, flushed, another cache): the saved state holds.
+    version = cache.get(VERSION_KEY)
     saved = request.session.get(SESSION_KEY)
-    if isinstance(saved, dict) and saved.get("v") == version and saved.get("u") == user.pk:
+    if (
+        isinstance(saved, dict)
+        and saved.get("u") == user.pk
+        and (version is None or saved.get("v") == version)
+    ):
         return str(saved.get("s", ""))
     if two_factor_enabled(user):
         state = VERIFY
@@ -338,10 +343,20 @@ def two_factor_requirement_set(*, role: Group, required: bool, actor: User) -> T
     return requirement
 
 
+def _signed_in(sender, request, user, **kwargs) -> None:
+    """Decide the new session's two-factor state at sign-in, so its requests need no query."""
+    if request is not None and hasattr(request, "session"):
+        _forget_state(request)
+        _state(request, user)
+
+
 def connect_signals() -> None:
-    """Recompute sessions' two-factor state when what decides it changes (cache invalidation)."""
+    """Decide a session's two-factor state when it signs in; recompute every session's when what
+    decides it changes (cache invalidation)."""
+    from django.contrib.auth.signals import user_logged_in
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
+    user_logged_in.connect(_signed_in, dispatch_uid="accounts-two-factor-signed-in")
     from accounts.models import User
 
     for model in (TOTPDevice, StaticDevice, TwoFactorRequirement):
