@@ -46,3 +46,6 @@ class SupportGroupAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["lead"]
     filter_horizontal = ["members"]
+
+
+from accounts import security_admin  # noqa: E402, F401  (registers the account security pages)

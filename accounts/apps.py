@@ -13,6 +13,11 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
 
+        from accounts import mfa, security_log
+
+        security_log.connect_signals()
+        mfa.connect_signals()
+
 
 def _sync_roles_after_migrate(sender, **kwargs):
     """Keep each role's permissions current as later apps add models (and after test flushes)."""

@@ -201,3 +201,14 @@ class SupportGroup(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# The security models live in their own module; importing them here registers them with Django.
+from accounts.security_models import (  # noqa: E402, F401
+    AccessToken,
+    SecurityEvent,
+    SecurityEventKind,
+    TokenScope,
+    TwoFactorRequirement,
+    UserSession,
+)

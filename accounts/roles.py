@@ -77,6 +77,13 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_supportgroup",
         "accounts.change_supportgroup",
         "auth.view_group",
+        # Account security: the security log, people's tokens, which roles require two-factor.
+        "accounts.view_securityevent",
+        "accounts.view_accesstoken",
+        "accounts.change_accesstoken",
+        "accounts.view_twofactorrequirement",
+        "accounts.add_twofactorrequirement",
+        "accounts.change_twofactorrequirement",
         *[
             f"sla.{action}_{model}"
             for action in ("view", "add", "change", "delete")

@@ -1,8 +1,12 @@
 from celery import shared_task
 from django.core.management import call_command
 
+from accounts.sessions import sessions_clear_expired
+
 
 @shared_task
 def clear_expired_sessions_task():
-    """Delete expired sessions so the session table does not grow without end."""
+    """Delete expired sessions (and their rows in the sessions list) so neither table grows
+    without end."""
     call_command("clearsessions")
+    sessions_clear_expired()

@@ -16,6 +16,7 @@ from accounts.forms import EmailLoginForm, ProfileForm
 from accounts.roles import USE_WORKSPACE
 from accounts.selectors import assignable_people
 from accounts.services import user_update_preferences
+from accounts.sessions import session_rekey, session_revoke_all
 
 ASSIGNEE_OPTIONS_LIMIT = 500  # a menu longer than this is no menu; groups are far smaller
 
@@ -61,7 +62,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):
+        old_key = self.request.session.session_key
         response = super().form_valid(form)
+        # The session got a new key; the person's other sessions no longer hold: sign them out.
+        session_rekey(old_key=old_key, request=self.request, user=form.user)
+        session_revoke_all(user=form.user, actor=form.user, keep=self.request.session.session_key)
         messages.success(self.request, _("Your password is changed."))
         return response
 

@@ -283,10 +283,9 @@ def _session_cookie(user) -> str:
 
 
 def _api_token(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import token_create_for_sign_in
 
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    return token_create_for_sign_in(user=user)
 
 
 def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int, str]:

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
     ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
     ("admin", _("Administration"), "admin:index", None),
+    ("privacy", _("Security log"), "privacy:security_log", "accounts.view_securityevent"),
     ("api", _("API"), "api_docs", USE_WORKSPACE),
 ]
 

@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -52,6 +51,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "servicedesk",
     "accounts",
     "incidents",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "dashboards",
     "inbound",
     "sso",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -77,8 +80,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.mfa.TwoFactorMiddleware",
     "servicedesk.middleware.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -254,6 +259,19 @@ LDAP_ATTRIBUTES = {
 LDAP_DEFAULT_ORGANISATION = env.str("LDAP_DEFAULT_ORGANISATION", default="")
 LDAP_SYNC_MINUTES = env.int("LDAP_SYNC_MINUTES", default=60)
 
+# Two-factor sign-in (django-otp): the name authenticator apps show beside the code. Which roles
+# must use it is chosen by an administrator (admin: "Two-factor requirements").
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Service Desk")
+TWO_FACTOR_RECOVERY_CODES = 10
+# Personal access tokens for the API. The password exchange (POST /api/v1/auth/token/) issues one
+# that expires after API_TOKEN_SIGN_IN_DAYS; a person's own tokens last at most API_TOKEN_MAX_DAYS.
+API_TOKEN_SIGN_IN_DAYS = env.int("API_TOKEN_SIGN_IN_DAYS", default=30)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+
+# --- Personal data ----------------------------------------------------------------------------
+# Closed records older than this many months no longer name their requester (0 = keep for ever).
+PERSONAL_DATA_RETENTION_MONTHS = env.int("PERSONAL_DATA_RETENTION_MONTHS", default=0)
+
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("zh-hans", _("Simplified Chinese"))]
@@ -362,7 +380,7 @@ REST_FRAMEWORK = {
     # Token first: DRF answers 401 with its `WWW-Authenticate: Token` header for a bad or missing
     # token; a browser without a token header still signs in with its session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -475,6 +493,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sso.tasks.sync_directory_task",
         "schedule": timedelta(minutes=LDAP_SYNC_MINUTES),
         "options": {"expires": LDAP_SYNC_MINUTES * 60 - 30},
+    },
+    "anonymise-expired-requesters": {
+        "task": "privacy.tasks.anonymise_expired_requesters_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",

@@ -45,6 +45,7 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("privacy/", include("privacy.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

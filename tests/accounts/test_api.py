@@ -3,11 +3,12 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.models import AccessToken
 from accounts.roles import Role
+from accounts.tokens import token_hash
 from tests.factories import PASSWORD, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +27,26 @@ def ask_for_token(api, email, password):
     return api.post(TOKEN_URL, {"email": email, "password": password}, format="json")
 
 
-def test_right_e_mail_and_password_give_the_person_s_token(api, agent):
+def test_right_e_mail_and_password_give_a_new_read_write_token(api, agent):
     response = ask_for_token(api, agent.email, PASSWORD)
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=agent).key}
+    secret = response.json()["token"]
+    token = AccessToken.objects.get(user=agent)
+    assert token.key_hash == token_hash(secret) and token.scope == "write"
+    assert secret not in {token.key_hash, token.prefix}  # only a hash is kept
+    assert token.expires_at is not None
 
 
-def test_asking_again_gives_the_same_token(api, agent):
+def test_asking_again_gives_another_token_and_both_work(api, agent):
     first = ask_for_token(api, agent.email, PASSWORD).json()["token"]
     second = ask_for_token(api, agent.email.upper(), PASSWORD).json()["token"]
 
-    assert first == second
-    assert Token.objects.filter(user=agent).count() == 1
+    assert first != second
+    assert AccessToken.objects.filter(user=agent).count() == 2
+    for secret in (first, second):
+        api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+        assert api.get(ME_URL).status_code == 200
 
 
 def test_wrong_password_is_a_400_in_the_api_error_shape(api, agent):
@@ -46,7 +54,7 @@ def test_wrong_password_is_a_400_in_the_api_error_shape(api, agent):
 
     assert response.status_code == 400
     assert response.json() == {"detail": NO_MATCH, "errors": {}}
-    assert not Token.objects.filter(user=agent).exists()
+    assert not AccessToken.objects.filter(user=agent).exists()
 
 
 def test_unknown_address_gets_the_same_answer_as_a_wrong_password(api):
@@ -62,7 +70,7 @@ def test_switched_off_account_gets_no_token(api, make_user):
     response = ask_for_token(api, user.email, PASSWORD)
 
     assert response.status_code == 400
-    assert not Token.objects.filter(user=user).exists()
+    assert not AccessToken.objects.filter(user=user).exists()
 
 
 def test_missing_fields_are_named_in_the_errors(api):
@@ -152,7 +160,7 @@ def test_locked_out_account_cannot_get_a_token(api, agent):
     body = response.json()
     assert set(body) == {"detail", "errors"}
     assert body["detail"].startswith("Too many failed sign-in attempts.")
-    assert not Token.objects.filter(user=agent).exists()
+    assert not AccessToken.objects.filter(user=agent).exists()
 
 
 def test_failures_on_the_sign_in_page_lock_the_api_too(client, api, agent):
@@ -162,7 +170,7 @@ def test_failures_on_the_sign_in_page_lock_the_api_too(client, api, agent):
     response = ask_for_token(api, agent.email.upper(), PASSWORD)
 
     assert response.status_code == 429
-    assert not Token.objects.filter(user=agent).exists()
+    assert not AccessToken.objects.filter(user=agent).exists()
 
 
 def test_token_requests_are_rate_limited(api, agent, monkeypatch):

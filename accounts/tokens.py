@@ -1,0 +1,198 @@
+"""Personal access tokens for the API: made, named, scoped (read or read-write), given an expiry
+and revoked by their owner; the API's `Authorization: Token <secret>` checks them.
+
+Only the SHA-256 of a secret is stored (secrets are 240 random bits, so a fast hash is as good as
+a slow one, and the check stays one indexed look-up). The secret is shown once, when it is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import SAFE_METHODS
+
+from accounts.security_log import security_event_record
+from accounts.security_models import AccessToken, SecurityEventKind, TokenScope
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+SECRET_PREFIX = "sdt_"  # noqa: S105 - marks our tokens in logs and scanners; not a secret
+SHOWN_PREFIX_LENGTH = 10
+LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_ACTIVE_TOKENS = 50
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_list(*, user: User) -> QuerySet[AccessToken]:
+    """The person's tokens, newest first (revoked and expired ones too, marked as such)."""
+    return AccessToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def _check_token_input(*, user: User, name: str, scope: str, expires_at: datetime | None) -> str:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Give the token a name, so you know later what uses it.")]
+    elif len(name) > 100:
+        errors["name"] = [_("Keep the name to 100 characters or fewer.")]
+    if scope not in TokenScope.values:
+        errors["scope"] = [_("Choose read only or read and write.")]
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        errors["expires_at"] = [_("The expiry must be in the future.")]
+    elif expires_at is not None and expires_at > now + timedelta(days=settings.API_TOKEN_MAX_DAYS):
+        errors["expires_at"] = [
+            _("A token lasts at most %(days)d days.") % {"days": settings.API_TOKEN_MAX_DAYS}
+        ]
+    active = AccessToken.objects.filter(user=user, revoked_at__isnull=True).exclude(
+        expires_at__lte=now
+    )
+    if active.count() >= MAX_ACTIVE_TOKENS:
+        errors["name"] = [
+            _("You have %(count)d tokens in use: revoke one you no longer need first.")
+            % {"count": MAX_ACTIVE_TOKENS}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return name
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    actor: User,
+    name: str,
+    scope: str,
+    expires_at: datetime | None,
+    request: HttpRequest | None = None,
+) -> tuple[AccessToken, str]:
+    """Make a token for `user`; returns the row and the secret (shown once, never stored).
+
+    Raises ValidationError naming the field (name, scope, expires_at) on bad input; nothing is
+    saved then. Writes a `token_created` security event.
+    """
+    name = _check_token_input(user=user, name=name, scope=scope, expires_at=expires_at)
+    secret = SECRET_PREFIX + secrets.token_urlsafe(30)
+    token = AccessToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:SHOWN_PREFIX_LENGTH],
+        key_hash=token_hash(secret),
+        scope=scope,
+        expires_at=expires_at,
+    )
+    security_event_record(
+        kind=SecurityEventKind.TOKEN_CREATED,
+        user=user,
+        actor=actor if actor.pk != user.pk else None,
+        request=request,
+        token=token.pk,
+        name=name,
+        scope=scope,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
+    return token, secret
+
+
+def token_create_for_sign_in(*, user: User, request: HttpRequest | None = None) -> str:
+    """The token the API's password exchange hands out: read-write, expiring after
+    API_TOKEN_SIGN_IN_DAYS. Returns the secret."""
+    _token, secret = token_create(
+        user=user,
+        actor=user,
+        name=_("API sign-in"),
+        scope=TokenScope.WRITE,
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_SIGN_IN_DAYS),
+        request=request,
+    )
+    return secret
+
+
+@transaction.atomic
+def token_revoke(
+    *, user: User, token_id: int, actor: User, request: HttpRequest | None = None
+) -> AccessToken:
+    """Revoke one of `user`'s tokens: it answers 401 from now on. Revoking twice is harmless.
+
+    Raises AccessToken.DoesNotExist for a token that is not theirs (404 in the view).
+    """
+    token = AccessToken.objects.select_for_update().get(pk=token_id, user=user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        security_event_record(
+            kind=SecurityEventKind.TOKEN_REVOKED,
+            user=user,
+            actor=actor if actor.pk != user.pk else None,
+            request=request,
+            token=token.pk,
+            name=token.name,
+        )
+    return token
+
+
+def tokens_revoke_all(*, user: User, actor: User) -> int:
+    """Revoke every token of `user` still in use (when they are anonymised or leave)."""
+    now = timezone.now()
+    return AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+
+
+class AccessTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <secret>` with a personal access token.
+
+    Refused with 401: an unknown, revoked or expired token, or one whose owner is switched off.
+    Refused with 403: a read-only token on anything but GET, HEAD and OPTIONS. The last-used time
+    is written at most once a minute per token, so a busy client costs one look-up per request.
+    """
+
+    keyword = "Token"
+
+    def authenticate(self, request) -> tuple[Any, AccessToken] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        token = result[1]
+        if token.scope != TokenScope.WRITE and request.method not in SAFE_METHODS:
+            raise exceptions.PermissionDenied(
+                _("This token may only read: make a read and write token to change anything.")
+            )
+        return result
+
+    def authenticate_credentials(self, key):
+        token = AccessToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        now = timezone.now()
+        if not token.is_usable(now):
+            security_event_record(
+                kind=SecurityEventKind.TOKEN_REFUSED,
+                user=token.user,
+                token=token.pk,
+                name=token.name,
+            )
+            if token.revoked_at is not None:
+                raise exceptions.AuthenticationFailed(_("This token has been revoked."))
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+            AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
