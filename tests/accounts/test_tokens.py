@@ -171,6 +171,7 @@ def test_a_switched_off_person_s_token_gets_401(agent):
     assert api_with(secret).get(ME).status_code == 401
 
 
+@pytest.mark.django_db(transaction=True)  # SQLite alters tables only outside a transaction
 def test_the_migration_turns_yesterday_s_drf_tokens_into_hashed_ones(agent):
     """A database that had rest_framework.authtoken: its plain-text key keeps working, hashed,
     and the plain-text table is emptied."""
