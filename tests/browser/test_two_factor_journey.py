@@ -37,7 +37,7 @@ def test_two_factor_setup_journey(page, live_server, agent_who_must_use_two_fact
     expect(page.locator("[data-test=two-factor-required]")).to_be_visible()
     qr = page.get_by_role("img", name="QR code for your authenticator app")
     expect(qr).to_be_visible()
-    assert page.evaluate("document.querySelector('img.qr-code').naturalWidth") > 0
+    assert _drawn_width(page, "img.qr-code") > 0
     page.goto("/workspace/")  # held on the set-up page
     expect(page).to_have_url(re.compile(r"/accounts/security/two-factor/setup/"))
 
@@ -65,3 +65,16 @@ def test_two_factor_setup_journey(page, live_server, agent_who_must_use_two_fact
     code.fill(totp.at(time.time() + 30))  # the next code: the one just used never works twice
     code.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/workspace/")
+
+
+def _drawn_width(page, selector: str, seconds: float = 10.0) -> int:
+    """The image's natural width once the browser has loaded it (0 if it never does): on a busy
+    machine the SVG can arrive after the page is visible."""
+    deadline = time.monotonic() + seconds
+    width = 0
+    while time.monotonic() < deadline:
+        width = page.evaluate(f"document.querySelector({selector!r}).naturalWidth")
+        if width:
+            break
+        time.sleep(0.1)
+    return width
