@@ -16,6 +16,7 @@ import os
 import poplib
 import re
 import ssl
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
@@ -43,21 +44,23 @@ def xoauth2_string(username: str, token: str) -> bytes:
     return f"user={username}\x01auth=Bearer {token}\x01\x01".encode()
 
 
-class Client:
+class Client(ABC):
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        pass
+    def close(self) -> None:  # noqa: B027 - a client with nothing to close keeps this one
+        """Let go of the connection (nothing by default)."""
 
+    @abstractmethod
     def new_messages(self, known: Callable[[list[str]], set[str]]) -> Iterator[tuple[str, bytes]]:
-        raise NotImplementedError
+        """(uid, raw message) of each message `known` does not name."""
 
+    @abstractmethod
     def done(self, uid: str) -> None:
-        raise NotImplementedError
+        """The mailbox's after-read action on one message."""
 
 
 def _quote(folder: str) -> str:
