@@ -11,6 +11,7 @@ Errors are the project's one shape (`servicedesk.api.exceptions`).
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -53,6 +54,11 @@ def validated(view, serializer_class: type[serializers.Serializer]) -> dict[str,
     return dict(serializer.validated_data)
 
 
+def missing_hook(view: object, name: str) -> ImproperlyConfigured:
+    """The error a viewset gets when it uses an action whose record-type hook it did not define."""
+    return ImproperlyConfigured(f"{type(view).__name__} must define {name}() to use this action")
+
+
 class RecordViewSetMixin:
     """Input, answers and the staff check of a record type's viewset."""
 
@@ -81,7 +87,7 @@ class RecordViewSetMixin:
 
     def detail_response(self, record: BaseRecord, code: int = status.HTTP_200_OK, **kwargs):
         """The answer of a write: the record as its detail serializer shows it."""
-        raise NotImplementedError
+        raise missing_hook(self, "detail_response")
 
     def take_answer(self, serializer_class: type[serializers.Serializer]) -> Response:
         """ "Assign to me" with the version the caller saw (`take_record`)."""
@@ -92,7 +98,7 @@ class RecordViewSetMixin:
         return self.detail_response(record)
 
     def take_record(self, record: BaseRecord, *, version: int | None) -> None:
-        raise NotImplementedError
+        raise missing_hook(self, "take_record")
 
 
 class RecordConversationMixin(RecordViewSetMixin):
@@ -100,7 +106,7 @@ class RecordConversationMixin(RecordViewSetMixin):
 
     def write_comment(self, record: BaseRecord, **data: Any) -> Comment:
         """The record type's comment service (`kernel.record_comment` behind a thin wrapper)."""
-        raise NotImplementedError
+        raise missing_hook(self, "write_comment")
 
     @extend_schema(
         methods=["GET"],
@@ -146,7 +152,7 @@ class RecordAttachmentsMixin(RecordViewSetMixin):
 
     def write_attachment(self, record: BaseRecord, **data: Any) -> Attachment:
         """The record type's file service (`kernel.record_attach` behind a thin wrapper)."""
-        raise NotImplementedError
+        raise missing_hook(self, "write_attachment")
 
     @extend_schema(
         methods=["GET"],

@@ -1,6 +1,7 @@
 """The SLA API: timers across records (staff), and the definitions (calendars, policies, rules:
 staff read, administrators write through `sla.services.definitions`)."""
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics, permissions, viewsets
 
 from servicedesk.converters import ID_PATTERN
@@ -58,13 +59,13 @@ class DefinitionViewSet(viewsets.ModelViewSet):
     versioned = True
 
     def create_row(self, *, actor, fields, **nested):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define create_row()")
 
     def update_row(self, *, pk, actor, changes, version, **nested):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define update_row()")
 
     def delete_row(self, *, pk, actor):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define delete_row()")
 
     def _split(self, data) -> tuple[dict, dict, int | None]:
         data = dict(data)
