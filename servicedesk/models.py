@@ -555,6 +555,8 @@ class Notification(models.Model):
     comment_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker sends it; a claim older than CLAIM_EXPIRES belongs to a worker that died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 

@@ -6,18 +6,23 @@ Record apps register a renderer for their model and call `notify()` inside their
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from servicedesk.bulk import insert_rows
 from servicedesk.models import Notification
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A claimed batch not marked sent by then was left by a worker that died: it is sent again.
+CLAIM_EXPIRES = timedelta(minutes=10)
 
 # "app_label.model" -> render(notification) -> [(address, subject, body), ...]
 Renderer = Callable[[Notification], Iterable[tuple[str, str, str]]]
@@ -78,7 +83,7 @@ def build(record, kind: str, *, user_ids=(), addresses=(), comment=None) -> Noti
 def add_many(rows: list[Notification]) -> None:
     """Write many outbox rows in one statement (the SLA sweep's batch); one delivery request."""
     if rows:
-        Notification.objects.bulk_create(rows)
+        insert_rows(Notification, rows)
         _kick_after_commit()
 
 
@@ -106,7 +111,7 @@ def _kick_after_commit() -> None:
     transaction.on_commit(_kick)
 
 
-def _send(notification: Notification, address: str, subject: str, body: str) -> None:
+def _send(notification: Notification, address: str, subject: str, body: str, *, smtp) -> None:
     headers: dict[str, str] = {}
     reply_to: list[str] = []
     for hook in HEADER_HOOKS:
@@ -114,38 +119,86 @@ def _send(notification: Notification, address: str, subject: str, body: str) -> 
         headers.update(more)
         reply_to += more_reply_to
     EmailMessage(
-        subject, body, settings.DEFAULT_FROM_EMAIL, [address], headers=headers, reply_to=reply_to
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [address],
+        headers=headers,
+        reply_to=reply_to,
+        connection=smtp,
     ).send()
 
 
 def deliver_pending(*, limit: int = 200) -> int:
-    """Send up to `limit` waiting e-mails; returns how many notifications were sent.
+    """Send up to `limit` waiting e-mails over one mail-server connection; returns how many
+    notifications were sent.
 
-    Rows are taken with SKIP LOCKED, so concurrent workers never send one twice. A failure is
-    counted on the row and retried by the next run, up to MAX_ATTEMPTS.
+    The batch is claimed in a short transaction (SKIP LOCKED, so concurrent workers never take
+    the same rows) and sent outside it: no transaction stays open while a mail server answers.
+    A full batch asks for another delivery at once, so while this worker sends, a free worker
+    claims the next batch and a backlog drains in parallel. A failure is counted on the row and
+    retried by the next run, up to MAX_ATTEMPTS; a worker that dies mid-batch leaves a claim
+    that expires after CLAIM_EXPIRES, and its rows are sent again.
     """
-    sent = 0
+    batch = _claim_batch(limit)
+    if len(batch) == limit:
+        _kick()
+    sent, failed = _send_batch(batch)
     with transaction.atomic():
-        pending = list(
-            Notification.objects.select_for_update(skip_locked=True)
+        if sent:
+            Notification.objects.filter(pk__in=[n.pk for n in sent]).update(sent_at=timezone.now())
+        for notification in failed:
+            notification.claimed_at = None
+        if failed:
+            Notification.objects.bulk_update(failed, ["attempts", "last_error", "claimed_at"])
+    return len(sent)
+
+
+def _claim_batch(limit: int) -> list[Notification]:
+    now = timezone.now()
+    with transaction.atomic():
+        batch = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES))
             .select_related("content_type")
             .order_by("created_at", "id")[:limit]
         )
+        Notification.objects.filter(pk__in=[n.pk for n in batch]).update(claimed_at=now)
+    return batch
+
+
+def _send_batch(pending: list[Notification]) -> tuple[list[Notification], list[Notification]]:
+    """Send each notification's e-mails on one connection, opened on first use and again after
+    a failure (a server that dropped the connection fails one notification, not the rest)."""
+    sent: list[Notification] = []
+    failed: list[Notification] = []
+    smtp = get_connection()
+    try:
         for notification in pending:
             try:
                 for hook in RECIPIENT_HOOKS:
                     more = [a for a in hook(notification) if a not in notification.addresses]
                     notification.addresses = [*notification.addresses, *more]
                 for address, subject, body in renderer_for(notification)(notification):
-                    _send(notification, address, subject, body)
+                    if getattr(smtp, "connection", True) is None:
+                        smtp.open()
+                    _send(notification, address, subject, body, smtp=smtp)
             except Exception as error:  # noqa: BLE001 - any failure is retried later
                 notification.attempts += 1
                 notification.last_error = f"{type(error).__name__}: {error}"[:2000]
-                notification.save(update_fields=["attempts", "last_error"])
+                failed.append(notification)
                 logger.warning("notification %s failed: %s", notification.pk, error)
+                _close_quietly(smtp)
             else:
-                notification.sent_at = timezone.now()
-                notification.save(update_fields=["sent_at"])
-                sent += 1
-    return sent
+                sent.append(notification)
+    finally:
+        _close_quietly(smtp)
+    return sent, failed
+
+
+def _close_quietly(smtp) -> None:
+    try:
+        smtp.close()
+    except Exception:  # noqa: BLE001 - a connection already gone needs no closing
+        logger.debug("closing the mail connection failed", exc_info=True)

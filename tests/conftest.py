@@ -3,6 +3,7 @@ from django.utils import translation
 
 from accounts.roles import Role
 from tests.factories import UserFactory
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test directory
 
 
 @pytest.fixture

@@ -108,34 +108,6 @@ def imap_mailbox(db, imap_account, dovecot_server, settings):
     return mailbox
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server in the test process; `.messages` holds what it received."""
-    from aiosmtpd.controller import Controller
-
-    class Handler:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(envelope)
-            return "250 OK"
-
-    handler = Handler()
-    port = dovecot._free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield handler
-    finally:
-        controller.stop()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_intake_cache():
     """The intake caches its reference data (ignore rules, own addresses) for a few seconds;
