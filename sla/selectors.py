@@ -16,7 +16,7 @@ def timers_of(record) -> QuerySet[SlaTimer]:
         SlaTimer.objects.filter(
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
         )
-        .select_related("target__calendar", "policy")
+        .select_related("target__calendar", "policy", "content_type")
         .order_by("metric", "-started_at")
     )
 

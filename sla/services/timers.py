@@ -32,7 +32,7 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
         policy = policy_for(record_type=record_type, **_facts(record))
     if policy is None:
         # No SLA with the customer; the owning group's OLA still times its hold.
-        group_changed(record, record_type=record_type, now=now)
+        _start_group_hold(record, record_type=record_type, now=now)
         return []
     content_type = ContentType.objects.get_for_model(record)
     timers = []
@@ -42,7 +42,7 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
     for timer in timers:
         schedule(timer, now, [r for r in rules if _applies(r, timer)])
     SlaTimer.objects.bulk_create(timers)
-    group_changed(record, record_type=record_type, now=now)
+    _start_group_hold(record, record_type=record_type, now=now)
     return timers
 
 
@@ -81,6 +81,11 @@ def group_changed(record, *, record_type: str, now=None) -> None:
     clock stops (met or breached), the new group's starts."""
     now = now or timezone.now()
     _stop_segment(record, Metric.GROUP_HOLD, now)
+    _start_group_hold(record, record_type=record_type, now=now)
+
+
+def _start_group_hold(record, *, record_type: str, now) -> None:
+    """The owning group's OLA clock from now (a new record has no earlier one to stop)."""
     if record.support_group_id:
         _start_segment(
             record, record_type=record_type, kind=AgreementKind.OLA, now=now,
