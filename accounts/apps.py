@@ -13,8 +13,9 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
 
-        from accounts import mfa, security_log
+        from accounts import backends, mfa, security_log
 
+        backends.connect_signals()
         security_log.connect_signals()
         mfa.connect_signals()
 

@@ -8,7 +8,7 @@ from accounts.models import User
 from accounts.roles import USE_WORKSPACE
 
 # Backends whose success means a password kept here (not the directory's).
-LOCAL_PASSWORD_BACKENDS = {"django.contrib.auth.backends.ModelBackend"}
+LOCAL_PASSWORD_BACKENDS = {"accounts.backends.PeopleBackend"}
 
 
 class EmailLoginForm(AuthenticationForm):

@@ -148,7 +148,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # The directory first (when LDAP_SERVER_URI is set): its people sign in with its password.
     *(["sso.ldap_backend.DirectoryBackend"] if env.str("LDAP_SERVER_URI", default="") else []),
-    "django.contrib.auth.backends.ModelBackend",
+    # Local passwords, and everyone's permissions (cached: accounts/backends.py).
+    "accounts.backends.PeopleBackend",
     # Permissions of the system actor automation acts as; it authenticates nobody.
     "servicedesk.actors.SystemActorBackend",
 ]

@@ -107,7 +107,7 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth would pick the first backend with get_user (django-axes' one, which finds
         # nobody); the session must name the backend that loads people.
         if not hasattr(user, "backend"):
-            user.backend = "django.contrib.auth.backends.ModelBackend"
+            user.backend = "accounts.backends.PeopleBackend"
         super().login(request, user)
 
     def get_login_redirect_url(self, request) -> str:

@@ -9,7 +9,7 @@ from tests.sso import servers
 BACKENDS_WITH_DIRECTORY = [
     "axes.backends.AxesStandaloneBackend",
     "sso.ldap_backend.DirectoryBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PeopleBackend",
     "servicedesk.actors.SystemActorBackend",
 ]
 
