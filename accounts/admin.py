@@ -45,7 +45,7 @@ class SupportGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "lead", "email", "is_active"]
     search_fields = ["name"]
     autocomplete_fields = ["lead"]
-    filter_horizontal = ["members"]
+    filter_horizontal = ["members", "organisations"]
 
 
 from accounts import security_admin  # noqa: E402, F401  (registers the account security pages)

@@ -151,6 +151,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             ("use_portal", _("Can use the self-service portal")),
             ("use_agent_workspace", _("Can use the agent workspace")),
             ("view_dashboards", _("Can view the manager dashboards")),
+            # Scoped visibility (servicedesk/scoping.py), when the desk turns it on:
+            ("view_all_organisations", _("Can see the records of every organisation")),
+            ("view_organisation_records", _("Can see the records of their own organisation")),
         ]
 
     def __str__(self):
@@ -191,6 +194,16 @@ class SupportGroup(models.Model):
         blank=True,
         related_name="support_groups",
         verbose_name=_("members"),
+    )
+    organisations = models.ManyToManyField(
+        "accounts.Organisation",
+        blank=True,
+        related_name="serving_groups",
+        verbose_name=_("organisations served"),
+        help_text=_(
+            "With scoped visibility on, the group's members see only these organisations' "
+            "records (and records of no organisation). None: every organisation."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -66,7 +66,7 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
     Role.CHANGE_MANAGER: [],
     Role.CAB_MEMBER: [],
     Role.CONFIGURATION_MANAGER: [*_CMDB_EDIT, *_CMDB_CLASSES],
-    Role.DESK_MANAGER: ["accounts.view_dashboards"],
+    Role.DESK_MANAGER: ["accounts.view_dashboards", "accounts.view_all_organisations"],
     Role.ADMINISTRATOR: [
         "accounts.add_user",
         "accounts.change_user",

@@ -14,6 +14,7 @@ from catalogue.models import (
     ServiceStatus,
 )
 from servicedesk.approvals.selectors import approvable_by
+from servicedesk.scoping import requester_scope, staff_scope
 from sla.selectors import timers_of
 
 WORK_PERMISSION = "catalogue.work_request"
@@ -82,8 +83,10 @@ def requests_visible_to(user) -> QuerySet[ServiceRequest]:
     if not user.is_authenticated:
         return ServiceRequest.objects.none()
     if can_see_internal(user):
-        return ServiceRequest.objects.all()
-    return ServiceRequest.objects.filter(Q(requester=user) | approvable_by(user, ServiceRequest))
+        return ServiceRequest.objects.filter(staff_scope(user))
+    return ServiceRequest.objects.filter(
+        requester_scope(user) | approvable_by(user, ServiceRequest)
+    )
 
 
 def request_detail_get(*, user, rows: QuerySet[ServiceRequest] | None = None, **lookup):
@@ -119,7 +122,9 @@ def my_requests(*, user, open_only: bool = False) -> QuerySet[ServiceRequest]:
 def tasks_visible_to(user) -> QuerySet[FulfilmentTask]:
     if not user.is_authenticated or not user.has_perm(WORK_PERMISSION):
         return FulfilmentTask.objects.none()
-    return FulfilmentTask.objects.all()
+    return FulfilmentTask.objects.filter(
+        staff_scope(user, organisation_field="request__organisation")
+    )
 
 
 TASK_QUEUES = {

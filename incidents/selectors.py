@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from accounts.roles import can_see_internal
 from incidents.choices import OPEN_STATUSES
 from incidents.models import Incident
+from servicedesk.scoping import requester_scope, staff_scope
 from sla.selectors import breached_ids, breaching_soon_ids
 
 # What a list row (queue page, API list) needs, in one query: the row's own columns and the
@@ -37,12 +38,13 @@ def as_list_rows(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
-    """Staff see every incident; anyone else sees the incidents they asked for."""
+    """Staff see every incident; anyone else sees the incidents they asked for. With scoped
+    visibility on, within the organisations each one may see (servicedesk/scoping.py)."""
     if not user.is_authenticated:
         return Incident.objects.none()
     if can_see_internal(user):
-        return Incident.objects.all()
-    return Incident.objects.filter(requester=user)
+        return Incident.objects.filter(staff_scope(user))
+    return Incident.objects.filter(requester_scope(user))
 
 
 QUEUES = {

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import USE_PORTAL
 from servicedesk import registry
 from servicedesk.models import SatisfactionRating
+from servicedesk.scoping import sees_organisation_records
 from servicedesk.workflow import Meaning
 
 if TYPE_CHECKING:
@@ -33,10 +34,17 @@ def portal_view(view):
     return login_required(permission_required(USE_PORTAL, raise_exception=True)(view))
 
 
-def requester_records(*, user, record_type: RecordType):
+def requester_records(*, user, record_type: RecordType, organisation: bool = False):
     """The person's own records of one type, among those its `visible_to` selector lets them see
-    (the portal shows one's own records only, whoever else one may see), newest first."""
-    return record_type.visible(user).filter(requester=user).order_by("-created_at", "-id")
+    (the portal shows one's own records, whoever else one may see as staff), newest first.
+
+    With `organisation`, also their organisation's, when scoped visibility lets them see those
+    (a team lead at the customer: servicedesk/scoping.py); the same as their own otherwise.
+    """
+    rows = record_type.visible(user)
+    if not (organisation and sees_organisation_records(user)):
+        rows = rows.filter(requester=user)
+    return rows.order_by("-created_at", "-id")
 
 
 def unfinished_statuses(record_type: RecordType) -> list[str]:
@@ -60,7 +68,8 @@ def requester_record(*, user, number: str, record_type: RecordType | None = None
         or not number.startswith(record_type.prefix)
     ):
         raise ObjectDoesNotExist(number)
-    return record_type, requester_records(user=user, record_type=record_type).get(number=number)
+    rows = requester_records(user=user, record_type=record_type, organisation=True)
+    return record_type, rows.get(number=number)
 
 
 def requester_record_or_404(*, user, number: str, record_type: RecordType | None = None):

@@ -269,6 +269,10 @@ TWO_FACTOR_RECOVERY_CODES = 10
 API_TOKEN_SIGN_IN_DAYS = env.int("API_TOKEN_SIGN_IN_DAYS", default=30)
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 
+# Scoped visibility (servicedesk/scoping.py): a managed-service desk keeps each customer's records
+# from other customers' agents. Off: every agent sees every record.
+SCOPED_VISIBILITY = env.bool("SCOPED_VISIBILITY", default=False)
+
 # --- Personal data ----------------------------------------------------------------------------
 # Closed records older than this many months no longer name their requester (0 = keep for ever).
 PERSONAL_DATA_RETENTION_MONTHS = env.int("PERSONAL_DATA_RETENTION_MONTHS", default=0)

@@ -125,7 +125,9 @@ def order(request, pk):
 
 
 def _my_request_or_404(request, number) -> ServiceRequest:
-    rows = requester_records(user=request.user, record_type=registry.get("request"))
+    rows = requester_records(
+        user=request.user, record_type=registry.get("request"), organisation=True
+    )
     record = (
         rows.select_related("item", "service", "offering", "support_group")
         .filter(number=number)

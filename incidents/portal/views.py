@@ -28,6 +28,7 @@ from servicedesk.portal import (
     requester_records,
     unfinished_statuses,
 )
+from servicedesk.scoping import sees_organisation_records
 from servicedesk.selectors import record_timeline
 
 
@@ -35,18 +36,19 @@ def _incident_type():
     return registry.get("incident")
 
 
-def my_incidents(*, user, open_only: bool = False):
-    """The person's incidents, newest first; open ones are those not yet closed or cancelled
-    (a resolved incident waits for the requester's confirmation)."""
+def my_incidents(*, user, open_only: bool = False, organisation: bool = False):
+    """The person's incidents (and their organisation's, for a team lead who may see those),
+    newest first; open ones are those not yet closed or cancelled (a resolved incident waits
+    for the requester's confirmation)."""
     record_type = _incident_type()
-    rows = requester_records(user=user, record_type=record_type)
+    rows = requester_records(user=user, record_type=record_type, organisation=organisation)
     if open_only:
         rows = rows.filter(status__in=unfinished_statuses(record_type))
-    return rows.select_related("support_group")
+    return rows.select_related("support_group", "requester")
 
 
 def _mine_or_404(request, number) -> Incident:
-    rows = requester_records(user=request.user, record_type=_incident_type())
+    rows = requester_records(user=request.user, record_type=_incident_type(), organisation=True)
     try:
         return rows.select_related("support_group", "category").get(number=number)
     except Incident.DoesNotExist:
@@ -66,8 +68,17 @@ def search_panel(request, *, q: str = "", **page) -> dict:
 @portal_view
 def incidents(request):
     status = request.GET.get("show", "open")
-    rows = my_incidents(user=request.user, open_only=status == "open")[:200]
-    return render(request, "incidents/portal/incidents.html", {"incidents": rows, "show": status})
+    whose = "organisation" if request.GET.get("whose") == "organisation" else "mine"
+    rows = my_incidents(
+        user=request.user, open_only=status == "open", organisation=whose == "organisation"
+    )[:200]
+    context = {
+        "incidents": rows,
+        "show": status,
+        "whose": whose,
+        "sees_organisation": sees_organisation_records(request.user),
+    }
+    return render(request, "incidents/portal/incidents.html", context)
 
 
 # --- Reporting a problem, with deflection -------------------------------------------------------
