@@ -29,6 +29,10 @@ class SecurityEventKind(models.TextChoices):
     SESSION_REVOKED = "session_revoked", _("Session signed out")
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     ANONYMISED = "anonymised", _("Person anonymised")
+    SSO_ACCOUNT_CREATED = "sso_account_created", _("Account created by single sign-on")
+    SSO_ROLES_CHANGED = "sso_roles_changed", _("Roles or groups changed by single sign-on")
+    SSO_REFUSED = "sso_refused", _("Single sign-on refused")
+    DIRECTORY_DEACTIVATED = "directory_deactivated", _("Switched off by the directory")
 
 
 class SecurityEvent(models.Model):

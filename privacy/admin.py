@@ -1,12 +1,8 @@
 """The people admin's personal-data actions: export one person's data as JSON, anonymise people
 who left, reset a lost second factor. They call privacy.services and accounts.mfa."""
 
-import json
-
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -15,6 +11,7 @@ from accounts import mfa
 from accounts.admin import UserAdmin
 from accounts.models import User
 from privacy.services import CannotAnonymise, person_anonymise, person_export
+from privacy.views import personal_data_download
 
 
 class PrivacyUserAdmin(UserAdmin):
@@ -27,12 +24,7 @@ class PrivacyUserAdmin(UserAdmin):
             self.message_user(request, _("Choose one person to export."), messages.WARNING)
             return None
         data = person_export(person=people[0], actor=request.user)
-        response = HttpResponse(
-            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-            content_type="application/json; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="person-{people[0].pk}.json"'
-        return response
+        return personal_data_download(data, filename=f"person-{people[0].pk}.json")
 
     @admin.action(description=gettext_lazy("Anonymise (people who left)"), permissions=["change"])
     def anonymise(self, request, queryset):

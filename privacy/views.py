@@ -1,15 +1,19 @@
-"""The security log for administrators: filtered, newest first, keyset-paged, and as CSV."""
+"""The security log for administrators (filtered, newest first, keyset-paged, and as CSV), and
+everyone's own personal data as a download ("Your data" in My account)."""
 
 import datetime as dt
 import json
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import StreamingHttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from accounts.security_log import security_event_list
 from privacy.forms import SecurityLogFilterForm
+from privacy.services import person_export
 from servicedesk.csvfiles import csv_lines
 
 PAGE_SIZE = 50
@@ -80,3 +84,24 @@ def security_log_csv(request):
     response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="security-log.csv"'
     return response
+
+
+def personal_data_download(data: dict, *, filename: str) -> HttpResponse:
+    """A person's export (`person_export`) as a JSON file to save."""
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_data(request):
+    """What the desk holds about me: explained on GET, downloaded on POST (logged, as an
+    administrator's export is)."""
+    if request.method == "POST":
+        data = person_export(person=request.user, actor=request.user)
+        return personal_data_download(data, filename="my-service-desk-data.json")
+    return render(request, "privacy/my_data.html", {"account_tab": "data"})

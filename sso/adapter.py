@@ -24,6 +24,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from requests import RequestException
 
+from accounts.security_log import security_event_record
+from accounts.security_models import SecurityEventKind
 from sso import errors
 from sso.errors import SignInRefused
 from sso.models import Source
@@ -129,6 +131,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 raise SignInRefused(errors.NOT_MAPPED)
         except SignInRefused as refused:
             logger.info("sso: refused %s from %s: %s", profile.email, profile.source, refused)
+            security_event_record(
+                kind=SecurityEventKind.SSO_REFUSED, email=profile.email, request=request,
+                source=profile.source, reason=str(refused.message),
+            )  # fmt: skip
             raise ImmediateHttpResponse(back_to_login(request, refused.message)) from None
         sociallogin.sso_profile, sociallogin.sso_grants = profile, grants
         if user is None:
@@ -171,4 +177,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         else:
             message = errors.FAILED % {"provider": name}
         logger.warning("sso: sign-in with %s failed: %s %r", name, error, exception)
+        if error != AuthError.CANCELLED:
+            security_event_record(
+                kind=SecurityEventKind.SSO_REFUSED, request=request, source=str(name),
+                reason=str(message), error=f"{type(exception).__name__}" if exception else error,
+            )  # fmt: skip
         raise ImmediateHttpResponse(back_to_login(request, message))

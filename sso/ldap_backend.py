@@ -12,6 +12,8 @@ from django.db import transaction
 from django_auth_ldap.backend import LDAPBackend, ldap_error
 from django_auth_ldap.config import GroupOfNamesType, LDAPSearch, NestedActiveDirectoryGroupType
 
+from accounts.security_log import security_event_record
+from accounts.security_models import SecurityEventKind
 from sso import errors
 from sso.directory import Entry, entry_attrs
 from sso.errors import SignInRefused
@@ -102,6 +104,10 @@ class DirectoryBackend(LDAPBackend):
                     raise SignInRefused(errors.INACTIVE)
                 return outcome.user
         except SignInRefused as refused:
+            security_event_record(
+                kind=SecurityEventKind.SSO_REFUSED, email=getattr(ldap_user, "_username", ""),
+                request=request, source="ldap", reason=str(refused.message),
+            )  # fmt: skip
             sign_in_error_set(request, refused.message)
             raise PermissionDenied(str(refused.message)) from None
 

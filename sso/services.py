@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role
+from accounts.security_log import security_event_record
+from accounts.security_models import SecurityEventKind
 from sso import errors
 from sso.errors import SignInRefused
 from sso.models import DirectoryAccount, DirectorySyncRun, Source
@@ -93,6 +95,19 @@ def user_apply_grants(*, user: User, grants: Grants, actor: User) -> User:
     if hasattr(user, "_role_cache"):
         del user._role_cache
     if remove or add or leave or join:
+        security_event_record(
+            kind=SecurityEventKind.SSO_ROLES_CHANGED,
+            user=user,
+            actor=actor if actor.pk != user.pk else None,
+            roles_added=sorted(wanted - held),
+            roles_removed=sorted(remove),
+            groups_joined=sorted(
+                SupportGroup.objects.filter(pk__in=join).values_list("name", flat=True)
+            ),
+            groups_left=sorted(
+                SupportGroup.objects.filter(pk__in=leave).values_list("name", flat=True)
+            ),
+        )
         logger.info(
             "sso: %s roles +%s -%s, support groups +%s -%s (by %s)",
             user.email,
@@ -122,6 +137,9 @@ def user_apply_profile(*, user: User, profile: Profile, grants: Grants, actor: U
     if user.pk is None:
         user.full_clean(exclude=["password"])
         user.save()
+        security_event_record(
+            kind=SecurityEventKind.SSO_ACCOUNT_CREATED, user=user, source=profile.source
+        )
     elif changed:
         user.save(update_fields=changed)
     return user_apply_grants(user=user, grants=grants, actor=actor)
@@ -243,6 +261,11 @@ def directory_entry_apply(*, entry, actor: User, user: User | None = None) -> En
     account.disabled_in_directory = entry.disabled
     if outcome.deactivated:
         account.deactivated_by_sync = True
+        security_event_record(
+            kind=SecurityEventKind.DIRECTORY_DEACTIVATED,
+            user=user,
+            reason="disabled in the directory",
+        )
     elif user.is_active:
         account.deactivated_by_sync = False
     account.synced_at = timezone.now()
@@ -271,6 +294,12 @@ def _vanished_deactivate(*, started) -> int:
     user_ids = list(gone.order_by("user_id").values_list("user_id", flat=True))
     User.objects.filter(pk__in=user_ids).select_for_update().order_by("pk").update(is_active=False)
     DirectoryAccount.objects.filter(user_id__in=user_ids).update(deactivated_by_sync=True)
+    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+        security_event_record(
+            kind=SecurityEventKind.DIRECTORY_DEACTIVATED,
+            user=user,
+            reason="gone from the directory",
+        )
     return len(user_ids)
 
 

@@ -14,6 +14,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from requests import RequestException
 
+from accounts.security_log import security_event_record
+from accounts.security_models import SecurityEventKind
 from sso import errors
 from sso.adapter import back_to_login
 from sso.selectors import provider_name
@@ -34,7 +36,12 @@ def _guarded(view, *, start=False):
         except (RequestException, OSError, ImproperlyConfigured, ValueError) as error:
             name = provider_name(**kwargs)
             logger.warning("sso: %s could not be reached: %r", name, error)
-            return back_to_login(request, errors.PROVIDER_DOWN % {"provider": name})
+            message = errors.PROVIDER_DOWN % {"provider": name}
+            security_event_record(
+                kind=SecurityEventKind.SSO_REFUSED, request=request, source=str(name),
+                reason=str(message), error=type(error).__name__,
+            )  # fmt: skip
+            return back_to_login(request, message)
 
     return guarded
 

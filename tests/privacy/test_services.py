@@ -201,3 +201,31 @@ def test_retention_is_off_by_default(person, settings):
 def test_the_retention_task_is_on_the_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["anonymise-expired-requesters"]
     assert entry["task"] == "privacy.tasks.anonymise_expired_requesters_task"
+
+
+# --- One's own data (My account, "Your data") ----------------------------------------------------
+
+
+def test_a_person_downloads_their_own_data_and_nobody_elses(client, person, make_user):
+    mine = ticket(person, title="My monitor flickers")
+    other = make_user(Role.END_USER, email="other@example.com")
+    ticket(other, title="Someone else's laptop")
+    client.force_login(person)
+
+    page = client.get("/privacy/my-data/")
+    assert page.status_code == 200 and "Download my data" in page.content.decode()
+    response = client.post("/privacy/my-data/")
+
+    assert response["Content-Disposition"] == 'attachment; filename="my-service-desk-data.json"'
+    data = json.loads(response.content)
+    assert data["person"]["email"] == "leila@example.com"
+    assert [r["number"] for r in data["records"]] == [mine.number]
+    assert "Someone else" not in response.content.decode()
+    event = SecurityEvent.objects.get(kind="data_exported")
+    assert event.user == person
+
+
+def test_ones_data_needs_a_sign_in(client):
+    response = client.post("/privacy/my-data/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not SecurityEvent.objects.filter(kind="data_exported").exists()

@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import User
 from accounts.roles import Role, user_roles
+from accounts.security_models import SecurityEvent
 from sso.models import DirectoryAccount, DirectorySyncRun
 from sso.tasks import sync_directory_task
 from tests.sso.conftest import signed_in
@@ -84,6 +85,8 @@ def test_an_account_disabled_in_the_directory_cannot_sign_in(client, sign_in, di
     assert SWITCHED_OFF in text(response)
     assert not signed_in(client).is_authenticated
     assert not User.objects.filter(email="dan@example.org").exists()
+    refused = SecurityEvent.objects.get(kind="sso_refused")
+    assert refused.email == "dan@example.org" and refused.detail["source"] == "ldap"
 
 
 def test_groups_that_map_to_nothing_are_refused_when_there_is_no_default_role(
@@ -162,6 +165,11 @@ def test_the_sync_switches_off_people_disabled_or_removed_in_the_directory(direc
     assert run.deactivated == 2
     assert not User.objects.get(email="eve@example.org").is_active
     assert not User.objects.get(email="gus@example.org").is_active
+    switched_off = SecurityEvent.objects.filter(kind="directory_deactivated")
+    assert dict(switched_off.values_list("email", "detail__reason")) == {
+        "eve@example.org": "disabled in the directory",
+        "gus@example.org": "gone from the directory",
+    }
     assert User.objects.get(email="ann.agent@example.org").is_active
 
     ldap_admin.modify_s(f"cn=Eve Enduser,{PEOPLE}", [(ldap.MOD_DELETE, "employeeType", None)])

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import Role, user_roles
+from accounts.security_models import SecurityEvent
 from tests.factories import UserFactory
 from tests.sso.conftest import OIDC_PROVIDER_ID, oidc_app, signed_in
 from tests.sso.oidc_provider.serve import PASSWORD
@@ -96,6 +97,9 @@ def test_a_first_sign_in_creates_the_person_with_the_groups_claim_mapped(client,
     account = SocialAccount.objects.get(user=alice)
     assert account.provider == OIDC_PROVIDER_ID
     assert account.extra_data["userinfo"]["groups"] == ["desk-agents", "staff"]
+    assert logged(alice.email) >= {"sso_account_created", "sso_roles_changed", "signed_in"}
+    roles = SecurityEvent.objects.get(email=alice.email, kind="sso_roles_changed").detail
+    assert Role.AGENT in roles["roles_added"] and roles["groups_joined"] == [desk_team.name]
 
 
 def test_an_existing_person_is_matched_by_e_mail_and_their_managed_roles_follow_the_claim(
@@ -127,6 +131,8 @@ def test_a_person_without_an_e_mail_address_is_refused(client, oidc):
     html = login_page_text(oidc_sign_in(client, "nomail"))
 
     assert "has no e-mail address" in html
+    refused = SecurityEvent.objects.get(kind="sso_refused")
+    assert "has no e-mail address" in refused.detail["reason"] and refused.detail["source"]
     assert not signed_in(client).is_authenticated
     assert not User.objects.filter(full_name__icontains="Nomail").exists()
     assert not SocialAccount.objects.exists()
@@ -156,6 +162,7 @@ def test_a_switched_off_account_is_refused(client, oidc):
 
     assert "This account is switched off" in html
     assert not SocialAccount.objects.exists()
+    assert logged("erin@example.com") == {"sso_refused"}
 
 
 def test_an_id_token_for_another_audience_is_refused(client, oidc):
@@ -164,6 +171,7 @@ def test_an_id_token_for_another_audience_is_refused(client, oidc):
     assert "cannot trust" in html
     assert not signed_in(client).is_authenticated
     assert not User.objects.filter(email="stranger@example.com").exists()
+    assert "cannot trust" in SecurityEvent.objects.get(kind="sso_refused").detail["reason"]
 
 
 def test_a_clock_skew_that_makes_the_id_token_expired_is_refused(client, oidc):
@@ -183,6 +191,7 @@ def test_a_provider_that_is_down_is_shown_on_the_sign_in_page(client, oidc, sett
     response = client.post(LOGIN_START, {"process": "login"}, follow=True)
 
     assert "Example ID did not answer" in login_page_text(response)
+    assert "did not answer" in SecurityEvent.objects.get(kind="sso_refused").detail["reason"]
 
 
 def test_a_provider_that_goes_down_during_the_sign_in_is_shown_too(client, oidc, settings):
@@ -229,3 +238,7 @@ def test_the_button_posts_with_a_working_csrf_token(oidc):
     assert refused.status_code == 403
     assert response.status_code == 302
     assert response["Location"].startswith(f"{oidc}/o/authorize/")
+
+
+def logged(email) -> set[str]:
+    return set(SecurityEvent.objects.filter(email=email).values_list("kind", flat=True))
