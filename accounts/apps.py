@@ -13,11 +13,12 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
 
-        from accounts import backends, mfa, security_log
+        from accounts import backends, mfa, security_log, webauthn
 
         backends.connect_signals()
         security_log.connect_signals()
         mfa.connect_signals()
+        webauthn.connect_signals()
 
 
 def _sync_roles_after_migrate(sender, **kwargs):

@@ -27,10 +27,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.security_log import security_event_record
 from accounts.security_models import SecurityEventKind, TwoFactorRequirement
@@ -43,6 +44,7 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 SESSION_KEY = "accounts_two_factor"
 VERSION_KEY = "accounts:two-factor-version"
 VERIFY, SETUP = "verify", "setup"
+WEBAUTHN_PATH = "/accounts/webauthn/"
 
 
 # --- What the person must do --------------------------------------------------------------------
@@ -55,6 +57,11 @@ def two_factor_required(user: User) -> bool:
 
 def two_factor_enabled(user: User) -> bool:
     return user_has_device(user, confirmed=True)
+
+
+def app_enabled(user: User) -> bool:
+    """Whether the person has an authenticator app set up (besides any security keys)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def required_roles() -> set[int]:
@@ -125,7 +132,12 @@ class TwoFactorMiddleware:
     def _is_open(self, path: str) -> bool:
         if self._open_paths is None:
             self._open_paths = {reverse(name) for name in self.OPEN_URL_NAMES}
-        return path in self._open_paths or path.startswith(str(settings.STATIC_URL))
+        # The security keys' ceremonies (accounts/webauthn.py) run before the session is verified.
+        return (
+            path in self._open_paths
+            or path.startswith(str(settings.STATIC_URL))
+            or path.startswith(WEBAUTHN_PATH)
+        )
 
     def __call__(self, request):
         user = request.user
@@ -293,6 +305,20 @@ def two_factor_verify(*, user: User, code: str, request: HttpRequest, sign_in: b
     return device
 
 
+def _devices_delete(user: User) -> None:
+    for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+        model.objects.filter(user=user).delete()
+
+
+def user_has_device_other_than(user: User, device) -> bool:
+    """Whether the person keeps a way to give a second factor without `device` (recovery
+    codes alone do not count)."""
+    return any(
+        other.persistent_id != device.persistent_id and not isinstance(other, StaticDevice)
+        for other in devices_for_user(user, confirmed=True)
+    )
+
+
 @transaction.atomic
 def two_factor_disable(*, user: User, actor: User, request: HttpRequest | None = None) -> None:
     """Turn two-factor off: every device and recovery code of the person deleted, logged.
@@ -301,8 +327,7 @@ def two_factor_disable(*, user: User, actor: User, request: HttpRequest | None =
     """
     if two_factor_required(user):
         raise ValidationError(_("Your role requires two-factor sign-in, so it stays on."))
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    _devices_delete(user)
     security_event_record(
         kind=SecurityEventKind.TWO_FACTOR_DISABLED,
         user=user,
@@ -319,8 +344,7 @@ def two_factor_reset(*, user: User, actor: User) -> None:
     """An administrator removes a person's devices (a lost phone); a required role then sends
     them to set-up at their next request."""
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        _devices_delete(user)
         security_event_record(kind=SecurityEventKind.TWO_FACTOR_DISABLED, user=user, actor=actor)
         transaction.on_commit(_bump_version)
 
@@ -359,7 +383,7 @@ def connect_signals() -> None:
     user_logged_in.connect(_signed_in, dispatch_uid="accounts-two-factor-signed-in")
     from accounts.models import User
 
-    for model in (TOTPDevice, StaticDevice, TwoFactorRequirement):
+    for model in (TOTPDevice, StaticDevice, WebAuthnCredential, TwoFactorRequirement):
         # A device saves itself at every code checked: only a new or deleted one counts.
         post_save.connect(_bump_if_created, sender=model, dispatch_uid=f"2fa-save-{model.__name__}")
         post_delete.connect(_bump_version, sender=model, dispatch_uid=f"2fa-del-{model.__name__}")

@@ -7,6 +7,7 @@ from accounts import security_views as views
 urlpatterns = [
     path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
     path("security/", views.security, name="security"),
+    path("security/keys/<id:pk>/remove/", views.security_key_remove, name="security_key_remove"),
     path("security/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("security/two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
     path("security/two-factor/off/", views.two_factor_disable, name="two_factor_disable"),

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import mfa, sessions, tokens
+from accounts import mfa, sessions, tokens, webauthn
 from accounts.security_forms import CodeForm, SetupCodeForm, TokenCreateForm
 from accounts.security_models import AccessToken, UserSession
 
@@ -48,8 +48,26 @@ def security(request):
         "enabled": mfa.two_factor_enabled(user),
         "required": mfa.two_factor_required(user),
         "codes_left": mfa.recovery_codes_left(user=user),
+        "app_enabled": mfa.app_enabled(user),
+        "security_keys": webauthn.security_keys_of(user),
     }
     return render(request, "accounts/security/security.html", context)
+
+
+@require_POST
+@login_required
+def security_key_remove(request, pk: int):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    try:
+        webauthn.security_key_remove(user=request.user, key_id=pk, request=request)
+    except WebAuthnCredential.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The security key is removed."))
+    return redirect("accounts:security")
 
 
 @never_cache
@@ -57,7 +75,7 @@ def security(request):
 def two_factor_setup(request):
     """Step 1: scan the QR code (or type the secret); step 2: confirm with the first code."""
     user = request.user
-    if mfa.two_factor_enabled(user):
+    if mfa.app_enabled(user):
         messages.info(request, _("Two-factor sign-in is already on."))
         return redirect("accounts:security")
     device = mfa.totp_device_pending(user=user)
@@ -83,6 +101,7 @@ def two_factor_setup(request):
             "secret": mfa.totp_secret(device),
             "required": mfa.two_factor_required(user),
             "next": _next_url(request, ""),
+            "security_keys": webauthn.security_keys_of(user),
         },
     )
 
@@ -166,7 +185,11 @@ def two_factor_verify(request):
     return render(
         request,
         "accounts/security/verify.html",
-        {"form": form, "next": _next_url(request, "")},
+        {
+            "form": form,
+            "next": _next_url(request, ""),
+            "has_security_key": webauthn.security_keys_of(request.user).exists(),
+        },
     )
 
 

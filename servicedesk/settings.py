@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "servicedesk",
     "accounts",
     "incidents",
@@ -263,6 +264,16 @@ LDAP_SYNC_MINUTES = env.int("LDAP_SYNC_MINUTES", default=60)
 # Two-factor sign-in (django-otp): the name authenticator apps show beside the code. Which roles
 # must use it is chosen by an administrator (admin: "Two-factor requirements").
 OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Service Desk")
+# Security keys and passkeys (WebAuthn) as a second factor: accounts/webauthn.py.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.webauthn.relying_party_id"
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "accounts.webauthn.relying_party_name"
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.webauthn.Helper"
+# Where the browser pages are served (the request's own host is accepted too).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS",
+    default=["/".join(SITE_URL.split("/")[:3])],  # scheme://host[:port]
+)
 TWO_FACTOR_RECOVERY_CODES = 10
 # Personal access tokens for the API. The password exchange (POST /api/v1/auth/token/) issues one
 # that expires after API_TOKEN_SIGN_IN_DAYS; a person's own tokens last at most API_TOKEN_MAX_DAYS.

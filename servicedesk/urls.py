@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     # Browsers and feed readers ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
+    path("accounts/webauthn/", include("accounts.webauthn_urls")),
     path("accounts/", include("accounts.urls")),
     path("sso/", include("sso.urls")),
     path("portal/", include("portal.urls")),

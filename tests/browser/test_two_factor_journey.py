@@ -78,3 +78,39 @@ def _drawn_width(page, selector: str, seconds: float = 10.0) -> int:
             break
         time.sleep(0.1)
     return width
+
+
+def test_a_security_key_as_the_second_factor(page, live_server, agent_who_must_use_two_factor):
+    """With a (virtual) security key: added on the set-up page, used at the next sign-in."""
+    agent = agent_who_must_use_two_factor
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {"options": {"protocol": "ctap2", "transport": "usb", "hasResidentKey": True,
+                     "hasUserVerification": True, "isUserVerified": True,
+                     "automaticPresenceSimulation": True}},
+    )  # fmt: skip
+
+    sign_in(page, agent.email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/security/two-factor/setup/"))
+    page.get_by_role("button", name="Add a security key or passkey").click()
+    expect(page.locator("#passkey-register-status-message")).to_contain_text(
+        "Registration successful", timeout=15_000
+    )
+    page.goto("/accounts/security/")  # no longer held on the set-up page
+    expect(page.locator("[data-test=security-key]")).to_have_count(1)
+    expect(page.locator("[data-test=two-factor-status]")).to_contain_text("security key")
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, agent.email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/"))
+    page.get_by_role("button", name="Use a security key or passkey").click()
+    expect(page).to_have_url(f"{live_server.url}/workspace/", timeout=15_000)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Agent workspace")
+
+    from accounts.security_models import SecurityEvent
+
+    kinds = list(SecurityEvent.objects.filter(user=agent).values_list("kind", "detail__method"))
+    assert ("two_factor_enabled", "security key") in kinds
+    assert ("two_factor_verified", "security key") in kinds
