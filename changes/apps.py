@@ -7,3 +7,8 @@ class ChangesConfig(AppConfig):
 
     name = "changes"
     verbose_name = _("Changes")
+
+    def ready(self):
+        from changes.records import register_changes
+
+        register_changes()
