@@ -8,6 +8,7 @@ thresholds, boards) is kept by administrators in the Django admin.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from changes.choices import (
@@ -185,6 +186,9 @@ class Change(BaseRecord):
                 name="%(app_label)s_%(class)s_window_ordered",
             ),
         ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:detail", args=[self.number])
 
     @property
     def raised_by(self):

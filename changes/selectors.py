@@ -197,3 +197,24 @@ def changes_on_ci(*, ci_id: int, since_days: int = 30) -> QuerySet[Change]:
         .order_by("-actual_start", "-id")
         .only("id", "number", "title", "status", "actual_start")
     )
+
+
+def waiting_approvals(changes: list[Change]) -> dict[int, list[Any]]:
+    """{change id: its approvals of the waiting round} for a list of changes, in one query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from servicedesk.models import Approval, ApprovalSetStatus
+
+    rows: dict[int, list[Any]] = {}
+    approvals = (
+        Approval.objects.filter(
+            content_type=ContentType.objects.get_for_model(Change),
+            object_id__in=[change.pk for change in changes],
+            approval_set__status=ApprovalSetStatus.PENDING,
+        )
+        .select_related("approver")
+        .order_by("object_id", "pk")
+    )
+    for approval in approvals:
+        rows.setdefault(approval.object_id, []).append(approval)
+    return rows

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from changes import services
 from changes.models import BoardMembership, ChangeBoard, RiskAnswer, RiskQuestion
-from tests.factories import UserFactory
+from tests.factories import SupportGroupFactory, UserFactory
 
 PLANS = {
     "implementation_plan": "Stop the service, patch, start.",
@@ -34,6 +34,7 @@ def people():
     """A change manager, an owner (agent), three CAB members (two on call for the emergency CAB)."""
     manager = UserFactory(role=Role.CHANGE_MANAGER, full_name="Carla Changemanager")
     owner = UserFactory(role=Role.AGENT, full_name="Omar Owner")
+    SupportGroupFactory(name="Database team").members.add(owner)
     cab = [UserFactory(role=Role.CAB_MEMBER, full_name=f"Cab Member {n}") for n in (1, 2, 3)]
     board = ChangeBoard.objects.get(kind="cab")
     emergency = ChangeBoard.objects.get(kind="emergency")
