@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:number>/assign/", views.assign, name="assign"),
     path("<str:number>/risk/", views.risk, name="risk"),
     path("<str:number>/review/", views.review, name="review"),
+    path("<str:number>/decide/", views.decide, name="decide"),
     path("<str:number>/cis/", views.ci_add, name="ci_add"),
     path("<str:number>/cis/<int:pk>/remove/", views.ci_remove, name="ci_remove"),
 ]

@@ -5,6 +5,7 @@ Thin: forms check shapes, `changes.services` does the work, `servicedesk.pages` 
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from changes.models import Change, StandardChangeTemplate
 from changes.records import CHANGE
 from changes.workflow import CHANGE_WORKFLOW
 from servicedesk.approvals.selectors import record_approvals
+from servicedesk.approvals.services import approval_decide
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
 from servicedesk.models import Visibility
 from servicedesk.pages import assign_from_form, posted_version, run_action
@@ -146,13 +148,19 @@ def _detail_page(request, change, *, status=200, **forms):
     questions = selectors.risk_questions()
     answers = selectors.risk_answers_of(change)
     targets = CHANGE_WORKFLOW.allowed_targets(change.status)
+    approvals = list(record_approvals(change))
     context = {
         "change": change,
         "record": change,
         "targets": targets,
         "buttons": [(t, BUTTONS[t]) for t in targets if t in BUTTONS],
         "route": selectors.approval_route(change) if change.status == S.REQUESTED else None,
-        "approvals": record_approvals(change),
+        "approvals": approvals,
+        "my_approval": next(
+            (a for a in approvals if a.approver_id == request.user.pk and a.is_pending
+             and a.approval_set.is_pending),
+            None,
+        ),
         "impact": selectors.change_impact(change),
         "timeline": record_timeline(record=change, user=request.user),
         "links": record_links(record=change, user=request.user),
@@ -396,10 +404,36 @@ def ci_remove(request, number, pk):
 
 
 @staff_view
+@require_POST
+def decide(request, number):
+    """A CAB member's (or change manager's) decision on the change page, with a comment: the
+    kernel's `approval_decide`, as the portal's approvals page and the e-mail link decide."""
+    change = _change_or_404(request, number)
+    approval = next(
+        (a for a in record_approvals(change) if a.approver_id == request.user.pk
+         and a.is_pending and a.approval_set.is_pending),
+        None,
+    )  # fmt: skip
+    if approval is None:
+        raise Http404(_("Nothing of this change waits for your decision."))
+    approve = request.POST.get("decision") == "approve"
+    return run_action(
+        request,
+        lambda: approval_decide(
+            approval_id=approval.pk, actor=request.user, approve=approve,
+            comment=request.POST.get("comment", ""),
+        ),  # fmt: skip
+        success=(_("You approved %(number)s.") if approve else _("You rejected %(number)s."))
+        % {"number": number},
+        done=_to_change(number),
+    )
+
+
+@staff_view
 def cab_agenda(request):
     """The CAB meeting's agenda: changes waiting for authorisation and those coming up, each
     with its risk, window, CIs and approvals so far. Printable (its own print stylesheet)."""
     changes = list(selectors.cab_agenda(user=request.user))
     waiting = selectors.waiting_approvals(changes)
     rows = [(change, waiting.get(change.pk, [])) for change in changes]
-    return render(request, "changes/cab_agenda.html", {"rows": rows})
+    return render(request, "changes/cab_agenda.html", {"rows": rows, "now": timezone.now()})

@@ -328,3 +328,16 @@ def test_affected_cis_are_audited(team):
     event = AuditEvent.objects.filter(object_id=change.pk, field="configuration_items").get()
     assert event.new_text == "db-01"
     assert Change.objects.get(pk=change.pk).version == change.version + 1
+
+
+def test_each_cab_member_gets_an_email_with_a_link_to_decide(team, mailoutbox):
+    from servicedesk.notifications import deliver_pending
+
+    manager, owner, cab = team
+    assess(raise_change(owner, reason="Out of support.", **PLANS), owner, "high")
+    deliver_pending()
+    to = sorted(message.to[0] for message in mailoutbox)
+    assert to == sorted(member.email for member in cab)
+    body = mailoutbox[0].body
+    assert "/portal/approve/" in body
+    assert "Out of support." in body
