@@ -157,8 +157,11 @@ def _detail_page(request, change, *, status=200, **forms):
         "route": selectors.approval_route(change) if change.status == S.REQUESTED else None,
         "approvals": approvals,
         "my_approval": next(
-            (a for a in approvals if a.approver_id == request.user.pk and a.is_pending
-             and a.approval_set.is_pending),
+            (
+                a
+                for a in approvals
+                if a.approver_id == request.user.pk and a.is_pending and a.approval_set.is_pending
+            ),
             None,
         ),
         "impact": selectors.change_impact(change),
@@ -420,7 +423,9 @@ def decide(request, number):
     return run_action(
         request,
         lambda: approval_decide(
-            approval_id=approval.pk, actor=request.user, approve=approve,
+            approval_id=approval.pk,
+            actor=request.user,
+            approve=approve,
             comment=request.POST.get("comment", ""),
         ),  # fmt: skip
         success=(_("You approved %(number)s.") if approve else _("You rejected %(number)s."))
