@@ -54,6 +54,7 @@ CHANGE = RecordType(
         summary_template="changes/_approval_summary.html",
         email_summary_template="changes/email/_approval_summary.txt",
     ),
+    cause_candidates="changes.selectors.changes_on_ci",
 )
 
 

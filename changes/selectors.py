@@ -184,18 +184,20 @@ def change_impact(change: Change) -> ChangeImpact:
     return impact
 
 
-def changes_on_ci(*, ci_id: int, since_days: int = 30) -> QuerySet[Change]:
-    """Changes implemented on a CI lately (implementing, in review or closed), newest first:
-    what an incident on the CI may have been caused by."""
+def changes_on_ci(*, ci_id: int, user: Any, since_days: int = 30) -> QuerySet[Change]:
+    """The changes implemented on a CI lately (implementing, in review or closed, started in the
+    last `since_days`), newest first, among those the person sees: what an incident on the CI
+    may have been caused by (the registry's `cause_candidates`)."""
     since = timezone.now() - timedelta(days=since_days)
     return (
-        Change.objects.filter(
+        changes_visible_to(user)
+        .filter(
             configuration_items=ci_id,
             status__in=[ChangeStatus.IMPLEMENTING, ChangeStatus.REVIEW, ChangeStatus.CLOSED],
             actual_start__gte=since,
         )
         .order_by("-actual_start", "-id")
-        .only("id", "number", "title", "status", "actual_start")
+        .only("id", "number", "title", "status", "actual_start")[:10]
     )
 
 
