@@ -7,3 +7,26 @@ class ChangesConfig(AppConfig):
 
     name = "changes"
     verbose_name = _("Changes")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from changes.records import register_changes
+
+        register_changes()
+        post_migrate.connect(_seed_after_migrate, sender=self)
+
+
+def _seed_after_migrate(sender, **kwargs):
+    """Tables emptied by a flush (as test runs do) get the default thresholds and boards back."""
+    from django.apps import apps
+
+    from changes.defaults import seed_defaults
+
+    apps = kwargs.get("apps") or apps
+    try:
+        threshold = apps.get_model("changes", "RiskThreshold")
+        board = apps.get_model("changes", "ChangeBoard")
+    except LookupError:  # migrating backwards, before the tables existed
+        return
+    seed_defaults(threshold, board)

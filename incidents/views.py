@@ -43,7 +43,7 @@ from servicedesk.pages import (
     staff_view,
 )
 from servicedesk.paging import page_of
-from servicedesk.selectors import record_links, record_timeline
+from servicedesk.selectors import cause_candidates, record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
 DEFAULT_SORT = {"all": "-created"}
@@ -308,6 +308,7 @@ def _detail_context(request, incident, **forms):
         "timers": [timer_view(timer) for timer in page_timers_of(incident)],
         "record": incident,
         "links": record_links(record=incident, user=request.user),
+        "cause_candidates": cause_candidates(record=incident, user=request.user),
         "link_form": RecordLinkForm(auto_id="link-%s"),
         "merge_form": forms.get("merge_form") or MergeForm(initial={"version": incident.version}),
     }

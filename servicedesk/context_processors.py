@@ -11,6 +11,7 @@ NAVIGATION = [
     ("incidents", _("Incidents"), "incidents:queue", USE_WORKSPACE),
     ("cmdb", _("CMDB"), "cmdb:ci_list", "cmdb.view_configurationitem"),
     ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
+    ("changes", _("Changes"), "changes:queue", "changes.view_change"),
     ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
     ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
     ("admin", _("Administration"), "admin:index", None),

@@ -134,7 +134,10 @@ class RecordType:
     facts; `ci_field`, the name of its foreign key to a configuration item (the CI page lists it);
     `permissions`, {role name: permission codes} the roles of accounts/roles.py get for this type
     (a role also gets those of the roles it builds on, e.g. every staff role the agent's);
-    `approvals`, how its records are approved (`ApprovalHooks`; None: they never are).
+    `approvals`, how its records are approved (`ApprovalHooks`; None: they never are);
+    `cause_candidates` (ci_id, user), the records of this type that lately touched a CI and may
+    have caused what another record on that CI reports (the changes implemented on it: the
+    incident page offers them as "caused by").
 
     Hooks the kernel's work services (servicedesk/services/work.py) call inside their
     transaction, after the kernel's own part: `on_assigned` (record, actor, previous), where
@@ -163,6 +166,7 @@ class RecordType:
     ci_field: str | None = None
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approvals: ApprovalHooks | None = None
+    cause_candidates: str | None = None
     on_assigned: str | None = None
     on_agent_reply: str | None = None
     on_requester_reply: str | None = None

@@ -223,3 +223,29 @@ def record_links(*, record: BaseRecord, user) -> list[LinkedRecord]:
         for link, outgoing, key in sides
         if key in found
     ]  # fmt: skip
+
+
+def cause_candidates(*, record: BaseRecord, user) -> list[BaseRecord]:
+    """Records of any type that lately touched the record's configuration item and may have
+    caused it (the changes implemented on it), as each type's `cause_candidates` selector finds
+    them among those the person may see; those it is already linked to are left out. Empty for
+    a record without a CI. For the "Linked records" card's "caused by" offers."""
+    record_type = registry.for_model(record)
+    if record_type is None or not record_type.ci_field:
+        return []
+    ci_id = getattr(record, f"{record_type.ci_field}_id", None)
+    if not ci_id:
+        return []
+    linked = set()
+    for link in links_of(record):
+        linked |= {(link.source_type_id, link.source_id), (link.target_type_id, link.target_id)}
+    found: list[BaseRecord] = []
+    for other_type in registry.all_types():
+        if other_type.cause_candidates:
+            type_id = ContentType.objects.get_for_model(other_type.model_class).pk
+            found += [
+                other
+                for other in other_type.call("cause_candidates")(ci_id=ci_id, user=user)
+                if (type_id, other.pk) not in linked
+            ]
+    return found

@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("sla.api.urls")),
     path("cmdb/", include("cmdb.api.urls")),
     path("", include("catalogue.api.urls")),
+    path("", include("changes.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("inbound.api.urls")),
 ]
@@ -44,6 +45,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("incidents/", include("incidents.urls")),
     path("catalogue/", include("catalogue.urls")),
+    path("changes/", include("changes.urls")),
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("privacy/", include("privacy.urls")),

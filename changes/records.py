@@ -1,0 +1,62 @@
+"""Changes as a record type: the declaration the kernel's registry keeps (servicedesk/registry.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+from servicedesk.registry import ApprovalHooks, RecordType, register
+
+REFERENCE_MODELS = (
+    "changecategory",
+    "standardchangetemplate",
+    "riskquestion",
+    "riskanswer",
+    "riskthreshold",
+    "changeboard",
+    "boardmembership",
+)
+
+PERMISSIONS = {
+    # Every agent may raise a change and work the ones given to them.
+    Role.AGENT: ("changes.view_change", "changes.add_change", "changes.work_change"),
+    # The change manager assesses, authorises low-risk changes, reviews and closes standard ones
+    # and keeps the standard-change catalogue and the risk questionnaire.
+    Role.CHANGE_MANAGER: (
+        "changes.manage_change",
+        *(
+            f"changes.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in REFERENCE_MODELS
+        ),
+    ),
+    Role.CAB_MEMBER: tuple(f"changes.view_{model}" for model in REFERENCE_MODELS),
+    Role.ADMINISTRATOR: (
+        "changes.manage_change",
+        *(
+            f"changes.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in REFERENCE_MODELS
+        ),
+    ),
+}
+
+CHANGE = RecordType(
+    key="change",
+    model="changes.Change",
+    label=_("Changes"),
+    name=_("Change"),
+    visible_to="changes.selectors.changes_visible_to",
+    detail_url_name="changes:detail",
+    view_permission="changes.view_change",
+    work_permission="changes.work_change",
+    permissions=PERMISSIONS,
+    approvals=ApprovalHooks(
+        decided="changes.services.change_approval_decided",
+        summary_template="changes/_approval_summary.html",
+        email_summary_template="changes/email/_approval_summary.txt",
+    ),
+    cause_candidates="changes.selectors.changes_on_ci",
+)
+
+
+def register_changes() -> None:
+    register(CHANGE)
