@@ -85,12 +85,13 @@ def parse_filters(data: Any) -> Filters:
 
 
 def _moment(raw: str, *, end: bool) -> datetime | None:
-    value = parse_datetime(raw)
+    day = parse_date(raw) if len(raw) == 10 else None
+    if day is not None:
+        value: datetime | None = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    else:
+        value = parse_datetime(raw)
     if value is None:
-        day = parse_date(raw)
-        if day is None:
-            return None
-        value = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+        return None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
