@@ -232,3 +232,19 @@ def test_collisions_cost_a_bounded_number_of_queries(team, estate, django_assert
     with django_assert_max_num_queries(20):  # at depth 3, whatever the changes
         found = collisions_for(change)
     assert len(found) == 6
+
+
+def test_the_change_page_shows_the_collision_and_its_path(team, estate, client):
+    _manager, owner, _cab = team
+    cis, _service = estate
+    other = scheduled_change(owner, cis["san"], title="Firmware on the SAN")
+    change = raise_change(owner, **PLANS, **window(), configuration_items=[cis["db"]])
+    client.force_login(owner)
+
+    page = client.get(f"/changes/{change.number}/").content.decode()
+
+    card = page[page.index('data-test="collisions"') :]
+    assert other.number in card
+    path = card[card.index('data-test="collision-path"') :].split("</p>")[0]
+    for text in ("db-01", "runs on", "srv-01", "depends on", "san-01"):
+        assert text in path
