@@ -5,12 +5,15 @@ boards with their members. Changes themselves are written through the pages and 
 from django.contrib import admin
 
 from changes.models import (
+    BlackoutWindow,
     BoardMembership,
     ChangeBoard,
     ChangeCategory,
+    MaintenanceWindow,
     RiskAnswer,
     RiskQuestion,
     RiskThreshold,
+    SchedulingPolicy,
     StandardChangeTemplate,
 )
 
@@ -59,3 +62,30 @@ class BoardMembershipInline(admin.TabularInline):
 class ChangeBoardAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "rule", "quorum"]
     inlines = [BoardMembershipInline]
+
+
+@admin.register(BlackoutWindow)
+class BlackoutWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "starts_at", "ends_at", "is_active"]
+    list_filter = ["is_active", "service"]
+    search_fields = ["name", "reason"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "starts_at", "ends_at", "is_active"]
+    list_filter = ["is_active", "service"]
+    search_fields = ["name", "notes"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(SchedulingPolicy)
+class SchedulingPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "collision_depth"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not SchedulingPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -318,3 +318,22 @@ class BoardMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.board})"
+
+
+# The change calendar's windows and policy live in their own module.
+from changes.windows import BlackoutWindow, MaintenanceWindow, SchedulingPolicy  # noqa: E402
+
+__all__ = [
+    "BlackoutWindow",
+    "BoardMembership",
+    "Change",
+    "ChangeBoard",
+    "ChangeCategory",
+    "ChangeRiskAnswer",
+    "MaintenanceWindow",
+    "RiskAnswer",
+    "RiskQuestion",
+    "RiskThreshold",
+    "SchedulingPolicy",
+    "StandardChangeTemplate",
+]

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changes import selectors
+from changes import scheduling, selectors
 from changes.choices import ChangeStatus as S
 from changes.choices import ChangeType, Outcome
 from changes.models import (
@@ -333,6 +333,9 @@ def change_transition(
     stamps: dict[str, Any] = {}
     if target == S.ASSESSED:
         _request_authorisation(change, actor=actor)
+        scheduling.collisions_noted(change, stage="assessed")
+    elif target == S.SCHEDULED:
+        scheduling.collisions_noted(change, stage="scheduled")
     elif target == S.IMPLEMENTING:
         stamps["actual_start"] = now
     elif target == S.REVIEW:

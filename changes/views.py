@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from changes import selectors, services
 from changes.choices import ChangeStatus as S
+from changes.collisions import collisions_for
 from changes.forms import (
     ChangeCreateForm,
     ChangeForm,
@@ -165,6 +166,7 @@ def _detail_page(request, change, *, status=200, **forms):
             None,
         ),
         "impact": selectors.change_impact(change),
+        "collisions": collisions_for(change),
         "timeline": record_timeline(record=change, user=request.user),
         "links": record_links(record=change, user=request.user),
         "link_form": RecordLinkForm(auto_id="link-%s"),

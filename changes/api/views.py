@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from changes import services
 from changes.api import serializers as api
+from changes.api.calendar import ChangeCalendarMixin
 from changes.choices import ChangeStatus as S
 from changes.filters import ChangeFilter
 from changes.models import Change
@@ -71,6 +72,7 @@ def _action_schema(summary, request, description=""):
     ),
 )
 class ChangeViewSet(
+    ChangeCalendarMixin,
     RecordConversationMixin,
     RecordAttachmentsMixin,
     mixins.ListModelMixin,
