@@ -435,6 +435,8 @@ SPECTACULAR_SETTINGS = {
         "LinkKindEnum": "servicedesk.models.LinkKind",
         "ApprovalRuleEnum": "servicedesk.models.ApprovalRule",
         "DecisionEnum": "servicedesk.models.Decision",
+        "ProblemStatusEnum": "problems.choices.ProblemStatus",
+        "RcaMethodEnum": "problems.choices.RcaMethod",
     },
 }
 

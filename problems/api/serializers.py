@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.models import SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
+from incidents.api.serializers import AssignSerializer  # noqa: F401 (the same body)
 from incidents.choices import Impact, Urgency
 from incidents.models import Category
 from problems.choices import ProblemStatus, RcaMethod
@@ -18,7 +19,6 @@ from servicedesk.api.serializers import (
     PersonRefSerializer,
     StrictInputMixin,
     TransitionNoteSerializer,
-    VersionedActionSerializer,
     VersionedUpdateSerializer,
 )
 from sla.api.serializers import SlaTimerSerializer
@@ -112,11 +112,6 @@ class ProblemCreateSerializer(ProblemFieldsSerializer):
 
 class ProblemUpdateSerializer(VersionedUpdateSerializer, ProblemFieldsSerializer):
     """Changed facts or analysis plus the version they were made on."""
-
-
-class AssignSerializer(VersionedActionSerializer):
-    support_group = _ref(SupportGroup.objects.filter(is_active=True))
-    assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
 
 
 class ProblemTransitionSerializer(TransitionNoteSerializer):

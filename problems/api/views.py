@@ -18,6 +18,7 @@ from problems.filters import ProblemFilter
 from problems.models import Problem
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.links import LinkedRecordSerializer
+from servicedesk.api.serializers import VersionedActionSerializer
 from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
 from servicedesk.exceptions import ApplicationError
 from servicedesk.selectors import record_links, record_model_for_number
@@ -148,10 +149,10 @@ class ProblemViewSet(
         )  # fmt: skip
         return self.detail_response(problem)
 
-    @_detail("Assign to me", api.VersionedActionSerializer)
+    @_detail("Assign to me", VersionedActionSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request, number=None):
-        return self.take_answer(api.VersionedActionSerializer)
+        return self.take_answer(VersionedActionSerializer)
 
     @extend_schema(
         summary="Move to a status the workflow allows",
