@@ -415,7 +415,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service Desk API",
-    "DESCRIPTION": "Incidents, problems and known errors, service requests and their tasks, SLAs, the CMDB and the dashboards.",
+    "DESCRIPTION": "Incidents, problems and known errors, changes, service requests and their tasks, SLAs, the CMDB and the dashboards.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

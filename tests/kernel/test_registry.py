@@ -37,7 +37,7 @@ def test_each_record_type_is_found_by_key_model_and_number():
     assert registry.for_number("XYZ0000001") is None
     assert registry.for_number("PRB0000001") is registry.get("problem")
     with pytest.raises(KeyError):
-        registry.get("change")
+        registry.get("no-such-type")
 
 
 def test_the_portal_pages_are_those_the_prefix_switch_chose():
