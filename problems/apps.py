@@ -20,3 +20,5 @@ class ProblemsConfig(AppConfig):
                 "problems/_incident_panel.html", context="problems.panels.incident_panel", order=10
             ),
         )
+        # The known-error database's admin (candidate settings) lives beside its models.
+        import problems.kedb.admin  # noqa: F401
