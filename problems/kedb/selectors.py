@@ -41,8 +41,9 @@ SEARCH_CONFIG = "simple"
 VECTOR = RawSQL('"problems_problem"."kedb_vector"', [], output_field=SearchVectorField())
 MIN_WORD = 3
 MAX_WORDS = 12
-# How much a shared configuration item or service weighs beside the text's rank (0..1).
-CI_BOOST = 1.0
+# How much a shared configuration item or service weighs beside the text's rank (about 0..1):
+# a known error on the very CI comes first.
+CI_BOOST = 2.0
 SERVICE_BOOST = 0.3
 # Words too common in tickets to say which known error is meant.
 COMMON_WORDS = clustering.STOP_WORDS

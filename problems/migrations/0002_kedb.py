@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('incidents', '0008_status_check_constraint'),
         ('problems', '0001_initial'),
-        ('servicedesk', '0007_kedb'),
+        ('servicedesk', '0006_approvals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
