@@ -327,7 +327,7 @@ def facet_names(candidates) -> dict[tuple[str, int], str]:
                 wanted.setdefault(facet, set()).add(value)
     names = {}
     for facet, ids in wanted.items():
-        rows = models[facet].objects.filter(pk__in=ids)
+        rows = models[facet]._default_manager.filter(pk__in=ids)
         if facet == "category":
             rows = rows.select_related("parent")
         for row in rows:
