@@ -124,9 +124,13 @@ def known_error_search(
 
 def _search_postgresql(rows, words, configuration_item_id, limit) -> list[Match]:
     found: dict[int, Match] = {}
-    if words:
+    # Every word first (few rows to rank), then any word when that finds too few: ranking
+    # reads the stored vector of each matching row, so the narrower set keeps it fast.
+    for operator in (" & ", " | ") if len(words) > 1 else (" | ",):
+        if not words or len(found) >= limit:
+            break
         query = SearchQuery(
-            " | ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw"
+            operator.join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw"
         )
         ranked = (
             rows.alias(search=VECTOR)
@@ -135,7 +139,9 @@ def _search_postgresql(rows, words, configuration_item_id, limit) -> list[Match]
             .order_by("-rank", "id")[: limit * 3]
         )
         for problem in ranked:
-            found[problem.pk] = Match(problem, float(problem.rank), _words_in(problem, words))
+            found.setdefault(
+                problem.pk, Match(problem, float(problem.rank), _words_in(problem, words))
+            )
     if configuration_item_id is not None:
         for problem in rows.filter(configuration_item_id=configuration_item_id).order_by(
             "-known_error_at", "-id"
