@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicedesk", "0006_approvals"),
+        ("servicedesk", "0007_notification_claimed_at"),
     ]
 
     operations = [
