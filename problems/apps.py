@@ -20,3 +20,14 @@ class ProblemsConfig(AppConfig):
                 "problems/_incident_panel.html", context="problems.panels.incident_panel", order=10
             ),
         )
+        # Beside it, the known errors proposed for the incident (the known-error database).
+        add_panel(
+            "incident",
+            RecordPanel(
+                "problems/kedb/_incident_panel.html",
+                context="problems.kedb.panels.incident_panel",
+                order=20,
+            ),
+        )
+        # The known-error database's admin (candidate settings) lives beside its models.
+        import problems.kedb.admin  # noqa: F401

@@ -7,14 +7,25 @@
   the problems whose root cause was found in the period;
 - the share of incidents resolved in the period with a known workaround
   (`incidents_resolved_by_workaround`: resolved "solved (workaround)" while linked to a known
-  error; the known-error search may count its own "workaround applied" events here too).
+  error, or given a known error's workaround from the known-error search before they were
+  resolved, `problems.kedb.models.WorkaroundUse`).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from incidents.choices import IncidentStatus, ResolutionCode
@@ -81,14 +92,23 @@ def linked_incident_ids():
 
 
 def incidents_resolved_by_workaround(*, since: datetime) -> int:
-    """Incidents resolved since `since` with the workaround of a known error they are linked to."""
+    """Incidents resolved since `since` with the workaround of a known error: resolved "solved
+    (workaround)" while linked to a known error, or given a known error's workaround (applied
+    from the known-error search) before they were resolved. Each incident counts once."""
+    from problems.kedb.models import WorkaroundUse
+
     known = Problem.objects.filter(known_error_at__isnull=False).values("id")
     linked = _caused_by_problem().filter(target_id__in=known).values("source_id")
-    return Incident.objects.filter(
-        pk__in=linked,
-        resolved_at__gte=since,
-        resolution_code=ResolutionCode.SOLVED_WORKAROUND,
-    ).count()
+    applied = WorkaroundUse.objects.filter(
+        incident=OuterRef("pk"), applied_at__lte=OuterRef("resolved_at")
+    )
+    return (
+        Incident.objects.filter(resolved_at__gte=since)
+        .filter(
+            Q(pk__in=linked, resolution_code=ResolutionCode.SOLVED_WORKAROUND) | Exists(applied)
+        )
+        .count()
+    )
 
 
 def problem_kpis(*, days: int = 90, now: datetime | None = None) -> ProblemKpis:

@@ -113,3 +113,13 @@ class Problem(BaseRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("problems:detail", args=[self.number])
+
+
+# The known-error database's rows (candidates, their settings, workarounds applied) live in
+# their own module; imported here so they belong to this app.
+from problems.kedb.models import (  # noqa: E402, F401
+    CandidateIncident,
+    CandidateSettings,
+    ProblemCandidate,
+    WorkaroundUse,
+)

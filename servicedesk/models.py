@@ -132,6 +132,7 @@ class AuditKind(models.TextChoices):
     UNLINKED = "unlinked", _("Link removed")
     MERGED = "merged", _("Merged")
     REDACTED = "redacted", _("Redacted")
+    WORKAROUND_APPLIED = "workaround_applied", _("Workaround applied")
 
 
 class AuditEvent(RecordRowMixin):

@@ -466,6 +466,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's default WARNING: a delivered e-mail is no warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
+# Task modules outside an app's `tasks.py` (autodiscovery finds those).
+CELERY_IMPORTS = ("problems.kedb.tasks",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "poll-mailboxes": {
@@ -517,6 +519,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.anonymise_expired_requesters_task",
         "schedule": timedelta(hours=24),
         "options": {"expires": 3600},
+    },
+    "find-problem-candidates": {
+        "task": "problems.kedb.tasks.find_problem_candidates_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
     },
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",

@@ -46,6 +46,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("incidents/", include("incidents.urls")),
     path("problems/", include("problems.urls")),
+    path("known-errors/", include("problems.kedb.urls")),
     path("catalogue/", include("catalogue.urls")),
     path("changes/", include("changes.urls")),
     path("sla/", include("sla.urls")),
