@@ -10,6 +10,11 @@ class ChangeType(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency")
 
 
+# The types a change is raised as by hand (a standard change comes from a template).
+RAISED_BY_HAND = [(ChangeType.NORMAL.value, ChangeType.NORMAL.label),
+                  (ChangeType.EMERGENCY.value, ChangeType.EMERGENCY.label)]  # fmt: skip
+
+
 class ChangeStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     ASSESSED = "assessed", _("Assessed")

@@ -437,6 +437,9 @@ SPECTACULAR_SETTINGS = {
         "DecisionEnum": "servicedesk.models.Decision",
         "ProblemStatusEnum": "problems.choices.ProblemStatus",
         "RcaMethodEnum": "problems.choices.RcaMethod",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
+        "ChangeStatusEnum": "changes.choices.ChangeStatus",
+        "RaisedChangeTypeEnum": "changes.choices.RAISED_BY_HAND",
     },
 }
 

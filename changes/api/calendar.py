@@ -31,14 +31,15 @@ _WINDOW = {
     "ends_at": serializers.DateTimeField(),
     "reason": serializers.CharField(),
 }
+_Window = inline_serializer("ChangeCalendarWindow", _WINDOW, many=True)
 _Calendar = inline_serializer(
     "ChangeCalendar",
     {
         "start": serializers.DateTimeField(),
         "end": serializers.DateTimeField(),
         "changes": inline_serializer("ChangeCalendarEntry", _ENTRY, many=True),
-        "blackouts": inline_serializer("ChangeCalendarWindow", _WINDOW, many=True),
-        "maintenance": inline_serializer("ChangeCalendarWindow", _WINDOW, many=True),
+        "blackouts": _Window,
+        "maintenance": _Window,
     },
 )
 _COLLISION = {

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import SupportGroup, User
 from catalogue.models import Service
-from changes.choices import ChangeStatus, ChangeType, Outcome
+from changes.choices import RAISED_BY_HAND, ChangeStatus, Outcome
 from changes.models import Change, ChangeCategory, StandardChangeTemplate
 from changes.workflow import CHANGE_WORKFLOW
 from cmdb.models import ConfigurationItem
@@ -97,7 +97,7 @@ class ChangeFieldsSerializer(StrictInputMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = _text()
     change_type = serializers.ChoiceField(
-        choices=[ChangeType.NORMAL, ChangeType.EMERGENCY], required=False,
+        choices=RAISED_BY_HAND, required=False,
         help_text=_("Standard changes are raised from a template (`template`)."),
     )  # fmt: skip
     category = _ref(ChangeCategory.objects.filter(is_active=True), required=False, allow_null=True)
@@ -147,12 +147,12 @@ class ChangeUpdateSerializer(ChangeFieldsSerializer):
         pass
 
 
-class AssignSerializer(VersionedActionSerializer):
+class ChangeAssignSerializer(VersionedActionSerializer):
     support_group = _ref(SupportGroup.objects.filter(is_active=True))
     assignee = _ref(User.objects.filter(is_active=True), required=False, allow_null=True)
 
 
-class TransitionSerializer(TransitionNoteSerializer):
+class ChangeTransitionSerializer(TransitionNoteSerializer):
     """Any status the workflow allows next; closing takes the closure code."""
 
     target = serializers.ChoiceField(

@@ -95,9 +95,9 @@ class ChangeViewSet(
         "list": api.ChangeListSerializer,
         "create": api.ChangeCreateSerializer,
         "partial_update": api.ChangeUpdateSerializer,
-        "assign": api.AssignSerializer,
+        "assign": api.ChangeAssignSerializer,
         "take": VersionedActionSerializer,
-        "transition": api.TransitionSerializer,
+        "transition": api.ChangeTransitionSerializer,
         "risk": api.RiskSerializer,
         "review": api.ReviewSerializer,
         "submit": TransitionNoteSerializer,
@@ -192,12 +192,12 @@ class ChangeViewSet(
         )  # fmt: skip
         return self.detail_response(change)
 
-    @_action_schema("Assign to a group and optionally its owner in it", api.AssignSerializer)
+    @_action_schema("Assign to a group and optionally its owner in it", api.ChangeAssignSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, number=None):
         change = self.action_record()
         self.ensure_staff()
-        data = self.input(api.AssignSerializer)
+        data = self.input(api.ChangeAssignSerializer)
         services.change_assign(
             change_id=change.pk, actor=request.user, support_group=data["support_group"],
             assignee=data.get("assignee"), version=data.get("version"),
@@ -281,9 +281,9 @@ class ChangeViewSet(
         return self._move(S.CANCELLED, TransitionNoteSerializer)
 
     @_action_schema(
-        "Move to any status the workflow allows", api.TransitionSerializer,
+        "Move to any status the workflow allows", api.ChangeTransitionSerializer,
         "`allowed_transitions` lists the candidates; closing takes `outcome`.",
     )  # fmt: skip
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
-        return self._move("", api.TransitionSerializer)
+        return self._move("", api.ChangeTransitionSerializer)
