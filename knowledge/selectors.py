@@ -119,8 +119,10 @@ def version_diff(older: ArticleVersion, newer: ArticleVersion) -> list[DiffLine]
     marked added, removed, unchanged or a hunk header (the page colours them)."""
 
     def lines(version: ArticleVersion) -> list[str]:
-        head = [f"# {version.title}", version.summary, f"[{version.keywords}]", ""]
-        return head + version.body.splitlines()
+        head = [f"# {version.title}"]
+        head += [f"> {version.summary}"] if version.summary else []
+        head += [f"[{version.keywords}]"] if version.keywords else []
+        return [*head, "", *version.body.splitlines()]
 
     rows: list[DiffLine] = []
     diff = difflib.unified_diff(

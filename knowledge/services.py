@@ -193,12 +193,13 @@ def article_update(*, actor, article_id: int, version: int | None, **changes: An
     changed = [name for name in EDIT_FIELDS if merged[name] != getattr(article, name)]
     if not changed:
         return article
+    new_version = article.version + 1
     for name in changed:
         old = getattr(article, name)
         setattr(article, name, merged[name])
-        if name == "body":
+        if name == "body":  # the text itself is in the versions: the event names them
             record_event(record=article, actor=actor, kind=AuditKind.FIELD_CHANGED, field=name,
-                         note=_("Text changed"))  # fmt: skip
+                         old_text=f"v{new_version - 1}", new_text=f"v{new_version}")  # fmt: skip
             continue
         record_event(
             record=article, actor=actor, kind=AuditKind.FIELD_CHANGED, field=name,
@@ -206,7 +207,7 @@ def article_update(*, actor, article_id: int, version: int | None, **changes: An
             old_text=str(old or "")[:255], new_text=str(merged[name] or "")[:255],
         )  # fmt: skip
     if set(changed) & set(VERSIONED_FIELDS):
-        article.version += 1
+        article.version = new_version
         _snapshot(article, actor)
     article.save()
     return article
