@@ -7,3 +7,8 @@ class ProblemsConfig(AppConfig):
 
     name = "problems"
     verbose_name = _("Problems")
+
+    def ready(self):
+        from problems.records import register_problems
+
+        register_problems()
