@@ -60,3 +60,26 @@ def approval_summary(approval) -> str:
     from servicedesk.approvals.selectors import approval_summary_template
 
     return approval_summary_template(approval)
+
+
+@register.simple_tag(takes_context=True)
+def record_panels(context, record) -> str:
+    """The panels other apps add to this record's page (servicedesk.panels), rendered in order
+    with the page's context and each panel's own."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from servicedesk import registry
+    from servicedesk.panels import panel_context, panels_for
+
+    record_type = registry.for_model(record)
+    if record_type is None:
+        return ""
+    request = context.get("request")
+    parts = []
+    for panel in panels_for(record_type.key):
+        extra = panel_context(panel, request, record)
+        if extra is None:
+            continue
+        parts.append(render_to_string(panel.template, {**context.flatten(), **extra}, request))
+    return mark_safe("".join(parts))  # noqa: S308  rendered templates, escaped by them
