@@ -309,10 +309,12 @@ def problem_link_incidents(*, problem_id: int, incident_ids: Iterable[int], acto
 @transaction.atomic
 def problem_unlink_incident(*, problem_id: int, incident_id: int, actor) -> None:
     """Remove the "caused by" link between an incident and the problem (audited on both).
-    Raises RecordLink.DoesNotExist when they are not linked."""
+    Raises ValidationError (`incident`) when they are not linked."""
     ensure_can_work(actor)
     problem = kernel.record_lock(model=Problem, pk=problem_id)
-    link = selectors.incident_links(problem).get(source_id=incident_id)
+    link = selectors.incident_links(problem).filter(source_id=incident_id).first()
+    if link is None:
+        raise ValidationError({"incident": [_("This incident is not linked to the problem.")]})
     kernel.record_link_remove(link_id=link.pk, actor=actor)
 
 

@@ -148,13 +148,13 @@ def create(request):
             done=lambda: redirect("problems:detail", number=created[0].number),
             form=form,
             again=lambda status: render(
-                request, "problems/create.html",
+                request, "problems/form.html",
                 {"form": form, "incidents": chosen.cleaned_data.get("incidents", [])},
                 status=status,
             ),
         )  # fmt: skip
     incidents = chosen.cleaned_data.get("incidents", []) if chosen.is_valid() else []
-    return render(request, "problems/create.html", {"form": form, "incidents": incidents})
+    return render(request, "problems/form.html", {"form": form, "incidents": incidents})
 
 
 @staff_view(work=WORK)
@@ -181,23 +181,29 @@ def raise_from_incidents(request):
 def edit(request, number):
     problem = _problem_or_404(request, number)
     form = ProblemForm(request.POST or None, instance=problem, initial={"version": problem.version})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version = data.pop("version")
-        data.pop("support_group", None)
-        changes = {k: v for k, v in data.items() if k in form.changed_data}
-        # The form wrote onto the instance; the service compares with the stored row.
-        problem.refresh_from_db()
-        return _run(
-            request, problem,
-            lambda: services.problem_update(
-                problem_id=problem.pk, actor=request.user, changes=changes, version=version
-            ),
-            success=_("%(number)s updated.") % {"number": problem.number},
-            form=form, form_key="edit_form",
-            done=lambda: _back(problem),
-        ) if changes else _back(problem)  # fmt: skip
-    return render(request, "problems/edit.html", {"problem": problem, "form": form})
+
+    def again(status):
+        return render(request, "problems/form.html", {"problem": problem, "form": form},
+                      status=status)  # fmt: skip
+
+    if request.method != "POST" or not form.is_valid():
+        return again(400 if request.method == "POST" else 200)
+    data = dict(form.cleaned_data)
+    version = data.pop("version")
+    changes = {k: v for k, v in data.items() if k in form.changed_data and k != "support_group"}
+    # The form wrote onto the instance; the service compares with the stored row.
+    problem.refresh_from_db()
+    if not changes:
+        messages.info(request, _("Nothing was changed."))
+        return _back(problem)
+    return run_action(
+        request,
+        lambda: services.problem_update(
+            problem_id=problem.pk, actor=request.user, changes=changes, version=version
+        ),
+        success=_("%(number)s updated.") % {"number": problem.number},
+        done=lambda: _back(problem), form=form, again=again,
+    )  # fmt: skip
 
 
 @staff_view(work=WORK)

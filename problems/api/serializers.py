@@ -19,6 +19,7 @@ from servicedesk.api.serializers import (
     StrictInputMixin,
     TransitionNoteSerializer,
     VersionedActionSerializer,
+    VersionedUpdateSerializer,
 )
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
@@ -109,18 +110,8 @@ class ProblemCreateSerializer(ProblemFieldsSerializer):
     )  # fmt: skip
 
 
-class ProblemUpdateSerializer(ProblemFieldsSerializer):
-    version = serializers.IntegerField(
-        min_value=1, help_text=_("The version you edited; a newer stored version gives 409.")
-    )
-
-    @property
-    def partial(self):
-        return False
-
-    @partial.setter
-    def partial(self, value):
-        pass
+class ProblemUpdateSerializer(VersionedUpdateSerializer, ProblemFieldsSerializer):
+    """Changed facts or analysis plus the version they were made on."""
 
 
 class AssignSerializer(VersionedActionSerializer):

@@ -39,6 +39,11 @@ def _incident_ids(user, numbers: list[str]) -> list[int]:
     return ids
 
 
+def _linked_incidents(problem: Problem) -> Response:
+    rows = selectors.problem_incidents(problem)
+    return Response(api.LinkedIncidentSerializer(rows, many=True).data)
+
+
 def _detail(summary, request=None, code=200):
     return extend_schema(
         summary=summary, request=request, responses=responses(api.ProblemDetailSerializer, code)
@@ -187,8 +192,7 @@ class ProblemViewSet(
             services.problem_link_incidents(
                 problem_id=problem.pk, incident_ids=ids, actor=request.user
             )
-        rows = selectors.problem_incidents(problem)
-        return Response(api.LinkedIncidentSerializer(rows, many=True).data)
+        return _linked_incidents(problem)
 
     @extend_schema(
         summary="Unlink an incident (by number)",
@@ -201,15 +205,10 @@ class ProblemViewSet(
         self.ensure_staff()
         data = self.input(api.IncidentNumberSerializer)
         [incident_id] = _incident_ids(request.user, [data["incident"]])
-        linked = selectors.incident_links(problem).filter(source_id=incident_id).exists()
-        if not linked:
-            message = _("This incident is not linked to the problem.")
-            raise ApplicationError(message, errors={"incident": [message]})
         services.problem_unlink_incident(
             problem_id=problem.pk, incident_id=incident_id, actor=request.user
         )
-        rows = selectors.problem_incidents(problem)
-        return Response(api.LinkedIncidentSerializer(rows, many=True).data)
+        return _linked_incidents(problem)
 
     @extend_schema(
         summary="Every linked record (incidents, changes, other problems) you may see",

@@ -65,8 +65,7 @@ def approval_summary(approval) -> str:
 @register.simple_tag(takes_context=True)
 def record_panels(context, record) -> str:
     """The panels other apps add to this record's page (servicedesk.panels), rendered in order
-    with the page's context and each panel's own."""
-    from django.template.loader import render_to_string
+    in the page's own context (no context processor runs again) plus each panel's own."""
     from django.utils.safestring import mark_safe
 
     from servicedesk import registry
@@ -75,11 +74,12 @@ def record_panels(context, record) -> str:
     record_type = registry.for_model(record)
     if record_type is None:
         return ""
-    request = context.get("request")
     parts = []
     for panel in panels_for(record_type.key):
-        extra = panel_context(panel, request, record)
+        extra = panel_context(panel, context.get("request"), record)
         if extra is None:
             continue
-        parts.append(render_to_string(panel.template, {**context.flatten(), **extra}, request))
+        template = context.template.engine.get_template(panel.template)
+        with context.push(**extra):
+            parts.append(template.render(context))
     return mark_safe("".join(parts))  # noqa: S308  rendered templates, escaped by them

@@ -216,3 +216,18 @@ def test_end_users_see_no_problem(end_user, agent):
     assert not selectors.problems_visible_to(end_user).exists()
     assert list(selectors.problems_visible_to(agent)) == [created]
     assert Problem.objects.count() == 1
+
+
+def test_the_timeline_shows_rich_text_and_the_analysis_as_text():
+    manager = ProblemManagerFactory()
+    created = problem(actor=manager)
+    services.problem_update(
+        problem_id=created.pk,
+        actor=manager,
+        changes={"root_cause": ROOT_CAUSE, "rca_data": {"five_whys": ["Drops", "Expired"]}},
+    )
+    texts = dict(events_of(created, kind=AuditKind.FIELD_CHANGED).values_list("field", "new_text"))
+    assert (
+        texts["root_cause"].startswith("The VPN concentrator") and "<p>" not in texts["root_cause"]
+    )
+    assert texts["rca_data"] == "Drops · Expired"

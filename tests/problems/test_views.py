@@ -133,3 +133,44 @@ def test_a_gap_in_the_whys_is_shown_on_the_form(client):
     )
     assert response.status_code == 400
     assert "without gaps" in response.content.decode()
+
+
+def test_edit_the_facts_and_a_stale_edit_is_refused_on_the_form(client):
+    manager = ProblemManagerFactory()
+    created = problem(actor=manager, impact="low", urgency="low")
+    signed_in(client, manager)
+    form = {"title": "Renamed", "impact": "high", "urgency": "high", "version": created.version}
+    assert client.get(f"/problems/{created.number}/edit/").status_code == 200
+    assert client.post(f"/problems/{created.number}/edit/", form).status_code == 302
+    created.refresh_from_db()
+    assert (created.title, created.priority) == ("Renamed", 1)
+    stale = client.post(f"/problems/{created.number}/edit/", {**form, "title": "Again"})
+    assert stale.status_code == 409
+    created.refresh_from_db()
+    assert created.title == "Renamed"
+
+
+def test_create_a_problem_from_the_form(client):
+    agent = AgentFactory()
+    one = incident(actor=agent)
+    signed_in(client, agent)
+    page = client.get("/problems/new/", {"incidents": one.pk}).content.decode()
+    assert one.number in page
+    response = client.post(
+        "/problems/new/",
+        {"title": "Backups fail", "impact": "medium", "urgency": "low", "incidents": one.pk},
+    )
+    created = Problem.objects.get()
+    assert response["Location"] == f"/problems/{created.number}/"
+    assert list(selectors.problem_incidents(created)) == [one]
+    bad = client.post("/problems/new/", {"title": "", "impact": "x"})
+    assert bad.status_code == 200 and Problem.objects.count() == 1
+
+
+def test_unlinking_an_incident_that_is_not_linked_is_a_message(client):
+    agent = AgentFactory()
+    created = problem(actor=agent)
+    one = incident(actor=agent)
+    signed_in(client, agent)
+    response = client.post(f"/problems/{created.number}/incidents/{one.pk}/unlink/", follow=True)
+    assert "not linked" in response.content.decode()
