@@ -25,13 +25,26 @@ SORTABLE = {
 }
 
 
-class IncidentFilter(django_filters.FilterSet):
+def number_or_title(queryset, value: str, prefix: str):
+    """A number (INC0001234 or 1234) finds that record by its unique index; other text searches
+    titles (digits are not looked for in titles)."""
+    value = value.strip()
+    if not value:
+        return queryset
+    digits = value.upper().removeprefix(prefix)
+    if digits.isdigit() and len(digits) <= 18:
+        return queryset.filter(number=f"{prefix}{int(digits):0{NUMBER_DIGITS}d}")
+    return queryset.filter(title__icontains=value)
+
+
+class RecordFactsFilter(django_filters.FilterSet):
+    """The filters every ITIL record with a priority shares (incidents, problems): search,
+    status and priority (set `status` choices in the subclass), impact, urgency, group,
+    assignee, service, CI, category and the creation window."""
+
     q = django_filters.CharFilter(method="search", label=_("Search"))
     # distinct=False: django-filter's default for multiple choices adds SELECT DISTINCT, which
     # makes PostgreSQL sort every matching row before the LIMIT; plain columns never duplicate.
-    status = django_filters.MultipleChoiceFilter(
-        choices=IncidentStatus.choices, label=_("Status"), distinct=False
-    )
     priority = django_filters.MultipleChoiceFilter(
         choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority"), distinct=False
     )
@@ -40,9 +53,6 @@ class IncidentFilter(django_filters.FilterSet):
     )
     urgency = django_filters.ChoiceFilter(
         choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any")
-    )
-    channel = django_filters.ChoiceFilter(
-        choices=Channel.choices, label=_("Channel"), empty_label=_("Any")
     )
     support_group = django_filters.ModelChoiceFilter(
         queryset=SupportGroup.objects.filter(is_active=True),
@@ -57,23 +67,9 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("Assignee"),
         empty_label=_("Any"),
     )
-    unassigned = django_filters.BooleanFilter(
-        field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
-    )
-    requester = django_filters.ModelChoiceFilter(
-        queryset=User.objects.all(), label=_("Requester"), empty_label=_("Any")
-    )
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.all(), label=_("Organisation"), empty_label=_("Any")
-    )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.filter(parent__isnull=True),
         label=_("Category"),
-        empty_label=_("Any"),
-    )
-    subcategory = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.filter(parent__isnull=False),
-        label=_("Subcategory"),
         empty_label=_("Any"),
     )
     service = django_filters.ModelChoiceFilter(
@@ -84,10 +80,6 @@ class IncidentFilter(django_filters.FilterSet):
         label=_("Configuration item"),
         empty_label=_("Any"),
     )
-    major_incident = django_filters.BooleanFilter(label=_("Major incident"))
-    parent = django_filters.ModelChoiceFilter(
-        queryset=Incident.objects.all(), label=_("Parent incident"), empty_label=_("Any")
-    )
     created_after = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Created from")
     )
@@ -95,17 +87,36 @@ class IncidentFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", label=_("Created before")
     )
 
+    def search(self, queryset, name, value):
+        return number_or_title(queryset, value, self._meta.model.NUMBER_PREFIX)
+
+
+class IncidentFilter(RecordFactsFilter):
+    status = django_filters.MultipleChoiceFilter(
+        choices=IncidentStatus.choices, label=_("Status"), distinct=False
+    )
+    channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("Channel"), empty_label=_("Any")
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", label=_("Unassigned")
+    )
+    requester = django_filters.ModelChoiceFilter(
+        queryset=User.objects.all(), label=_("Requester"), empty_label=_("Any")
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(), label=_("Organisation"), empty_label=_("Any")
+    )
+    subcategory = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.filter(parent__isnull=False),
+        label=_("Subcategory"),
+        empty_label=_("Any"),
+    )
+    major_incident = django_filters.BooleanFilter(label=_("Major incident"))
+    parent = django_filters.ModelChoiceFilter(
+        queryset=Incident.objects.all(), label=_("Parent incident"), empty_label=_("Any")
+    )
+
     class Meta:
         model = Incident
         fields = []
-
-    def search(self, queryset, name, value):
-        """A number (INC0001234 or 1234) finds that incident; other text searches titles."""
-        value = value.strip()
-        if not value:
-            return queryset
-        digits = value.upper().removeprefix("INC")
-        if digits.isdigit():
-            # A number is looked up by its unique index; titles are not scanned for digits.
-            return queryset.filter(number=f"INC{int(digits):0{NUMBER_DIGITS}d}")
-        return queryset.filter(title__icontains=value)

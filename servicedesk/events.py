@@ -12,6 +12,7 @@ from django.db import models
 
 from servicedesk.actors import actor_required
 from servicedesk.models import AuditEvent, AuditKind
+from servicedesk.text import plain_text
 
 
 def _json(value):
@@ -30,7 +31,20 @@ def _text(record, field_name: str, value) -> str:
     field = record._meta.get_field(field_name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))[:255]
+    if isinstance(value, dict | list):
+        return " · ".join(_leaves(value))[:255]
+    if field.get_internal_type() == "TextField":
+        return plain_text(str(value))[:255]  # rich text is shown without its tags
     return str(value)[:255]
+
+
+def _leaves(value) -> list[str]:
+    """The texts in a structured value (a JSON field's notes), in order, without the empty."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _leaves(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _leaves(item)]
+    return [str(value)] if value not in (None, "") else []
 
 
 def record_event(*, record, actor, kind: str, **fields) -> AuditEvent:

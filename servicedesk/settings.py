@@ -58,9 +58,10 @@ INSTALLED_APPS = [
     "servicedesk",
     "accounts",
     "incidents",
-    "problems",
     "changes",
     "catalogue",
+    # After the catalogue: record types are registered (and listed) in this order.
+    "problems",
     "sla",
     "cmdb",
     "knowledge",
@@ -414,7 +415,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service Desk API",
-    "DESCRIPTION": "Incidents, service requests and their tasks, SLAs, the CMDB and the dashboards.",
+    "DESCRIPTION": "Incidents, problems and known errors, service requests and their tasks, SLAs, the CMDB and the dashboards.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

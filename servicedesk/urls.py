@@ -13,6 +13,7 @@ from servicedesk.security import ApiDocsView
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("problems.api.urls")),
     path("", include("sla.api.urls")),
     path("cmdb/", include("cmdb.api.urls")),
     path("", include("catalogue.api.urls")),
@@ -45,6 +46,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("incidents/", include("incidents.urls")),
+    path("problems/", include("problems.urls")),
     path("catalogue/", include("catalogue.urls")),
     path("changes/", include("changes.urls")),
     path("sla/", include("sla.urls")),

@@ -40,6 +40,7 @@ from servicedesk.api.serializers import (  # noqa: F401 (shared by every record 
     TimelineEventSerializer,
     TransitionNoteSerializer,
     VersionedActionSerializer,
+    VersionedUpdateSerializer,
 )
 from sla.api.serializers import SlaTimerSerializer
 from sla.selectors import timers_of
@@ -221,22 +222,8 @@ class IncidentCreateSerializer(IncidentFieldsSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices)
 
 
-class IncidentUpdateSerializer(IncidentFieldsSerializer):
+class IncidentUpdateSerializer(VersionedUpdateSerializer, IncidentFieldsSerializer):
     """Changed facts plus the version they were made on. `support_group`/`assignee` reassign."""
-
-    version = serializers.IntegerField(
-        min_value=1, help_text=_("The version you edited; a newer stored version gives 409.")
-    )
-
-    # Every field but `version` is optional already. DRF's own `partial` would make `version`
-    # optional too, and drf-spectacular marks every PATCH body partial: pin it to False.
-    @property
-    def partial(self):
-        return False
-
-    @partial.setter
-    def partial(self, value):
-        pass
 
 
 class MergeSerializer(VersionedActionSerializer):

@@ -74,6 +74,25 @@ class VersionedActionSerializer(StrictInputMixin, serializers.Serializer):
     )
 
 
+class VersionedUpdateSerializer(StrictInputMixin, serializers.Serializer):
+    """A PATCH of a record's facts: the changed fields (all optional in the subclass) plus the
+    version they were made on, which is required."""
+
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version you edited; a newer stored version gives 409.")
+    )
+
+    # Every field but `version` is optional already. DRF's own `partial` would make `version`
+    # optional too, and drf-spectacular marks every PATCH body partial: pin it to False.
+    @property
+    def partial(self):
+        return False
+
+    @partial.setter
+    def partial(self, value):
+        pass
+
+
 class TransitionNoteSerializer(VersionedActionSerializer):
     """A status change with an optional note for the timeline."""
 

@@ -60,3 +60,26 @@ def approval_summary(approval) -> str:
     from servicedesk.approvals.selectors import approval_summary_template
 
     return approval_summary_template(approval)
+
+
+@register.simple_tag(takes_context=True)
+def record_panels(context, record) -> str:
+    """The panels other apps add to this record's page (servicedesk.panels), rendered in order
+    in the page's own context (no context processor runs again) plus each panel's own."""
+    from django.utils.safestring import mark_safe
+
+    from servicedesk import registry
+    from servicedesk.panels import panel_context, panels_for
+
+    record_type = registry.for_model(record)
+    if record_type is None:
+        return ""
+    parts = []
+    for panel in panels_for(record_type.key):
+        extra = panel_context(panel, context.get("request"), record)
+        if extra is None:
+            continue
+        template = context.template.engine.get_template(panel.template)
+        with context.push(**extra):
+            parts.append(template.render(context))
+    return mark_safe("".join(parts))  # noqa: S308  rendered templates, escaped by them

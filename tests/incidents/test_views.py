@@ -929,7 +929,8 @@ class TestDetail:
         transition(record, desk.agent, S.PENDING)
         transition(record, desk.agent, S.IN_PROGRESS)
 
-        with django_assert_max_num_queries(15):
+        # 15, and the problem panel's one query (and its content type, once per process).
+        with django_assert_max_num_queries(17):
             response = agent_client.get(f"/incidents/{record.number}/")
 
         timeline = response.context["timeline"]

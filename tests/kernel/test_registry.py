@@ -35,8 +35,9 @@ def test_each_record_type_is_found_by_key_model_and_number():
     assert registry.for_number("INC0000042") is incident
     assert registry.for_number("TKT0000001") is registry.get("ticket")
     assert registry.for_number("XYZ0000001") is None
+    assert registry.for_number("PRB0000001") is registry.get("problem")
     with pytest.raises(KeyError):
-        registry.get("problem")
+        registry.get("change")
 
 
 def test_the_portal_pages_are_those_the_prefix_switch_chose():

@@ -1,5 +1,5 @@
 """Error pages in the site's layout and the reader's language, and nothing that promises the
-problem and change pages before they exist."""
+change pages before they exist."""
 
 from pathlib import Path
 
@@ -18,8 +18,8 @@ def in_layout(html: str) -> bool:
     return all(part in html for part in IN_LAYOUT)
 
 
-@pytest.mark.parametrize("url", ["/problems/", "/changes/"])
-def test_problems_and_changes_are_a_plain_404_in_the_layout(client, make_user, url):
+@pytest.mark.parametrize("url", ["/changes/", "/no-such-page/"])
+def test_changes_and_unknown_pages_are_a_plain_404_in_the_layout(client, make_user, url):
     client.force_login(make_user(Role.AGENT))
 
     response = client.get(url)
@@ -35,7 +35,7 @@ def test_the_404_page_speaks_the_readers_language(client, make_user):
     client.force_login(make_user(Role.AGENT))
     client.post("/accounts/language/", {"language": "fa", "next": "/"})
 
-    html = client.get("/problems/").content.decode()
+    html = client.get("/changes/").content.decode()
 
     assert 'dir="rtl"' in html
     assert "این صفحه را پیدا نکردیم" in html  # "We could not find that page"
@@ -76,21 +76,21 @@ def test_a_suspicious_request_is_a_400_page_in_the_layout(settings):
     assert in_layout(response.content.decode())
 
 
-def test_nothing_links_to_problems_or_changes(client, make_user):
+def test_nothing_links_to_changes(client, make_user):
     for role in (Role.AGENT, Role.PROBLEM_MANAGER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR):
         client.force_login(make_user(role))
         html = client.get("/", follow=True).content.decode()
-        assert 'href="/problems/' not in html and 'href="/changes/' not in html
+        assert 'href="/changes/' not in html
 
 
-def test_the_api_description_promises_no_problems_or_changes(client, make_user):
+def test_the_api_description_promises_no_changes(client, make_user):
     client.force_login(make_user(Role.AGENT))
 
     schema = client.get("/api/schema/", {"format": "json"}).json()
 
     description = schema["info"]["description"].lower()
-    assert "problem" not in description and "change" not in description
-    assert not [p for p in schema["paths"] if p.startswith(("/api/v1/problems", "/api/v1/changes"))]
+    assert "change" not in description
+    assert not [p for p in schema["paths"] if p.startswith("/api/v1/changes")]
 
 
 def test_every_page_links_the_favicon_and_it_is_served(client, make_user):

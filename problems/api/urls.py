@@ -1,0 +1,10 @@
+"""/api/v1/problems/ (mounted from servicedesk.urls' `api_v1` list)."""
+
+from rest_framework.routers import SimpleRouter
+
+from problems.api.views import ProblemViewSet
+
+router = SimpleRouter()
+router.register("problems", ProblemViewSet, basename="problem")
+
+urlpatterns = router.urls

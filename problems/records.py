@@ -1,0 +1,54 @@
+"""Problems as a record type: the declaration the kernel's registry keeps (see
+servicedesk/registry.py and docs/architecture.md, "Adding a record type")."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+from servicedesk.registry import DashboardSource, RecordType, register
+
+VIEW = "problems.view_problem"
+WORK = "problems.work_problem"
+MANAGE = "problems.manage_problem"
+
+PERMISSIONS = {
+    # Agents read problems, raise them from incidents, analyse, note and link them.
+    Role.AGENT: (VIEW, "problems.add_problem", WORK),
+    # Problem managers also decide: known error, resolved, closed, cancelled.
+    Role.PROBLEM_MANAGER: (MANAGE, "problems.change_problem"),
+    Role.ADMINISTRATOR: (MANAGE, "problems.change_problem"),
+}
+
+PROBLEM = RecordType(
+    key="problem",
+    model="problems.Problem",
+    label=_("Problems"),
+    name=_("Problem"),
+    visible_to="problems.selectors.problems_visible_to",
+    detail_url_name="problems:detail",
+    sla_metrics=("resolution",),
+    assign="problems.records.assign",
+    update="problems.records.update",
+    view_permission=VIEW,
+    work_permission=WORK,
+    dashboard=DashboardSource(),
+    ci_field="configuration_item",
+    permissions=PERMISSIONS,
+)
+
+
+def assign(*, record_id: int, actor, support_group, assignee=None):
+    from problems.services import problem_assign
+
+    return problem_assign(
+        problem_id=record_id, actor=actor, support_group=support_group, assignee=assignee
+    )
+
+
+def update(*, record_id: int, actor, changes, version=None):
+    from problems.services import problem_update
+
+    return problem_update(problem_id=record_id, actor=actor, changes=changes, version=version)
+
+
+def register_problems() -> None:
+    register(PROBLEM)
