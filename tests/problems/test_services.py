@@ -1,6 +1,8 @@
 """The problem services: numbering, priority, the workflow's guards, who may decide, links to
 incidents on both sides, resolving a problem with its incidents, and the analysis' checks."""
 
+import re
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,7 +34,8 @@ def events_of(record, **filters):
 
 def test_a_problem_is_numbered_prioritised_from_the_matrix_and_audited():
     created = problem(impact="high", urgency="high")
-    assert created.number == "PRB0000001"
+    # PostgreSQL sequences are not rolled back with a test's transaction: earlier tests draw numbers.
+    assert re.fullmatch(r"PRB\d{7}", created.number)
     assert created.status == S.NEW
     assert created.priority == 1
     assert events_of(created, kind=AuditKind.CREATED).count() == 1
