@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     CHANGE_MANAGER = "change_manager", _("Change manager")
     CAB_MEMBER = "cab_member", _("CAB member")
     CONFIGURATION_MANAGER = "configuration_manager", _("Configuration manager")
+    KNOWLEDGE_MANAGER = "knowledge_manager", _("Knowledge manager")
     DESK_MANAGER = "service_desk_manager", _("Service desk manager")
     ADMINISTRATOR = "administrator", _("Administrator")
 
@@ -42,7 +43,10 @@ _AGENT = [
     "cmdb.view_ciclass",
     "cmdb.view_relationship",
     "cmdb.view_baseline",
+    # Agents write knowledge articles and submit them; knowledge managers publish them.
     "knowledge.view_article",
+    "knowledge.add_article",
+    "knowledge.change_article",
 ]
 _CMDB_EDIT = [
     f"cmdb.{action}_{model}"
@@ -66,6 +70,7 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
     Role.CHANGE_MANAGER: [],
     Role.CAB_MEMBER: [],
     Role.CONFIGURATION_MANAGER: [*_CMDB_EDIT, *_CMDB_CLASSES],
+    Role.KNOWLEDGE_MANAGER: ["knowledge.manage_articles"],
     Role.DESK_MANAGER: ["accounts.view_dashboards", "accounts.view_all_organisations"],
     Role.ADMINISTRATOR: [
         "accounts.add_user",
@@ -99,6 +104,7 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
         "sla.view_slatimer",
         "sla.view_escalationfiring",
         *[f"knowledge.{action}_article" for action in ("view", "add", "change", "delete")],
+        "knowledge.manage_articles",
         *_CMDB_EDIT,
         *[
             f"cmdb.{action}_{model}"
@@ -116,6 +122,7 @@ BUILDS_ON: dict[str, tuple[str, ...]] = {
     Role.CHANGE_MANAGER: (Role.AGENT,),
     Role.CAB_MEMBER: (Role.AGENT,),
     Role.CONFIGURATION_MANAGER: (Role.AGENT,),
+    Role.KNOWLEDGE_MANAGER: (Role.AGENT,),
     Role.DESK_MANAGER: (Role.AGENT,),
     Role.ADMINISTRATOR: (Role.DESK_MANAGER,),
 }
@@ -176,6 +183,7 @@ HOME_BY_ROLE = [
     (Role.PROBLEM_MANAGER, "workspace"),
     (Role.CHANGE_MANAGER, "workspace"),
     (Role.CAB_MEMBER, "workspace"),
+    (Role.KNOWLEDGE_MANAGER, "knowledge:list"),
     (Role.CONFIGURATION_MANAGER, "cmdb:ci_list"),
     (Role.ADMINISTRATOR, "admin:index"),
     (Role.END_USER, "portal:home"),

@@ -190,7 +190,7 @@ def load(stdout=None) -> None:
         Article.objects.update_or_create(
             title=title,
             defaults={"service": services_.get(service_name), "keywords": keywords, "body": body,
-                      "summary": body.split(". ")[0][:300], "is_published": True},
+                      "summary": body.split(". ")[0][:300], "status": "published"},
         )  # fmt: skip
 
 

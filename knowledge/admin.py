@@ -5,7 +5,15 @@ from knowledge.models import Article
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "service", "is_published", "views", "helpful", "updated_at"]
-    list_filter = ["is_published", "service"]
+    """Read-only: articles are written, reviewed and published in the agent workspace
+    (`knowledge.services`), which keeps their versions and audit trail."""
+
+    list_display = ["title", "status", "audience", "service", "views", "helpful", "updated_at"]
+    list_filter = ["status", "audience", "service"]
     search_fields = ["title", "keywords"]
-    readonly_fields = ["views", "helpful"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,8 +1,7 @@
 """Writes of the portal itself: the deflection log (did the articles spare an incident?)."""
 
-from django.db.models import F
-
 from knowledge.models import Article
+from knowledge.services import article_vote
 from portal.models import Deflection, DeflectionOutcome
 
 
@@ -28,8 +27,8 @@ def deflection_shown(*, deflection_id, user, query: str, articles) -> None:
 
 
 def deflection_solved(*, deflection_id, user, article: Article) -> None:
-    """An article solved it: no incident logged. Counts on the article too."""
-    Article.objects.filter(pk=article.pk).update(helpful=F("helpful") + 1)
+    """An article solved it: no incident logged. Counts as the person's helpful vote too."""
+    article_vote(actor=user, article_id=article.pk, helpful=True)
     deflection = _mine(deflection_id, user)
     if deflection is not None and deflection.outcome == DeflectionOutcome.OPEN:
         deflection.outcome = DeflectionOutcome.SOLVED

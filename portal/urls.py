@@ -18,6 +18,7 @@ urlpatterns = [
     path("suggest/", views.suggest, name="suggest"),
     path("articles/<id:pk>/", views.article, name="article"),
     path("articles/<id:pk>/solved/", views.article_solved, name="article_solved"),
+    path("articles/<id:pk>/vote/", views.article_vote, name="article_vote"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<id:pk>/", views.decide, name="decide_here"),
     path("approve/<str:token>/", views.decide_by_link, name="decide"),

@@ -8,14 +8,15 @@ its app and join the portal's URLs through the registry (`RecordType.portal`, se
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from knowledge import services as knowledge_services
 from knowledge.models import Article
-from knowledge.selectors import article_search, published
+from knowledge.selectors import article_search, readable_by
+from knowledge.text import render_markdown
 from portal import services as portal_services
 from portal.forms import DecisionForm
 from portal.selectors import (
@@ -73,7 +74,7 @@ def search(request):
         {
             "q": text,
             "panels": portal_panels(request, "search", q=text) if text else [],
-            "articles": article_search(text, limit=10),
+            "articles": article_search(text, user=request.user, limit=10),
         },
     )
 
@@ -144,7 +145,7 @@ def rate(request, number):
 def suggest(request):
     """The articles matching what the person is typing (an htmx fragment)."""
     text = (request.GET.get("title") or request.GET.get("q") or "").strip()
-    articles = article_search(text)
+    articles = article_search(text, user=request.user)
     deflection_id = request.GET.get("deflection")
     if articles and deflection_id and deflection_id.isdigit():
         portal_services.deflection_shown(
@@ -159,17 +160,37 @@ def suggest(request):
 
 @portal_view
 def article(request, pk):
-    item = get_object_or_404(published(), pk=pk)
-    Article.objects.filter(pk=item.pk).update(views=F("views") + 1)
+    """A published article of the reader's audience (any other is a 404), counted as a view,
+    with "was this helpful?"."""
+    item = get_object_or_404(readable_by(request.user), pk=pk)
+    knowledge_services.article_viewed(article=item)
+    vote = item.votes.filter(user=request.user).first()
     return render(
-        request, "portal/article.html", {"article": item, "deflection": request.GET.get("d", "")}
-    )
+        request,
+        "portal/article.html",
+        {"article": item, "body": render_markdown(item.body), "vote": vote,
+         "deflection": request.GET.get("d", "")},
+    )  # fmt: skip
+
+
+@portal_view
+@require_POST
+def article_vote(request, pk):
+    """ "Was this helpful?": yes or no, once per person (a second answer replaces the first)."""
+    try:
+        knowledge_services.article_vote(
+            actor=request.user, article_id=pk, helpful=request.POST.get("helpful") == "yes"
+        )
+    except Article.DoesNotExist:
+        raise Http404(_("No article with this number.")) from None
+    messages.success(request, _("Thank you for telling us."))
+    return redirect("portal:article", pk=pk)
 
 
 @portal_view
 @require_POST
 def article_solved(request, pk):
-    item = get_object_or_404(published(), pk=pk)
+    item = get_object_or_404(readable_by(request.user), pk=pk)
     deflection = request.POST.get("deflection", "")
     portal_services.deflection_solved(
         deflection_id=int(deflection) if deflection.isdigit() else None,

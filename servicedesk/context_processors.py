@@ -13,6 +13,7 @@ NAVIGATION = [
     ("cmdb", _("CMDB"), "cmdb:ci_list", "cmdb.view_configurationitem"),
     ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
     ("changes", _("Changes"), "changes:queue", "changes.view_change"),
+    ("knowledge", _("Knowledge"), "knowledge:list", "knowledge.add_article"),
     ("portal", _("Self-service portal"), "portal:home", USE_PORTAL),
     ("dashboards", _("Dashboards"), "dashboards:home", VIEW_DASHBOARDS),
     ("admin", _("Administration"), "admin:index", None),

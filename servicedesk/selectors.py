@@ -84,18 +84,29 @@ def files_visible_to(user, files: QuerySet[Attachment]) -> QuerySet[Attachment]:
     return files.filter(visibility=Visibility.PUBLIC)
 
 
+# Rows that are not records but carry files (knowledge articles): {"app_label.model": dotted
+# path of f(user) -> QuerySet of the rows the person sees}, set by their app's ready().
+FILE_OWNERS: dict[str, str] = {}
+
+
 def attachment_get(*, user, pk: int) -> Attachment:
     """The attachment `pk` if the person may download it, else Attachment.DoesNotExist.
 
     The same rules as the record's timeline: the record is one the person sees (its type's
     registered `visible_to` selector, the one behind the record's pages and API) and the file is one the
-    timeline shows them (`files_visible_to`). A file on a row that is not a record, or on a
-    record type not in the registry, is nobody's to download, and so is a redacted file. Two
+    timeline shows them (`files_visible_to`). A file on a row that is not a record is
+    downloaded by whoever its `FILE_OWNERS` selector shows the row to; on any other row, or on a
+    record type not in the registry, it is nobody's to download, and so is a redacted file. Two
     indexed queries.
     """
     files = Attachment.objects.filter(redacted_at__isnull=True)
     attachment = files_visible_to(user, files).get(pk=pk)
     model = ContentType.objects.get_for_id(attachment.content_type_id).model_class()
+    owner = FILE_OWNERS.get(model._meta.label_lower) if model is not None else None
+    if owner is not None:
+        if not import_string(owner)(user).filter(pk=attachment.object_id).exists():
+            raise Attachment.DoesNotExist
+        return attachment
     record_type = registry.for_model(model) if model is not None else None
     if record_type is None or model is None or not issubclass(model, BaseRecord):
         raise Attachment.DoesNotExist

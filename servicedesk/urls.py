@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("changes.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("inbound.api.urls")),
+    path("knowledge/", include("knowledge.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -51,6 +52,7 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("privacy/", include("privacy.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),

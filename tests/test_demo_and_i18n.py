@@ -36,6 +36,7 @@ HOME_BY_ROLE = {
     Role.CHANGE_MANAGER: "/workspace/",
     Role.CAB_MEMBER: "/workspace/",
     Role.CONFIGURATION_MANAGER: "/cmdb/",
+    Role.KNOWLEDGE_MANAGER: "/knowledge/",
     Role.DESK_MANAGER: "/dashboards/",
     Role.ADMINISTRATOR: "/admin/",
 }

@@ -20,7 +20,7 @@ from catalogue.selectors import (
     popular_services,
     services_visible_to,
 )
-from knowledge.selectors import published
+from knowledge.selectors import readable_by
 from servicedesk import registry
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import apply_service_errors
@@ -95,7 +95,7 @@ def service(request, pk):
             "service": record,
             "offerings": record.offerings.filter(is_active=True),
             "items": orderable_items(request.user).filter(service=record).order_by("name"),
-            "articles": published().filter(service=record)[:10],
+            "articles": readable_by(request.user).filter(service=record)[:10],
         },
     )
 

@@ -124,7 +124,7 @@ def report(request):
             form.data["deflection"] = deflection.pk
     if not form.is_bound and request.GET.get("title"):
         form.initial["title"] = request.GET["title"][:200]  # "report it" from the search page
-    suggestions = article_search(form["title"].value() or "")
+    suggestions = article_search(form["title"].value() or "", user=request.user)
     return render(request, "incidents/portal/report.html", {"form": form, "articles": suggestions})
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
@@ -188,9 +188,10 @@ def comment_add(
 
 @transaction.atomic
 def attachment_add(
-    *, record: BaseRecord, uploaded_by, file, visibility: str = Visibility.PUBLIC, comment=None
+    *, record: models.Model, uploaded_by, file, visibility: str = Visibility.PUBLIC, comment=None
 ) -> Attachment:
-    """Store a file on a record after checking its size and type (ValidationError if refused)."""
+    """Store a file on a record (or another row with files, `selectors.FILE_OWNERS`) after
+    checking its size and type (ValidationError if refused)."""
     actor_required(uploaded_by)
     try:
         mime_type = attachment_check(file)

@@ -28,6 +28,7 @@ HOME_BY_ROLE = {
     Role.CHANGE_MANAGER: ("/workspace/", "Agent workspace"),
     Role.CAB_MEMBER: ("/workspace/", "Agent workspace"),
     Role.CONFIGURATION_MANAGER: ("/cmdb/", "Configuration items"),
+    Role.KNOWLEDGE_MANAGER: ("/knowledge/", "Knowledge articles"),
     Role.DESK_MANAGER: ("/dashboards/", "Service levels"),
     Role.ADMINISTRATOR: ("/admin/", "Site administration"),
 }

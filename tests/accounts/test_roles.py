@@ -28,6 +28,7 @@ ACCESS = {
     Role.CHANGE_MANAGER: (True, True, False),
     Role.CAB_MEMBER: (True, True, False),
     Role.CONFIGURATION_MANAGER: (True, True, False),
+    Role.KNOWLEDGE_MANAGER: (True, True, False),
     Role.DESK_MANAGER: (True, True, True),
     Role.ADMINISTRATOR: (True, True, True),
 }
@@ -53,6 +54,7 @@ def test_the_migration_created_one_group_per_role():
         "change_manager",
         "cab_member",
         "configuration_manager",
+        "knowledge_manager",
         "service_desk_manager",
         "administrator",
     }

@@ -161,6 +161,7 @@ def test_people_per_role_counts_active_people_in_role_order(make_user):
         "Change manager": 0,
         "CAB member": 1,
         "Configuration manager": 0,
+        "Knowledge manager": 0,
         "Service desk manager": 0,
         "Administrator": 0,
     }

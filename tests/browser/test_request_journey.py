@@ -95,7 +95,7 @@ def test_incident_reported_answered_in_public_and_confirmed(page, world):
     RoutingRule.objects.create(name="Everything", support_group=world.desk)
     Article.objects.create(
         title="Printer shows paper jam", body="Open tray 2 and pull the paper out.",
-        is_published=True,
+        status="published",
     )  # fmt: skip
 
     sign_in(page, world.requester.email, PASSWORD)

@@ -45,31 +45,35 @@ def portal(client, emma):
 def articles(db):
     vpn = Article.objects.create(
         title="VPN does not connect from home", body="Restart the VPN client, then sign in again.",
-        keywords="remote access tunnel", is_published=True,
+        keywords="remote access tunnel", status="published",
     )  # fmt: skip
     printer = Article.objects.create(
-        title="Printer jams on floor 3", body="Open tray 2 and remove the paper.", is_published=True
+        title="Printer jams on floor 3",
+        body="Open tray 2 and remove the paper.",
+        status="published",
     )
-    draft = Article.objects.create(title="VPN secrets draft", body="Not yet.", is_published=False)
+    draft = Article.objects.create(title="VPN secrets draft", body="Not yet.", status="draft")
     return vpn, printer, draft
 
 
 class TestSearch:
-    def test_full_text_finds_published_articles_by_title_keywords_and_prefixes(self, articles):
+    def test_full_text_finds_published_articles_by_title_keywords_and_prefixes(
+        self, articles, emma
+    ):
         vpn, printer, draft = articles
-        assert article_search("my vpn keeps failing") == [vpn]
-        assert article_search("tunnel") == [vpn]  # a keyword
-        assert article_search("print") == [printer]  # a prefix
-        assert draft not in article_search("vpn secrets")
-        assert article_search("a") == []
+        assert article_search("my vpn keeps failing", user=emma) == [vpn]
+        assert article_search("tunnel", user=emma) == [vpn]  # a keyword
+        assert article_search("print", user=emma) == [printer]  # a prefix
+        assert draft not in article_search("vpn secrets", user=emma)
+        assert article_search("a", user=emma) == []
 
-    def test_the_sqlite_fallback_matches_words(self, articles, monkeypatch):
+    def test_the_sqlite_fallback_matches_words(self, articles, emma, monkeypatch):
         from knowledge import selectors
 
         monkeypatch.setattr(selectors.connection, "vendor", "sqlite")
         vpn, printer, _draft = articles
-        assert selectors.article_search("printer on floor 3") == [printer]
-        assert selectors.article_search("vpn") == [vpn]
+        assert selectors.article_search("printer on floor 3", user=emma) == [printer]
+        assert selectors.article_search("vpn", user=emma) == [vpn]
 
 
 class TestDeflection:

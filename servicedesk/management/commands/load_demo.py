@@ -42,6 +42,7 @@ PEOPLE = [
     ("change@example.com", "Chen Jing", Role.CHANGE_MANAGER, "Internal IT", "IT Operations", ["Applications"], [], ""),
     ("cab@example.com", "Carla Rossi", Role.CAB_MEMBER, "Internal IT", "IT Operations", ["Network"], [], ""),
     ("cmdb@example.com", "Carlos Mendes", Role.CONFIGURATION_MANAGER, "Internal IT", "IT Operations", ["Servers"], [], ""),
+    ("knowledge@example.com", "Kamran Jafari", Role.KNOWLEDGE_MANAGER, "Internal IT", "IT Operations", ["Service Desk"], [], ""),
     ("manager@example.com", "Mona Haddad", Role.DESK_MANAGER, "Internal IT", "IT Operations", [], [], ""),
     ("admin@example.com", "Adam Clarke", Role.ADMINISTRATOR, "Internal IT", "IT Operations", [], [], ""),
 ]  # fmt: skip
