@@ -9,6 +9,7 @@ NAVIGATION = [
     # (section key, label, URL name, permission needed; None = staff only)
     ("workspace", _("Agent workspace"), "workspace", USE_WORKSPACE),
     ("incidents", _("Incidents"), "incidents:queue", USE_WORKSPACE),
+    ("events", _("Events"), "events:console", USE_WORKSPACE),
     ("cmdb", _("CMDB"), "cmdb:ci_list", "cmdb.view_configurationitem"),
     ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
     ("changes", _("Changes"), "changes:queue", "changes.view_change"),

@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("changes.api.urls")),
     path("", include("dashboards.api.urls")),
     path("", include("inbound.api.urls")),
+    path("", include("events.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -48,6 +49,7 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("events/", include("events.urls")),
     path("privacy/", include("privacy.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
