@@ -69,7 +69,8 @@ def am_alert(host: str, name: str = "HostDown", status: str = "firing", *,
         "status": status,
         "labels": {"alertname": name, "instance": f"{host}:9100", "severity": severity},
         "annotations": {"summary": f"{host} is down"},
-        "startsAt": starts, "endsAt": ends if status == "firing" else "2026-12-02T10:30:00Z",
+        "startsAt": starts,
+        "endsAt": ends if status == "firing" or ends[:4] != "0001" else "2026-12-02T10:30:00Z",
         "generatorURL": "http://prometheus/graph", "fingerprint": fingerprint or f"fp-{host}-{name}",
     }  # fmt: skip
 
