@@ -68,7 +68,8 @@ def _kick_after_commit() -> None:
 
 
 def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> IngestResult:
-    """Store what a source sent, one savepoint per alert, in one transaction.
+    """Store what a source sent, in one transaction: a batch of distinct alerts in a few
+    statements, else one savepoint per alert.
 
     A notification whose key was taken before (a retry, Alertmanager's repeat of a group) is
     a duplicate and changes nothing. A firing alert updates the active event of its
@@ -82,6 +83,10 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> Inge
         seen = set(
             Receipt.objects.filter(source=source, key__in=keys).values_list("key", flat=True)
         )
+        fresh = [alert for alert in alerts if alert.key not in seen]
+        if _take_batch(source, fresh, now, result):
+            result.duplicates = len(alerts) - len(fresh)
+            alerts = []
         for alert in alerts:
             if alert.key in seen:
                 result.duplicates += 1
@@ -103,6 +108,83 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> Inge
     return result
 
 
+def _new_event(source: AlertSource, alert: Alert, now, **fields) -> Event:
+    return Event(
+        source=source, fingerprint=alert.fingerprint, host=alert.host,
+        service_name=alert.service_name, summary=alert.summary, severity=alert.severity,
+        labels=alert.labels, annotations=alert.annotations,
+        first_seen_at=min(alert.starts_at or now, now), last_seen_at=now, **fields,
+    )  # fmt: skip
+
+
+def _fire(event: Event, alert: Alert, now) -> None:
+    event.count += 1
+    event.last_seen_at = now
+    event.severity = alert.severity
+    event.summary = alert.summary or event.summary
+    event.labels = {**event.labels, **alert.labels}
+
+
+def _clear(event: Event, alert: Alert, now) -> None:
+    event.state = EventState.RESOLVED
+    event.resolved_at = min(alert.ends_at or now, now)
+    event.last_seen_at = now
+    event.processing = Processing.PENDING
+
+
+_FIRE_FIELDS = ["count", "last_seen_at", "severity", "summary", "labels"]
+_CLEAR_FIELDS = ["state", "resolved_at", "last_seen_at", "processing"]
+_RESOLVED_UNSEEN = {"state": EventState.RESOLVED, "processing": Processing.DONE}
+
+
+def _take_batch(source: AlertSource, alerts: list[Alert], now, result: IngestResult) -> bool:
+    """The whole batch in a handful of statements (the usual case: a group of distinct
+    alerts); False, with nothing written, when the per-alert path must do it (a fingerprint
+    twice in the batch, or a concurrent request took a key or started an event first)."""
+    if not alerts or len({alert.fingerprint for alert in alerts}) < len(alerts):
+        return not alerts
+    counts = IngestResult()
+    try:
+        with transaction.atomic():
+            active = {
+                event.fingerprint: event
+                for event in Event.objects.select_for_update().filter(
+                    source=source, fingerprint__in=[alert.fingerprint for alert in alerts],
+                    state__in=ACTIVE_STATES,
+                ).order_by("pk")
+            }  # fmt: skip
+            new, fired, cleared, receipts = [], [], [], []
+            for alert in alerts:
+                event = active.get(alert.fingerprint)
+                if event is None:
+                    extra = {} if alert.status == FIRING else {
+                        **_RESOLVED_UNSEEN, "resolved_at": alert.ends_at or now}  # fmt: skip
+                    event = _new_event(source, alert, now, **extra)
+                    new.append(event)
+                    counts.created += 1
+                elif alert.status == FIRING:
+                    _fire(event, alert, now)
+                    fired.append(event)
+                    counts.updated += 1
+                else:
+                    _clear(event, alert, now)
+                    cleared.append(event)
+                    counts.resolved += 1
+                receipts.append(Receipt(source=source, key=alert.key, event=event,
+                                        received_at=now))  # fmt: skip
+            Event.objects.bulk_create(new)
+            if any(event.pk is None for event in new):
+                raise IntegrityError("no ids back from bulk_create")
+            Event.objects.bulk_update(fired, _FIRE_FIELDS)
+            Event.objects.bulk_update(cleared, _CLEAR_FIELDS)
+            Receipt.objects.bulk_create(receipts)
+    except IntegrityError:
+        return False
+    result.created, result.updated, result.resolved = (
+        counts.created, counts.updated, counts.resolved)  # fmt: skip
+    return True
+
+
 def _take(source: AlertSource, alert: Alert, now) -> str:
     if Receipt.objects.filter(source=source, key=alert.key).exists():
         return "duplicates"
@@ -114,40 +196,22 @@ def _take(source: AlertSource, alert: Alert, now) -> str:
     outcome = "updated"
     if alert.status == FIRING:
         if event is None:
-            event = Event(
-                source=source, fingerprint=alert.fingerprint, host=alert.host,
-                service_name=alert.service_name, summary=alert.summary, severity=alert.severity,
-                labels=alert.labels, annotations=alert.annotations,
-                first_seen_at=min(alert.starts_at or now, now), last_seen_at=now,
-            )  # fmt: skip
+            event = _new_event(source, alert, now)
             event.save()
             outcome = "created"
         else:
-            event.count += 1
-            event.last_seen_at = now
-            event.severity = alert.severity
-            event.summary = alert.summary or event.summary
-            event.labels = {**event.labels, **alert.labels}
-            event.save(update_fields=["count", "last_seen_at", "severity", "summary", "labels"])
+            _fire(event, alert, now)
+            event.save(update_fields=_FIRE_FIELDS)
+    elif event is None:
+        # The firing never reached us (or was pruned): kept as a resolved event all the same.
+        event = _new_event(source, alert, now, **_RESOLVED_UNSEEN,
+                           resolved_at=alert.ends_at or now)  # fmt: skip
+        event.save()
+        outcome = "created"
     else:
-        if event is None:
-            # The firing never reached us (or was pruned): kept as a resolved event all the same.
-            event = Event(
-                source=source, fingerprint=alert.fingerprint, host=alert.host,
-                service_name=alert.service_name, summary=alert.summary, severity=alert.severity,
-                labels=alert.labels, annotations=alert.annotations, state=EventState.RESOLVED,
-                first_seen_at=min(alert.starts_at or now, now), last_seen_at=now,
-                resolved_at=alert.ends_at or now, processing=Processing.DONE,
-            )  # fmt: skip
-            event.save()
-            outcome = "created"
-        else:
-            event.state = EventState.RESOLVED
-            event.resolved_at = min(alert.ends_at or now, now)
-            event.last_seen_at = now
-            event.processing = Processing.PENDING
-            event.save(update_fields=["state", "resolved_at", "last_seen_at", "processing"])
-            outcome = "resolved"
+        _clear(event, alert, now)
+        event.save(update_fields=_CLEAR_FIELDS)
+        outcome = "resolved"
     Receipt.objects.create(source=source, key=alert.key, event=event, received_at=now)
     return outcome
 

@@ -6,6 +6,7 @@ Events are processed one at a time, oldest first, by one worker at a time (a Pos
 advisory lock held for the batch), so two alerts of one storm never both become the root.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -41,20 +42,31 @@ RATING: dict[str, tuple[str, str]] = {
 }
 
 
-def _one_processor() -> bool:
+@contextmanager
+def _one_processor():
+    """True when this worker may process (PostgreSQL: a session advisory lock, released at the
+    end, so each event still commits on its own and intake never waits for a batch)."""
     if connection.vendor != "postgresql":
-        return True  # SQLite serialises writers
+        yield True  # SQLite serialises writers
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [PROCESS_LOCK])
-        return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PROCESS_LOCK])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PROCESS_LOCK])
 
 
 def events_process_pending(*, limit: int = 500) -> int:
-    """Process up to `limit` pending events, oldest first; returns how many were done. Another
-    worker already at it: 0 (it goes on until none is left)."""
+    """Process up to `limit` pending events, oldest first, each in its own transaction;
+    returns how many were done. Another worker already at it: 0 (it goes on until none is
+    left)."""
     done = 0
-    with transaction.atomic():
-        if not _one_processor():
+    with _one_processor() as mine:
+        if not mine:
             return 0
         ids = list(
             Event.objects.filter(processing=Processing.PENDING)
@@ -62,7 +74,8 @@ def events_process_pending(*, limit: int = 500) -> int:
             .values_list("pk", flat=True)[:limit]
         )
         for event_id in ids:
-            event_process(event_id=event_id)
+            with transaction.atomic():
+                event_process(event_id=event_id)
             done += 1
     return done
 
