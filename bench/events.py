@@ -146,10 +146,18 @@ def rate(port: int, *, clients: int, batch: int, seconds: float, out=print) -> N
 
 
 def storm(port: int, *, hosts: int, alerts: int, clients: int, batch: int, names, out=print):
+    from django.utils import timezone
+
+    from events.choices import ACTIVE_STATES
     from events.models import Event
     from incidents.models import Incident
 
     run = int(time.time())
+    # Each run on its own: an earlier storm still firing would be this one's root (rightly),
+    # and leftovers of other runs would be processed with it.
+    Event.objects.filter(fingerprint__startswith="storm-", state__in=ACTIVE_STATES).update(
+        state="resolved", resolved_at=timezone.now(), processing="done")  # fmt: skip
+    Event.objects.filter(processing="pending").update(processing="done")
     worker = _start_worker()
     try:
         incidents_before = Incident.objects.count()

@@ -22,7 +22,7 @@ from cmdb.choices import Direction
 from events.choices import ACTIVE_STATES, EventState, Processing, RuleAction
 from events.emails import RECOVERED_KIND
 from events.models import Event, EventRule
-from events.services.rules import ci_for, rule_for, silenced
+from events.services.rules import active_rules, active_silences, ci_for, rule_for, silenced
 from incidents import services as incidents
 from incidents.choices import Channel, Impact, IncidentStatus, ResolutionCode, Urgency
 from incidents.models import Incident
@@ -32,6 +32,9 @@ from servicedesk.models import Visibility
 from servicedesk.notifications import notify
 
 PROCESS_LOCK = 0x45564E54  # "EVNT": one processor at a time
+
+# What a batch of events reads once: the rules, the silences, the roots already major.
+_BATCH: dict[str, Any] = {}
 
 # Severity -> (impact, urgency) when no rule rates it; information opens no incident.
 RATING: dict[str, tuple[str, str]] = {
@@ -73,10 +76,14 @@ def events_process_pending(*, limit: int = 500) -> int:
             .order_by("first_seen_at", "id")
             .values_list("pk", flat=True)[:limit]
         )
-        for event_id in ids:
-            with transaction.atomic():
-                event_process(event_id=event_id)
-            done += 1
+        _BATCH.update(rules=active_rules(), silences=active_silences(timezone.now()), major=set())
+        try:
+            for event_id in ids:
+                with transaction.atomic():
+                    event_process(event_id=event_id)
+                done += 1
+        finally:
+            _BATCH.clear()
     return done
 
 
@@ -106,7 +113,7 @@ def event_process(*, event_id: int) -> Event | None:
 
 def _decide(event: Event, *, flapping_checked: bool = False) -> None:
     now = timezone.now()
-    rule = rule_for(event)
+    rule = rule_for(event, _BATCH.get("rules"))
     event.rule = rule
     event.configuration_item = ci_for(event, rule)
     if rule is not None and rule.action == RuleAction.DROP:
@@ -117,7 +124,7 @@ def _decide(event: Event, *, flapping_checked: bool = False) -> None:
     ):
         event.state = EventState.INFO
         return
-    if silenced(event, now):
+    if silenced(event, now, _BATCH.get("silences")):
         event.state = EventState.SILENCED
         return
     if not flapping_checked and _flapping(event, now):
@@ -192,12 +199,14 @@ def _adopt_below(root: Event) -> None:
 def _maybe_major(root: Event) -> None:
     """A root with EVENTS_MAJOR_INCIDENT_CHILDREN child events makes its incident a major
     incident candidate (flagged major: the desk's major-incident view shows it)."""
-    if root.incident_id is None:
+    major = _BATCH.get("major", set())
+    if root.incident_id is None or root.incident_id in major:
         return
     children = Event.objects.filter(parent=root).count() + 1
     if children < settings.EVENTS_MAJOR_INCIDENT_CHILDREN:
         return
     incident = Incident.objects.only("major_incident", "status").get(pk=root.incident_id)
+    major.add(incident.pk)
     if not incident.major_incident and incident.is_open:
         incidents.incident_update(incident_id=incident.pk, actor=system_actor(),
                                   changes={"major_incident": True})  # fmt: skip

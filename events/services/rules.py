@@ -45,10 +45,19 @@ def _all_labels(event: Event) -> dict[str, Any]:
             "severity": event.severity}  # fmt: skip
 
 
-def rule_for(event: Event) -> EventRule | None:
-    """The first active rule, in order, whose conditions all hold for the event."""
+def active_rules() -> list[EventRule]:
+    return list(EventRule.objects.filter(is_active=True).select_related("service", "support_group"))
+
+
+def active_silences(at: datetime) -> list[Silence]:
+    return list(Silence.objects.filter(starts_at__lte=at, ends_at__gt=at))
+
+
+def rule_for(event: Event, rules: list[EventRule] | None = None) -> EventRule | None:
+    """The first active rule, in order, whose conditions all hold for the event (`rules`: the
+    active rules, read once for a batch of events)."""
     labels = _all_labels(event)
-    for rule in EventRule.objects.filter(is_active=True).select_related("service", "support_group"):
+    for rule in active_rules() if rules is None else rules:
         if rule.source_id and rule.source_id != event.source_id:
             continue
         if rule.severities and event.severity not in rule.severities:
@@ -88,11 +97,10 @@ def ci_for(event: Event, rule: EventRule | None) -> ConfigurationItem | None:
     return items.order_by("pk").first()
 
 
-def silenced(event: Event, at: datetime) -> bool:
+def silenced(event: Event, at: datetime, silences: list[Silence] | None = None) -> bool:
     """A silence covers the event (its CI, its labels, now) or its CI is in maintenance."""
-    silences = Silence.objects.filter(starts_at__lte=at, ends_at__gt=at)
     labels = _all_labels(event)
-    for silence in silences:
+    for silence in active_silences(at) if silences is None else silences:
         if silence.configuration_item_id and silence.configuration_item_id != (
             event.configuration_item_id
         ):
