@@ -33,7 +33,8 @@ from servicedesk.notifications import notify
 
 PROCESS_LOCK = 0x45564E54  # "EVNT": one processor at a time
 
-# What a batch of events reads once: the rules, the silences, the roots already major.
+# What a batch of events reads once: the rules, the silences, the roots already major, the
+# upstream walk of each CI.
 _BATCH: dict[str, Any] = {}
 
 # Severity -> (impact, urgency) when no rule rates it; information opens no incident.
@@ -162,8 +163,13 @@ def _root_above(event: Event) -> Event | None:
     """The nearest active event with an incident on the CI itself or on one it depends on."""
     if event.configuration_item_id is None:
         return None
-    reached = graph.walk(ci_id=event.configuration_item_id, direction=Direction.UPSTREAM,
-                         depth=graph.default_depth())  # fmt: skip
+    walks = _BATCH.setdefault("walks", {})
+    reached = walks.get(event.configuration_item_id)
+    if reached is None:  # one walk per CI in a batch: a storm has several alerts per host
+        reached = graph.walk(ci_id=event.configuration_item_id, direction=Direction.UPSTREAM,
+                             depth=graph.default_depth())  # fmt: skip
+        if "rules" in _BATCH:
+            walks[event.configuration_item_id] = reached
     roots = _roots_on(reached, exclude=event.pk)
     if not roots:
         return None
