@@ -56,7 +56,8 @@ def test_an_agent_works_the_event_console(page, live_server, alerts):
     page.screenshot(path="docs/screenshots/events-console.png", full_page=True)
 
     page.locator(".events-table tr", has_text="web1: DiskLow").get_by_role(
-        "button", name="Open incident").click()
+        "button", name="Open incident"
+    ).click()
     expect(page.locator(".message-success")).to_have_text("Incident opened.")
     assert Event.objects.get(fingerprint="web1-DiskLow").incident is not None
 
