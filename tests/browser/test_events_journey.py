@@ -53,7 +53,6 @@ def test_an_agent_works_the_event_console(page, live_server, alerts):
     info = table.locator("tr", has_text="web1: DiskLow")
     info.get_by_role("button", name="Acknowledge").click()
     expect(page.locator(".message-success")).to_have_text("Event acknowledged.")
-    page.screenshot(path="docs/screenshots/events-console.png", full_page=True)
 
     page.locator(".events-table tr", has_text="web1: DiskLow").get_by_role(
         "button", name="Open incident"

@@ -20,8 +20,10 @@ from tests.events.conftest import TOKEN
 REQUIRED = os.environ.get("SERVICEDESK_REQUIRE_ALERTMANAGER") == "1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def alertmanager_server(live_server):
+    """One Alertmanager for this module's tests, stopped after them: it repeats its groups
+    every 2 s, which must not reach the live server during other modules' tests."""
     if alertmanager.binary() is None:
         if REQUIRED:
             pytest.fail("SERVICEDESK_REQUIRE_ALERTMANAGER=1 but prometheus-alertmanager is missing")
