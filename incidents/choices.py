@@ -53,3 +53,4 @@ class ResolutionCode(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate")
     USER_ERROR = "user_error", _("User error / advice given")
     RESOLVED_BY_PARENT = "resolved_by_parent", _("Resolved with parent incident")
+    RECOVERED = "recovered", _("Recovered (monitoring)")

@@ -10,6 +10,7 @@ NAVIGATION = [
     ("workspace", _("Agent workspace"), "workspace", USE_WORKSPACE),
     ("incidents", _("Incidents"), "incidents:queue", USE_WORKSPACE),
     ("problems", _("Problems"), "problems:queue", "problems.work_problem"),
+    ("events", _("Events"), "events:console", USE_WORKSPACE),
     ("cmdb", _("CMDB"), "cmdb:ci_list", "cmdb.view_configurationitem"),
     ("catalogue", _("Requests and tasks"), "catalogue:tasks", USE_WORKSPACE),
     ("changes", _("Changes"), "changes:queue", "changes.view_change"),

@@ -11,8 +11,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from servicedesk.actors import actor_required
+from servicedesk.announce import ASSIGNED, CREATED, MAJOR_INCIDENT, STATUS_CHANGED, announce
 from servicedesk.models import AuditEvent, AuditKind
 from servicedesk.text import plain_text
+
+# Audit kinds that are record events for the listeners (servicedesk/announce.py).
+_ANNOUNCED: dict[str, str] = {AuditKind.CREATED: CREATED, AuditKind.ASSIGNED: ASSIGNED,
+              AuditKind.STATUS_CHANGED: STATUS_CHANGED}  # fmt: skip
 
 
 def _json(value):
@@ -52,13 +57,24 @@ def record_event(*, record, actor, kind: str, **fields) -> AuditEvent:
     (field, old_value, new_value, old_text, new_text, note, public). The kinds below build on
     it; apps call it for events of their own (approvals, relationships)."""
     actor_required(actor)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         actor=actor,
         kind=kind,
         **fields,
     )
+    _announce(record, event)
+    return event
+
+
+def _announce(record, event: AuditEvent) -> None:
+    detail = {"field": event.field, "old": event.old_value, "new": event.new_value}
+    if event.kind in _ANNOUNCED:
+        announce(record=record, kind=_ANNOUNCED[event.kind], actor=event.actor, detail=detail)
+    major = event.field == "major_incident" and event.new_value is True
+    if major or (event.kind == AuditKind.CREATED and getattr(record, "major_incident", False)):
+        announce(record=record, kind=MAJOR_INCIDENT, actor=event.actor, detail=detail)
 
 
 def record_created_event(*, record, actor) -> AuditEvent:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portal",
     "dashboards",
     "inbound",
+    "events",
     "sso",
     "privacy",
 ]
@@ -473,6 +474,21 @@ CELERY_TIMEZONE = "UTC"
 CELERY_IMPORTS = ("problems.kedb.tasks",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {
+        "task": "events.tasks.events_sweep_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "deliver-webhooks": {
+        "task": "events.tasks.deliver_webhooks_task",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    "prune-events": {
+        "task": "events.tasks.prune_events_task",
+        "schedule": timedelta(hours=6),
+        "options": {"expires": 3000},
+    },
     "poll-mailboxes": {
         "task": "inbound.tasks.poll_mailboxes_task",
         "schedule": 15.0,
@@ -566,3 +582,16 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+
+# Event management (docs/events.md).
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=90)
+EVENTS_FLAP_COUNT = env.int("EVENTS_FLAP_COUNT", default=3)  # fired and cleared N times...
+EVENTS_FLAP_MINUTES = env.int("EVENTS_FLAP_MINUTES", default=30)  # ...in M minutes: held
+EVENTS_MAJOR_INCIDENT_CHILDREN = env.int("EVENTS_MAJOR_INCIDENT_CHILDREN", default=5)
+EVENTS_CI_ATTRIBUTES = env.list("EVENTS_CI_ATTRIBUTES", default=["hostname", "fqdn", "ip_address"])
+EVENTS_MAINTENANCE_HOOK = env.str(
+    "EVENTS_MAINTENANCE_HOOK", default="events.maintenance.never_in_maintenance"
+)
+EVENTS_WEBHOOK_ATTEMPTS = env.int("EVENTS_WEBHOOK_ATTEMPTS", default=6)
+EVENTS_WEBHOOK_BACKOFF_SECONDS = env.int("EVENTS_WEBHOOK_BACKOFF_SECONDS", default=30)
+EVENTS_WEBHOOK_TIMEOUT = env.int("EVENTS_WEBHOOK_TIMEOUT", default=10)

@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("dashboards.api.urls")),
     path("", include("inbound.api.urls")),
     path("knowledge/", include("knowledge.api.urls")),
+    path("", include("events.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -53,6 +54,7 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("knowledge/", include("knowledge.urls")),
+    path("events/", include("events.urls")),
     path("privacy/", include("privacy.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),

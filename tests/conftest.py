@@ -47,6 +47,16 @@ def _fresh_priority_cache():
     forget_priority_data()
 
 
+@pytest.fixture(autouse=True)
+def _no_webhook_subscriptions_cached():
+    """Outgoing webhooks cache the subscriptions per process; each test starts knowing there
+    are none (those it makes through the services are read again at once), so a subscription
+    of another test is never used and no test pays the read."""
+    from events.services import webhooks
+
+    webhooks._CACHE.update(rows=[], at=float("inf"))
+
+
 @pytest.fixture
 def broker_down():
     """The Celery app pointed at a broker that refuses connections, tasks no longer run eagerly:

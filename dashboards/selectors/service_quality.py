@@ -67,10 +67,12 @@ def per_service(scope: Scope) -> Panel:
 
 
 def availability(scope: Scope, now=None) -> Panel:
-    """Per service: outage hours of major incidents in the period, availability, faults, MTBF.
+    """Per service: outage hours of major incidents and of incidents from monitoring (whose
+    outage window is the alert's, from firing to recovery) in the period, availability, faults,
+    MTBF.
 
     availability = uptime / hours of the period (up to now); MTBF = uptime / (faults + 1),
-    on target when over 340 h or when there was no fault; a fault is a major incident whose
+    on target when over 340 h or when there was no fault; a fault is such an incident whose
     outage started in the period. Outages overlapping the
     period's edges count for their part inside it.
     """
@@ -90,7 +92,7 @@ def availability(scope: Scope, now=None) -> Panel:
         row["service_id"]: row
         for row in Incident.objects.filter(
             scope.record_q(Incident),
-            major_incident=True,
+            Q(major_incident=True) | Q(channel="monitoring"),
             service__isnull=False,
             outage_started_at__isnull=False,
             outage_started_at__lt=end,

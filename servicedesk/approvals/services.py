@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk import events, registry
 from servicedesk.actors import actor_required
+from servicedesk.announce import APPROVAL_NEEDED, announce
 from servicedesk.approvals.rules import approvers_for, quorum_for, rejection_decides
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.models import (
@@ -124,6 +125,8 @@ def approvals_request(
         )
         # One e-mail per approver: each carries that approver's own signed link.
         notify(record, APPROVAL_REQUESTED, user_ids=[person.pk])
+    announce(record=record, kind=APPROVAL_NEEDED, actor=actor,
+             detail={"approvers": [person.email for person in approvers], "rule": rule})  # fmt: skip
     return approval_set
 
 

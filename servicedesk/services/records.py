@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role, can_see_internal, user_roles
 from servicedesk import events
 from servicedesk.actors import actor_required
+from servicedesk.announce import COMMENTED, announce
 from servicedesk.attachments import attachment_check
 from servicedesk.exceptions import AlreadyExists, StaleVersion, TransitionNotAllowed
 from servicedesk.models import (
@@ -183,6 +184,8 @@ def comment_add(
         attachment_add(
             record=record, uploaded_by=author, file=uploaded, visibility=visibility, comment=comment
         )
+    announce(record=record, kind=COMMENTED, actor=author,
+             detail={"visibility": visibility, "comment_id": comment.pk})  # fmt: skip
     return comment
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
 from servicedesk.actors import system_actor
+from servicedesk.announce import SLA_BREACH, SLA_WARNING, announce
 from servicedesk.bulk import insert_rows
 from servicedesk.models import AuditEvent, AuditKind
 from sla import actions as actions_
@@ -260,6 +261,8 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
             timer,
             new_text=batch.text(BREACHED, metric=timer.metric),
         )
+        announce(record=record, kind=SLA_BREACH, actor=system_actor(),
+                 detail={"metric": timer.metric, "due_at": timer.due_at.isoformat()})  # fmt: skip
         fired += 1
     calendar = business_calendar(timer.target.calendar)
     spent = spent_seconds(timer, now)
@@ -277,6 +280,8 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
             new_text=f"{rule.name}"[:255],
             note=batch.text(ESCALATED, metric=timer.metric, action=rule.action),
         )
+        announce(record=record, kind=SLA_WARNING, actor=system_actor(),
+                 detail={"metric": timer.metric, "rule": rule.name})  # fmt: skip
         if rule.action in actions_.RECORD_ACTIONS:
             record_actions.append(rule)
         else:

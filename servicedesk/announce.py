@@ -1,0 +1,39 @@
+"""Record events announced to whoever listens (outgoing webhooks, events/services/webhooks.py),
+so no record app knows its listeners.
+
+The kernel's writers call `announce(record=, kind=, actor=, detail=)` inside the service's
+transaction: the audit writer (created, assigned, status changed, a major incident flagged),
+the comment writer (commented), the approvals (approval needed) and the SLA sweep (warning,
+breach). A listener writes what it needs in the same transaction (an outbox row) and sends it
+after the commit; it never blocks or fails the write.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+CREATED = "created"
+ASSIGNED = "assigned"
+STATUS_CHANGED = "status_changed"
+COMMENTED = "commented"
+SLA_WARNING = "sla_warning"
+SLA_BREACH = "sla_breach"
+APPROVAL_NEEDED = "approval_needed"
+MAJOR_INCIDENT = "major_incident"
+
+KINDS = (CREATED, ASSIGNED, STATUS_CHANGED, COMMENTED, SLA_WARNING, SLA_BREACH, APPROVAL_NEEDED,
+         MAJOR_INCIDENT)  # fmt: skip
+
+# f(*, record, kind, actor, detail) -> None
+LISTENERS: list[Callable[..., None]] = []
+
+
+def announce(*, record: Any, kind: str, actor: Any = None, detail: dict | None = None) -> None:
+    """Tell every listener that `kind` happened to `record` (a registered record type)."""
+    if not LISTENERS:
+        return
+    from servicedesk import registry
+
+    if registry.for_model(type(record)) is None:
+        return  # a CI or another row with a timeline: not a record event
+    for listener in LISTENERS:
+        listener(record=record, kind=kind, actor=actor, detail=detail or {})
