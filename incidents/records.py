@@ -20,11 +20,19 @@ PERMISSIONS = {
         "incidents.view_category",
         "incidents.view_prioritylevel",
     ),
-    # The reference data an administrator keeps: the priority matrix, categories, routing.
+    # The reference data an administrator keeps: the priority matrix and scales, categories,
+    # routing, resolution codes.
     Role.ADMINISTRATOR: tuple(
         f"incidents.{action}_{model}"
         for action in ("view", "add", "change", "delete")
-        for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
+        for model in (
+            "prioritylevel",
+            "prioritymatrixcell",
+            "category",
+            "routingrule",
+            "scalelevel",
+            "resolutioncodeoption",
+        )
     ),
 }
 

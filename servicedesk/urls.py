@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
 from servicedesk import views
+from servicedesk.api import reference
 from servicedesk.api.approvals import ApprovalViewSet
 from servicedesk.api.links import RecordLinkViewSet
 from servicedesk.api.schema_view import SchemaView
@@ -23,6 +24,13 @@ api_v1: list[URLPattern | URLResolver] = [
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
 links_router.register("approvals", ApprovalViewSet, basename="approval")
+for prefix, viewset in (
+    ("users", reference.UserViewSet),
+    ("organisations", reference.OrganisationViewSet),
+    ("departments", reference.DepartmentViewSet),
+    ("groups", reference.SupportGroupViewSet),
+):
+    links_router.register(f"reference/{prefix}", viewset, basename=f"reference-{prefix}")
 api_v1 += links_router.urls
 
 urlpatterns = [

@@ -929,7 +929,8 @@ class TestDetail:
         transition(record, desk.agent, S.PENDING)
         transition(record, desk.agent, S.IN_PROGRESS)
 
-        with django_assert_max_num_queries(15):
+        # 16: the impact and urgency scales are read once (then cached).
+        with django_assert_max_num_queries(16):
             response = agent_client.get(f"/incidents/{record.number}/")
 
         timeline = response.context["timeline"]
