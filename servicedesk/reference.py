@@ -10,6 +10,7 @@ from functools import cached_property
 from django.apps import apps
 from django.db import models
 from django.utils.module_loading import import_string
+from django.utils.text import slugify
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def person_fields(value: str) -> dict:
     value = value.strip()
     if "@" in value:
         return {"email": value.lower(), "full_name": value.split("@")[0]}
-    slug = "".join(c if c.isalnum() else "." for c in value.lower()).strip(".") or "person"
+    slug = slugify(value).replace("-", ".") or "person"
     return {"email": f"{slug}@imported.invalid", "full_name": value}
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "inbound",
     "sso",
     "privacy",
+    "transfer",
 ]
 
 MIDDLEWARE = [

@@ -33,8 +33,15 @@ INCIDENT_KINDS = (
         model="incidents.ResolutionCodeOption",
         name_fields=("code", "label"),
         save="incidents.priority_data.resolution_code_put",
+        create_fields="incidents.api.reference.resolution_code_fields",
     ),
 )
+
+
+def resolution_code_fields(value: str) -> dict:
+    """A resolution code an import names and nobody has yet: its code from its words."""
+    code = "".join(c if c.isalnum() else "_" for c in value.lower()).strip("_")[:32]
+    return {"code": code or "imported", "label": value[:120]}
 
 
 class CategorySerializer(ReferenceSerializer):
