@@ -223,3 +223,23 @@ def test_the_desk_computes_the_old_tools_priority_for_every_record(admin, desk, 
         for key in ExternalKey.objects.filter(source="servicenow", content_type__model="incident")
     }
     assert got == answers
+
+
+def test_the_command_checks_then_imports(admin, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(export())
+    out = StringIO()
+    with pytest.raises(SystemExit):  # a dry run with errors: unknown group, people...
+        call_command("import_records", str(path), "--format", "servicenow", "--as", admin.email,
+                     stdout=out)  # fmt: skip
+    assert "Unknown support group “Group 56”" in out.getvalue()
+    assert Incident.objects.count() == 0
+    out = StringIO()
+    call_command("import_records", str(path), "--format", "servicenow", "--as", admin.email,
+                 "--run", "--create", stdout=out)  # fmt: skip
+    assert "2 written, 0 errors" in out.getvalue()
+    assert Incident.objects.count() == 2
