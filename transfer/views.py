@@ -3,18 +3,23 @@ of the file, progress while it runs, and the run itself. Thin: `transfer.service
 
 import csv
 import io
+import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from servicedesk import registry
+from servicedesk.csvfiles import csv_lines
 from servicedesk.forms import apply_service_errors
 from servicedesk.jobs import enqueue_on_commit
-from transfer import services
+from servicedesk.pages import staff_view
+from transfer import exports, services
 from transfer.encoding import decode
 from transfer.forms import ImportForm
 from transfer.models import ImportJob
@@ -92,3 +97,42 @@ def import_commit(request, pk):
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [_("Refused.")])))
         return redirect("transfer:job", pk=job.pk)
+
+
+@staff_view
+def records_export(request, key):
+    """The records of a type the reader may see, under the queue's filters, as CSV or XLSX."""
+    try:
+        record_type = registry.get(key)
+    except KeyError:
+        raise Http404 from None
+    if not record_type.export_columns:
+        raise Http404
+    params = request.GET.copy()
+    kind = params.pop("as", ["csv"])[-1]
+    params.pop("cursor", None)
+    header, rows = exports.export_rows(record_type=record_type, user=request.user, params=params)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    if kind == "xlsx":
+        return FileResponse(
+            exports.xlsx_file(header, rows), as_attachment=True,
+            filename=f"{record_type.key}-{stamp}.xlsx",
+        )  # fmt: skip
+    response = StreamingHttpResponse(
+        csv_lines(itertools.chain([header], rows)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{record_type.key}-{stamp}.csv"'
+    return response
+
+
+@staff_view
+def record_export(request, number):
+    """One record with its timeline as JSON (a record the reader may not see is a 404)."""
+    record_type = registry.for_number(number)
+    if record_type is None or not record_type.export_columns:
+        raise Http404
+    record = get_object_or_404(record_type.visible(request.user), number=number)
+    document = exports.record_document(record=record, record_type=record_type, user=request.user)
+    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{number}.json"'
+    return response
