@@ -41,6 +41,8 @@ from transfer import reader
 from transfer.formats import FORMATS, Format
 from transfer.models import ImportIssue, ImportJob, ImportMapping, ImportMode, JobStatus
 
+__all__ = ["ImportMapping", "import_job_create", "import_run", "job_progress"]
+
 IMPORT_PERMISSION = "transfer.add_importjob"
 PROGRESS_KEY = "transfer:job-progress:{}"
 # What each of our fields names, and the reference kind it is found in.
@@ -153,6 +155,35 @@ class Resolver:
         self.source, self.create, self.dry_run, self.actor = source, create, dry_run, actor
         self.report = True
         self.memo: dict[tuple[str, str], Any] = {}
+        self.indexes: dict[str, dict[str, Any]] = {}
+
+    def index(self, kind) -> dict[str, Any]:
+        """Every row of a kind by its external id (this source's) and its lower-cased names:
+        one query per kind instead of one per value (a file names thousands of people)."""
+        if kind.key in self.indexes:
+            return self.indexes[kind.key]
+        manager = kind.model_class._default_manager
+        rows = {row.pk: row for row in manager.all()}
+        found: dict[str, Any] = {}
+        for field_name in reversed(kind.name_fields):  # the first name field wins
+            for row in rows.values():
+                value = getattr(row, field_name, "")
+                parent_id = (
+                    getattr(row, f"{kind.parent_field}_id", None) if kind.parent_field else None
+                )
+                if parent_id is not None:
+                    parent = rows.get(parent_id)
+                    value = f"{getattr(parent, field_name, '')} / {value}" if parent else ""
+                if value:
+                    found.setdefault(str(value).strip().lower(), row)
+        content_type = ContentType.objects.get_for_model(kind.model_class)
+        for object_id, value in ExternalKey.objects.filter(
+            content_type=content_type, source=self.source
+        ).values_list("object_id", "value"):
+            if object_id in rows:
+                found[f"\x00{value}"] = rows[object_id]
+        self.indexes[kind.key] = found
+        return found
 
     def __call__(self, name: str, value: str) -> tuple[Any, str, str]:
         """(row or None, error, warning)."""
@@ -161,7 +192,8 @@ class Resolver:
         if key in self.memo:
             return self.memo[key]
         kind = reference_kind(key_name)
-        found = kernel.reference_find(kind=kind, value=value, source=self.source)
+        index = self.index(kind)
+        found = index.get(f"\x00{value}") or index.get(key[1])
         answer: tuple[Any, str, str]
         if found is not None:
             answer = (found, "", "")
@@ -183,6 +215,8 @@ class Resolver:
                 "",
                 _("%(what)s “%(value)s” was created.") % {"what": label, "value": value},
             )  # fmt: skip
+        if answer[0] is not None:
+            self.index(kind)[key[1]] = answer[0]
         self.memo[key] = (answer[0], answer[1], "")  # a warning once, an error on every record
         return answer
 
@@ -283,8 +317,9 @@ class Checker:
             "created_at": opened,
         }  # fmt: skip
         if "organisation" in self.has:
-            fields["organisation"] = self.ref(record, "organisation", last.get("organisation")) or (
-                getattr(requester, "organisation", None)
+            organisation = self.ref(record, "organisation", last.get("organisation"))
+            fields["organisation_id"] = (
+                organisation.pk if organisation else getattr(requester, "organisation_id", None)
             )
         if "category" in self.has:
             category = self.ref(record, "category", last.get("category"))
@@ -494,6 +529,7 @@ def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -
     if not job.dry_run and not file_failed and not (all_or_nothing and failed):
         resolve.dry_run = False
         resolve.memo.clear()
+        resolve.indexes.clear()
         checked_issues, checker.issues = checker.issues, []  # the report is the check's
         with transaction.atomic() if all_or_nothing else contextlib.nullcontext():
             for batch in _batches([b.source for b in ok], job.batch_size):
