@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('servicedesk', '0006_approvals'),
+        ('servicedesk', '0007_notification_claimed_at'),
     ]
 
     operations = [
