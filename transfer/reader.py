@@ -263,10 +263,11 @@ def read(
                 record.notes.append(Note(values.get("updated_at"), values.get("author") or "",
                                          values[name], internal))  # fmt: skip
         record.failed |= bad
+    failed = {i.number for i in issues if i.level == ERROR}
     for record in records.values():
         if grouped:
             record.updates.sort(key=lambda u: (u.values.get("sequence") or 0, u.line))
-        record.failed |= any(i.level == ERROR and i.number == record.number for i in issues)
+        record.failed |= record.number in failed
     return Reading(list(records.values()), issues, encoding, count, header)
 
 

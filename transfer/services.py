@@ -274,11 +274,13 @@ class Checker:
         self.labels = dict(self.model._meta.get_field("status").flatchoices)
         self.system = resolve.actor
         self.issues: list[reader.Issue] = []
+        self.error_count = 0  # counted, not summed per record: a file may warn thousands of times
 
     def issue(self, record, level, message, name=""):
         self.issues.append(
             reader.Issue(record.updates[-1].line, level, message, record.number, name)
         )
+        self.error_count += level == reader.ERROR
 
     def ref(self, record, name: str, value: str | None, *, required=False):
         if not value:
@@ -293,7 +295,7 @@ class Checker:
     def build(self, record: reader.SourceRecord) -> Built | None:
         if record.failed:  # its rows' errors are reported already
             return None
-        errors_before = sum(1 for i in self.issues if i.level == reader.ERROR)
+        errors_before = self.error_count
         last = record.last
         opened = last.get("opened_at")
         if opened is None:
@@ -348,7 +350,7 @@ class Checker:
             self._priority(record, fields, last)
         elif "priority" in self.has:
             fields["priority"] = last.get("priority") or 3
-        if sum(1 for i in self.issues if i.level == reader.ERROR) > errors_before or record.failed:
+        if self.error_count > errors_before or record.failed:
             return None
         built = Built(record, fields)
         self._timeline(built, times)
