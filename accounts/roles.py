@@ -82,6 +82,12 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_supportgroup",
         "accounts.change_supportgroup",
         "auth.view_group",
+        # Imports of records with their history (transfer/).
+        "transfer.add_importjob",
+        "transfer.view_importjob",
+        "transfer.view_importmapping",
+        "transfer.add_importmapping",
+        "transfer.change_importmapping",
         # Account security: the security log, people's tokens, which roles require two-factor.
         "accounts.view_securityevent",
         "accounts.view_accesstoken",

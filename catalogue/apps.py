@@ -9,6 +9,9 @@ class CatalogueConfig(AppConfig):
     verbose_name = _("Service catalogue")
 
     def ready(self):
+        from catalogue.api.reference import CATALOGUE_KINDS
         from catalogue.records import register_catalogue
+        from servicedesk.reference import register_reference
 
         register_catalogue()
+        register_reference(*CATALOGUE_KINDS)

@@ -34,6 +34,22 @@ REQUEST = RecordType(
     name=_("Service request"),
     visible_to="catalogue.selectors.requests_visible_to",
     detail_url_name="catalogue:request",
+    export_columns=(
+        (_("Number"), "number"),
+        (_("Title"), "title"),
+        (_("Status"), "status"),
+        (_("Priority"), "priority"),
+        (_("Item"), "item__name"),
+        (_("Service"), "service__name"),
+        (_("Requester"), "requester__email"),
+        (_("Organisation"), "organisation__name"),
+        (_("Support group"), "support_group__name"),
+        (_("Assignee"), "assignee__email"),
+        (_("Created"), "created_at"),
+        (_("Approved"), "approved_at"),
+        (_("Closed"), "closed_at"),
+    ),  # fmt: skip
+    export_filter="catalogue.filters.RequestFilter",
     portal=PortalPages(
         urls="catalogue.portal.urls",
         menu=(

@@ -109,8 +109,18 @@ class LinkedRecord:
 
 
 def impact_choices() -> list[tuple[str, str]]:
-    """The impact scale an incident's proposal is decided on (the incident model's own choices)."""
-    return list(registry.get("incident").model_class._meta.get_field("impact").choices)
+    """The impact scale an incident's proposal is decided on (the administrator's impact scale,
+    highest first, which the incident model serves)."""
+    return list(registry.get("incident").model_class.impact_choices())
+
+
+def on_impact_scale(proposed: str) -> str:
+    """A proposal's high/medium/low on the desk's impact scale: the same code when the scale
+    has it, else its top, middle or bottom level."""
+    codes = [code for code, _label in impact_choices()]
+    if proposed in codes or not codes:
+        return proposed
+    return codes[{"high": 0, "medium": len(codes) // 2}.get(proposed, len(codes) - 1)]
 
 
 def proposals_visible_to(user):

@@ -47,6 +47,7 @@ from cmdb.selectors import (
     ci_snapshot_map,
     class_attributes,
     impact_choices,
+    on_impact_scale,
 )
 from cmdb.workflow import CI_WORKFLOW
 from servicedesk import events, registry
@@ -485,8 +486,8 @@ def impact_proposal_compute(*, proposal_id: int) -> ImpactProposal | None:
     proposal.services = [
         {"id": s.pk, "name": s.name, "criticality": s.criticality} for s, _o in services[:20]
     ]
-    proposal.proposed_impact = proposed_impact(
-        count=proposal.service_count, max_criticality=proposal.max_criticality
+    proposal.proposed_impact = on_impact_scale(
+        proposed_impact(count=proposal.service_count, max_criticality=proposal.max_criticality)
     )
     proposal.status = ProposalStatus.READY
     proposal.computed_at = timezone.now()
@@ -520,7 +521,8 @@ def impact_proposal_decide(*, incident_id: int, actor, impact: str | None = None
         raise ValidationError({"impact": [_("There is no proposed impact to decide on yet.")]})
     chosen = impact or proposal.proposed_impact
     if chosen not in {value for value, _label in impact_choices()}:
-        raise ValidationError({"impact": [_("Choose high, medium or low impact.")]})
+        codes = ", ".join(value for value, _label in impact_choices())
+        raise ValidationError({"impact": [_("Choose one of: %(codes)s.") % {"codes": codes}]})
     registry.get("incident").call("update")(
         record_id=incident_id, actor=actor, changes={"impact": chosen}, version=version
     )

@@ -11,18 +11,24 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from incidents.api.reference import INCIDENT_KINDS
         from incidents.records import register_incidents
+        from servicedesk.reference import register_reference
 
         post_migrate.connect(_seed_after_migrate, sender=self)
         register_incidents()
+        register_reference(*INCIDENT_KINDS)
 
 
 def _seed_after_migrate(sender, **kwargs):
     """Tables emptied by a flush (as test runs do) get the default matrix back."""
     from django.apps import apps
 
-    from incidents.defaults import seed_priority_defaults
+    from incidents.defaults import seed_priority_defaults, seed_scale_defaults
+    from incidents.levels import forget_levels
     from incidents.priority import forget_priority_data
 
     seed_priority_defaults(kwargs.get("apps") or apps)
+    seed_scale_defaults(kwargs.get("apps") or apps)
     forget_priority_data()
+    forget_levels()

@@ -44,6 +44,7 @@ class PendingReason(models.TextChoices):
     CUSTOMER = "customer", _("Awaiting customer")
     SUPPLIER = "supplier", _("Awaiting supplier")
     CHANGE = "change", _("Awaiting change")
+    PROBLEM = "problem", _("Awaiting problem")
 
 
 class ResolutionCode(models.TextChoices):

@@ -37,3 +37,33 @@ def seed_priority_defaults(apps) -> None:
         cell_model(urgency=urgency, impact=impact, priority_id=level)
         for (urgency, impact), level in MATRIX.items()
     )
+
+
+SCALE = [("high", "High", 1), ("medium", "Medium", 2), ("low", "Low", 3)]
+RESOLUTION_CODES = [
+    ("solved_permanently", "Solved (permanently)", True),
+    ("solved_workaround", "Solved (workaround)", True),
+    ("not_reproducible", "Not reproducible", True),
+    ("duplicate", "Duplicate", True),
+    ("user_error", "User error / advice given", True),
+    ("resolved_by_parent", "Resolved with parent incident", False),
+    ("recovered", "Recovered (monitoring)", False),  # event management's auto-resolve
+]
+
+
+def seed_scale_defaults(apps) -> None:
+    """The 3 x 3 impact and urgency scale and the six resolution codes, unless an administrator
+    has set them up already (the historical app registry, so migrations call it too)."""
+    level = apps.get_model("incidents", "ScaleLevel")
+    code = apps.get_model("incidents", "ResolutionCodeOption")
+    if not level.objects.exists():
+        level.objects.bulk_create(
+            level(axis=axis, code=c, label=label, rank=rank)
+            for axis in ("impact", "urgency")
+            for c, label, rank in SCALE
+        )
+    if not code.objects.exists():
+        code.objects.bulk_create(
+            code(code=c, label=label, order=(n + 1) * 10, selectable=selectable)
+            for n, (c, label, selectable) in enumerate(RESOLUTION_CODES)
+        )

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation, SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
-from incidents.choices import Channel, Impact, IncidentStatus, Urgency
+from incidents.choices import Channel, IncidentStatus
+from incidents.levels import impact_choices, urgency_choices
 from incidents.models import Category, Incident
 from servicedesk.numbering import NUMBER_DIGITS
 
@@ -49,10 +50,10 @@ class RecordFactsFilter(django_filters.FilterSet):
         choices=[(n, f"P{n}") for n in range(1, 10)], label=_("Priority"), distinct=False
     )
     impact = django_filters.ChoiceFilter(
-        choices=Impact.choices, label=_("Impact"), empty_label=_("Any")
+        choices=impact_choices, label=_("Impact"), empty_label=_("Any")
     )
     urgency = django_filters.ChoiceFilter(
-        choices=Urgency.choices, label=_("Urgency"), empty_label=_("Any")
+        choices=urgency_choices, label=_("Urgency"), empty_label=_("Any")
     )
     support_group = django_filters.ModelChoiceFilter(
         queryset=SupportGroup.objects.filter(is_active=True),

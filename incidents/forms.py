@@ -1,5 +1,7 @@
 """Forms of the agent workspace. They check shapes; the services check the rules."""
 
+import functools
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,12 +10,10 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.choices import (
     Channel,
-    Impact,
     IncidentStatus,
     PendingReason,
-    ResolutionCode,
-    Urgency,
 )
+from incidents.levels import impact_choices, middle_level, resolution_menu, urgency_choices
 from incidents.models import Category, Incident
 from servicedesk.forms import (  # noqa: F401 (shared by every record page)
     AssignForm,
@@ -55,14 +55,14 @@ class IncidentFactsForm(forms.Form):
     )
     impact = forms.ChoiceField(
         label=_("Impact"),
-        choices=Impact.choices,
-        initial=Impact.MEDIUM,
+        choices=impact_choices,
+        initial=functools.partial(middle_level, "impact"),
         help_text=_("How much of the business is affected."),
     )
     urgency = forms.ChoiceField(
         label=_("Urgency"),
-        choices=Urgency.choices,
-        initial=Urgency.MEDIUM,
+        choices=urgency_choices,
+        initial=functools.partial(middle_level, "urgency"),
         help_text=_("How soon the business needs it back."),
     )
     category = CategoryChoiceField(
@@ -109,7 +109,7 @@ class IncidentCreateForm(IncidentFactsForm):
     resolve_now = forms.BooleanField(label=_("Resolved on the call"), required=False)
     resolution_code = forms.ChoiceField(
         label=_("Resolution code"),
-        choices=[("", "---------"), *ResolutionCode.choices[:-1]],
+        choices=resolution_menu,
         required=False,
     )
     resolution_notes = forms.CharField(
@@ -183,7 +183,7 @@ class TransitionForm(KernelTransitionForm):
     )
     resolution_code = forms.ChoiceField(
         label=_("Resolution code"),
-        choices=[("", "---------"), *ResolutionCode.choices[:-1]],
+        choices=resolution_menu,
         required=False,
     )
     resolution_notes = forms.CharField(

@@ -10,11 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from incidents.choices import (
     OPEN_STATUSES,
     Channel,
-    Impact,
     IncidentStatus,
     PendingReason,
-    ResolutionCode,
-    Urgency,
 )
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.models import BaseRecord
@@ -42,11 +39,61 @@ class PriorityLevel(models.Model):
         return f"P{self.level} {self.name}"
 
 
+class Axis(models.TextChoices):
+    IMPACT = "impact", _("Impact")
+    URGENCY = "urgency", _("Urgency")
+
+
+class ScaleLevel(models.Model):
+    """One level of the impact or the urgency scale, as an administrator sets them (3, 4, 5
+    levels...). `rank` 1 is the highest (most impact, most urgent); `code` is what records
+    store and imports name."""
+
+    axis = models.CharField(_("scale"), max_length=10, choices=Axis.choices)
+    code = models.SlugField(_("code"), max_length=10)
+    label = models.CharField(_("label"), max_length=60)
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the highest."))
+
+    class Meta:
+        ordering = ["axis", "rank"]
+        verbose_name = _("impact or urgency level")
+        verbose_name_plural = _("impact and urgency levels")
+        constraints = [
+            models.UniqueConstraint(fields=["axis", "code"], name="incidents_scale_code_once"),
+            models.UniqueConstraint(fields=["axis", "rank"], name="incidents_scale_rank_once"),
+            models.CheckConstraint(
+                condition=Q(axis__in=["impact", "urgency"]), name="incidents_scale_axis_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_axis_display()} {self.rank}: {self.label}"
+
+
+class ResolutionCodeOption(models.Model):
+    """A resolution code agents choose when resolving (a configurable list). `selectable` off
+    keeps a code the services set themselves (resolved with the parent) out of the menus."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    label = models.CharField(_("label"), max_length=120)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    selectable = models.BooleanField(_("offered in menus"), default=True)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("resolution code")
+        verbose_name_plural = _("resolution codes")
+
+    def __str__(self):
+        return self.label
+
+
 class PriorityMatrixCell(models.Model):
     """One cell of the impact x urgency matrix: which priority level the pair gives."""
 
-    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
-    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    impact = models.CharField(_("impact"), max_length=10)
+    urgency = models.CharField(_("urgency"), max_length=10)
     priority = models.ForeignKey(
         PriorityLevel,
         on_delete=models.PROTECT,
@@ -63,7 +110,10 @@ class PriorityMatrixCell(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_impact_display()} x {self.get_urgency_display()} = P{self.priority_id}"
+        from incidents.levels import level_label
+
+        impact, urgency = level_label("impact", self.impact), level_label("urgency", self.urgency)
+        return f"{impact} x {urgency} = P{self.priority_id}"
 
 
 class Category(models.Model):
@@ -157,8 +207,8 @@ class Incident(BaseRecord):
     status = models.CharField(
         _("status"), max_length=32, choices=IncidentStatus.choices, default=IncidentStatus.NEW
     )
-    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices)
-    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    impact = models.CharField(_("impact"), max_length=10)
+    urgency = models.CharField(_("urgency"), max_length=10)
     priority = models.PositiveSmallIntegerField(_("priority"), editable=False)
     category = models.ForeignKey(
         Category,
@@ -210,9 +260,7 @@ class Incident(BaseRecord):
     pending_reason = models.CharField(
         _("pending reason"), max_length=16, choices=PendingReason.choices, blank=True
     )
-    resolution_code = models.CharField(
-        _("resolution code"), max_length=32, choices=ResolutionCode.choices, blank=True
-    )
+    resolution_code = models.CharField(_("resolution code"), max_length=32, blank=True)
     resolution_notes = models.TextField(_("resolution notes"), blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
@@ -288,6 +336,38 @@ class Incident(BaseRecord):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    # Impact, urgency and resolution code are the administrator's lists (incidents.levels).
+    @staticmethod
+    def audit_choices(field: str) -> dict[str, str]:
+        from incidents.levels import level_choices, resolution_choices
+
+        if field in ("impact", "urgency"):
+            return dict(level_choices(field))
+        if field == "resolution_code":
+            return dict(resolution_choices(menu=False))
+        return {}
+
+    @staticmethod
+    def impact_choices() -> list[tuple[str, str]]:
+        from incidents.levels import impact_choices
+
+        return impact_choices()
+
+    def get_impact_display(self) -> str:
+        from incidents.levels import level_label
+
+        return level_label("impact", self.impact)
+
+    def get_urgency_display(self) -> str:
+        from incidents.levels import level_label
+
+        return level_label("urgency", self.urgency)
+
+    def get_resolution_code_display(self) -> str:
+        from incidents.levels import resolution_label
+
+        return resolution_label(self.resolution_code)
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:detail", args=[self.number])

@@ -50,3 +50,27 @@ def priority_levels() -> dict[int, dict]:
 
 def forget_priority_data() -> None:
     cache.delete_many([MATRIX_CACHE_KEY, LEVELS_CACHE_KEY])
+
+
+# How an old tool computed priority from the ranks (1 = highest) of impact and urgency.
+RULES = ("min", "sum")
+
+
+def priority_by_rule(impact_rank: int, urgency_rank: int, *, rule: str, cap: int) -> int:
+    """`min`: min(impact, urgency); `sum`: min(cap, impact + urgency - 1). Pure."""
+    if rule == "min":
+        return min(impact_rank, urgency_rank)
+    if rule == "sum":
+        return min(cap, impact_rank + urgency_rank - 1)
+    raise ValueError(f"unknown priority rule {rule!r}")
+
+
+def matrix_by_rule(
+    impacts: list[str], urgencies: list[str], *, rule: str, cap: int
+) -> dict[tuple[str, str], int]:
+    """The matrix a rule gives over two scales given highest first."""
+    return {
+        (impact, urgency): priority_by_rule(i + 1, u + 1, rule=rule, cap=cap)
+        for i, impact in enumerate(impacts)
+        for u, urgency in enumerate(urgencies)
+    }

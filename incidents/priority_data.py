@@ -12,6 +12,7 @@ import operator
 from datetime import timedelta
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -196,3 +197,107 @@ def pending_reprioritisations_run(*, now=None) -> int:
         .values_list("pk", flat=True)
     )
     return sum(pending_reprioritisation_run(pending_id=pk, now=now) or 0 for pk in list(waiting))
+
+
+def _scale_errors(name: str, levels: list[tuple[str, str]]) -> list[str]:
+    codes = [code for code, _label in levels]
+    if not 2 <= len(levels) <= 9:
+        return [_("Give between 2 and 9 levels.")]
+    if len(set(codes)) != len(codes):
+        return [_("Each level needs a code of its own.")]
+    bad = [
+        code for code in codes if not code or len(code) > 10 or not code.replace("_", "").isalnum()
+    ]
+    if bad or any(not label.strip() for _code, label in levels):
+        return [_("Each level needs a code (letters, digits, _; up to 10) and a label.")]
+    return []
+
+
+@transaction.atomic
+def priority_scale_set(
+    *,
+    impacts: list[tuple[str, str]],
+    urgencies: list[tuple[str, str]],
+    actor,
+    cells: dict[tuple[str, str], int] | None = None,
+    rule: str = "",
+    cap: int = 0,
+) -> dict[tuple[str, str], int]:
+    """Replace the impact and urgency scales (`(code, label)` pairs, highest first) and the
+    matrix over them: either every cell given, or a rule computing it (`priority.RULES`:
+    `min` or `sum`, capped at `cap`). Checked whole: a ValidationError keyed by field, nothing
+    written. A code records still carry cannot be dropped (PriorityLevelInUse, 409). The
+    levels the matrix names must exist (missing ones are created as "P<n>"). The open
+    incidents are re-prioritised after the commit. Returns the matrix."""
+    from incidents.levels import forget_levels
+    from incidents.models import ScaleLevel
+    from incidents.priority import RULES, matrix_by_rule
+
+    errors: dict[str, list[str]] = {}
+    for name, levels in (("impacts", impacts), ("urgencies", urgencies)):
+        if problems := _scale_errors(name, levels):
+            errors[name] = problems
+    if errors:
+        raise ValidationError(errors)
+    impact_codes = [code for code, _label in impacts]
+    urgency_codes = [code for code, _label in urgencies]
+    if cells is None:
+        if rule not in RULES:
+            raise ValidationError({"rule": [_("Give the matrix's cells or a rule: min or sum.")]})
+        if rule == "sum" and cap < 1:
+            raise ValidationError({"cap": [_("A sum rule needs its highest priority number.")]})
+        cells = matrix_by_rule(impact_codes, urgency_codes, rule=rule, cap=cap or 99)
+    wanted = {(i, u) for i in impact_codes for u in urgency_codes}
+    if set(cells) != wanted:
+        raise ValidationError({"cells": [_("Give one cell for every impact and urgency pair.")]})
+    if any(not isinstance(level, int) or not 1 <= level <= 99 for level in cells.values()):
+        raise ValidationError({"cells": [_("A cell's priority is a number from 1 to 99.")]})
+    used = {
+        axis: set(Incident.objects.exclude(**{f"{axis}__in": codes}).values_list(axis, flat=True))
+        for axis, codes in (("impact", impact_codes), ("urgency", urgency_codes))
+    }
+    if used["impact"] or used["urgency"]:
+        codes = ", ".join(sorted(used["impact"] | used["urgency"]))
+        raise PriorityLevelInUse(
+            _("Incidents still carry %(codes)s; keep those codes in the scales.") % {"codes": codes}
+        )
+    for level in sorted(set(cells.values())):
+        PriorityLevel.objects.get_or_create(level=level, defaults={"name": f"P{level}"})
+    ScaleLevel.objects.all().delete()
+    ScaleLevel.objects.bulk_create(
+        ScaleLevel(axis=axis, code=code, label=label, rank=rank)
+        for axis, levels in (("impact", impacts), ("urgency", urgencies))
+        for rank, (code, label) in enumerate(levels, start=1)
+    )
+    PriorityMatrixCell.objects.all().delete()
+    PriorityMatrixCell.objects.bulk_create(
+        PriorityMatrixCell(impact=i, urgency=u, priority_id=level)
+        for (i, u), level in cells.items()
+    )
+    for forget in (forget_priority_data, forget_levels):
+        forget()
+        transaction.on_commit(forget)
+    reprioritise_request(actor=actor)
+    return dict(cells)
+
+
+def priority_level_put(*, instance: PriorityLevel, actor, created: bool) -> PriorityLevel:
+    """The reference services' save of a priority level (`servicedesk.reference`)."""
+    return priority_level_save(level=instance, actor=actor)
+
+
+@transaction.atomic
+def resolution_code_put(*, instance, actor, created: bool):
+    """Save a resolution code (checked by the caller); the menus read the new list after the
+    commit. A code records carry is never renamed: its `code` is fixed once created."""
+    from incidents.levels import forget_levels
+    from incidents.models import ResolutionCodeOption
+
+    if not created:
+        stored = ResolutionCodeOption.objects.select_for_update().get(pk=instance.pk)
+        if stored.code != instance.code:
+            raise ValidationError({"code": [_("A resolution code keeps its code.")]})
+    instance.save()
+    forget_levels()
+    transaction.on_commit(forget_levels)
+    return instance

@@ -20,11 +20,19 @@ PERMISSIONS = {
         "incidents.view_category",
         "incidents.view_prioritylevel",
     ),
-    # The reference data an administrator keeps: the priority matrix, categories, routing.
+    # The reference data an administrator keeps: the priority matrix and scales, categories,
+    # routing, resolution codes.
     Role.ADMINISTRATOR: tuple(
         f"incidents.{action}_{model}"
         for action in ("view", "add", "change", "delete")
-        for model in ("prioritylevel", "prioritymatrixcell", "category", "routingrule")
+        for model in (
+            "prioritylevel",
+            "prioritymatrixcell",
+            "category",
+            "routingrule",
+            "scalelevel",
+            "resolutioncodeoption",
+        )
     ),
 }
 
@@ -69,6 +77,30 @@ INCIDENT = RecordType(
     dashboard=DashboardSource(changed=("updated_at", "first_responded_at")),
     ci_field="configuration_item",
     permissions=PERMISSIONS,
+    export_columns=(
+        (_("Number"), "number"),
+        (_("Title"), "title"),
+        (_("Status"), "status"),
+        (_("Impact"), "impact"),
+        (_("Urgency"), "urgency"),
+        (_("Priority"), "priority"),
+        (_("Requester"), "requester__email"),
+        (_("Organisation"), "organisation__name"),
+        (_("Support group"), "support_group__name"),
+        (_("Assignee"), "assignee__email"),
+        (_("Category"), "category__name"),
+        (_("Subcategory"), "subcategory__name"),
+        (_("Service"), "service__name"),
+        (_("Channel"), "channel"),
+        (_("Resolution code"), "resolution_code"),
+        (_("Created"), "created_at"),
+        (_("First response"), "first_responded_at"),
+        (_("Resolved"), "resolved_at"),
+        (_("Closed"), "closed_at"),
+        (_("Reassignments"), "reassignment_count"),
+        (_("Reopened"), "reopen_count"),
+    ),  # fmt: skip
+    export_filter="incidents.filters.IncidentFilter",
     on_assigned="incidents.services.after_assigned",
     on_agent_reply="incidents.services.after_agent_reply",
     on_requester_reply="incidents.services.after_requester_reply",

@@ -25,12 +25,11 @@ from incidents import notifications
 from incidents.choices import (
     OPEN_STATUSES,
     Channel,
-    Impact,
     IncidentStatus,
     PendingReason,
     ResolutionCode,
-    Urgency,
 )
+from incidents.levels import level_codes, resolution_choices
 from incidents.models import Incident
 from incidents.priority import current_matrix, priority_for
 from incidents.records import INCIDENT
@@ -92,10 +91,10 @@ def ensure_can_work(actor) -> None:
 def _validate(incident: Incident) -> None:
     """Cross-field rules: the category tree, the assignee's group, the parent link."""
     errors: dict[str, list[str]] = {}
-    if incident.impact not in Impact.values:
-        errors["impact"] = [_("Choose high, medium or low impact.")]
-    if incident.urgency not in Urgency.values:
-        errors["urgency"] = [_("Choose high, medium or low urgency.")]
+    for axis in ("impact", "urgency"):
+        codes = level_codes(axis)
+        if getattr(incident, axis) not in codes:
+            errors[axis] = [_("Choose one of: %(codes)s.") % {"codes": ", ".join(codes)}]
     category, subcategory = incident.category, incident.subcategory
     if category is not None and category.parent_id is not None:
         errors["category"] = [_("Choose a top-level category.")]
@@ -239,10 +238,10 @@ def incident_update(
 def incident_raise_urgency(*, incident_id: int, actor) -> Incident:
     """One step up in urgency (so in priority, through the matrix): an escalation action."""
     incident = Incident.objects.only("id", "urgency").get(pk=incident_id)
-    steps: dict[str, str] = {Urgency.LOW: Urgency.MEDIUM, Urgency.MEDIUM: Urgency.HIGH}
-    higher = steps.get(incident.urgency)
-    if higher is None:
+    codes = level_codes("urgency")  # highest first
+    if incident.urgency not in codes or codes.index(incident.urgency) == 0:
         return incident
+    higher = codes[codes.index(incident.urgency) - 1]
     return incident_update(incident_id=incident_id, actor=actor, changes={"urgency": higher})
 
 
@@ -319,7 +318,7 @@ def incident_transition(
             raise ValidationError({"pending_reason": [_("Say what the incident is waiting for.")]})
         incident.pending_reason = pending_reason
     if target == IncidentStatus.RESOLVED:
-        if resolution_code and resolution_code not in ResolutionCode.values:
+        if resolution_code and resolution_code not in dict(resolution_choices(menu=False)):
             raise ValidationError({"resolution_code": [_("Choose a resolution code.")]})
         incident.resolution_code = resolution_code
         incident.resolution_notes = sanitise_html(resolution_notes)

@@ -18,10 +18,12 @@ class ServiceDeskConfig(AppConfig):
         from servicedesk.attachments import check_serve_via
         from servicedesk.converters import IdConverter
         from servicedesk.notifications import register_kind
+        from servicedesk.reference import KERNEL_KINDS, register_reference
 
         register_converter(IdConverter, "id")  # before any URLconf is read
         checks.register(check_serve_via)
         register_kind(APPROVAL_REQUESTED, render_approval_email)
+        register_reference(*KERNEL_KINDS)
 
         post_migrate.connect(_restore_number_counters, sender=self)
         post_migrate.connect(_restore_system_actor, sender=self)

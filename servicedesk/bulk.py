@@ -6,9 +6,12 @@ events and e-mails that took longer than the database. `insert_rows` takes insta
 dicts (attribute name -> value; the other fields take their defaults), sends the values in one
 `INSERT ... VALUES` on PostgreSQL (psycopg2's `execute_values`), converting only the fields that
 need it (JSON), and reads nothing back. On other databases it is `bulk_create`.
+
+`stored_as_given` lets a bulk load (the demo data, imports) keep the times it gives.
 """
 
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -77,3 +80,21 @@ def _instance(model, row):
     if isinstance(row, models.Model):
         return row
     return model(**row)
+
+
+@contextmanager
+def stored_as_given(*models):
+    """`updated_at` and `created_at` as generated, not "now" (auto_now, auto_now_add)."""
+    switched = []
+    for model in models:
+        for model_field in model._meta.concrete_fields:
+            if getattr(model_field, "auto_now", False) or getattr(
+                model_field, "auto_now_add", False
+            ):
+                switched.append((model_field, model_field.auto_now, model_field.auto_now_add))
+                model_field.auto_now = model_field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for model_field, auto_now, auto_now_add in switched:
+            model_field.auto_now, model_field.auto_now_add = auto_now, auto_now_add

@@ -36,6 +36,8 @@ def _text(record, field_name: str, value) -> str:
     field = record._meta.get_field(field_name)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))[:255]
+    if hasattr(record, "audit_choices"):  # lists an administrator keeps
+        return str(record.audit_choices(field_name).get(value, value))[:255]
     if isinstance(value, dict | list):
         return " · ".join(_leaves(value))[:255]
     if field.get_internal_type() == "TextField":

@@ -107,6 +107,30 @@ class NumberCounter(models.Model):
         return f"{self.prefix}: {self.value}"
 
 
+class ExternalKey(models.Model):
+    """The id a row (a person, a group, a category, a record...) has in another tool, so an
+    import finds it again: unique per model and source ("servicenow", "helpdesk", "hr")."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    source = models.SlugField(_("source"), max_length=40)
+    value = models.CharField(_("external id"), max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("external id")
+        verbose_name_plural = _("external ids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "source", "value"], name="%(app_label)s_%(class)s_once"
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="extkey_object_idx")]
+
+    def __str__(self):
+        return f"{self.source}:{self.value}"
+
+
 class RecordRowMixin(models.Model):
     """Points a timeline row at its record."""
 
@@ -133,6 +157,7 @@ class AuditKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     REDACTED = "redacted", _("Redacted")
     WORKAROUND_APPLIED = "workaround_applied", _("Workaround applied")
+    IMPORTED = "imported", _("Imported")
 
 
 class AuditEvent(RecordRowMixin):

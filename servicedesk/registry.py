@@ -170,6 +170,10 @@ class RecordType:
     on_assigned: str | None = None
     on_agent_reply: str | None = None
     on_requester_reply: str | None = None
+    # Exports (transfer/exports.py): (header, field path) pairs, e.g. ("Group",
+    # "support_group__name"), and the FilterSet the queue filters with (dotted path).
+    export_columns: tuple[tuple[str, str], ...] = ()
+    export_filter: str | None = None
 
     @property
     def model_class(self):

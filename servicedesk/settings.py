@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "events",
     "sso",
     "privacy",
+    "transfer",
 ]
 
 MIDDLEWARE = [
@@ -424,15 +425,15 @@ SPECTACULAR_SETTINGS = {
     # No badge from validator.swagger.io: the docs page must not call out of a closed network.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
-    # Impact and urgency share one choice set, status is also a transition's target: one name each.
+    # Status is also a transition's target: one name each.
     "ENUM_NAME_OVERRIDES": {
-        "LevelEnum": "incidents.choices.Impact",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "CILifecycleStatusEnum": "cmdb.choices.LifecycleStatus",
         "CriticalityEnum": "cmdb.choices.Criticality",
         "RequestStatusEnum": "catalogue.models.RequestStatus",
         "TaskStatusEnum": "catalogue.models.TaskStatus",
         "ServiceStatusEnum": "catalogue.models.ServiceStatus",
+        "ServiceKindEnum": "catalogue.models.ServiceKind",
         "LinkKindEnum": "servicedesk.models.LinkKind",
         "ApprovalRuleEnum": "servicedesk.models.ApprovalRule",
         "DecisionEnum": "servicedesk.models.Decision",

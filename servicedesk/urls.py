@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
 from servicedesk import views
+from servicedesk.api import reference
 from servicedesk.api.approvals import ApprovalViewSet
 from servicedesk.api.links import RecordLinkViewSet
 from servicedesk.api.schema_view import SchemaView
@@ -26,6 +27,13 @@ api_v1: list[URLPattern | URLResolver] = [
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
 links_router.register("approvals", ApprovalViewSet, basename="approval")
+for prefix, viewset in (
+    ("users", reference.UserViewSet),
+    ("organisations", reference.OrganisationViewSet),
+    ("departments", reference.DepartmentViewSet),
+    ("groups", reference.SupportGroupViewSet),
+):
+    links_router.register(f"reference/{prefix}", viewset, basename=f"reference-{prefix}")
 api_v1 += links_router.urls
 
 urlpatterns = [
@@ -56,6 +64,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("events/", include("events.urls")),
     path("privacy/", include("privacy.urls")),
+    path("imports/", include("transfer.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

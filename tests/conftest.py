@@ -41,10 +41,13 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _fresh_priority_cache():
-    """The priority matrix is cached across requests; each test starts from the database."""
+    """The priority matrix, the scales and the resolution codes are cached across requests;
+    each test starts from the database."""
+    from incidents.levels import forget_levels
     from incidents.priority import forget_priority_data
 
     forget_priority_data()
+    forget_levels()
 
 
 @pytest.fixture(autouse=True)

@@ -126,7 +126,9 @@ class ImpactProposalSerializer(serializers.ModelSerializer):
 
 
 class ImpactDecisionSerializer(serializers.Serializer):
-    impact = serializers.ChoiceField(choices=selectors.impact_choices(), required=False)
+    impact = serializers.CharField(
+        max_length=10, required=False, help_text="A code of the impact scale (GET /api/v1/scales/)."
+    )
     version = serializers.IntegerField(required=False)
 
 

@@ -16,12 +16,10 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.choices import (
     Channel,
-    Impact,
     IncidentStatus,
     PendingReason,
-    ResolutionCode,
-    Urgency,
 )
+from incidents.levels import level_codes, resolution_choices
 from incidents.models import Category, Incident
 from incidents.priority import priority_levels
 from incidents.selectors import incidents_visible_to
@@ -112,9 +110,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
     pending_reason = serializers.ChoiceField(
         choices=PendingReason.choices, allow_blank=True, read_only=True
     )
-    resolution_code = serializers.ChoiceField(
-        choices=ResolutionCode.choices, allow_blank=True, read_only=True
-    )
+    resolution_code = serializers.CharField(allow_blank=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField(
         help_text=_("The statuses the workflow allows next (the service still checks guards).")
     )
@@ -172,6 +168,41 @@ def _ref(queryset, **kwargs):
     return serializers.PrimaryKeyRelatedField(queryset=queryset, **kwargs)
 
 
+class LevelField(serializers.CharField):
+    """A code of the administrator's impact or urgency scale (`GET /api/v1/scales/`)."""
+
+    def __init__(self, axis: str, **kwargs):
+        self.axis = axis
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("help_text", _("A level code of the scale (GET /api/v1/scales/)."))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in level_codes(self.axis):
+            raise serializers.ValidationError(
+                _("Choose one of: %(codes)s.") % {"codes": ", ".join(level_codes(self.axis))}
+            )
+        return value
+
+
+class ResolutionCodeField(serializers.CharField):
+    """An active resolution code (`GET /api/v1/resolution-codes/`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        codes = [code for code, _label in resolution_choices(menu=False)]
+        if value and value not in codes:
+            raise serializers.ValidationError(
+                _("Choose one of: %(codes)s.") % {"codes": ", ".join(codes)}
+            )
+        return value
+
+
 class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
     """The incident's facts, all optional here."""
 
@@ -183,8 +214,8 @@ class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
     organisation = _ref(
         Organisation.objects.filter(is_active=True), required=False, allow_null=True
     )
-    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    impact = LevelField("impact", required=False)
+    urgency = LevelField("urgency", required=False)
     category = _ref(Category.objects.all(), required=False, allow_null=True)
     subcategory = _ref(Category.objects.all(), required=False, allow_null=True)
     service = _ref(Service.objects.filter(is_active=True), required=False, allow_null=True)
@@ -218,8 +249,8 @@ class IncidentCreateSerializer(IncidentFieldsSerializer):
     urgency, category, subcategory, service and configuration item are kept."""
 
     title = serializers.CharField(max_length=200)
-    impact = serializers.ChoiceField(choices=Impact.choices)
-    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    impact = LevelField("impact")
+    urgency = LevelField("urgency")
 
 
 class IncidentUpdateSerializer(VersionedUpdateSerializer, IncidentFieldsSerializer):
@@ -250,7 +281,7 @@ class PendingSerializer(TransitionNoteSerializer):
 class ResolveSerializer(TransitionNoteSerializer):
     """How the incident was resolved."""
 
-    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_code = ResolutionCodeField()
     resolution_notes = serializers.CharField(
         help_text=_("What was done to restore the service (rich text, sanitised).")
     )
@@ -263,9 +294,7 @@ class TransitionSerializer(TransitionNoteSerializer):
     pending_reason = serializers.ChoiceField(
         choices=PendingReason.choices, required=False, allow_blank=True, default=""
     )
-    resolution_code = serializers.ChoiceField(
-        choices=ResolutionCode.choices, required=False, allow_blank=True, default=""
-    )
+    resolution_code = ResolutionCodeField(required=False, allow_blank=True, default="")
     resolution_notes = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs):

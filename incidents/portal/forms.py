@@ -5,6 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import Impact, Urgency
 from incidents.forms import CategoryChoiceField, top_categories
+from incidents.levels import level_choices, middle_level
+
+IMPACT_WORDS = {
+    Impact.LOW: _("Only me"),
+    Impact.MEDIUM: _("My team or department"),
+    Impact.HIGH: _("The whole organisation or many customers"),
+}
+URGENCY_WORDS = {
+    Urgency.LOW: _("I can work around it"),
+    Urgency.MEDIUM: _("It slows me down"),
+    Urgency.HIGH: _("I cannot work at all"),
+}
 
 
 class ReportIncidentForm(forms.Form):
@@ -24,30 +36,21 @@ class ReportIncidentForm(forms.Form):
         help_text=_("What you tried, any error message, since when."),
     )
     category = CategoryChoiceField(label=_("Area"), queryset=top_categories(), required=False)
-    impact = forms.ChoiceField(
-        label=_("Who is affected?"),
-        choices=[
-            (Impact.LOW, _("Only me")),
-            (Impact.MEDIUM, _("My team or department")),
-            (Impact.HIGH, _("The whole organisation or many customers")),
-        ],
-        initial=Impact.LOW,
-        widget=forms.RadioSelect,
-    )
+    impact = forms.ChoiceField(label=_("Who is affected?"), choices=(), widget=forms.RadioSelect)
     urgency = forms.ChoiceField(
-        label=_("How badly does it stop your work?"),
-        choices=[
-            (Urgency.LOW, _("I can work around it")),
-            (Urgency.MEDIUM, _("It slows me down")),
-            (Urgency.HIGH, _("I cannot work at all")),
-        ],
-        initial=Urgency.MEDIUM,
-        widget=forms.RadioSelect,
+        label=_("How badly does it stop your work?"), choices=(), widget=forms.RadioSelect
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = top_categories()
+        for axis, words in (("impact", IMPACT_WORDS), ("urgency", URGENCY_WORDS)):
+            # Plain words for the levels they describe; the administrator's labels otherwise.
+            choices = [
+                (code, words.get(code, label)) for code, label in reversed(level_choices(axis))
+            ]
+            self.fields[axis].choices = choices
+            self.fields[axis].initial = choices[0][0] if axis == "impact" else middle_level(axis)
 
 
 class ServiceChoiceField(forms.ModelChoiceField):

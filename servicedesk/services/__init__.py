@@ -27,6 +27,15 @@ from servicedesk.services.records import (
     record_transition,
     record_update,
 )
+from servicedesk.services.reference import (
+    ensure_can_write_reference,
+    external_key_set,
+    reference_by_external_id,
+    reference_by_name,
+    reference_find,
+    reference_put,
+    reference_resolve,
+)
 from servicedesk.services.work import (
     ensure_can_work,
     ensure_not_final,
@@ -47,6 +56,8 @@ __all__ = [
     "comment_redact",
     "ensure_can_redact",
     "ensure_can_work",
+    "ensure_can_write_reference",
+    "external_key_set",
     "ensure_not_final",
     "is_member",
     "rating_give",
@@ -63,4 +74,9 @@ __all__ = [
     "record_take_check",
     "record_transition",
     "record_update",
+    "reference_by_external_id",
+    "reference_by_name",
+    "reference_find",
+    "reference_put",
+    "reference_resolve",
 ]

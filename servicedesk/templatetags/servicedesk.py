@@ -25,7 +25,8 @@ def audit_field_label(event) -> str:
 def audit_value(event, side: str) -> str:
     """An audit event's old or new value as the reader should see it, the one place every
     timeline formats a value: a yes/no in the reader's language (never "True"), a choice (a
-    status, an impact...) by its label in the reader's language, anything else as it was written.
+    status, an impact...) by its label in the reader's language (a model whose lists are data
+    gives them with `audit_choices(field) -> {value: label}`), anything else as it was written.
     """
     raw = event.old_value if side == "old" else event.new_value
     text = event.old_text if side == "old" else event.new_text
@@ -37,6 +38,8 @@ def audit_value(event, side: str) -> str:
     except (FieldDoesNotExist, AttributeError):
         return text
     choices = dict(field.flatchoices) if field.choices else {}
+    if not choices and hasattr(model, "audit_choices"):  # lists an administrator keeps
+        choices = model.audit_choices(event.field)
     if isinstance(raw, list | dict):  # never a key of the choices
         return text
     return str(choices[raw]) if raw in choices else text

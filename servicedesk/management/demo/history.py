@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import random
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -44,6 +43,7 @@ from catalogue.models import Service
 from cmdb.models import ConfigurationItem
 from incidents.models import Category, Incident, PriorityMatrixCell
 from servicedesk.actors import system_actor
+from servicedesk.bulk import stored_as_given  # noqa: F401 (the demo loaders import it from here)
 from servicedesk.management.demo import vocabulary as words
 from servicedesk.management.demo.clock import Policies
 from servicedesk.models import AuditEvent, AuditKind, Comment, SatisfactionRating
@@ -262,24 +262,6 @@ def reference(now: datetime, customers: list[User]) -> Reference:
 
 
 # --- Shared pieces -----------------------------------------------------------------------------
-
-
-@contextmanager
-def stored_as_given(*models):
-    """`updated_at` and `created_at` as generated, not "now" (auto_now, auto_now_add)."""
-    switched = []
-    for model in models:
-        for model_field in model._meta.concrete_fields:
-            if getattr(model_field, "auto_now", False) or getattr(
-                model_field, "auto_now_add", False
-            ):
-                switched.append((model_field, model_field.auto_now, model_field.auto_now_add))
-                model_field.auto_now = model_field.auto_now_add = False
-    try:
-        yield
-    finally:
-        for model_field, auto_now, auto_now_add in switched:
-            model_field.auto_now, model_field.auto_now_add = auto_now, auto_now_add
 
 
 def share(rng: random.Random, median: float, spread: float) -> float:
