@@ -10,6 +10,14 @@ def incident_panel(request, incident) -> dict | None:
     user = getattr(request, "user", None)
     if user is None or not selectors.can_read_known_errors(user):
         return None
+    # The page itself stays within its query budget: the card fills itself in after the page
+    # has loaded (htmx, `incident_panel_matches`).
+    return {"kedb_incident": incident, "kedb_deferred": True}
+
+
+def incident_panel_matches(request, incident) -> dict:
+    """The card's content: the matches, and which of their workarounds were applied."""
+    user = request.user
     matches = selectors.known_errors_for_incident(user=user, incident=incident)
     return {
         "kedb_incident": incident,

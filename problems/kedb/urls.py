@@ -11,4 +11,5 @@ urlpatterns = [
     path("candidates/<id:pk>/accept/", views.candidate_accept, name="candidate_accept"),
     path("candidates/<id:pk>/dismiss/", views.candidate_dismiss, name="candidate_dismiss"),
     path("<str:number>/apply/", views.apply, name="apply"),
+    path("incidents/<str:number>/card/", views.incident_card, name="incident_card"),
 ]

@@ -15,6 +15,7 @@ from incidents.selectors import incidents_visible_to
 from problems.kedb import selectors, services
 from problems.kedb.forms import DismissForm, KnownErrorSearchForm
 from problems.kedb.models import CandidateStatus
+from problems.kedb.panels import incident_panel_matches
 from servicedesk.pages import run_action
 
 
@@ -60,6 +61,13 @@ def search(request):
         "problems/kedb/search.html",
         {"form": form, "matches": matches, "incident": incident, "applied": applied},
     )
+
+
+@kedb_view
+def incident_card(request, number: str):
+    """The incident page's known-error card, loaded after the page (htmx)."""
+    context = incident_panel_matches(request, _incident(request, number))
+    return render(request, "problems/kedb/_incident_panel.html", context)
 
 
 @kedb_view

@@ -128,12 +128,18 @@ def test_the_panel_proposes_for_the_ci_service_and_text(agent, kedb):
     assert proposed[1].same_service and "queue" in proposed[1].words
 
 
-def test_the_incident_page_shows_the_panel(client, agent, kedb):
+def test_the_incident_page_loads_the_panel_after_itself(client, agent, kedb, end_user):
     worked = incident(actor=agent, title="VPN drops every few minutes")
     client.force_login(agent)
     text = client.get(reverse("incidents:detail", args=[worked.number])).content.decode()
-    assert 'id="known-errors"' in text
-    assert kedb["vpn"].number in text
+    card_url = reverse("kedb:incident_card", args=[worked.number])
+    assert 'id="known-errors"' in text and card_url in text
+    assert kedb["vpn"].number not in text  # not asked for while the page is built
+
+    card = client.get(card_url).content.decode()
+    assert 'id="known-errors"' in card and kedb["vpn"].number in card
+    client.force_login(end_user)
+    assert client.get(card_url).status_code == 404
 
 
 def test_applying_a_workaround_replies_once_links_and_audits(client, agent, kedb):
@@ -164,8 +170,8 @@ def test_applying_a_workaround_replies_once_links_and_audits(client, agent, kedb
     )
     assert "applied to this incident already" in again.content.decode()
     assert Comment.objects.filter(content_type=incident_type, object_id=worked.pk).count() == 1
-    page = client.get(reverse("incidents:detail", args=[worked.number])).content.decode()
-    assert "Workaround applied" in page
+    card = client.get(reverse("kedb:incident_card", args=[worked.number])).content.decode()
+    assert "Workaround applied" in card
 
 
 def test_a_problem_that_is_no_known_error_cannot_be_applied(agent, kedb):
