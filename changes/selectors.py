@@ -21,15 +21,17 @@ from changes.models import (
     RiskThreshold,
 )
 from changes.workflow import CHANGE_WORKFLOW
+from servicedesk.scoping import staff_scope
 
 LIST_RELATED = ("requester", "assignee", "support_group", "category")
 
 
 def changes_visible_to(user: Any) -> QuerySet[Change]:
-    """Service desk staff see every change; nobody else sees any (a 404)."""
+    """Service desk staff see every change (within the organisations they serve, with scoped
+    visibility on); nobody else sees any (a 404)."""
     if not user.is_authenticated or not can_see_internal(user):
         return Change.objects.none()
-    return Change.objects.all()
+    return Change.objects.filter(staff_scope(user))
 
 
 QUEUES = {

@@ -7,16 +7,18 @@ from incidents.models import Incident
 from problems.models import Problem
 from problems.records import VIEW
 from servicedesk.models import LinkKind, RecordLink
+from servicedesk.scoping import staff_scope
 
 LIST_RELATED = ("assignee", "support_group", "service", "configuration_item")
 
 
 def problems_visible_to(user) -> QuerySet[Problem]:
     """Those who read problems (agents and every staff role built on theirs) see every
-    problem; end users never see one (their pages answer 404)."""
+    problem (within the organisations they serve, with scoped visibility on); end users never
+    see one (their pages answer 404)."""
     if not user.is_authenticated or not user.has_perm(VIEW):
         return Problem.objects.none()
-    return Problem.objects.all()
+    return Problem.objects.filter(staff_scope(user))
 
 
 QUEUES = {

@@ -133,3 +133,24 @@ def test_service_requests_follow_the_same_scope(scoped):
     shop.requester.save()
     ServiceRequest.objects.filter(pk=ordered.pk).update(organisation=acme)
     assert requests_visible_to(shop.agent).filter(pk=ordered.pk).exists()
+
+
+def test_problems_and_changes_follow_the_scope_too(scoped, world):
+    from changes.models import Change
+    from changes.selectors import changes_visible_to
+    from problems.models import Problem
+    from problems.selectors import problems_visible_to
+    from tests.changes.factories import raise_change
+    from tests.problems.factories import problem
+
+    w = world
+    globex = w["outsider"].organisation
+    theirs, ours = problem(), problem()
+    Problem.objects.filter(pk=theirs.pk).update(organisation=globex)
+    change = raise_change(w["any_agent"], support_group=w["everyone"])
+    Change.objects.filter(pk=change.pk).update(organisation=globex)
+
+    assert set(problems_visible_to(w["acme_agent"])) == {ours}
+    assert set(problems_visible_to(w["manager"])) == {ours, theirs}
+    assert not changes_visible_to(w["acme_agent"]).filter(pk=change.pk).exists()
+    assert changes_visible_to(w["any_agent"]).filter(pk=change.pk).exists()
