@@ -442,6 +442,9 @@ SPECTACULAR_SETTINGS = {
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "ChangeStatusEnum": "changes.choices.ChangeStatus",
         "RaisedChangeTypeEnum": "changes.choices.RAISED_BY_HAND",
+        "ArticleStatusEnum": "knowledge.choices.ArticleStatus",
+        # Impact and urgency of the rules and records that use the default three levels.
+        "LevelEnum": "incidents.choices.Impact",
     },
 }
 
