@@ -59,11 +59,11 @@ def _store(user, permissions: set[str]) -> set[str]:
 def forget_all_permissions(**_ignored) -> None:
     """Retire every cached permission set (a new generation token), now and again after the
     commit: a request that read the old rows in between must not keep its set."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
+    new_permission_generation()
+    transaction.on_commit(new_permission_generation)
 
 
-def _new_generation() -> None:
+def new_permission_generation() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 

@@ -51,6 +51,15 @@ def _fresh_priority_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_permission_cache():
+    """Each test starts with no cached permission set: a rolled-back test's people leave
+    their ids free for the next test's (SQLite reuses them), and some are bulk-created."""
+    from accounts.backends import new_permission_generation
+
+    new_permission_generation()
+
+
+@pytest.fixture(autouse=True)
 def _no_webhook_subscriptions_cached():
     """Outgoing webhooks cache the subscriptions per process; each test starts knowing there
     are none (those it makes through the services are read again at once), so a subscription
