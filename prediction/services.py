@@ -96,19 +96,20 @@ def _classifier() -> HistGradientBoostingClassifier:
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """A fitted bundle: the classifier, its category codes and a reference row (each feature's
-    median or most common value), from which the reasons of a prediction are measured."""
+    """A fitted bundle: the classifier, its category codes and a reference row (each number's
+    median, each category unknown), from which the reasons of a prediction are measured."""
     vocabularies = _vocabularies(x)
     encoded = _encode(x, vocabularies)
     model = _classifier().fit(encoded, y)
     reference = np.median(encoded, axis=0)
+    alternatives = {}
     for column in vocabularies:
         values, counts = np.unique(
             encoded[~np.isnan(encoded[:, column]), column], return_counts=True
         )
-        reference[column] = values[np.argmax(counts)] if len(values) else np.nan
+        alternatives[column] = values[np.argsort(-counts)][:5].tolist()
     return {"model": model, "vocabularies": vocabularies, "reference": reference,
-            "features": f.NAMES}  # fmt: skip
+            "alternatives": alternatives, "features": f.NAMES}  # fmt: skip
 
 
 def predict(bundle: dict[str, Any], x: np.ndarray) -> np.ndarray:
@@ -120,13 +121,21 @@ def predict(bundle: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 def reasons(bundle: dict[str, Any], x: np.ndarray, probability: np.ndarray, top: int = 3):
     """For each row, the features that raise its probability most: how much lower it would be
-    with that feature at its usual value (the reference row), highest first."""
+    with that feature at its usual value (a number at its median, a category averaged over its
+    five most common values)."""
     encoded = _encode(x, bundle["vocabularies"])
     effects = np.zeros_like(encoded)
+    model = bundle["model"]
     for column in range(encoded.shape[1]):
-        changed = encoded.copy()
-        changed[:, column] = bundle["reference"][column]
-        effects[:, column] = probability - bundle["model"].predict_proba(changed)[:, 1]
+        values = bundle["alternatives"].get(column, [bundle["reference"][column]])
+        if not values:  # a category the history never had: it cannot be a reason
+            continue
+        usual = np.zeros(len(encoded))
+        for value in values:
+            changed = encoded.copy()
+            changed[:, column] = value
+            usual += model.predict_proba(changed)[:, 1] / len(values)
+        effects[:, column] = probability - usual
     result = []
     for i in range(len(x)):
         order = np.argsort(-effects[i])[:top]
