@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sla import actions as actions_
-from sla.models import EscalationFiring, EscalationRule, SlaTimer, TimerState
+from sla.models import EscalationRule, SlaTimer, TimerState
 from sla.services.clock import _applies
 from sla.services.sweeping import (
     ESCALATED,
@@ -85,7 +85,7 @@ def _fire(timer: SlaTimer, record, rules: list[EscalationRule], now: datetime, b
     try:
         with transaction.atomic():
             for rule in rules:
-                batch.firings.append(EscalationFiring(timer=timer, rule=rule, fired_at=now))
+                batch.firings.append({"timer_id": timer.pk, "rule_id": rule.pk, "fired_at": now})
                 batch.event(
                     timer,
                     new_text=f"{rule.name}"[:255],
