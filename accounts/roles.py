@@ -109,6 +109,9 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
         ],  # fmt: skip
         "sla.view_slatimer",
         "sla.view_escalationfiring",
+        # Breach prediction: the model's quality page and its retraining.
+        "prediction.view_breachmodel",
+        "prediction.add_breachmodel",
         *[f"knowledge.{action}_article" for action in ("view", "add", "change", "delete")],
         "knowledge.manage_articles",
         *_CMDB_EDIT,

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sso",
     "privacy",
     "transfer",
+    "prediction",
 ]
 
 MIDDLEWARE = [
@@ -476,6 +477,16 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
 # Task modules outside an app's `tasks.py` (autodiscovery finds those).
 CELERY_IMPORTS = ("problems.kedb.tasks",)
+# Breach prediction (docs/prediction.md): no prediction until the history has this many closed
+# SLA timers; the most recent PREDICTION_TEST_DAYS are held out to measure the model; a timer at
+# PREDICTION_FLAG_AT or more counts as a predicted breach (dashboard, flags, lead times).
+PREDICTION_MIN_HISTORY = env.int("PREDICTION_MIN_HISTORY", default=500)
+PREDICTION_TRAINING_DAYS = env.int("PREDICTION_TRAINING_DAYS", default=365)
+PREDICTION_TEST_DAYS = env.int("PREDICTION_TEST_DAYS", default=30)
+PREDICTION_FLAG_AT = env.float("PREDICTION_FLAG_AT", default=0.5)
+PREDICTION_REFRESH_MINUTES = env.int("PREDICTION_REFRESH_MINUTES", default=5)
+PREDICTION_DIR = Path(env.str("PREDICTION_DIR", default=str(DATA_DIR / "models")))
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "events-sweep": {
@@ -537,6 +548,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sso.tasks.sync_directory_task",
         "schedule": timedelta(minutes=LDAP_SYNC_MINUTES),
         "options": {"expires": LDAP_SYNC_MINUTES * 60 - 30},
+    },
+    "train-breach-model": {
+        "task": "prediction.tasks.train_breach_model_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 3600},
+    },
+    "refresh-breach-predictions": {
+        "task": "prediction.tasks.refresh_breach_predictions_task",
+        "schedule": timedelta(minutes=PREDICTION_REFRESH_MINUTES),
+        "options": {"expires": PREDICTION_REFRESH_MINUTES * 60 - 30},
     },
     "anonymise-expired-requesters": {
         "task": "privacy.tasks.anonymise_expired_requesters_task",

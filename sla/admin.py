@@ -160,7 +160,9 @@ class SlaPolicyAdmin(DefinitionAdmin):
 
 @admin.register(EscalationRule)
 class EscalationRuleAdmin(DefinitionAdmin):
-    list_display = ["name", "policy", "metric", "percent", "offset_minutes", "action", "is_active"]
+    list_display = [
+        "name", "policy", "metric", "percent", "offset_minutes", "probability", "action", "is_active"
+    ]  # fmt: skip
     list_filter = ["metric", "action", "is_active"]
     delete_service = staticmethod(services.rule_delete)
     id_argument = "rule_id"

@@ -221,7 +221,9 @@ class EscalationAction(models.TextChoices):
 
 class EscalationRule(models.Model):
     """Fires once per timer when a share of the target has passed (or at an offset from the due
-    time, in business time on the target's calendar)."""
+    time, in business time on the target's calendar), or when the timer's predicted probability
+    of breach reaches `probability` percent (the prediction app scores the open timers and asks
+    `sla.services.escalate_predicted`; the sweep's thresholds ignore such a rule)."""
 
     name = models.CharField(_("name"), max_length=120)
     policy = models.ForeignKey(
@@ -246,6 +248,14 @@ class EscalationRule(models.Model):
         blank=True,
         help_text=_("Negative: before the due time (e.g. -30), in business time."),
     )
+    probability = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
+        _("or at a predicted breach probability of %"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Fires once the breach prediction gives the timer at least this probability."),
+    )
     action = models.CharField(_("action"), max_length=24, choices=EscalationAction.choices)
     role = models.CharField(_("role"), max_length=40, blank=True)
     addresses = models.TextField(_("addresses"), blank=True, help_text=_("One per line."))
@@ -264,8 +274,16 @@ class EscalationRule(models.Model):
         verbose_name_plural = _("escalation rules")
         constraints = [
             models.CheckConstraint(
-                condition=Q(percent__isnull=False) ^ Q(offset_minutes__isnull=False),
-                name="sla_rule_percent_xor_offset",
+                condition=(
+                    Q(percent__isnull=False, offset_minutes__isnull=True, probability__isnull=True)
+                    | Q(
+                        percent__isnull=True, offset_minutes__isnull=False, probability__isnull=True
+                    )
+                    | Q(
+                        percent__isnull=True, offset_minutes__isnull=True, probability__isnull=False
+                    )
+                ),
+                name="sla_rule_one_condition",
             )
         ]
 
@@ -273,9 +291,15 @@ class EscalationRule(models.Model):
         return self.name
 
     def clean(self):
-        if (self.percent is None) == (self.offset_minutes is None):
+        given = [v for v in (self.percent, self.offset_minutes, self.probability) if v is not None]
+        if len(given) != 1:
             raise ValidationError(
-                {"percent": _("Give either a percentage of the target or an offset, not both.")}
+                {
+                    "percent": _(
+                        "Give one condition: a percentage of the target, an offset or a "
+                        "predicted probability."
+                    )
+                }
             )
         if self.action == EscalationAction.REASSIGN and not self.support_group_id:
             raise ValidationError({"support_group": _("Choose the group to reassign to.")})

@@ -114,5 +114,5 @@ class SlaPolicySerializer(serializers.ModelSerializer):
 class EscalationRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = EscalationRule
-        fields = ["id", "name", "policy", "metric", "percent", "offset_minutes", "action", "role",
-                  "addresses", "support_group", "is_active"]  # fmt: skip
+        fields = ["id", "name", "policy", "metric", "percent", "offset_minutes", "probability",
+                  "action", "role", "addresses", "support_group", "is_active"]  # fmt: skip

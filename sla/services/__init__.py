@@ -41,6 +41,7 @@ from sla.services.definitions import (
     rule_update,
 )
 from sla.services.policies import _CALENDARS, _facts, _timers_of, business_calendar, policy_for
+from sla.services.predicted import escalate_predicted, predicted_rules
 from sla.services.recompute import (
     RECOMPUTE_CLAIM_SECONDS,
     _recompute,
@@ -84,6 +85,8 @@ from sla.services.timers import (
 )
 
 __all__ = [
+    "escalate_predicted",
+    "predicted_rules",
     "DefinitionInUse",
     "calendar_check",
     "calendar_create",

@@ -34,7 +34,9 @@ def _rules_for(timer: SlaTimer) -> list[EscalationRule]:
 
 
 def _active_rules() -> list[EscalationRule]:
-    return list(EscalationRule.objects.filter(is_active=True).select_related("support_group"))
+    """The rules with a threshold in time (a predicted-probability rule has none)."""
+    rules = EscalationRule.objects.filter(is_active=True, probability__isnull=True)
+    return list(rules.select_related("support_group"))
 
 
 def schedule(timer: SlaTimer, now: datetime, rules=None, fired: set | None = None) -> None:

@@ -44,8 +44,8 @@ POLICY_FIELDS = (
     "supplier", "precedence", "pause_on", "is_active",
 )  # fmt: skip
 RULE_FIELDS = (
-    "name", "policy", "metric", "percent", "offset_minutes", "action", "role", "addresses",
-    "support_group", "is_active",
+    "name", "policy", "metric", "percent", "offset_minutes", "probability", "action", "role",
+    "addresses", "support_group", "is_active",
 )  # fmt: skip
 
 

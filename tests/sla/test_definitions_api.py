@@ -254,8 +254,8 @@ def test_a_policy_with_timers_cannot_be_deleted(admin_api, calendar):
     [
         ({"percent": 1001}, "percent", "less than or equal to 1000"),
         ({"percent": 0}, "percent", "greater than or equal to 1"),
-        ({"percent": 50, "offset_minutes": -30}, "percent", "not both"),
-        ({}, "percent", "not both"),
+        ({"percent": 50, "offset_minutes": -30}, "percent", "one condition"),
+        ({}, "percent", "one condition"),
         ({"percent": 80, "action": "reassign"}, "support_group", "Choose the group"),
         ({"percent": 80, "action": "notify_role"}, "role", "Choose the role"),
     ],
