@@ -51,6 +51,15 @@ def _fresh_priority_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_business_calendars():
+    """Business calendars are built once per (id, version) in each process; a browser test's
+    flush restarts the ids, so a later test's calendar could find an earlier one's arithmetic."""
+    from sla.services.policies import _CALENDARS
+
+    _CALENDARS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_permission_cache():
     """Each test starts with no cached permission set: a rolled-back test's people leave
     their ids free for the next test's (SQLite reuses them), and some are bulk-created."""
