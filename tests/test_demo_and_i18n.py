@@ -355,13 +355,31 @@ def test_history_is_the_same_for_the_same_moment():
         )
         return list(incidents), list(timers)
 
+    def fresh_process():
+        """The same starting state for both runs: what this process keeps between requests
+        (calendars, scales, the priority matrix, permissions, content types) is read again."""
+        from django.contrib.contenttypes.models import ContentType
+
+        from accounts.backends import new_permission_generation
+        from incidents.levels import forget_levels
+        from incidents.priority import forget_priority_data
+        from sla.services.policies import _CALENDARS
+
+        _CALENDARS.clear()
+        forget_levels()
+        forget_priority_data()
+        new_permission_generation()
+        ContentType.objects.clear_cache()
+
     with time_machine.travel(DEMO_NOW, tick=False):
+        fresh_process()
         load_demo("--history-days=30", "--history-incidents=120", "--history-requests=10")
         first = fingerprint()
         for model in (SlaTimer, SatisfactionRating, AuditEvent, Comment, RecordFact):
             model.objects.all().delete()
         Incident.objects.all().delete()
         ServiceRequest.objects.all().delete()
+        fresh_process()
         load_demo("--history-days=30", "--history-incidents=120", "--history-requests=10")
 
     assert fingerprint() == first
