@@ -7,6 +7,9 @@ PORT ?= 8000
 PYTEST_WORKERS ?= auto
 export DJANGO_SETTINGS_MODULE ?= servicedesk.settings
 
+# A failed install leaves no activate script behind, so the next make installs again.
+.DELETE_ON_ERROR:
+
 .PHONY: run setup test lint format migrations-check messages bench bench-http clean
 
 $(BIN)/activate: pyproject.toml
