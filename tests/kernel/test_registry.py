@@ -211,3 +211,24 @@ def test_dashboards_build_facts_for_the_new_type(make_ticket, ticket_policy):
     assert facts[open_one.number].priority == 2
     assert facts[done.number].is_open is False
     assert {f.record_type for f in facts.values()} == {"ticket"}
+
+
+# Every record type's agent page renders the panels apps add to it (servicedesk/panels.py and
+# the `record_page` slot of servicedesk/page_slots.py), so a tool built for every record type
+# (the breach-risk card, say) shows on each of them, not on the incident page alone.
+RECORD_PAGES = {
+    "incidents/detail.html": "incident",
+    "catalogue/request.html": "req",
+    "catalogue/task.html": "task",
+    "problems/detail.html": "problem",
+    "changes/detail.html": "change",
+}
+
+
+@pytest.mark.parametrize(("template_name", "variable"), RECORD_PAGES.items())
+def test_every_record_page_renders_the_panels_of_other_apps(template_name, variable):
+    from django.template import engines
+
+    source = engines["django"].get_template(template_name).template.source
+    assert f"{{% record_panels {variable} %}}" in source
+    assert f'{{% panels "record_page" record={variable} %}}' in source
