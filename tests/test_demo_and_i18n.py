@@ -349,9 +349,18 @@ def test_history_is_the_same_for_the_same_moment():
     def fingerprint():
         # Ordered by every field compared: rows equal on a shorter key (two timers of one
         # moment, one paused) come back in whatever order the table's pages hold them.
-        incident_fields = ("title", "status", "priority", "created_at", "resolved_at", "assignee__email")
+        incident_fields = (
+            "title",
+            "status",
+            "priority",
+            "created_at",
+            "resolved_at",
+            "assignee__email",
+        )
         timer_fields = ("metric", "state", "started_at", "due_at", "stopped_at")
-        incidents = Incident.objects.order_by("created_at", *incident_fields).values_list(*incident_fields)
+        incidents = Incident.objects.order_by("created_at", *incident_fields).values_list(
+            *incident_fields
+        )
         timers = SlaTimer.objects.order_by("started_at", *timer_fields).values_list(*timer_fields)
         return list(incidents), list(timers)
 
