@@ -2,8 +2,9 @@
 incident (an alert on a CI in maintenance is silenced).
 
 Setting `EVENTS_MAINTENANCE_HOOK` names a function `f(*, ci, at) -> bool` by dotted path; the
-default answers no. When the change calendar's maintenance windows exist, point the setting
-at a function that reads them (docs/events.md, "Maintenance windows").
+default, `changes.maintenance.ci_in_maintenance`, reads the change calendar (changes being
+implemented, services' maintenance windows); `never_in_maintenance` answers no (docs/events.md,
+"Maintenance windows").
 """
 
 from datetime import datetime

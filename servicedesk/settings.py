@@ -615,7 +615,7 @@ EVENTS_FLAP_MINUTES = env.int("EVENTS_FLAP_MINUTES", default=30)  # ...in M minu
 EVENTS_MAJOR_INCIDENT_CHILDREN = env.int("EVENTS_MAJOR_INCIDENT_CHILDREN", default=5)
 EVENTS_CI_ATTRIBUTES = env.list("EVENTS_CI_ATTRIBUTES", default=["hostname", "fqdn", "ip_address"])
 EVENTS_MAINTENANCE_HOOK = env.str(
-    "EVENTS_MAINTENANCE_HOOK", default="events.maintenance.never_in_maintenance"
+    "EVENTS_MAINTENANCE_HOOK", default="changes.maintenance.ci_in_maintenance"
 )
 EVENTS_WEBHOOK_ATTEMPTS = env.int("EVENTS_WEBHOOK_ATTEMPTS", default=6)
 EVENTS_WEBHOOK_BACKOFF_SECONDS = env.int("EVENTS_WEBHOOK_BACKOFF_SECONDS", default=30)

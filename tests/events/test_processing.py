@@ -10,6 +10,7 @@ from events.choices import EventState, RuleAction
 from events.models import Event, EventRule, Silence
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from tests.catalogue.factories import ServiceFactory
 from tests.events.conftest import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,50 @@ def test_the_maintenance_hook_silences_alerts_on_its_cis(
 
 def web2_in_maintenance(*, ci, at):
     return ci.name == "web2"
+
+
+def test_the_change_calendar_silences_alerts_on_cis_being_worked_on(
+    make_source, post_alerts, network
+):
+    """The default hook reads the change calendar: web1 is in a change being implemented now,
+    web2 in a change scheduled for later, web3's service is in its maintenance window, db1's
+    service has a window that is over."""
+    from changes.choices import ChangeStatus
+    from changes.models import Change, MaintenanceWindow
+    from tests.changes.factories import PLANS, people, raise_change
+
+    _manager, owner, _cab = people()
+    now = timezone.now()
+    started = {
+        "planned_start": now - timedelta(minutes=30),
+        "planned_end": now + timedelta(hours=1),
+    }
+    later = {
+        "planned_start": now + timedelta(days=1),
+        "planned_end": now + timedelta(days=1, hours=1),
+    }
+    working = raise_change(owner, **PLANS, configuration_items=[network["web1"]])
+    planned = raise_change(owner, **PLANS, configuration_items=[network["web2"]])
+    # The workflow that brings a change to these states is the change tests'; here, the data.
+    Change.objects.filter(pk=working.pk).update(status=ChangeStatus.IMPLEMENTING, **started)
+    Change.objects.filter(pk=planned.pk).update(status=ChangeStatus.SCHEDULED, **later)
+    web, database = ServiceFactory(name="Web shop"), ServiceFactory(name="Orders database")
+    for name, service in (("web3", web), ("db1", database)):
+        network[name].service = service
+        network[name].save(update_fields=["service"])
+    MaintenanceWindow.objects.create(name="Tuesday patching", service=web,
+                                     starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2))  # fmt: skip
+    MaintenanceWindow.objects.create(name="Last week", service=database,
+                                     starts_at=now - timedelta(days=7), ends_at=now - timedelta(days=7, hours=-2))  # fmt: skip
+    source = make_source()
+    post_alerts(source, am_payload(*(am_alert(host) for host in ("web1", "web2", "web3", "db1"))))
+    assert dict(Event.objects.values_list("host", "state")) == {
+        "web1": EventState.SILENCED, "web2": EventState.OPEN,
+        "web3": EventState.SILENCED, "db1": EventState.OPEN}  # fmt: skip
+    assert set(Incident.objects.values_list("configuration_item__name", flat=True)) <= {
+        "web2",
+        "db1",
+    }
 
 
 def test_a_flapping_alert_is_held_until_stable(make_source, post_alerts, network, settings):
