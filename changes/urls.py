@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("new/standard/", views.from_template, name="from_template"),
     path("cab/", views.cab_agenda, name="cab_agenda"),
+    path("calendar/", views.calendar, name="calendar"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/edit/", views.edit, name="edit"),
     path("<str:number>/action/", views.action, name="action"),
