@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/standard/", views.from_template, name="from_template"),
     path("cab/", views.cab_agenda, name="cab_agenda"),
     path("calendar/", views.calendar, name="calendar"),
+    path("kpis/", views.kpis, name="kpis"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/edit/", views.edit, name="edit"),
     path("<str:number>/action/", views.action, name="action"),

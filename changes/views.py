@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from changes import selectors, services
 from changes.calendar import Filters, calendar_page
 from changes.choices import ChangeStatus as S
-from changes.choices import ChangeType, RiskLevel
+from changes.choices import ChangeType, Outcome, RiskLevel
 from changes.collisions import collisions_for
 from changes.forms import (
     CalendarForm,
@@ -533,3 +533,39 @@ def calendar(request):
             "filtered": any(filters.as_query().values()),
         },
     )  # fmt: skip
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 1)
+
+
+@staff_view
+def kpis(request):
+    """The change KPIs over a period: on planned time, first-time success, emergency share,
+    unauthorised CI changes, changes that caused incidents, the backlog by age, CAB decision
+    time (`changes.kpis`)."""
+    from changes.kpis import PERIODS, change_kpis
+    from servicedesk.models import ApprovalRule
+
+    days = request.GET.get("days", "90")
+    days = int(days) if days.isdigit() and int(days) in PERIODS else 90
+    figures = change_kpis(days=days)
+    ages = [
+        ("under_7", _("Under a week")), ("7_30", _("1–4 weeks")),
+        ("30_90", _("1–3 months")), ("over_90", _("Over 3 months")),
+    ]  # fmt: skip
+    statuses = dict(S.choices)
+    backlog = [
+        (statuses[status], [row.get(key, 0) for key, _label in ages], sum(row.values()))
+        for status, row in figures.backlog.items()
+    ]
+    rules = dict(ApprovalRule.choices)
+    return render(request, "changes/kpis.html", {
+        "figures": figures, "days": days, "periods": PERIODS, "tab": "changes",
+        "ages": ages, "backlog": backlog,
+        "outcomes": [(label, figures.outcomes.get(value, 0)) for value, label in Outcome.choices],
+        "decision_mean": _hours(figures.decision_mean),
+        "decision_median": _hours(figures.decision_median),
+        "by_rule": [(rules.get(rule, rule), n, _hours(mean))
+                    for rule, (n, mean) in figures.decision_by_rule.items()],
+    })  # fmt: skip
