@@ -38,6 +38,7 @@ def server(db):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_emergency_change_during_a_blackout(page, server, language):
+    page.set_default_timeout(30_000)  # a shared, loaded machine
     _manager, owner, cab = people()
     start = (timezone.localtime() + timedelta(days=2)).replace(hour=1, minute=0, second=0)
     BlackoutWindow.objects.create(
@@ -106,6 +107,7 @@ def month_title(language, day):
 
 @pytest.mark.parametrize("language", [*LANGUAGES, "fa"])
 def test_the_calendar_by_keyboard_and_right_to_left(page, server, language):
+    page.set_default_timeout(30_000)  # a shared, loaded machine
     _manager, owner, _cab = people()
     today = timezone.localdate()
     following = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
