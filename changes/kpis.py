@@ -284,3 +284,11 @@ class _MedianSeconds(Aggregate):
     function = "percentile_cont"
     template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
     output_field = FloatField()
+
+
+def dashboard_panel_context(request: Any) -> dict[str, Any] | None:
+    """The service-level dashboard's "Changes" panel (the `sla_dashboard` slot): the last 30
+    days' headline KPIs, for those who may see changes."""
+    if request is None or not request.user.has_perm("changes.view_change"):
+        return None
+    return {"change_kpis": change_kpis(days=30)}

@@ -158,6 +158,8 @@ def test_change_and_desk_managers_see_them_on_the_dashboards(estate):
     client.force_login(manager)
     board = client.get("/dashboards/").content.decode()
     assert 'href="/changes/kpis/"' in board
+    assert 'data-test="change-kpis-panel"' in board  # the SLA dashboard's panel, 30 days
+    assert 'data-kpi="unauthorised">2<' in board  # the two uncovered edits, 5 and 8 days ago
     page = client.get("/changes/kpis/", {"days": "90"})
     assert page.status_code == 200
     html = page.content.decode()
