@@ -14,6 +14,14 @@ class ChangesConfig(AppConfig):
         from changes.records import register_changes
 
         register_changes()
+        from servicedesk.page_slots import register_panel
+
+        register_panel(
+            "sla_dashboard",
+            template="changes/_dashboard_panel.html",
+            context="changes.kpis.dashboard_panel_context",
+            order=200,
+        )
         post_migrate.connect(_seed_after_migrate, sender=self)
 
 

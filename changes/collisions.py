@@ -146,13 +146,21 @@ def collisions_for(change: Change, *, depth: int | None = None) -> list[Collisio
     own = set(change.configuration_items.values_list("pk", flat=True))
     found: list[tuple[Collision, Path | None]] = []
 
-    others = {
-        other.pk: other
-        for other in changes_overlapping(starts_at=start, ends_at=end, exclude=change.pk)
-    }
+    # The ids of the changes in the window (the window index alone), then their CIs by id
+    # (a join would be planned on the estimate of a range overlap, thousands of rows where
+    # there are tens); the changes themselves are read for those that collide only.
     by_ci: dict[int, list[int]] = {}
-    if others and own:
-        through = Change.configuration_items.through.objects.filter(change_id__in=list(others))
+    windowed = (
+        list(
+            changes_overlapping(starts_at=start, ends_at=end, exclude=change.pk).values_list(
+                "pk", flat=True
+            )
+        )
+        if own
+        else []
+    )
+    if windowed:
+        through = Change.configuration_items.through.objects.filter(change_id__in=windowed)
         for change_id, ci_id in through.values_list("change_id", "configurationitem_id"):
             by_ci.setdefault(ci_id, []).append(change_id)
     best: dict[int, Path] = {}
@@ -160,6 +168,7 @@ def collisions_for(change: Change, *, depth: int | None = None) -> list[Collisio
         for change_id in by_ci[ci_id]:
             if change_id not in best or path.length < best[change_id].length:
                 best[change_id] = path
+    others = Change.objects.in_bulk(list(best)) if best else {}
     for change_id, path in best.items():
         other = others[change_id]
         found.append(

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import SupportGroup, User
 from catalogue.models import Service
-from changes.choices import ChangeType, Outcome
+from changes.choices import ChangeType, Outcome, RiskLevel
 from changes.models import Change, ChangeCategory, StandardChangeTemplate
 from cmdb.models import ConfigurationItem
 from servicedesk.widgets import SearchSelect
@@ -174,3 +174,37 @@ class CloseForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CalendarForm(forms.Form):
+    """The change calendar's view, date and filters (all optional: a bad value is a message
+    by the field and the calendar shows unfiltered)."""
+
+    view = forms.ChoiceField(
+        label=_("View"),
+        required=False,
+        choices=[("month", _("Month")), ("week", _("Week")), ("day", _("Day"))],
+    )
+    date = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.filter(is_active=True).order_by("name"),
+        required=False,
+    )
+    ci = forms.ModelChoiceField(
+        label=_("Configuration item"),
+        queryset=ConfigurationItem.objects.all(),
+        required=False,
+        widget=SearchSelect("cmdb:ci_options"),
+    )
+    group = forms.ModelChoiceField(
+        label=_("Support group"),
+        queryset=SupportGroup.objects.order_by("name"),
+        required=False,
+    )
+    risk = forms.ChoiceField(
+        label=_("Risk"), required=False, choices=[("", _("Any risk")), *RiskLevel.choices]
+    )
+    change = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)

@@ -2,18 +2,25 @@
 template), the change page with its actions, the risk form, the review and the CAB agenda.
 Thin: forms check shapes, `changes.services` does the work, `servicedesk.pages` shows refusals."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from changes import selectors, services
+from changes.calendar import Filters, calendar_page
 from changes.choices import ChangeStatus as S
+from changes.choices import ChangeType, Outcome, RiskLevel
 from changes.collisions import collisions_for
 from changes.forms import (
+    CalendarForm,
     ChangeCreateForm,
     ChangeForm,
     CIAddForm,
@@ -444,3 +451,121 @@ def cab_agenda(request):
     waiting = selectors.waiting_approvals(changes)
     rows = [(change, waiting.get(change.pk, [])) for change in changes]
     return render(request, "changes/cab_agenda.html", {"rows": rows, "now": timezone.now()})
+
+
+def _calendar_link(params: dict, **override) -> str:
+    query = {**params, **override}
+    return "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+
+@staff_view
+def calendar(request):
+    """The change calendar: a month, week or day of scheduled changes with the blackout and
+    maintenance windows, filtered by service, CI, group and risk. `?change=CHG…` focuses one
+    change: its collisions (with the CMDB path to each) beside the calendar, the changes it
+    collides with marked in it."""
+    form = CalendarForm(request.GET or None)
+    data = {}
+    if form.is_bound:
+        valid = form.is_valid()
+        data = form.cleaned_data  # the fields understood; the others are left out
+    if form.is_bound and not valid:
+        messages.error(request, _("Some filters were not understood; the calendar shows without them."))  # fmt: skip
+    view = data.get("view") or "month"
+    anchor = data.get("date") or timezone.localdate()
+    filters = Filters(
+        service=data["service"].pk if data.get("service") else None,
+        ci=data["ci"].pk if data.get("ci") else None,
+        group=data["group"].pk if data.get("group") else None,
+        risk=data.get("risk") or "",
+    )
+    focus, collisions = None, []
+    if data.get("change"):
+        try:
+            focus = selectors.change_for_page(user=request.user, number=data["change"])
+        except Change.DoesNotExist:
+            messages.error(request, _("No change with this number."))
+        else:
+            collisions = collisions_for(focus)
+    first_weekday = (int(get_format("FIRST_DAY_OF_WEEK")) - 1) % 7  # Django: 0 is Sunday
+    page = calendar_page(
+        user=request.user, view=view, anchor=anchor, filters=filters, first_weekday=first_weekday
+    )
+    labels = {"status": dict(S.choices), "risk": dict(RiskLevel.choices),
+              "type": dict(ChangeType.choices)}  # fmt: skip
+    colliding = {c.change.number for c in collisions if c.change is not None}
+    for day in page.days:
+        for entry in day.entries:
+            if "status_label" not in entry:
+                entry["status_label"] = labels["status"].get(entry["status"], entry["status"])
+                entry["risk_label"] = labels["risk"].get(entry["risk_level"], "")
+                entry["type_label"] = labels["type"].get(entry["change_type"], "")
+                entry["colliding"] = entry["number"] in colliding
+                entry["focused"] = focus is not None and entry["number"] == focus.number
+    params = {
+        "view": view,
+        "service": filters.service,
+        "ci": filters.ci,
+        "group": filters.group,
+        "risk": filters.risk,
+        "change": focus.number if focus else "",
+    }
+    for day in page.days:
+        day.url = _calendar_link(params, view="day", date=day.day.isoformat())  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    return render(
+        request,
+        "changes/calendar.html",
+        {
+            "form": form,
+            "page": page,
+            "view": view,
+            "views": [(key, label, _calendar_link(params, view=key, date=page.anchor.isoformat()))
+                      for key, label in CalendarForm.base_fields["view"].choices],
+            "previous_url": _calendar_link(params, date=page.previous.isoformat()),
+            "next_url": _calendar_link(params, date=page.following.isoformat()),
+            "today_url": _calendar_link(params, date=today.isoformat()),
+            "params": params,
+            "weekdays": page.days[:7] if view != "day" else page.days[:1],
+            "focus": focus,
+            "change": focus,
+            "collisions": collisions,
+            "filtered": any(filters.as_query().values()),
+        },
+    )  # fmt: skip
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 1)
+
+
+@staff_view
+def kpis(request):
+    """The change KPIs over a period: on planned time, first-time success, emergency share,
+    unauthorised CI changes, changes that caused incidents, the backlog by age, CAB decision
+    time (`changes.kpis`)."""
+    from changes.kpis import PERIODS, change_kpis
+    from servicedesk.models import ApprovalRule
+
+    days = request.GET.get("days", "90")
+    days = int(days) if days.isdigit() and int(days) in PERIODS else 90
+    figures = change_kpis(days=days)
+    ages = [
+        ("under_7", _("Under a week")), ("7_30", _("1–4 weeks")),
+        ("30_90", _("1–3 months")), ("over_90", _("Over 3 months")),
+    ]  # fmt: skip
+    statuses = dict(S.choices)
+    backlog = [
+        (statuses[status], [row.get(key, 0) for key, _label in ages], sum(row.values()))
+        for status, row in figures.backlog.items()
+    ]
+    rules = dict(ApprovalRule.choices)
+    return render(request, "changes/kpis.html", {
+        "figures": figures, "days": days, "periods": PERIODS, "tab": "changes",
+        "ages": ages, "backlog": backlog,
+        "outcomes": [(label, figures.outcomes.get(value, 0)) for value, label in Outcome.choices],
+        "decision_mean": _hours(figures.decision_mean),
+        "decision_median": _hours(figures.decision_median),
+        "by_rule": [(rules.get(rule, rule), n, _hours(mean))
+                    for rule, (n, mean) in figures.decision_by_rule.items()],
+    })  # fmt: skip

@@ -179,15 +179,31 @@ def _fill_hops(paths: Iterable[Path]) -> None:
     steps = {(a, b) for path in paths for a, b in zip(path.nodes, path.nodes[1:], strict=False)}
     if not steps:
         return
-    condition = Q()
-    for a, b in steps:
-        condition |= Q(source_id=a, target_id=b) | Q(source_id=b, target_id=a)
     found: dict[tuple[int, int], Hop] = {}
-    rows = (
-        Relationship.objects.filter(condition)
-        .order_by("type")
-        .values_list("source_id", "target_id", "type")
-    )
+    rows: Iterable[tuple[int, int, str]]
+    if connection.vendor == "postgresql":
+        # Both directions of every step as two arrays zipped by unnest: one index scan per
+        # pair on the unique (source, target, type) index; a long OR of pairs costs far more
+        # to build and to plan.
+        ends = [(a, b) for a, b in steps] + [(b, a) for a, b in steps]
+        table = Relationship._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.source_id, r.target_id, r.type FROM {table} r"  # noqa: S608 - our names
+                " JOIN unnest(%s::bigint[], %s::bigint[]) AS step(a, b)"
+                " ON r.source_id = step.a AND r.target_id = step.b ORDER BY r.type",
+                [[a for a, _b in ends], [b for _a, b in ends]],
+            )
+            rows = cursor.fetchall()
+    else:
+        condition = Q()
+        for a, b in steps:
+            condition |= Q(source_id=a, target_id=b) | Q(source_id=b, target_id=a)
+        rows = (
+            Relationship.objects.filter(condition)
+            .order_by("type")
+            .values_list("source_id", "target_id", "type")
+        )
     for source, target, kind in rows:
         found.setdefault((source, target), Hop(source, target, kind, forward=True))
         found.setdefault((target, source), Hop(target, source, kind, forward=False))

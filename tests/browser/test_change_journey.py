@@ -1,15 +1,20 @@
 """Change management in a real browser, in English and in Chinese:
 
 1. an agent raises a normal change on a database server (a business service depends on it),
-   answers the risk questionnaire (high risk: the CAB), two CAB members approve with a comment
-   (quorum 2 of 3), the owner schedules and implements it and records the review, and closes it;
+   sees it collide with a change on the server's storage (two hops away in the CMDB, with the
+   path), on the change page and on the change calendar, answers the risk questionnaire (high
+   risk: the CAB), two CAB members approve with a comment (quorum 2 of 3), the owner schedules
+   and implements it and records the review, and closes it;
 2. an agent raises a standard change from its template (no CAB), implements it, and a change
    manager reviews and closes it.
+
+The emergency change in a blackout and the calendar pages are in test_change_calendar_journey.py.
 
 Labels are looked up through gettext in the person's language, so the journeys keep passing
 once the catalogues translate the change pages.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,8 +23,10 @@ from playwright.sync_api import expect
 
 from changes.choices import ChangeStatus as S
 from changes.models import Change, StandardChangeTemplate
+from cmdb.models import ConfigurationItem
 from tests.browser.conftest import sign_in
 from tests.changes.factories import PLANS, people, questionnaire
+from tests.changes.test_collisions import scheduled_change
 from tests.cmdb.factories import make_ci, relate
 from tests.factories import PASSWORD
 
@@ -51,7 +58,11 @@ def label_of(status, language):
 def estate(db):
     server = make_ci("db-server-01")
     payroll = make_ci("Payroll", "business_service", criticality=4)
+    storage = make_ci("san-01", "storage")
+    host = make_ci("vm-host-01")
     relate(payroll, server)
+    relate(server, host, "runs_on")
+    relate(host, storage, "depends_on")
     return server, payroll
 
 
@@ -59,6 +70,11 @@ def estate(db):
 def test_a_normal_change_on_a_database_server_through_the_cab(page, estate, language):
     manager, owner, cab = people()
     questionnaire()
+    start = (timezone.localtime() + timedelta(days=3)).replace(hour=22, minute=0)
+    storage_work = scheduled_change(
+        owner, ConfigurationItem.objects.get(name="san-01"), title="Firmware on the SAN",
+        planned_start=start + timedelta(hours=1), planned_end=start + timedelta(hours=3),
+    )  # fmt: skip
     as_person(page, owner, language)
     page.goto("/changes/")
     page.locator('[data-test="new-change"]').click()
@@ -71,7 +87,6 @@ def test_a_normal_change_on_a_database_server_through_the_cab(page, estate, lang
     expect(choice.locator("option:checked")).to_have_text("db-server-01")
     page.get_by_label(t(language, "Implementation plan")).fill(PLANS["implementation_plan"])
     page.get_by_label(t(language, "Back-out plan")).fill(PLANS["backout_plan"])
-    start = (timezone.localtime() + timedelta(days=3)).replace(hour=22, minute=0)
     page.get_by_label(t(language, "Planned start")).fill(start.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label(t(language, "Planned end")).fill(
         (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
@@ -80,7 +95,22 @@ def test_a_normal_change_on_a_database_server_through_the_cab(page, estate, lang
     expect(page.locator(".message-success")).to_contain_text(t(language, "Change raised."))
     expect(status_of(page)).to_have_text(label_of(S.REQUESTED, language))
     expect(page.locator('[data-test="impact"]')).to_contain_text("Payroll")
-    change = Change.objects.get()
+    change = Change.objects.exclude(pk=storage_work.pk).get()
+
+    # The collision with the change on the server's storage, two hops away, with its path.
+    collisions = page.locator('[data-test="collisions"]')
+    expect(collisions).to_contain_text(storage_work.number)
+    expect(collisions.locator('[data-test="collision-path"]')).to_contain_text("db-server-01")
+    expect(collisions.locator('[data-test="collision-path"]')).to_contain_text("vm-host-01")
+    expect(collisions.locator('[data-test="collision-path"]')).to_contain_text("san-01")
+    # ... and on the change calendar: the week of the change, the other change marked.
+    collisions.locator('[data-test="collisions-on-calendar"]').click()
+    expect(page.locator('[data-test="cal-grid"]')).to_be_visible()
+    other = page.locator(f'[data-test="cal-entry"][data-number="{storage_work.number}"]').first
+    expect(other).to_have_class(re.compile("is-colliding"))
+    expect(other).to_contain_text(t(language, "Collides"))
+    expect(page.locator(".cal-focus")).to_contain_text("san-01")
+    page.goto(f"/changes/{change.number}/")
     assert list(change.configuration_items.all()) == [estate[0]]
 
     page.get_by_role("button", name=t(language, "Assign to me")).click()
