@@ -1,0 +1,570 @@
+"""The search across everything: records of every registered type (number, title, description),
+their comments and work notes, configuration items, knowledge articles and known errors, each
+limited to what the person may see.
+
+PostgreSQL: `websearch_to_tsquery` (words, "a phrase", `or`, `-word`) against the stored,
+GIN-indexed vectors of the records and comments (search/migrations/0001), ranked with `ts_rank`
+and highlighted with `ts_headline`. To stay fast on a large desk, each source takes its newest
+`CANDIDATES` matches (the planner walks the primary key backwards for a common word and the GIN
+index for a rare one), ranks those and highlights only the rows shown. Other databases (SQLite,
+the embedded default): every word (or the phrase) with LIKE, ranked by where it was found.
+
+A number (`INC0001234`) short-circuits to that record, when the person may see it.
+Visibility: each type's `visible_to` (an end user: their own records); end users match public
+replies only, never internal work notes; CIs and known errors are staff's; articles the reader's
+audience's (knowledge.selectors.article_search).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from html import unescape
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import can_see_internal
+from servicedesk import registry
+from servicedesk.models import Comment, Visibility
+
+CONFIG = "simple"
+# How many of the newest matches of each source are ranked (see the module's docstring).
+CANDIDATES = 200
+LIMIT = 20
+MAX_TEXT = 200
+HEADLINE_OPTIONS = (
+    "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, "
+    'MaxFragments=2, FragmentDelimiter=" … ", HighlightAll=false'
+)
+NUMBER = re.compile(r"^\s*([A-Za-z]{2,5}\d{4,12})\s*$")
+# The record vector's expression (as stored by the migration), computed on the fly for a table
+# that has no stored column.
+RECORD_EXPRESSION = (
+    "setweight(to_tsvector('simple'::regconfig, COALESCE({t}.number, '') || ' ' || "
+    "COALESCE({t}.title, '')), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, COALESCE({t}.description, '')), 'B')"
+)
+# Kinds that are not record types, for the type filter.
+CI, ARTICLE, KNOWN_ERROR = "ci", "article", "known_error"
+OTHER_KINDS = {
+    CI: _("Configuration items"),
+    ARTICLE: _("Knowledge articles"),
+    KNOWN_ERROR: _("Known errors"),
+}
+OPEN, DONE = "open", "done"
+STATUS_GROUPS = {OPEN: _("Open"), DONE: _("Resolved or closed")}
+# Where a record matched, shown beside its snippet.
+WHERE_TEXT = _("Title or description")
+WHERE_REPLY = _("Reply")
+WHERE_NOTE = _("Work note")
+
+_stored_columns: dict[str, bool] = {}
+
+
+@dataclass
+class Filters:
+    """What the search is narrowed to: kinds (record type keys or `ci`, `article`,
+    `known_error`; empty: everything), a status (a status group `open`/`done` or one state of
+    the chosen type) and the records' creation dates (inclusive)."""
+
+    kinds: tuple[str, ...] = ()
+    status: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+
+    def wants(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    @property
+    def narrows_records(self) -> bool:
+        return bool(self.status or self.created_from or self.created_to)
+
+
+@dataclass
+class Hit:
+    """One result: a record, a CI, an article or a known error."""
+
+    kind: str
+    kind_label: Any
+    title: str
+    url: str
+    rank: float
+    number: str = ""
+    status: str = ""
+    status_label: Any = ""
+    snippet: SafeString = field(default_factory=lambda: mark_safe(""))  # noqa: S308
+    where: Any = ""
+    created_at: datetime | None = None
+    comment_id: int | None = None  # the reply or note it matched in
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    more: bool  # some source had more matches than were ranked
+    exact: bool = False  # a number found its record
+    seconds: float = 0.0
+
+
+# --- Entry point ------------------------------------------------------------------------------
+
+
+def search(*, user, text: str, filters: Filters | None = None, limit: int = LIMIT) -> Results:
+    """What `user` may see that best matches `text`, best first (see the module's docstring)."""
+    started = time.perf_counter()
+    filters = filters or Filters()
+    text = (text or "").strip()[:MAX_TEXT]
+    if not user.is_authenticated or not _words(text):
+        return Results([], more=False)
+    exact = number_hit(user=user, text=text)
+    if exact is not None:
+        return Results([exact], more=False, exact=True, seconds=time.perf_counter() - started)
+    postgresql = connection.vendor == "postgresql"
+    hits: list[Hit] = []
+    more = False
+    for record_type in registry.all_types():
+        if not filters.wants(record_type.key):
+            continue
+        found, truncated = _records(user, record_type, text, filters, postgresql)
+        hits += found
+        more = more or truncated
+    if not filters.narrows_records:
+        hits += _others(user, text, filters, postgresql)
+    hits.sort(key=lambda hit: (-hit.rank, -(hit.created_at.timestamp() if hit.created_at else 0)))
+    more = more or len(hits) > limit
+    hits = hits[:limit]
+    if postgresql:
+        _highlight_records(hits, text)
+    return Results(hits, more=more, seconds=time.perf_counter() - started)
+
+
+def kind_choices(user) -> list[tuple[str, Any]]:
+    """The kinds a person may narrow the search to: every record type, and for staff the CIs
+    and known errors; articles for everyone."""
+    choices: list[tuple[str, Any]] = [(t.key, t.label) for t in registry.all_types()]
+    staff = can_see_internal(user)
+    for kind, label in OTHER_KINDS.items():
+        if kind == ARTICLE or staff:
+            choices.append((kind, label))
+    return choices
+
+
+def status_choices(kinds: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """The status groups, and the states of the one record type chosen."""
+    choices: list[tuple[str, Any]] = list(STATUS_GROUPS.items())
+    if len(kinds) == 1 and kinds[0] in {t.key for t in registry.all_types()}:
+        record_type = registry.get(kinds[0])
+        labels = dict(record_type.model_class._meta.get_field("status").flatchoices)
+        choices += [(state, labels.get(state, state)) for state in record_type.workflow.states]
+    return choices
+
+
+def number_hit(*, user, text: str) -> Hit | None:
+    """The record a number names (`inc0001234` too), if the person may see it: one indexed read
+    on the unique number."""
+    match = NUMBER.match(text)
+    if not match:
+        return None
+    number = match.group(1).upper()
+    record_type = registry.for_number(number)
+    if record_type is None:
+        return None
+    record = record_type.visible(user).filter(number=number).first()
+    if record is None:
+        return None
+    hit = _record_hit(user, record_type, record, rank=1.0)
+    hit.snippet = _mark(record.title, [])
+    return hit
+
+
+# --- Records and their comments ------------------------------------------------------------------
+
+
+def has_stored_vector(table: str) -> bool:
+    """Whether the table has the migration's stored `search_vector` (asked once per process)."""
+    if table not in _stored_columns:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = %s "
+                "AND column_name = 'search_vector' AND table_schema = current_schema()",
+                [table],
+            )
+            _stored_columns[table] = cursor.fetchone() is not None
+    return _stored_columns[table]
+
+
+def vector_for(model) -> RawSQL:
+    """The record table's tsvector: the stored column, or the same expression on the fly."""
+    table = model._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    if has_stored_vector(table):
+        return RawSQL(f"{quoted}.search_vector", [], output_field=SearchVectorField())  # noqa: S611
+    return RawSQL(RECORD_EXPRESSION.format(t=quoted), [], output_field=SearchVectorField())  # noqa: S611
+
+
+def _comment_vector() -> RawSQL:
+    table = Comment._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    if has_stored_vector(table):
+        return RawSQL(f"{quoted}.search_vector", [], output_field=SearchVectorField())  # noqa: S611
+    return RawSQL(  # noqa: S611 - quoted table names, the text a parameter
+        f"to_tsvector('simple'::regconfig, COALESCE({quoted}.body, ''))",
+        [],
+        output_field=SearchVectorField(),
+    )
+
+
+def _query(text: str) -> SearchQuery:
+    return SearchQuery(text, config=CONFIG, search_type="websearch")
+
+
+def _narrow(rows: QuerySet, record_type, filters: Filters) -> QuerySet:
+    if filters.status == OPEN:
+        rows = rows.filter(status__in=record_type.open_statuses)
+    elif filters.status == DONE:
+        rows = rows.filter(status__in=record_type.done_statuses)
+    elif filters.status:
+        rows = rows.filter(status=filters.status)
+    tz = timezone.get_current_timezone()
+    if filters.created_from:
+        rows = rows.filter(
+            created_at__gte=datetime.combine(filters.created_from, day_time.min, tzinfo=tz)
+        )
+    if filters.created_to:
+        end = datetime.combine(filters.created_to + timedelta(days=1), day_time.min, tzinfo=tz)
+        rows = rows.filter(created_at__lt=end)
+    return rows
+
+
+def _records(user, record_type, text, filters, postgresql) -> tuple[list[Hit], bool]:
+    """The type's records matching in their text or in a comment the person may read."""
+    model = record_type.model_class
+    visible = _narrow(record_type.visible(user), record_type, filters)
+    staff = can_see_internal(user)
+    fields = ("id", "number", "title", "description", "status", "created_at")
+    # {record id: (rank, where, comment id or None)}
+    found: dict[int, tuple[float, Any, int | None]] = {}
+    more = False
+    comments = Comment.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), redacted_at__isnull=True
+    )
+    if not staff:
+        comments = comments.filter(visibility=Visibility.PUBLIC)
+    if visible.query.where or not staff:
+        # An end user's own records (an indexed few), or narrowed by status or date: the
+        # comments of those records only.
+        comments = comments.filter(object_id__in=visible.values("id"))
+    if postgresql:
+        query = _query(text)
+        vector = vector_for(model)
+        rows = list(
+            visible.alias(document=vector)
+            .filter(document=query)
+            .order_by("-id")
+            .values_list("id", flat=True)[: CANDIDATES + 1]
+        )
+        more = len(rows) > CANDIDATES
+        ranked = (
+            model._default_manager.filter(id__in=rows[:CANDIDATES])
+            .annotate(rank=SearchRank(vector, query, normalization=1))
+            .values_list("id", "rank")
+        )
+        for pk, rank in ranked:
+            found[pk] = (float(rank), WHERE_TEXT, None)
+        note_rows = list(
+            comments.alias(document=_comment_vector())
+            .filter(document=query)
+            .order_by("-id")
+            .values_list("id", flat=True)[: CANDIDATES + 1]
+        )
+        more = more or len(note_rows) > CANDIDATES
+        comment_ranked = (
+            Comment.objects.filter(id__in=note_rows[:CANDIDATES])
+            .annotate(rank=SearchRank(_comment_vector(), query, normalization=1))
+            .values_list("id", "object_id", "visibility", "rank")
+        )
+        for comment_id, object_id, visibility, rank in comment_ranked:
+            # A reply or note weighs a little less than the record's own text.
+            score = float(rank) * 0.8
+            if object_id not in found or found[object_id][0] < score:
+                where = WHERE_REPLY if visibility == Visibility.PUBLIC else WHERE_NOTE
+                found[object_id] = (score, where, comment_id)
+    else:
+        words = _words(text)
+        condition = _like(words, ("number", "title", "description"))
+        for pk, title, description in (
+            visible.filter(condition)
+            .order_by("-id")
+            .values_list("id", "title", "description")[: CANDIDATES + 1]
+        ):
+            found[pk] = (_like_rank(words, title, description), WHERE_TEXT, None)
+        more = len(found) > CANDIDATES
+        for comment_id, object_id, visibility, body in (
+            comments.filter(_like(words, ("body",)))
+            .order_by("-id")
+            .values_list("id", "object_id", "visibility", "body")[: CANDIDATES + 1]
+        ):
+            score = _like_rank(words, "", body) * 0.8
+            if object_id not in found or found[object_id][0] < score:
+                where = WHERE_REPLY if visibility == Visibility.PUBLIC else WHERE_NOTE
+                found[object_id] = (score, where, comment_id)
+    if not found:
+        return [], more
+    records = model._default_manager.filter(id__in=found).only(*fields)
+    bodies = dict(
+        Comment.objects.filter(id__in=[c for _r, _w, c in found.values() if c]).values_list(
+            "id", "body"
+        )
+    )
+    hits = []
+    for record in records:
+        rank, where, matched_comment = found[record.pk]
+        hit = _record_hit(user, record_type, record, rank=rank)
+        hit.where = where
+        hit.comment_id = matched_comment
+        if not postgresql:
+            source = (
+                _plain(bodies.get(matched_comment, ""))
+                if matched_comment
+                else f"{record.title} — {_plain(record.description)}"
+            )
+            hit.snippet = _mark(_excerpt(source, _words(text)), _words(text))
+        hits.append(hit)
+    return hits, more
+
+
+def _record_hit(user, record_type, record, *, rank: float) -> Hit:
+    labels = dict(record_type.model_class._meta.get_field("status").flatchoices)
+    staff = can_see_internal(user)
+    url_name = record_type.detail_url_name if staff else record_type.portal_page
+    try:
+        url = reverse(url_name, args=[record.number])
+    except NoReverseMatch:
+        url = reverse(registry.GENERIC_PORTAL_URL_NAME, args=[record.number])
+    return Hit(
+        kind=record_type.key,
+        kind_label=record_type.name,
+        title=record.title,
+        url=url,
+        rank=rank,
+        number=record.number,
+        status=record.status,
+        status_label=labels.get(record.status, record.status),
+        created_at=record.created_at,
+    )
+
+
+def _highlight_records(hits: list[Hit], text: str) -> None:
+    """ts_headline for the record hits shown (one query per type, one for their comments)."""
+    by_type: dict[str, list[Hit]] = {}
+    comment_ids = []
+    for hit in hits:
+        comment_id = hit.comment_id
+        if comment_id:
+            comment_ids.append(comment_id)
+        elif hit.number and not str(hit.snippet):
+            by_type.setdefault(hit.kind, []).append(hit)
+    for key, type_hits in by_type.items():
+        model = registry.get(key).model_class
+        table = connection.ops.quote_name(model._meta.db_table)
+        headline = RawSQL(  # noqa: S611 - quoted table names, the text a parameter
+            f"ts_headline('simple'::regconfig, {table}.title || ' — ' || "
+            f"COALESCE({table}.description, ''), websearch_to_tsquery('simple'::regconfig, %s), "
+            "%s)",
+            [text, HEADLINE_OPTIONS],
+        )
+        shown = dict(
+            model._default_manager.filter(number__in=[h.number for h in type_hits])
+            .annotate(headline=headline)
+            .values_list("number", "headline")
+        )
+        for hit in type_hits:
+            hit.snippet = _safe_headline(shown.get(hit.number, ""))
+    if comment_ids:
+        headline = RawSQL(  # noqa: S611 - quoted table names, the text a parameter
+            "ts_headline('simple'::regconfig, servicedesk_comment.body, "
+            "websearch_to_tsquery('simple'::regconfig, %s), %s)",
+            [text, HEADLINE_OPTIONS],
+        )
+        shown_comments = dict(
+            Comment.objects.filter(id__in=comment_ids)
+            .annotate(headline=headline)
+            .values_list("id", "headline")
+        )
+        for hit in hits:
+            comment_id = hit.comment_id
+            if comment_id:
+                hit.snippet = _safe_headline(shown_comments.get(comment_id, ""))
+
+
+def _safe_headline(headline: str) -> SafeString:
+    """ts_headline's text as plain text (the stored rich text's tags dropped, everything
+    escaped) with only its own <mark>s kept."""
+    text = (headline or "").replace("<mark>", "\x01").replace("</mark>", "\x02")
+    escaped = escape(_plain(text))
+    return mark_safe(  # noqa: S308 - escaped above, only the marks restored
+        escaped.replace("\x01", "<mark>").replace("\x02", "</mark>")
+    )
+
+
+def _plain(html: str) -> str:
+    """Rich text as plain text (tags dropped, entities decoded)."""
+    return unescape(strip_tags(html or ""))
+
+
+# --- CIs, articles and known errors ----------------------------------------------------------
+
+
+def _others(user, text, filters, postgresql) -> list[Hit]:
+    hits: list[Hit] = []
+    staff = can_see_internal(user)
+    words = _words(text)
+    if staff and filters.wants(CI) and user.has_perm("cmdb.view_configurationitem"):
+        hits += _configuration_items(text, words, postgresql)
+    if filters.wants(ARTICLE):
+        from knowledge.selectors import article_search
+
+        for position, article in enumerate(article_search(text, user=user, limit=5)):
+            url_name = "knowledge:detail" if staff else "portal:article"
+            hits.append(
+                Hit(
+                    kind=ARTICLE,
+                    kind_label=_("Knowledge article"),
+                    title=article.title,
+                    url=reverse(url_name, args=[article.pk]),
+                    rank=float(getattr(article, "rank", 0.0) or 0.5 / (position + 1)),
+                    snippet=_mark(_excerpt(article.summary, words), words),
+                )
+            )
+    if staff and filters.wants(KNOWN_ERROR):
+        from problems.kedb.selectors import can_read_known_errors, known_error_search
+
+        if can_read_known_errors(user):
+            problem_type = registry.get("problem")
+            for match in known_error_search(user=user, text=text, limit=5):
+                problem = match.problem
+                hits.append(
+                    Hit(
+                        kind=KNOWN_ERROR,
+                        kind_label=_("Known error"),
+                        title=problem.title,
+                        url=reverse(problem_type.detail_url_name, args=[problem.number]),
+                        rank=min(float(match.score), 1.0),
+                        number=problem.number,
+                        snippet=_mark(_excerpt(problem.workaround, words), words),
+                        where=_("Workaround"),
+                        created_at=problem.created_at,
+                    )
+                )
+    return hits
+
+
+def _configuration_items(text: str, words: list[str], postgresql: bool) -> list[Hit]:
+    from cmdb.models import ConfigurationItem
+
+    rows = ConfigurationItem.objects.only("id", "name", "description", "status")
+    if postgresql:
+        query = _query(text)
+        vector = RawSQL(
+            "setweight(to_tsvector('simple'::regconfig, cmdb_configurationitem.name), 'A') || "
+            "setweight(to_tsvector('simple'::regconfig, "
+            "COALESCE(cmdb_configurationitem.description, '')), 'B')",
+            [],
+            output_field=SearchVectorField(),
+        )
+        # A CI's name is often one token ("mail-01"): its words' prefixes match it too.
+        prefix = Q(name__icontains=text)
+        matches = (
+            rows.alias(document=vector)
+            .filter(Q(document=query) | prefix)
+            .annotate(rank=SearchRank(vector, query, normalization=1))
+            .order_by("-rank", "name")[:5]
+        )
+        found: list[tuple[Any, float]] = [(ci, float(ci.rank) or 0.5) for ci in matches]
+    else:
+        found = [
+            (ci, _like_rank(words, ci.name, ci.description))
+            for ci in rows.filter(_like(words, ("name", "description"))).order_by("name")[:5]
+        ]
+    return [
+        Hit(
+            kind=CI,
+            kind_label=_("Configuration item"),
+            title=ci.name,
+            url=reverse("cmdb:ci_detail", args=[ci.pk]),
+            rank=rank,
+            status=ci.status,
+            status_label=ci.get_status_display(),
+            snippet=_mark(_excerpt(ci.description, words), words),
+        )
+        for ci, rank in found
+    ]
+
+
+# --- Words, LIKE and marks (the fallback, and the snippets of articles and CIs) --------------
+
+
+def _words(text: str) -> list[str]:
+    """The searched words (a quoted phrase as one), without websearch's operators."""
+    words = []
+    for phrase, word in re.findall(r'"([^"]+)"|(\S+)', text or ""):
+        if phrase.strip():
+            words.append(phrase.strip().lower())
+        elif word.lower() != "or" and not word.startswith("-"):
+            cleaned = word.strip(".,;:!?()[]{}'\"").lower()
+            if cleaned:
+                words.append(cleaned)
+    return words[:12]
+
+
+def _like(words: list[str], fields: tuple[str, ...]) -> Q:
+    """Every word (or phrase) in one of the fields."""
+    condition = Q()
+    for word in words:
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return condition
+
+
+def _like_rank(words: list[str], title: str, body: str) -> float:
+    title, body = (title or "").lower(), (body or "").lower()
+    score = sum(1.0 if w in title else 0.4 if w in body else 0.0 for w in words)
+    return score / max(len(words), 1)
+
+
+def _excerpt(text: str, words: list[str], width: int = 160) -> str:
+    """About `width` characters of `text` around the first word found."""
+    text = " ".join((text or "").split())
+    lowered = text.lower()
+    positions = [lowered.find(w) for w in words if w and lowered.find(w) >= 0]
+    start = max(min(positions) - width // 3, 0) if positions else 0
+    excerpt = text[start : start + width]
+    return ("… " if start else "") + excerpt + (" …" if start + width < len(text) else "")
+
+
+def _mark(text: str, words: list[str]) -> SafeString:
+    """`text` escaped, the words marked."""
+    escaped = str(escape(text or ""))
+    marked = sorted({str(escape(w)) for w in words if w}, key=len, reverse=True)
+    if marked:
+        pattern = "|".join(re.escape(w) for w in marked)
+        escaped = re.sub(f"({pattern})", r"<mark>\1</mark>", escaped, flags=re.IGNORECASE)
+    return mark_safe(escaped)  # noqa: S308 - escaped above, only the marks added
+
+
+__all__ = ["Filters", "Hit", "Results", "kind_choices", "number_hit", "search"]
