@@ -28,7 +28,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -71,7 +71,12 @@ WHERE_TEXT = _("Title or description")
 WHERE_REPLY = _("Reply")
 WHERE_NOTE = _("Work note")
 
+# A search whose rarest word is in at least this share of the rows walks the newest rows.
+COMMON_SHARE = 0.01
+FREQUENCIES_TTL = 600.0
+
 _stored_columns: dict[str, bool] = {}
+_frequencies: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 @dataclass
@@ -133,19 +138,35 @@ def search(*, user, text: str, filters: Filters | None = None, limit: int = LIMI
     if exact is not None:
         return Results([exact], more=False, exact=True, seconds=time.perf_counter() - started)
     postgresql = connection.vendor == "postgresql"
-    hits: list[Hit] = []
+    visible = {
+        record_type.key: _narrow(record_type.visible(user), record_type, filters)
+        for record_type in registry.all_types()
+        if filters.wants(record_type.key)
+    }
+    found: Found = {}
     more = False
-    for record_type in registry.all_types():
-        if not filters.wants(record_type.key):
-            continue
-        found, truncated = _records(user, record_type, text, filters, postgresql)
-        hits += found
-        more = more or truncated
-    if not filters.narrows_records:
-        hits += _others(user, text, filters, postgresql)
-    hits.sort(key=lambda hit: (-hit.rank, -(hit.created_at.timestamp() if hit.created_at else 0)))
-    more = more or len(hits) > limit
-    hits = hits[:limit]
+    for key, rows in visible.items():
+        more = _record_matches(registry.get(key), rows, text, postgresql, found) or more
+    more = _comment_matches(user, visible, text, postgresql, found) or more
+    others = _others(user, text, filters, postgresql) if not filters.narrows_records else []
+    # The best first, the newest of equals; only the records shown are read.
+    ranked: list[tuple[float, float, Key | Hit]] = [
+        (rank, when, key) for key, (rank, _where, _comment, when) in found.items()
+    ]
+    ranked += [
+        (hit.rank, hit.created_at.timestamp() if hit.created_at else 0.0, hit) for hit in others
+    ]
+    ranked.sort(key=lambda row: (-row[0], -row[1]))
+    more = more or len(ranked) > limit
+    shown = [row[2] for row in ranked[:limit]]
+    record_hits = _record_hits(
+        user, found, [k for k in shown if isinstance(k, tuple)], text, postgresql
+    )
+    hits = [
+        item if isinstance(item, Hit) else record_hits[item]
+        for item in shown
+        if isinstance(item, Hit) or item in record_hits
+    ]
     if postgresql:
         _highlight_records(hits, text)
     return Results(hits, more=more, seconds=time.perf_counter() - started)
@@ -231,6 +252,62 @@ def _query(text: str) -> SearchQuery:
     return SearchQuery(text, config=CONFIG, search_type="websearch")
 
 
+def word_frequencies(table: str) -> dict[str, float]:
+    """The share of the table's rows holding each of its most common words (the planner's
+    statistics of `search_vector`, pg_stats' most common elements), kept for ten minutes."""
+    cached = _frequencies.get(table)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    frequencies: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = %s AND attname = 'search_vector' AND schemaname = current_schema()",
+            [table],
+        )
+        row = cursor.fetchone()
+    if row and row[0]:
+        frequencies = dict(zip(row[0], row[1], strict=False))
+    _frequencies[table] = (time.monotonic() + FREQUENCIES_TTL, frequencies)
+    return frequencies
+
+
+def is_common(table: str, text: str) -> bool:
+    """Whether the search is expected to match a large share of the table: the share of each
+    word among its most common words, multiplied for words searched together (the least of a
+    phrase's words, the greatest of an `or`'s alternatives). Then the newest matches are found
+    by walking the primary key backwards, a few thousand rows at most; otherwise through the
+    GIN index, whatever the planner's estimate (which takes a word missing from its statistics
+    for a frequent one, and would walk the whole table for it)."""
+    frequencies = word_frequencies(table)
+    if not frequencies:
+        return False
+
+    def share(words: list[str]) -> float:
+        return min((frequencies.get(word, 0.0) for word in words), default=0.0)
+
+    alternatives = re.split(r"\s+or\s+", text.lower())
+    best = 0.0
+    for alternative in alternatives:
+        together = 1.0
+        for phrase, word in re.findall(r'"([^"]+)"|(\S+)', alternative):
+            if word.startswith("-"):
+                continue
+            words = re.findall(r"\w+", phrase or word)
+            if words:
+                together *= share(words)
+        best = max(best, together)
+    return best >= COMMON_SHARE
+
+
+def _newest(rows: QuerySet, table: str, text: str) -> QuerySet:
+    """The matching rows newest first, by the path `is_common` chooses: `id * 1` is no
+    indexed order, so the planner reads the matches from the GIN index and sorts them."""
+    if connection.vendor == "postgresql" and not is_common(table, text):
+        return rows.order_by((F("id") * 1).desc())
+    return rows.order_by("-id")
+
+
 def _narrow(rows: QuerySet, record_type, filters: Filters) -> QuerySet:
     if filters.status == OPEN:
         rows = rows.filter(status__in=record_type.open_statuses)
@@ -249,101 +326,138 @@ def _narrow(rows: QuerySet, record_type, filters: Filters) -> QuerySet:
     return rows
 
 
-def _records(user, record_type, text, filters, postgresql) -> tuple[list[Hit], bool]:
-    """The type's records matching in their text or in a comment the person may read."""
+Key = tuple[str, int]  # (record type key, record id)
+Found = dict[Key, tuple[float, Any, int | None, float]]  # rank, where, comment id, when
+
+
+def _keep(found: Found, key: Key, rank: float, where, comment_id, when: float) -> None:
+    if key not in found or found[key][0] < rank:
+        found[key] = (rank, where, comment_id, when)
+
+
+def _record_matches(record_type, visible: QuerySet, text: str, postgresql: bool, found: Found):
+    """The type's records matching in their own text (number, title, description): the newest
+    `CANDIDATES`, ranked. Returns whether there were more."""
     model = record_type.model_class
-    visible = _narrow(record_type.visible(user), record_type, filters)
-    staff = can_see_internal(user)
-    fields = ("id", "number", "title", "description", "status", "created_at")
-    # {record id: (rank, where, comment id or None)}
-    found: dict[int, tuple[float, Any, int | None]] = {}
-    more = False
-    comments = Comment.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), redacted_at__isnull=True
-    )
-    if not staff:
-        comments = comments.filter(visibility=Visibility.PUBLIC)
-    if visible.query.where or not staff:
-        # An end user's own records (an indexed few), or narrowed by status or date: the
-        # comments of those records only.
-        comments = comments.filter(object_id__in=visible.values("id"))
+    key = record_type.key
     if postgresql:
         query = _query(text)
         vector = vector_for(model)
         rows = list(
-            visible.alias(document=vector)
-            .filter(document=query)
-            .order_by("-id")
-            .values_list("id", flat=True)[: CANDIDATES + 1]
+            _newest(
+                visible.alias(document=vector).filter(document=query), model._meta.db_table, text
+            ).values_list("id", flat=True)[: CANDIDATES + 1]
         )
-        more = len(rows) > CANDIDATES
         ranked = (
             model._default_manager.filter(id__in=rows[:CANDIDATES])
             .annotate(rank=SearchRank(vector, query, normalization=1))
-            .values_list("id", "rank")
+            .values_list("id", "rank", "created_at")
         )
-        for pk, rank in ranked:
-            found[pk] = (float(rank), WHERE_TEXT, None)
-        note_rows = list(
-            comments.alias(document=_comment_vector())
-            .filter(document=query)
-            .order_by("-id")
-            .values_list("id", flat=True)[: CANDIDATES + 1]
+        for pk, rank, created_at in ranked:
+            _keep(found, (key, pk), float(rank), WHERE_TEXT, None, created_at.timestamp())
+        return len(rows) > CANDIDATES
+    words = _words(text)
+    rows = list(
+        visible.filter(_like(words, ("number", "title", "description")))
+        .order_by("-id")
+        .values_list("id", "title", "description", "created_at")[: CANDIDATES + 1]
+    )
+    for pk, title, description, created_at in rows[:CANDIDATES]:
+        rank = _like_rank(words, title, _plain(description))
+        _keep(found, (key, pk), rank, WHERE_TEXT, None, created_at.timestamp())
+    return len(rows) > CANDIDATES
+
+
+def _comment_matches(user, visible: dict, text: str, postgresql: bool, found: Found) -> bool:
+    """The replies (and, for staff, work notes) matching, on the records the person may see of
+    the types searched: one query for every type. Staff searching without a filter read every
+    record's comments (no join); an end user's comments are those of their own records (an
+    indexed few), as are the comments of records narrowed by status or date."""
+    staff = can_see_internal(user)
+    types = {}
+    condition = Q()
+    for key, rows in visible.items():
+        model = registry.get(key).model_class
+        content_type = ContentType.objects.get_for_model(model)
+        types[content_type.pk] = key
+        if rows.query.where or not staff:
+            condition |= Q(content_type=content_type, object_id__in=rows.values("id"))
+        else:
+            condition |= Q(content_type=content_type)
+    if not types:
+        return False
+    comments = Comment.objects.filter(condition, redacted_at__isnull=True)
+    if not staff:
+        comments = comments.filter(visibility=Visibility.PUBLIC)
+    fields = ("id", "content_type_id", "object_id", "visibility", "created_at")
+    if postgresql:
+        query = _query(text)
+        ids = list(
+            _newest(
+                comments.alias(document=_comment_vector()).filter(document=query),
+                Comment._meta.db_table,
+                text,
+            ).values_list("id", flat=True)[: CANDIDATES + 1]
         )
-        more = more or len(note_rows) > CANDIDATES
-        comment_ranked = (
-            Comment.objects.filter(id__in=note_rows[:CANDIDATES])
+        rows = list(
+            Comment.objects.filter(id__in=ids[:CANDIDATES])
             .annotate(rank=SearchRank(_comment_vector(), query, normalization=1))
-            .values_list("id", "object_id", "visibility", "rank")
+            .values_list(*fields, "rank")
         )
-        for comment_id, object_id, visibility, rank in comment_ranked:
-            # A reply or note weighs a little less than the record's own text.
-            score = float(rank) * 0.8
-            if object_id not in found or found[object_id][0] < score:
-                where = WHERE_REPLY if visibility == Visibility.PUBLIC else WHERE_NOTE
-                found[object_id] = (score, where, comment_id)
+        more = len(ids) > CANDIDATES
     else:
         words = _words(text)
-        condition = _like(words, ("number", "title", "description"))
-        for pk, title, description in (
-            visible.filter(condition)
-            .order_by("-id")
-            .values_list("id", "title", "description")[: CANDIDATES + 1]
-        ):
-            found[pk] = (_like_rank(words, title, description), WHERE_TEXT, None)
-        more = len(found) > CANDIDATES
-        for comment_id, object_id, visibility, body in (
+        matched = list(
             comments.filter(_like(words, ("body",)))
             .order_by("-id")
-            .values_list("id", "object_id", "visibility", "body")[: CANDIDATES + 1]
-        ):
-            score = _like_rank(words, "", body) * 0.8
-            if object_id not in found or found[object_id][0] < score:
-                where = WHERE_REPLY if visibility == Visibility.PUBLIC else WHERE_NOTE
-                found[object_id] = (score, where, comment_id)
-    if not found:
-        return [], more
-    records = model._default_manager.filter(id__in=found).only(*fields)
-    bodies = dict(
-        Comment.objects.filter(id__in=[c for _r, _w, c in found.values() if c]).values_list(
-            "id", "body"
+            .values_list(*fields, "body")[: CANDIDATES + 1]
         )
-    )
-    hits = []
-    for record in records:
-        rank, where, matched_comment = found[record.pk]
+        rows = [(*row[:5], _like_rank(words, "", _plain(row[5]))) for row in matched]
+        more = len(matched) > CANDIDATES
+    for comment_id, content_type_id, object_id, visibility, created_at, rank in rows:
+        # A reply or a note weighs a little less than the record's own text.
+        where = WHERE_REPLY if visibility == Visibility.PUBLIC else WHERE_NOTE
+        key = (types[content_type_id], object_id)
+        _keep(found, key, float(rank) * 0.8, where, comment_id, created_at.timestamp())
+    return more
+
+
+def _record_hits(
+    user, found: Found, keys: list[Key], text: str, postgresql: bool
+) -> dict[Key, Hit]:
+    """The hits of the records shown (one query per type among them), with their snippets."""
+    by_type: dict[str, list[int]] = {}
+    for type_key, pk in keys:
+        by_type.setdefault(type_key, []).append(pk)
+    records = {}
+    fields = ("id", "number", "title", "description", "status", "created_at")
+    for type_key, ids in by_type.items():
+        record_type = registry.get(type_key)
+        for record in record_type.model_class._default_manager.filter(id__in=ids).only(*fields):
+            records[(type_key, record.pk)] = (record_type, record)
+    bodies = {}
+    if not postgresql:
+        comment_ids = [c for c in (found[key][2] for key in keys) if c is not None]
+        bodies = dict(Comment.objects.filter(id__in=comment_ids).values_list("id", "body"))
+    hits: dict[Key, Hit] = {}
+    words = _words(text)
+    for key in keys:
+        if key not in records:
+            continue
+        record_type, record = records[key]
+        rank, where, comment_id, _when = found[key]
         hit = _record_hit(user, record_type, record, rank=rank)
         hit.where = where
-        hit.comment_id = matched_comment
+        hit.comment_id = comment_id
         if not postgresql:
             source = (
-                _plain(bodies.get(matched_comment, ""))
-                if matched_comment
+                _plain(bodies.get(comment_id, ""))
+                if comment_id
                 else f"{record.title} — {_plain(record.description)}"
             )
-            hit.snippet = _mark(_excerpt(source, _words(text)), _words(text))
-        hits.append(hit)
-    return hits, more
+            hit.snippet = _mark(_excerpt(source, words), words)
+        hits[key] = hit
+    return hits
 
 
 def _record_hit(user, record_type, record, *, rank: float) -> Hit:

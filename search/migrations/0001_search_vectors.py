@@ -32,6 +32,9 @@ def _add(table: str, expression: str, index: str) -> list[str]:
         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_vector tsvector "
         f"GENERATED ALWAYS AS ({expression}) STORED",
         f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (search_vector)",
+        # The planner's statistics of the words (most common elements): whether a word is
+        # common (walk the newest rows) or rare (the GIN index) is read from them.
+        f"ANALYZE {table} (search_vector)",
     ]
 
 
