@@ -27,7 +27,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
@@ -74,6 +74,11 @@ WHERE_NOTE = _("Work note")
 # A search whose rarest word is in at least this share of the rows walks the newest rows.
 COMMON_SHARE = 0.01
 FREQUENCIES_TTL = 600.0
+PROBE_ROWS = 1000
+PROBE_SQL = (
+    "SELECT count(*) FILTER (WHERE search_vector @@ websearch_to_tsquery('simple'::regconfig, "
+    "%s)), count(*) FROM (SELECT search_vector FROM {table} ORDER BY id DESC LIMIT %s) AS newest"
+)
 
 _stored_columns: dict[str, bool] = {}
 _frequencies: dict[str, tuple[float, dict[str, float]]] = {}
@@ -137,7 +142,18 @@ def search(*, user, text: str, filters: Filters | None = None, limit: int = LIMI
     exact = number_hit(user=user, text=text)
     if exact is not None:
         return Results([exact], more=False, exact=True, seconds=time.perf_counter() - started)
-    postgresql = connection.vendor == "postgresql"
+    if connection.vendor != "postgresql":
+        return _search(user, text, filters, limit, started, postgresql=False)
+    # One transaction for the searches, without JIT (compiling the larger plans, such as a
+    # comment search narrowed to open records, costs more than running them) nor parallel
+    # workers (starting them costs more than these short reads).
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        return _search(user, text, filters, limit, started, postgresql=True)
+
+
+def _search(user, text: str, filters: Filters, limit: int, started: float, *, postgresql: bool):
     visible = {
         record_type.key: _narrow(record_type.visible(user), record_type, filters)
         for record_type in registry.all_types()
@@ -272,40 +288,67 @@ def word_frequencies(table: str) -> dict[str, float]:
     return frequencies
 
 
-def is_common(table: str, text: str) -> bool:
-    """Whether the search is expected to match a large share of the table: the share of each
-    word among its most common words, multiplied for words searched together (the least of a
-    phrase's words, the greatest of an `or`'s alternatives). Then the newest matches are found
-    by walking the primary key backwards, a few thousand rows at most; otherwise through the
-    GIN index, whatever the planner's estimate (which takes a word missing from its statistics
-    for a frequent one, and would walk the whole table for it)."""
+WALK, INDEX = "walk", "index"
+
+
+def path_for(table: str, text: str) -> str:
+    """How to find the newest matches: `WALK` the primary key backwards (cheap when the search
+    matches a large share of the rows: a few thousand rows read at most) or through the GIN
+    `INDEX` (when it matches few). The share of each word comes from the column's statistics
+    (pg_stats' most common elements), multiplied for words searched together (the least of a
+    phrase's words, the greatest of an `or`'s alternatives). Common words that may go together
+    ("printer toner": their product says rare, they are not) are counted in the newest rows.
+    The planner is not asked: it takes a word missing from its statistics for a frequent one
+    (and walks the whole table for it), and words that go together for rare ones."""
     frequencies = word_frequencies(table)
     if not frequencies:
-        return False
+        return INDEX
 
     def share(words: list[str]) -> float:
         return min((frequencies.get(word, 0.0) for word in words), default=0.0)
 
-    alternatives = re.split(r"\s+or\s+", text.lower())
-    best = 0.0
-    for alternative in alternatives:
-        together = 1.0
+    best = least = 0.0
+    for alternative in re.split(r"\s+or\s+", text.lower()):
+        together, rarest = 1.0, 1.0
         for phrase, word in re.findall(r'"([^"]+)"|(\S+)', alternative):
             if word.startswith("-"):
                 continue
             words = re.findall(r"\w+", phrase or word)
             if words:
                 together *= share(words)
-        best = max(best, together)
-    return best >= COMMON_SHARE
+                rarest = min(rarest, share(words))
+        best, least = max(best, together), max(least, rarest)
+    if best >= COMMON_SHARE:
+        return WALK
+    if least < COMMON_SHARE:
+        return INDEX
+    return WALK if _recent_share(table, text) >= COMMON_SHARE else INDEX
 
 
-def _newest(rows: QuerySet, table: str, text: str) -> QuerySet:
-    """The matching rows newest first, by the path `is_common` chooses: `id * 1` is no
-    indexed order, so the planner reads the matches from the GIN index and sorts them."""
-    if connection.vendor == "postgresql" and not is_common(table, text):
-        return rows.order_by((F("id") * 1).desc())
-    return rows.order_by("-id")
+def _recent_share(table: str, text: str) -> float:
+    """The share of the newest `PROBE_ROWS` rows the search matches (one short index walk)."""
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        cursor.execute(PROBE_SQL.format(table=quoted), [text, PROBE_ROWS])
+        matched, read = cursor.fetchone()
+    return matched / read if read else 0.0
+
+
+def _newest_ids(rows: QuerySet, table: str, text: str, *, may_walk: bool) -> list[int]:
+    """The ids of the newest `CANDIDATES` + 1 matching rows, by the path `path_for` chooses.
+    Walking is only for rows not narrowed (an end user's records or a status are a small share
+    of the table, better found through the index). `id * 1` is no indexed order: the planner
+    reads the matches from the GIN index and sorts them."""
+    path = path_for(table, text) if may_walk else INDEX
+    if path == INDEX:
+        ordered = rows.order_by((F("id") * 1).desc())
+        return list(ordered.values_list("id", flat=True)[: CANDIDATES + 1])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        try:
+            return list(rows.order_by("-id").values_list("id", flat=True)[: CANDIDATES + 1])
+        finally:
+            cursor.execute("SET LOCAL enable_bitmapscan = on")
 
 
 def _narrow(rows: QuerySet, record_type, filters: Filters) -> QuerySet:
@@ -343,10 +386,11 @@ def _record_matches(record_type, visible: QuerySet, text: str, postgresql: bool,
     if postgresql:
         query = _query(text)
         vector = vector_for(model)
-        rows = list(
-            _newest(
-                visible.alias(document=vector).filter(document=query), model._meta.db_table, text
-            ).values_list("id", flat=True)[: CANDIDATES + 1]
+        rows = _newest_ids(
+            visible.alias(document=vector).filter(document=query),
+            model._meta.db_table,
+            text,
+            may_walk=not visible.query.where,
         )
         ranked = (
             model._default_manager.filter(id__in=rows[:CANDIDATES])
@@ -357,15 +401,15 @@ def _record_matches(record_type, visible: QuerySet, text: str, postgresql: bool,
             _keep(found, (key, pk), float(rank), WHERE_TEXT, None, created_at.timestamp())
         return len(rows) > CANDIDATES
     words = _words(text)
-    rows = list(
+    matched = list(
         visible.filter(_like(words, ("number", "title", "description")))
         .order_by("-id")
         .values_list("id", "title", "description", "created_at")[: CANDIDATES + 1]
     )
-    for pk, title, description, created_at in rows[:CANDIDATES]:
+    for pk, title, description, created_at in matched[:CANDIDATES]:
         rank = _like_rank(words, title, _plain(description))
         _keep(found, (key, pk), rank, WHERE_TEXT, None, created_at.timestamp())
-    return len(rows) > CANDIDATES
+    return len(matched) > CANDIDATES
 
 
 def _comment_matches(user, visible: dict, text: str, postgresql: bool, found: Found) -> bool:
@@ -376,12 +420,14 @@ def _comment_matches(user, visible: dict, text: str, postgresql: bool, found: Fo
     staff = can_see_internal(user)
     types = {}
     condition = Q()
+    walk = staff
     for key, rows in visible.items():
         model = registry.get(key).model_class
         content_type = ContentType.objects.get_for_model(model)
         types[content_type.pk] = key
         if rows.query.where or not staff:
             condition |= Q(content_type=content_type, object_id__in=rows.values("id"))
+            walk = False
         else:
             condition |= Q(content_type=content_type)
     if not types:
@@ -392,12 +438,11 @@ def _comment_matches(user, visible: dict, text: str, postgresql: bool, found: Fo
     fields = ("id", "content_type_id", "object_id", "visibility", "created_at")
     if postgresql:
         query = _query(text)
-        ids = list(
-            _newest(
-                comments.alias(document=_comment_vector()).filter(document=query),
-                Comment._meta.db_table,
-                text,
-            ).values_list("id", flat=True)[: CANDIDATES + 1]
+        ids = _newest_ids(
+            comments.alias(document=_comment_vector()).filter(document=query),
+            Comment._meta.db_table,
+            text,
+            may_walk=walk,
         )
         rows = list(
             Comment.objects.filter(id__in=ids[:CANDIDATES])

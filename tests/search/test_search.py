@@ -236,3 +236,19 @@ def test_bad_filters_are_a_400_naming_the_field(client, agent):
 def test_signed_out_people_are_sent_to_sign_in(client):
     answer = client.get(reverse("search:search"), {"q": "printer"})
     assert answer.status_code == 302
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_common_word_walks_the_newest_rows_a_rare_one_uses_the_index(agent, printer, monkeypatch):
+    frequencies = {"printer": 0.2, "floor": 0.3, "jams": 0.001}
+    monkeypatch.setattr(selectors, "word_frequencies", lambda table: frequencies)
+    assert selectors.path_for("incidents_incident", "printer") == selectors.WALK
+    assert selectors.path_for("incidents_incident", "printer floor") == selectors.WALK
+    assert selectors.path_for("incidents_incident", "jams") == selectors.INDEX
+    assert selectors.path_for("incidents_incident", "printer or jams") == selectors.WALK
+    assert selectors.path_for("incidents_incident", "unknownword") == selectors.INDEX
+    # Two common words whose product looks rare: counted in the newest rows (all of them here).
+    frequencies.update(printer=0.05, floor=0.05)
+    assert selectors.path_for("incidents_incident", "printer floor") == selectors.WALK
+    assert numbers(search(user=agent, text="printer")) == [printer.number]
+    assert numbers(search(user=agent, text="jams")) == [printer.number]
