@@ -334,19 +334,23 @@ def _recent_share(table: str, text: str) -> float:
     return matched / read if read else 0.0
 
 
-def _newest_ids(rows: QuerySet, table: str, text: str, *, may_walk: bool) -> list[int]:
-    """The ids of the newest `CANDIDATES` + 1 matching rows, by the path `path_for` chooses.
-    Walking is only for rows not narrowed (an end user's records or a status are a small share
-    of the table, better found through the index). `id * 1` is no indexed order: the planner
-    reads the matches from the GIN index and sorts them."""
-    path = path_for(table, text) if may_walk else INDEX
+def _newest_ids(rows: QuerySet, table: str, text: str, *, narrowed: bool) -> list[int]:
+    """The ids of the newest `CANDIDATES` + 1 matching rows, by the path `path_for` chooses. A
+    rare search reads the GIN index (`id * 1` is no indexed order: the planner reads the matches
+    from the index and sorts them). A common one walks the primary key backwards; rows
+    `narrowed` (an end user's records, a status, dates) are left to the planner, which weighs
+    the walk against the other indexes (a requester's records, the open ones)."""
+    path = path_for(table, text)
     if path == INDEX:
         ordered = rows.order_by((F("id") * 1).desc())
         return list(ordered.values_list("id", flat=True)[: CANDIDATES + 1])
+    newest = rows.order_by("-id").values_list("id", flat=True)[: CANDIDATES + 1]
+    if narrowed:
+        return list(newest)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         try:
-            return list(rows.order_by("-id").values_list("id", flat=True)[: CANDIDATES + 1])
+            return list(newest)
         finally:
             cursor.execute("SET LOCAL enable_bitmapscan = on")
 
@@ -390,7 +394,7 @@ def _record_matches(record_type, visible: QuerySet, text: str, postgresql: bool,
             visible.alias(document=vector).filter(document=query),
             model._meta.db_table,
             text,
-            may_walk=not visible.query.where,
+            narrowed=bool(visible.query.where),
         )
         ranked = (
             model._default_manager.filter(id__in=rows[:CANDIDATES])
@@ -442,7 +446,7 @@ def _comment_matches(user, visible: dict, text: str, postgresql: bool, found: Fo
             comments.alias(document=_comment_vector()).filter(document=query),
             Comment._meta.db_table,
             text,
-            may_walk=walk,
+            narrowed=not walk,
         )
         rows = list(
             Comment.objects.filter(id__in=ids[:CANDIDATES])
