@@ -252,3 +252,35 @@ def test_a_common_word_walks_the_newest_rows_a_rare_one_uses_the_index(agent, pr
     assert selectors.path_for("incidents_incident", "printer floor") == selectors.WALK
     assert numbers(search(user=agent, text="printer")) == [printer.number]
     assert numbers(search(user=agent, text="jams")) == [printer.number]
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+
+def test_the_api_answers_as_the_page_for_each_person(client, agent, requester, stranger, printer):
+    with transaction.atomic():
+        comment_add(record=printer, author=agent, body="<p>Swapped the drum unit.</p>",
+                    visibility=Visibility.INTERNAL)  # fmt: skip
+    client.force_login(agent)
+    answer = client.get("/api/v1/search/", {"q": "drum", "kind": "incident"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [hit["number"] for hit in body["results"]] == [printer.number]
+    assert "<mark>drum</mark>" in body["results"][0]["snippet"].lower()
+    assert body["results"][0]["url"].endswith(f"/incidents/{printer.number}/")
+    client.force_login(requester)
+    assert client.get("/api/v1/search/", {"q": "drum"}).json()["results"] == []
+    client.force_login(stranger)
+    assert client.get("/api/v1/search/", {"q": printer.number}).json()["results"] == []
+
+
+def test_the_api_refuses_unknown_parameters_and_bad_values_naming_them(client, agent):
+    client.force_login(agent)
+    answer = client.get("/api/v1/search/", {"q": "x", "sort": "rank"})
+    assert answer.status_code == 400 and "sort" in answer.json()["errors"]
+    answer = client.get("/api/v1/search/", {"q": "x", "created_from": "yesterday"})
+    assert answer.status_code == 400 and "created_from" in answer.json()["errors"]
+    answer = client.get("/api/v1/search/", {"q": " "})
+    assert answer.status_code == 400 and "q" in answer.json()["errors"]
+    client.logout()
+    assert client.get("/api/v1/search/", {"q": "x"}).status_code in (401, 403)
