@@ -5,8 +5,8 @@ limited to what the person may see.
 PostgreSQL: `websearch_to_tsquery` (words, "a phrase", `or`, `-word`) against the stored,
 GIN-indexed vectors of the records and comments (search/migrations/0001), ranked with `ts_rank`
 and highlighted with `ts_headline`. To stay fast on a large desk, each source takes its newest
-`CANDIDATES` matches (the planner walks the primary key backwards for a common word and the GIN
-index for a rare one), ranks those and highlights only the rows shown. Other databases (SQLite,
+`CANDIDATES` matches (walking the primary key backwards for a common word, through the GIN
+index for a rare one: `path_for`), ranks those and highlights only the rows shown. Other databases (SQLite,
 the embedded default): every word (or the phrase) with LIKE, ranked by where it was found.
 
 A number (`INC0001234`) short-circuits to that record, when the person may see it.
@@ -538,7 +538,7 @@ def _highlight_records(hits: list[Hit], text: str) -> None:
         comment_id = hit.comment_id
         if comment_id:
             comment_ids.append(comment_id)
-        elif hit.number and not str(hit.snippet):
+        elif hit.number and not str(hit.snippet) and hit.kind not in OTHER_KINDS:
             by_type.setdefault(hit.kind, []).append(hit)
     for key, type_hits in by_type.items():
         model = registry.get(key).model_class
