@@ -203,7 +203,8 @@ def chargeback(*, organisation, month: datetime.date) -> Chargeback:
       200 MB each month (`RECURRING_BASES`) is charged its full price for every month from the
       month it was delivered in, that month counting in full whatever the day (no proration),
       and every month after; one-off and per-visit offerings (`ONCE_BASES`) are charged once,
-      in the month they were delivered. A request is one unit (one account, one visit).
+      in the month they were delivered. A request is one unit (one account, one visit) unless
+      its form has a `quantity` answer (`request_units`).
     - **time**: its records' billable time worked that month (by the date worked), per support
       group, at the organisation's hourly rate, else the group's; time without a rate is
       listed at no charge. Time that is not billable is left out.
@@ -236,15 +237,16 @@ def chargeback(*, organisation, month: datetime.date) -> Chargeback:
         offering = request.offering
         if offering is None:  # filtered out above; for the type checker
             continue
+        units = request_units(request)
         report.orders.append(
             ChargeLine(
                 kind="order",
                 number=request.number,
                 description=f"{offering.service.name}: {offering.name}",
                 basis=str(offering.get_charging_basis_display()),
-                quantity=Decimal(1),
+                quantity=Decimal(units),
                 unit_price=offering.price,
-                amount=Decimal(offering.price).quantize(CENT, ROUND_HALF_UP),
+                amount=(Decimal(offering.price) * units).quantize(CENT, ROUND_HALF_UP),
                 note=_("delivered %(date)s")
                 % {"date": timezone.localtime(request.closed_at).date().isoformat()},
             )
@@ -284,6 +286,18 @@ def chargeback(*, organisation, month: datetime.date) -> Chargeback:
             )
         )
     return report
+
+
+def request_units(request) -> int:
+    """How many units a request ordered: its form's `quantity` answer (a whole number, 1 to
+    10,000), else 1."""
+    answer = (request.answers or {}).get("quantity") or {}
+    value = answer.get("value") if isinstance(answer, dict) else None
+    try:
+        units = int(str(value))
+    except (TypeError, ValueError):
+        return 1
+    return units if 1 <= units <= 10_000 else 1
 
 
 def parse_month(text: str) -> datetime.date | None:

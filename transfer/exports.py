@@ -48,7 +48,10 @@ def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], It
         last = 0
         while True:
             chunk = list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", *paths)[:CHUNK])
-            added = [(e.values(record_type, [r[0] for r in chunk]), e.headers(record_type)) for e in extras]
+            added = [
+                (e.values(record_type, [r[0] for r in chunk]), e.headers(record_type))
+                for e in extras
+            ]
             for row in chunk:
                 more: tuple = ()
                 for values, labels in added:

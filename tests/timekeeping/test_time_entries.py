@@ -93,16 +93,46 @@ def test_a_refused_entry_undoes_the_comment(client, world, monkeypatch):
 
 
 def test_every_record_types_comment_box_takes_time(client):
-    from tests.catalogue.factories import laptop_setup
+    """Requests, tasks, problems and changes: the same box, the same fields, one transaction."""
+    from django.urls import reverse
 
-    world = laptop_setup()
     from catalogue import services as catalogue_services
+    from servicedesk.registry import for_model
+    from tests.catalogue.factories import LAPTOP_ANSWERS, laptop_setup_without_approval
+    from tests.changes.factories import people, raise_change
+    from tests.problems.factories import problem
 
-    request = catalogue_services.request_submit(
-        requester=world.requester, item=world.item, answers=world.answers
-    ) if hasattr(world, "answers") else None
-    if request is None:
-        pytest.skip("the laptop world orders through its own helper")
+    world = laptop_setup_without_approval()
+    request = catalogue_services.request_create(
+        actor=world.requester, item=world.item, answers=LAPTOP_ANSWERS
+    )
+    task = request.tasks.order_by("order").first()
+    _manager, owner, _cab = people()
+    records = [
+        (world.agent, request, "public"),
+        (world.tech, task, "internal"),
+        (world.agent, problem(actor=world.agent), "internal"),
+        (owner, raise_change(owner), "internal"),
+    ]
+    for actor, record, visibility in records:
+        client.force_login(actor)
+        page = reverse(for_model(type(record)).detail_url_name, args=[record.number])
+        problem_page = type(record).__name__ == "Problem"
+        target = f"/problems/{record.number}/comment/" if problem_page else page
+        client.get(page)
+        answer = client.post(
+            target, {"body": "Worked on it", "visibility": visibility, "time-minutes": "12"}
+        )
+        assert answer.status_code == 302, (record.number, answer.status_code)
+        entry = TimeEntry.objects.get(number=record.number)
+        assert entry.minutes == 12 and entry.comment is not None, record.number
+        assert entry.comment.object_id == record.pk
+        refused = client.post(
+            target, {"body": "Again", "visibility": visibility, "time-minutes": "-3"}
+        )
+        assert refused.status_code in (200, 400), record.number
+        assert _comments(record).count() == 1, record.number
+    assert TimeEntry.objects.count() == 4
 
 
 def test_logging_on_its_own_from_the_record_page(client, world):
