@@ -217,8 +217,12 @@ def test_api_lists_and_logs(client, world):
     missing = client.post("/api/v1/time-entries/", {"record": "INC9999999", "minutes": 5},
                           content_type="application/json")  # fmt: skip
     assert missing.status_code == 404
+    totals = client.get(f"/api/v1/time-entries/totals/?record={record.number}").json()
+    assert (totals["total"], totals["billable"], totals["per_agent"][0]["minutes"]) == (20, 20, 20)
+    assert client.get("/api/v1/time-entries/totals/?record=INC9999999").status_code == 404
     client.force_login(UserFactory(role=Role.END_USER))
     assert client.get("/api/v1/time-entries/").status_code == 403
+    assert client.get(f"/api/v1/time-entries/totals/?record={record.number}").status_code == 403
     assert TimeEntry.objects.count() == 1
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from servicedesk.api.serializers import StrictInputMixin
@@ -59,6 +60,19 @@ class TimeEntryCreateSerializer(StrictInputMixin, serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class AgentTotalSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    minutes = serializers.IntegerField()
+    billable = serializers.IntegerField()
+
+
+class TotalsSerializer(serializers.Serializer):
+    record = serializers.CharField()
+    total = serializers.IntegerField(help_text="Minutes.")
+    billable = serializers.IntegerField(help_text="Billable minutes.")
+    per_agent = AgentTotalSerializer(many=True)
+
+
 def _record(user, number: str):
     try:
         return record_by_number(user=user, number=number)
@@ -96,6 +110,30 @@ class TimeEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if number:
             return selectors.record_entries(_record(user, number))
         return selectors.entries_visible_to(user)
+
+    @extend_schema(
+        summary="A record's time: total and billable minutes, and each agent's",
+        parameters=[
+            OpenApiParameter("record", OpenApiTypes.STR, required=True, description="Its number.")
+        ],
+        responses={200: TotalsSerializer},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def totals(self, request):
+        if not selectors.is_staff(request.user):
+            raise exceptions.PermissionDenied(_("Only service desk staff can see time."))
+        unknown = sorted(set(request.query_params) - {"record", "format"})
+        if unknown:
+            raise exceptions.ValidationError(
+                {name: [_("Unknown query parameter. Known here: record.")] for name in unknown}
+            )
+        number = request.query_params.get("record", "")
+        if not number:
+            raise exceptions.ValidationError({"record": [_("Give the number of a record.")]})
+        record = _record(request.user, number)
+        return Response(
+            TotalsSerializer({"record": record.number, **selectors.record_totals(record)}).data
+        )
 
     def create(self, request):
         serializer = TimeEntryCreateSerializer(data=request.data)
