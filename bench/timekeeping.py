@@ -38,7 +38,12 @@ def plant(*, entries: int, records: int, out) -> dict:
     from timekeeping.models import TimeEntry
 
     started = time.perf_counter()
-    orgs = [Organisation.objects.get_or_create(name=f"Bench org {n}")[0].pk for n in range(200)]
+    orgs = [
+        Organisation.objects.get_or_create(name=f"Bench org {n}", defaults={"code": f"BENCH{n}"})[
+            0
+        ].pk
+        for n in range(200)
+    ]
     groups = [SupportGroup.objects.get_or_create(name=f"Bench group {n}")[0].pk for n in range(40)]
     agents = []
     for n in range(150):
@@ -57,7 +62,7 @@ def plant(*, entries: int, records: int, out) -> dict:
                   (content_type_id, object_id, number, agent_id, support_group_id,
                    organisation_id, service_id, category, minutes, billable, worked_on, note,
                    comment_id, created_at)
-                SELECT %s, 1 + (g * 7919) %% %s, 'BENCH' || g,
+                SELECT %s, 1 + (g::bigint * 7919) %% %s, 'BENCH' || g,
                        (%s::bigint[])[1 + g %% 150], (%s::bigint[])[1 + g %% 40],
                        (%s::bigint[])[1 + g %% 200], NULL, 'Category ' || (g %% 30),
                        5 + g %% 120, g %% 3 = 0, current_date - (g %% 730), '', NULL, now()
