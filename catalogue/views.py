@@ -19,7 +19,7 @@ from catalogue.selectors import (
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
 from servicedesk.models import Visibility
-from servicedesk.pages import assign_from_form, posted_version, run_action
+from servicedesk.pages import assign_from_form, comment_extras, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_timeline
@@ -99,11 +99,14 @@ def _task_page(request, record, *, assign_form=None, status=200):
 def task(request, number):
     record = _task_or_404(request, number)
     form = CommentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    extras = comment_extras(request, record)
+    if request.method == "POST" and form.is_valid() & extras.is_valid():
         return run_action(
             request,
-            lambda: services.task_comment(
-                task_id=record.pk, actor=request.user, body=form.cleaned_data["body"]
+            extras.saving(
+                lambda: services.task_comment(
+                    task_id=record.pk, actor=request.user, body=form.cleaned_data["body"]
+                )
             ),
             success=_("Work note added."),
             done=lambda: redirect("catalogue:task", number=number),
@@ -176,16 +179,19 @@ def request_detail(request, number):
     if record is None:
         raise Http404(_("No request with this number."))
     form = CommentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    extras = comment_extras(request, record)
+    if request.method == "POST" and form.is_valid() & extras.is_valid():
         data = form.cleaned_data
         return run_action(
             request,
-            lambda: services.request_comment(
-                request_id=record.pk,
-                actor=request.user,
-                body=data["body"],
-                visibility=data["visibility"],
-                files=[data["file"]] if data.get("file") else [],
+            extras.saving(
+                lambda: services.request_comment(
+                    request_id=record.pk,
+                    actor=request.user,
+                    body=data["body"],
+                    visibility=data["visibility"],
+                    files=[data["file"]] if data.get("file") else [],
+                )
             ),  # fmt: skip
             success=_("Comment added."),
             done=lambda: redirect("catalogue:request", number=number),

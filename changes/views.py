@@ -36,7 +36,7 @@ from servicedesk.approvals.selectors import record_approvals
 from servicedesk.approvals.services import approval_decide
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
 from servicedesk.models import Visibility
-from servicedesk.pages import assign_from_form, posted_version, run_action
+from servicedesk.pages import assign_from_form, comment_extras, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_timeline
@@ -198,16 +198,19 @@ def _detail_page(request, change, *, status=200, **forms):
 def detail(request, number):
     change = _change_or_404(request, number)
     form = CommentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    extras = comment_extras(request, change)
+    if request.method == "POST" and form.is_valid() & extras.is_valid():
         data = form.cleaned_data
         return run_action(
             request,
-            lambda: services.change_comment(
-                change_id=change.pk,
-                actor=request.user,
-                body=data["body"],
-                visibility=Visibility.INTERNAL,
-                files=[data["file"]] if data.get("file") else [],
+            extras.saving(
+                lambda: services.change_comment(
+                    change_id=change.pk,
+                    actor=request.user,
+                    body=data["body"],
+                    visibility=Visibility.INTERNAL,
+                    files=[data["file"]] if data.get("file") else [],
+                )
             ),  # fmt: skip
             success=_("Work note added."),
             done=_to_change(number),

@@ -37,6 +37,7 @@ from servicedesk.forms import RecordLinkForm
 from servicedesk.numbering import NUMBER_DIGITS
 from servicedesk.pages import (
     assign_from_form,
+    comment_extras,
     posted_version,
     run_action,
     show_on_form,
@@ -442,7 +443,8 @@ def transition(request, number):
 def comment(request, number):
     incident = _incident_or_404(request, number)
     form = CommentForm(request.POST, request.FILES)
-    if not form.is_valid():
+    extras = comment_extras(request, incident)
+    if not (form.is_valid() & extras.is_valid()):
         return _detail_again(request, incident, "comment_form", form)
     data = form.cleaned_data
     files = [data["file"]] if data.get("file") else []
@@ -450,12 +452,14 @@ def comment(request, number):
     return _run(
         request,
         incident,
-        lambda: services.incident_comment(
-            incident_id=incident.pk,
-            actor=request.user,
-            body=data["body"],
-            visibility=data["visibility"],
-            files=files,
+        extras.saving(
+            lambda: services.incident_comment(
+                incident_id=incident.pk,
+                actor=request.user,
+                body=data["body"],
+                visibility=data["visibility"],
+                files=files,
+            )
         ),
         success=_("Reply sent to the requester.") if public else _("Work note added."),
         form_key="comment_form",

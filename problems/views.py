@@ -17,7 +17,13 @@ from problems.models import Problem
 from problems.records import WORK
 from problems.workflow import PROBLEM_WORKFLOW
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
-from servicedesk.pages import assign_from_form, posted_version, run_action, staff_view
+from servicedesk.pages import (
+    assign_from_form,
+    comment_extras,
+    posted_version,
+    run_action,
+    staff_view,
+)
 from servicedesk.paging import page_of
 from servicedesk.selectors import record_links, record_model_for_number, record_timeline
 from sla.selectors import page_timers_of, timer_view
@@ -278,15 +284,16 @@ def transition(request, number):
 def comment(request, number):
     problem = _problem_or_404(request, number)
     form = CommentForm(request.POST, request.FILES)
-    if not form.is_valid():
+    extras = comment_extras(request, problem)
+    if not (form.is_valid() & extras.is_valid()):
         return _again(request, problem, "comment_form", form)
     data = form.cleaned_data
     return _run(
         request, problem,
-        lambda: services.problem_comment(
+        extras.saving(lambda: services.problem_comment(
             problem_id=problem.pk, actor=request.user, body=data["body"],
             visibility=data["visibility"], files=[data["file"]] if data.get("file") else [],
-        ),
+        )),
         success=_("Work note added."), form_key="comment_form", form=form,
     )  # fmt: skip
 

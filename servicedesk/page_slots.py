@@ -11,7 +11,7 @@ and the page's template renders the slot: `{% load panels %}{% panels "record_pa
 leaves the panel out, so a panel decides for itself whom it shows to and when.
 
 Slots in use: `record_page` (every record type's agent page: incident, request, task, problem, change; `record=`), `comment_box` (inside the form of a record page's reply and work-note box, before its button; `record=`), `sla_dashboard` (the managers'
-service-level dashboard), `workspace_links` (entries beside the workspace's queues).
+service-level dashboard), `dashboard_tabs` (links among the managers' dashboards' tabs; `tab=`, the current one), `workspace_links` (entries beside the workspace's queues).
 """
 
 from __future__ import annotations

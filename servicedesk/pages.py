@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -129,3 +130,68 @@ def assign_from_form(
         form=form,
         again=again,
     )
+
+
+# Comment extras: fields an app above the kernel adds to a record page's reply and work-note box
+# (the `comment_box` slot renders them), checked with the comment form and saved with the
+# comment it comes with, in one transaction: a refusal of either leaves nothing written.
+#
+#     register_comment_extra("timekeeping.forms.CommentTimeForm")
+#
+# The form class is built as `Form(data, record=, user=)`; `save(comment=, record=, actor=)`
+# writes its rows (or nothing when its fields were left empty), raising ValidationError to
+# refuse. The record pages' comment views use `comment_extras(request, record)`.
+COMMENT_EXTRAS: list[str] = []
+
+
+def register_comment_extra(form: str) -> None:
+    """Add a form (its dotted path) to every record type's reply and work-note box (once)."""
+    if form not in COMMENT_EXTRAS:
+        COMMENT_EXTRAS.append(form)
+
+
+class CommentExtras:
+    """The extra forms of one posted comment box, bound to the request's data."""
+
+    def __init__(self, request: HttpRequest, record) -> None:
+        from django.utils.module_loading import import_string
+
+        data = request.POST if request.method == "POST" else None
+        self.record = record
+        self.actor = request.user
+        self.forms = [
+            import_string(path)(data, record=record, user=request.user) for path in COMMENT_EXTRAS
+        ]
+        # The comment_box slot's panels show these bound forms (and their errors) again.
+        request.comment_extras = self  # type: ignore[attr-defined]
+
+    def is_valid(self) -> bool:
+        return all([form.is_valid() for form in self.forms])  # every form checked
+
+    def form_of(self, form_class: type) -> Any:
+        return next((form for form in self.forms if isinstance(form, form_class)), None)
+
+    def saving(self, write_comment: Callable[[], Any]) -> Callable[[], Any]:
+        """`write_comment` (the record type's comment service, returning the comment) and the
+        extras' rows, as one transaction."""
+
+        def run():
+            with transaction.atomic():
+                comment = write_comment()
+                for form in self.forms:
+                    form.save(comment=comment, record=self.record, actor=self.actor)
+            return comment
+
+        return run
+
+
+def comment_extras(request: HttpRequest, record) -> CommentExtras:
+    return CommentExtras(request, record)
+
+
+def comment_extra_form(request: HttpRequest, form_class: type, *, record) -> Any:
+    """The extra form a comment_box panel shows: the one this request posted (with its errors)
+    or a new one."""
+    extras = getattr(request, "comment_extras", None)
+    form = extras.form_of(form_class) if extras is not None else None
+    return form if form is not None else form_class(None, record=record, user=request.user)

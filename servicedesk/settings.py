@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "transfer",
     "prediction",
     "search",
+    "timekeeping",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("knowledge/", include("knowledge.api.urls")),
     path("", include("events.api.urls")),
     path("", include("search.api_urls")),
+    path("", include("timekeeping.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -68,6 +69,7 @@ urlpatterns = [
     path("imports/", include("transfer.urls")),
     path("prediction/", include("prediction.urls")),
     path("search/", include("search.urls")),
+    path("time/", include("timekeeping.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

@@ -11,6 +11,7 @@ from catalogue import demo as catalogue_demo
 from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
 from servicedesk.management.demo import history
+from timekeeping import demo as timekeeping_demo
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed on purpose: these are demo logins
 
@@ -89,6 +90,7 @@ class Command(BaseCommand):
             incidents_demo.load_samples()
             cmdb_demo.link_sample_incident()
             catalogue_demo.load_samples()
+            timekeeping_demo.load_samples()
             if loaded:
                 history.refresh_dashboards()
         if loaded:
