@@ -11,13 +11,21 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from servicedesk.actors import actor_required
-from servicedesk.announce import ASSIGNED, CREATED, MAJOR_INCIDENT, STATUS_CHANGED, announce
+from servicedesk.announce import (
+    ASSIGNED,
+    CREATED,
+    FIELD_CHANGED,
+    MAJOR_INCIDENT,
+    STATUS_CHANGED,
+    announce,
+)
 from servicedesk.models import AuditEvent, AuditKind
 from servicedesk.text import plain_text
 
 # Audit kinds that are record events for the listeners (servicedesk/announce.py).
 _ANNOUNCED: dict[str, str] = {AuditKind.CREATED: CREATED, AuditKind.ASSIGNED: ASSIGNED,
-              AuditKind.STATUS_CHANGED: STATUS_CHANGED}  # fmt: skip
+              AuditKind.STATUS_CHANGED: STATUS_CHANGED,
+              AuditKind.FIELD_CHANGED: FIELD_CHANGED}  # fmt: skip
 
 
 def _json(value):
