@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -26,7 +25,7 @@ from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import registry
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm, apply_service_errors
-from servicedesk.models import Visibility
+from servicedesk.models import BaseRecord, Visibility
 from servicedesk.pages import assign_from_form, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
@@ -168,29 +167,46 @@ def task_assign(request, number):
 
 def tasks_panel(request, *, record, **page):
     """The "Tasks" card of every record page but a task's (which lists its siblings) and a
-    request's (whose page lists its fulfilment tasks with the same add-task link): the record's
-    tasks, with their holder and due time, and "Add a task". One query; staff who work tasks
-    only."""
+    request's (whose page lists its fulfilment tasks with the same add-task link), for staff who
+    work tasks. The page renders a placeholder that loads the card after it (htmx,
+    `tasks_card`), so the record page spends no query on it."""
     if isinstance(record, FulfilmentTask | ServiceRequest):
         return None
     if registry.for_model(type(record)) is None or not request.user.has_perm(WORK_PERMISSION):
         return None
-    return {
-        "record_tasks": record_tasks(user=request.user, record=record),
-        "can_add_task": not type(record).WORKFLOW.is_final(record.status),
-        "now": timezone.now(),
-    }
+    return {"tasks_deferred": True}
 
 
-@staff_view
-def task_add(request, number):
-    """Add a task to any record the person may see and work (`services.task_add`)."""
+def _parent_or_404(request, number) -> BaseRecord:
     try:
         parent = record_by_number(user=request.user, number=number)
     except ObjectDoesNotExist:
         raise Http404(_("No record with this number.")) from None
     if isinstance(parent, FulfilmentTask):
         raise Http404(_("No record with this number."))
+    return parent
+
+
+@staff_view
+def tasks_card(request, number):
+    """The record page's Tasks card (loaded by its placeholder): the record's tasks with their
+    holder and due time, and "Add a task" while the record is open. One query for the tasks."""
+    record = _parent_or_404(request, number)
+    return render(
+        request,
+        "catalogue/_record_tasks.html",
+        {
+            "record": record,
+            "record_tasks": record_tasks(user=request.user, record=record),
+            "can_add_task": not type(record).WORKFLOW.is_final(record.status),
+        },
+    )
+
+
+@staff_view
+def task_add(request, number):
+    """Add a task to any record the person may see and work (`services.task_add`)."""
+    parent = _parent_or_404(request, number)
     form = TaskAddForm(request.POST or None)
     status = 200
     if request.method == "POST":

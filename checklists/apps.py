@@ -13,6 +13,7 @@ class ChecklistsConfig(AppConfig):
     def ready(self):
         from checklists import services
         from servicedesk.announce import LISTENERS
+        from servicedesk.events import FIELD_LABELS
         from servicedesk.page_slots import register_panel
         from servicedesk.workflow import RECORD_GUARDS
 
@@ -20,6 +21,7 @@ class ChecklistsConfig(AppConfig):
             LISTENERS.append(services.checklists_announced)
         if services.required_items_guard not in RECORD_GUARDS:
             RECORD_GUARDS.append(services.required_items_guard)
+        FIELD_LABELS["checklist"] = _("checklist")
         register_panel(
             "record_page",
             template="checklists/_record_checklists.html",

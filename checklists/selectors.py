@@ -38,14 +38,26 @@ def record_checklists(record: BaseRecord) -> list[ChecklistView]:
     return list(views.values())
 
 
-def record_panel_context(request, *, record, **page) -> dict | None:
-    """The record page's "Checklists" card (page slot `record_page`): its checklists, and the
-    templates of its type an agent may still add. Staff who work the type only; left out when
-    the record has no checklist and its type no template."""
+def _works(user, record) -> bool:
     record_type = registry.for_model(type(record))
-    if record_type is None or not record_type.work_permission:
-        return None
-    if not request.user.has_perm(record_type.work_permission):
+    return bool(
+        record_type is not None
+        and record_type.work_permission
+        and user.has_perm(record_type.work_permission)
+    )
+
+
+def record_panel_context(request, *, record, **page) -> dict | None:
+    """The record page's "Checklists" placeholder (page slot `record_page`), for staff who work
+    the record's type: it loads the card after the page (htmx, `record_card_context`), so the
+    record page spends no query on it."""
+    return {"checklists_deferred": True} if _works(request.user, record) else None
+
+
+def record_card_context(user, record) -> dict | None:
+    """The Checklists card: the record's checklists, and the templates of its type an agent may
+    still add; None (no card) when it has no checklist and its type no template. Two queries."""
+    if not _works(user, record):
         return None
     checklists = record_checklists(record)
     present = {view.checklist.template_id for view in checklists}
@@ -56,6 +68,7 @@ def record_panel_context(request, *, record, **page) -> dict | None:
         return None
     final = type(record).WORKFLOW.is_final(record.status)
     return {
+        "record": record,
         "checklists": checklists,
         "checklist_templates": [] if final else offered,
         "checklists_final": final,

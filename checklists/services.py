@@ -109,7 +109,10 @@ def templates_offered(record: BaseRecord) -> QuerySet[ChecklistTemplate]:
 
 def checklists_apply(*, record: BaseRecord) -> list[Checklist]:
     """Put on the record every fitting template's checklist it does not have yet, as the
-    system actor. Precondition: inside the transaction that created or recategorised it."""
+    system actor (none on a finished record: an imported closed one). Precondition: inside the
+    transaction that created or recategorised it."""
+    if type(record).WORKFLOW.is_final(record.status):
+        return []
     present = Checklist.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).values("template_id")

@@ -3,13 +3,14 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from checklists import services
 from checklists.models import ChecklistItem, ChecklistTemplate
+from checklists.selectors import record_card_context
 from servicedesk.pages import run_action, staff_view
 from servicedesk.selectors import record_by_number
 
@@ -19,6 +20,17 @@ def _record(request, number):
         return record_by_number(user=request.user, number=number)
     except ObjectDoesNotExist:
         raise Http404(_("No record with this number.")) from None
+
+
+@staff_view()
+def card(request, number):
+    """The record page's Checklists card, loaded by its placeholder; empty when the record has
+    none to show (the placeholder goes away)."""
+    record = _record(request, number)
+    context = record_card_context(request.user, record)
+    if context is None:
+        return HttpResponse("")
+    return render(request, "checklists/_record_checklists.html", context)
 
 
 @staff_view()

@@ -6,6 +6,7 @@ Every event names its actor: a person, or the system actor for automation
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -26,6 +27,12 @@ from servicedesk.text import plain_text
 _ANNOUNCED: dict[str, str] = {AuditKind.CREATED: CREATED, AuditKind.ASSIGNED: ASSIGNED,
               AuditKind.STATUS_CHANGED: STATUS_CHANGED,
               AuditKind.FIELD_CHANGED: FIELD_CHANGED}  # fmt: skip
+
+
+# Labels of the audit events' "fields" that are no model field (a task added to a record, a
+# checklist item ticked), registered by the apps that write them in their ready():
+# {"checklist": gettext_lazy("checklist")}; the timeline shows them in the reader's language.
+FIELD_LABELS: dict[str, Any] = {}
 
 
 def _json(value):

@@ -127,8 +127,11 @@ def test_the_incident_page_lists_its_tasks_and_adds_one(team, client):
     add(record, agent, title="Check the uplink", support_group=group)
     client.force_login(agent)
     page = client.get(f"/incidents/{record.number}/").content.decode()
-    assert 'id="record-tasks"' in page and "Check the uplink" in page
-    assert f"/catalogue/records/{record.number}/tasks/new/" in page
+    card_url = f"/catalogue/records/{record.number}/tasks/card/"
+    assert 'id="record-tasks"' in page and card_url in page  # loaded after the page
+    card = client.get(card_url).content.decode()
+    assert "Check the uplink" in card
+    assert f"/catalogue/records/{record.number}/tasks/new/" in card
     refused = client.post(f"/catalogue/records/{record.number}/tasks/new/", {"title": "x"})
     assert refused.status_code == 400
     assert "Choose a support group or an agent." in refused.content.decode()
@@ -150,13 +153,23 @@ def test_the_change_page_shows_and_adds_tasks(client):
     change = raise_change(owner, support_group=group)
     client.force_login(owner)
     page = client.get(f"/changes/{change.number}/").content.decode()
-    assert 'id="record-tasks"' in page
+    card_url = f"/catalogue/records/{change.number}/tasks/card/"
+    assert 'id="record-tasks"' in page and card_url in page
     client.post(
         f"/catalogue/records/{change.number}/tasks/new/",
         {"title": "Back up the database", "support_group": group.pk},
     )
-    page = client.get(f"/changes/{change.number}/").content.decode()
-    assert "Back up the database" in page
+    assert "Back up the database" in client.get(card_url).content.decode()
+
+
+def test_the_tasks_card_is_staffs_and_a_tasks_own_page_has_none(team, client, end_user):
+    agent, other, group, record = team
+    task = add(record, agent, support_group=group)
+    client.force_login(agent)
+    assert "tasks/card/" not in client.get(task.get_absolute_url()).content.decode()
+    client.force_login(end_user)
+    hidden = client.get(f"/catalogue/records/{record.number}/tasks/card/")
+    assert hidden.status_code in (403, 404)
 
 
 def test_the_api_adds_lists_and_works_a_record_task(team, end_user):

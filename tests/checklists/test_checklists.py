@@ -138,7 +138,9 @@ def test_a_change_gets_a_checklist_by_hand_and_its_page_ticks_it(client):
     rollout = template("Roll-out", record_type="change", items=[("Peer review", True)])
     client.force_login(owner)
     page = client.get(f"/changes/{change.number}/").content.decode()
-    assert 'id="checklists"' in page and "Roll-out" in page
+    assert f"/checklists/{change.number}/card/" in page  # the card loads after the page
+    card = client.get(f"/checklists/{change.number}/card/").content.decode()
+    assert 'id="checklists"' in card and "Roll-out" in card
     response = client.post(f"/checklists/{change.number}/add/", {"template": rollout.pk})
     assert response.status_code == 302
     views = record_checklists(change)
@@ -147,8 +149,8 @@ def test_a_change_gets_a_checklist_by_hand_and_its_page_ticks_it(client):
     client.post(f"/checklists/{change.number}/items/{item.pk}/tick/", {"done": "1"})
     item.refresh_from_db()
     assert item.done_by == owner
-    page = client.get(f"/changes/{change.number}/").content.decode()
-    assert "1 of 1 done" in page
+    card = client.get(f"/checklists/{change.number}/card/").content.decode()
+    assert "1 of 1 done" in card
 
 
 def test_an_item_of_another_record_is_a_404(desk, client):
@@ -168,5 +170,33 @@ def test_records_without_templates_show_no_checklist_card(desk, client):
     agent, group, network, hardware = desk
     record = incident(actor=agent, support_group=group)
     client.force_login(agent)
-    page = client.get(f"/incidents/{record.number}/").content.decode()
-    assert 'id="checklists"' not in page
+    card = client.get(f"/checklists/{record.number}/card/")
+    assert card.status_code == 200 and card.content == b""
+
+
+def test_the_api_lists_a_records_checklists_and_ticks_an_item(desk, end_user):
+    from rest_framework.test import APIClient
+
+    agent, group, network, hardware = desk
+    template("Every incident", items=[("Confirm the impact", True)])
+    record = incident(actor=agent, support_group=group)
+    api = APIClient()
+    api.force_authenticate(agent)
+    listed = api.get("/api/v1/checklists/", {"record": record.number})
+    assert listed.status_code == 200, listed.content
+    [checklist] = listed.json()
+    item = checklist["items"][0]
+    assert (checklist["name"], item["title"], item["done_at"]) == (
+        "Every incident", "Confirm the impact", None,
+    )  # fmt: skip
+    assert api.get("/api/v1/checklists/", {"record": "INC9999999"}).status_code == 400
+    strict = api.post(f"/api/v1/checklists/items/{item['id']}/tick/", {"done": True, "x": 1},
+                      format="json")  # fmt: skip
+    assert strict.status_code == 400 and "x" in strict.json()["errors"]
+    ticked = api.post(f"/api/v1/checklists/items/{item['id']}/tick/", {}, format="json")
+    assert ticked.status_code == 200 and ticked.json()["done_by"]["id"] == agent.pk
+    outsider = APIClient()
+    outsider.force_authenticate(end_user)
+    hidden = outsider.post(f"/api/v1/checklists/items/{item['id']}/tick/", {}, format="json")
+    assert hidden.status_code == 404
+    assert ChecklistItem.objects.get(pk=item["id"]).done_by == agent
