@@ -52,6 +52,8 @@ def test_an_agent_adds_a_task_and_ticks_the_checklist_before_resolving(page, des
     page.locator("select[name=support_group]").select_option(str(group.pk))
     page.locator("select[name=assignee]").select_option(str(agent.pk))
     page.locator("input[name=due_at]").fill("2031-01-10T09:00")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"tasks-add-{language}.png"), full_page=True)
     page.locator("form.form button[type=submit]").click()
     expect(page.locator(".message-success")).to_contain_text(record.number)
     task = FulfilmentTask.objects.get(title="Replace the floor switch")
@@ -60,11 +62,11 @@ def test_an_agent_adds_a_task_and_ticks_the_checklist_before_resolving(page, des
     page.goto("/catalogue/tasks/?queue=mine")
     row = page.locator("tr", has_text=task.number)
     expect(row).to_contain_text(record.number)
+    page.screenshot(path=str(ARTIFACTS / f"tasks-queue-{language}.png"), full_page=True)
     row.get_by_role("link", name=task.number).click()
     expect(page.locator("[data-test=task-parent]")).to_contain_text(record.number)
     page.locator("button[name=action][value=done]").click()
     expect(page.locator(".record-number .status-done")).to_be_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"tasks-task-{language}.png"), full_page=True)
 
     page.goto(f"/incidents/{record.number}/")
@@ -82,6 +84,7 @@ def test_an_agent_adds_a_task_and_ticks_the_checklist_before_resolving(page, des
         "Check the uplink"
     )
     assert Incident.objects.get(pk=record.pk).status == "assigned"
+    page.screenshot(path=str(ARTIFACTS / f"tasks-refused-{language}.png"), full_page=True)
 
     page.goto(f"/incidents/{record.number}/")
     page.locator("#checklists [data-test=checklist-item]").first.locator("button").click()
