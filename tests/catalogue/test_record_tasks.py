@@ -205,3 +205,19 @@ def test_the_api_adds_lists_and_works_a_record_task(team, end_user):
     )
     assert refused.status_code == 403
     assert outsider.get(f"/api/v1/tasks/{body['number']}/").status_code == 404
+
+
+def test_the_group_is_told_of_a_new_record_task_with_its_record_and_due_time(team, settings):
+    from django.core import mail
+
+    from servicedesk.notifications import deliver_pending
+
+    agent, other, group, record = team
+    group.email = "network@example.com"
+    group.save(update_fields=["email"])
+    task = add(record, agent, support_group=group, due_at=timezone.now() + timedelta(days=1))
+    deliver_pending()
+    sent = [m for m in mail.outbox if task.number in m.subject]
+    assert len(sent) == 1
+    assert "A task for your team" in sent[0].subject and "fulfilment" not in sent[0].subject
+    assert f"For {record.number}:" in sent[0].body and "Due " in sent[0].body
