@@ -135,12 +135,14 @@ def _world():
 
 
 def _load(world, requests, articles, *, reset):
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
     from django.utils import timezone
 
     from catalogue.models import FulfilmentTask, RequestStatus, ServiceRequest, TaskStatus
     from knowledge.models import Article
 
+    request_type = ContentType.objects.get_for_model(ServiceRequest)
     existing = ServiceRequest.objects.filter(item=world.item).count()
     if reset or existing < requests:
         FulfilmentTask.objects.filter(request__item=world.item).delete()
@@ -168,6 +170,8 @@ def _load(world, requests, articles, *, reset):
                         tasks.append(FulfilmentTask(
                             number=f"TSK9{record.number[4:]}{step}", title=f"Step {step}",
                             requester=world.requester, request=record, order=step,
+                            parent_type=request_type, parent_id=record.pk,
+                            parent_number=record.number,
                             support_group=world.groups[(record.pk + step) % 4],
                             status=(TaskStatus.OPEN if open_ and step == 0 else
                                     TaskStatus.WAITING if open_ else TaskStatus.DONE),

@@ -1,6 +1,7 @@
 """The request and task FilterSets, shared by the agent pages and the REST API."""
 
 import django_filters
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup, User
@@ -12,6 +13,7 @@ from catalogue.models import (
     ServiceRequest,
     TaskStatus,
 )
+from servicedesk.selectors import record_model_for_number
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -50,6 +52,21 @@ class TaskFilter(django_filters.FilterSet):
         label=_("Assignee"),
     )
 
+    parent = django_filters.CharFilter(
+        method="filter_parent", label=_("Record"), help_text=_("A record's number: its tasks.")
+    )
+
     class Meta:
         model = FulfilmentTask
-        fields = ["status", "support_group", "assignee"]
+        fields = ["status", "support_group", "assignee", "parent"]
+
+    def filter_parent(self, queryset, name, value):
+        """The tasks of the record with this number (its content type and id: the parent index)."""
+        found = record_model_for_number(value)
+        if found is None:
+            return queryset.none()
+        model, number = found
+        parent_id = model._default_manager.filter(number=number).values_list("pk", flat=True)
+        return queryset.filter(
+            parent_type=ContentType.objects.get_for_model(model), parent_id__in=parent_id
+        )

@@ -13,7 +13,8 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import SupportGroup, User
+from accounts.selectors import assignable_people
 from catalogue.models import FieldType, RequestField, RequestItem
 from cmdb.models import ConfigurationItem
 from servicedesk.attachments import attachment_check
@@ -146,3 +147,28 @@ def form_schema(item: RequestItem) -> list[dict]:
             entry["pattern"] = spec.pattern
         schema.append(entry)
     return schema
+
+
+class TaskAddForm(forms.Form):
+    """A task on any record: what to do, who does it (a group, an agent or both), by when."""
+
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("Instructions"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    support_group = forms.ModelChoiceField(
+        label=gettext_lazy("Support group"),
+        queryset=SupportGroup.objects.filter(is_active=True).order_by("name"),
+        required=False,
+    )
+    assignee = forms.ModelChoiceField(
+        label=gettext_lazy("Agent"),
+        queryset=assignable_people().order_by("full_name"),
+        required=False,
+    )
+    due_at = forms.DateTimeField(
+        label=gettext_lazy("Due"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )

@@ -10,15 +10,18 @@ fulfilment tasks.
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.choices import RequestStatus, TaskStatus
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from servicedesk import registry
 from servicedesk.models import GROUP_RULES, ApprovalRule, BaseRecord
 
 # RequestStatus and TaskStatus are defined in catalogue.choices, the approval rule in the kernel
@@ -428,7 +431,15 @@ _OPEN_TASK = Q(status__in=OPEN_TASK_STATUSES)
 
 
 class FulfilmentTask(BaseRecord):
-    """A piece of fulfilment work on a request, worked by a support group."""
+    """A piece of work on a record, worked by a support group or an agent, due at a time.
+
+    Its parent is any registered record (content type and id, as every kernel row points at a
+    record, with its number kept for the lists: numbers never change): a service request's
+    fulfilment tasks, an incident's, a problem's or a change's tasks (docs/tasks.md). A request's
+    task also keeps `request`, the foreign key request fulfilment works with (which task opens
+    next, when the request closes); it is the parent itself (`fulfilmenttask_request_is_parent`
+    holds the ids equal) and is empty on the tasks of other records.
+    """
 
     NUMBER_PREFIX = "TSK"
     WORKFLOW = TASK_WORKFLOW
@@ -436,14 +447,26 @@ class FulfilmentTask(BaseRecord):
     status = models.CharField(
         _("status"), max_length=32, choices=TaskStatus.choices, default=TaskStatus.OPEN
     )
+    parent_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    parent_id = models.PositiveBigIntegerField(_("record"))
+    parent = GenericForeignKey("parent_type", "parent_id")
+    parent_number = models.CharField(_("record"), max_length=32, editable=False)
     request = models.ForeignKey(
-        ServiceRequest, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("request")
+        ServiceRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("request"),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=10)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
     completed_at = models.DateTimeField(_("done"), null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["request", "order", "id"]
+        ordering = ["parent_type", "parent_id", "order", "id"]
         verbose_name = _("fulfilment task")
         verbose_name_plural = _("fulfilment tasks")
         indexes = [
@@ -460,13 +483,39 @@ class FulfilmentTask(BaseRecord):
             ),
             models.Index(fields=["created_at", "id"], condition=_OPEN_TASK, name="tsk_open_idx"),
             models.Index(fields=["created_at", "id"], name="tsk_created_idx"),
+            # A record's tasks (its page's panel) and the overdue queue.
+            models.Index(fields=["parent_type", "parent_id", "order"], name="tsk_parent_idx"),
+            models.Index(
+                fields=["due_at", "id"],
+                condition=_OPEN_TASK & Q(due_at__isnull=False),
+                name="tsk_open_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=TASK_WORKFLOW.states),
                 name="%(app_label)s_%(class)s_status_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(request__isnull=True) | Q(request_id=models.F("parent_id")),
+                name="%(app_label)s_%(class)s_request_is_parent",
+            ),
         ]
 
     def get_absolute_url(self) -> str:
         return reverse("catalogue:task", args=[self.number])
+
+    @property
+    def parent_url(self) -> str:
+        """The agent's page of the task's record, from its number (no query)."""
+        record_type = registry.for_number(self.parent_number)
+        if record_type is None or not record_type.detail_url_name:
+            return ""
+        return reverse(record_type.detail_url_name, args=[self.parent_number])
+
+    def is_overdue(self, now=None) -> bool:
+        return bool(
+            self.due_at
+            and self.status in OPEN_TASK_STATUSES
+            and self.due_at < (now or timezone.now())
+        )

@@ -8,6 +8,7 @@ ValidationError (nothing saved), TransitionNotAllowed (409), PermissionDenied.
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,11 +26,12 @@ from catalogue.models import (
 from catalogue.records import REQUEST
 from catalogue.selectors import WORK_PERMISSION, orderable_items
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from servicedesk import events, registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
 from servicedesk.approvals import services as approvals
 from servicedesk.approvals.rules import approvers_for as rule_approvers
-from servicedesk.models import ApprovalSet, Visibility
+from servicedesk.models import ApprovalSet, AuditKind, BaseRecord, Visibility
 from servicedesk.text import plain_text
 from sla import services as sla
 
@@ -138,6 +140,7 @@ def _start_fulfilment(record: ServiceRequest) -> None:
                 "requester": record.requester,
                 "organisation_id": record.organisation_id,
                 "support_group": template.support_group,
+                **_parent_fields(record),
                 "request": record,
                 "order": template.order,
                 "status": status,
@@ -191,6 +194,110 @@ def request_approval_decided(
 # --- Fulfilling ---------------------------------------------------------------------------------
 
 
+def _parent_fields(parent: BaseRecord) -> dict[str, Any]:
+    return {
+        "parent_type": ContentType.objects.get_for_model(parent),
+        "parent_id": parent.pk,
+        "parent_number": parent.number,
+    }
+
+
+def _lock_parent(parent_type_id: int, parent_id: int) -> BaseRecord:
+    """Lock a task's parent record (parent before child, docs/architecture.md "Lock order")."""
+    model = ContentType.objects.get_for_id(parent_type_id).model_class()
+    if model is None or not issubclass(model, BaseRecord) or registry.for_model(model) is None:
+        raise ValidationError({"parent": [_("Tasks can only be added to records.")]})
+    return kernel.record_lock(model=model, pk=parent_id)
+
+
+@transaction.atomic
+def task_add(
+    *,
+    parent: BaseRecord,
+    actor,
+    title: str,
+    description: str = "",
+    support_group=None,
+    assignee=None,
+    due_at=None,
+) -> FulfilmentTask:
+    """Add a task to any record (an incident, a problem, a change, a request): assigned to a
+    support group, an agent (of that group), or both, optionally due at a time.
+
+    Preconditions: none; the actor must work both the parent's type and tasks. The parent is
+    locked first, then the task is created (`kernel.record_create`: its number, its `created`
+    event, an `assigned` event for its holder) and the parent's timeline gets an agent-only
+    "task" event, all in this transaction. Raises PermissionDenied, TransitionNotAllowed (a
+    finished parent) and ValidationError by field (no title, no holder, an assignee outside
+    the group or not staff, a due time in the past).
+    """
+    record_type = registry.for_model(type(parent))
+    if record_type is None or type(parent) is FulfilmentTask:
+        raise ValidationError({"parent": [_("Tasks can only be added to records.")]})
+    kernel.ensure_can_work(actor, model=type(parent))
+    ensure_can_work(actor)
+    errors: dict[str, list[str]] = {}
+    title = plain_text(title or "").strip()
+    if not title:
+        errors["title"] = [_("Give the task a title.")]
+    if support_group is None and assignee is None:
+        errors["support_group"] = [_("Choose a support group or an agent.")]
+    if assignee is not None and not assignee.has_perm(WORK_PERMISSION):
+        errors["assignee"] = [_("%(person)s does not work tasks.") % {"person": assignee}]
+    elif (
+        assignee is not None
+        and support_group is not None
+        and not kernel.is_member(assignee, support_group)
+    ):
+        errors["assignee"] = [
+            _("%(person)s is not a member of %(group)s.")
+            % {"person": assignee, "group": support_group}
+        ]
+    if due_at is not None and due_at <= timezone.now():
+        errors["due_at"] = [_("The due time must be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    if assignee is not None and support_group is None:
+        support_group = assignee.support_groups.filter(is_active=True).order_by("name").first()
+    locked = kernel.record_lock(model=type(parent), pk=parent.pk)
+    kernel.ensure_not_final(locked, _("%(number)s is %(status)s: it takes no more tasks."))
+    last = (
+        FulfilmentTask.objects.filter(
+            parent_type=ContentType.objects.get_for_model(locked), parent_id=locked.pk
+        )
+        .order_by("-order")
+        .values_list("order", flat=True)
+        .first()
+    )
+    task = kernel.record_create(
+        model=FulfilmentTask,
+        actor=actor,
+        fields={
+            "title": title[:200],
+            "description": description,
+            "requester": locked.requester,
+            "organisation_id": locked.organisation_id,
+            "support_group": support_group,
+            "assignee": assignee,
+            "due_at": due_at,
+            "order": (last or 0) + 10,
+            **_parent_fields(locked),
+            "request": locked if isinstance(locked, ServiceRequest) else None,
+        },
+    )
+    if support_group is not None or assignee is not None:
+        events.field_changed_event(
+            record=task, actor=actor, field="assignee" if assignee else "support_group",
+            old=None, new=assignee or support_group, public=False,
+        )  # fmt: skip
+    events.record_event(
+        record=locked, actor=actor, kind=AuditKind.FIELD_CHANGED, field="task",
+        new_value=task.number, new_text=task.number, note=task.title, public=False,
+    )  # fmt: skip
+    notifications.task_opened(task)
+    return task
+
+
 def _lock_task(task_id, version=None) -> FulfilmentTask:
     return kernel.record_lock(model=FulfilmentTask, pk=task_id, expected_version=version)
 
@@ -221,9 +328,30 @@ def task_transition(
     ensure_can_work(actor)
     # Lock order: the request before its tasks (docs/architecture.md), so two agents finishing
     # parallel tasks of one request queue on the request instead of deadlocking on each other.
-    request_id = FulfilmentTask.objects.filter(pk=task_id).values_list("request_id", flat=True)
-    record = kernel.record_lock(model=ServiceRequest, pk=request_id.get())
+    # A task of another record locks that record first the same way; only a request's tasks
+    # move their parent (the next task opens, the request closes).
+    parent_type_id, parent_id, request_id = (
+        FulfilmentTask.objects.filter(pk=task_id)
+        .values_list("parent_type_id", "parent_id", "request_id")
+        .get()
+    )
+    if request_id is None:
+        _lock_parent(parent_type_id, parent_id)
+        task = _lock_task(task_id, version)
+        _work_task(task, actor=actor, target=target, note=note)
+        return task
+    record = kernel.record_lock(model=ServiceRequest, pk=request_id)
     task = _lock_task(task_id, version)
+    _work_task(task, actor=actor, target=target, note=note)
+    if target == T.IN_PROGRESS and record.first_responded_at is None:
+        kernel.record_responded(record, at=timezone.now(), reply=False)
+    if target in (T.DONE, T.CANCELLED):
+        _after_task_finished(record, actor=actor)
+    return task
+
+
+def _work_task(task: FulfilmentTask, *, actor, target: str, note: str) -> None:
+    """Move a locked task; starting or finishing it unassigned gives it to the actor."""
     if target in (T.IN_PROGRESS, T.DONE) and not task.assignee_id:
         # Starting or finishing an unassigned task gives it to the actor, on the timeline too.
         kernel.record_update(
@@ -232,14 +360,9 @@ def task_transition(
     kernel.record_transition(
         record=task, workflow=TASK_WORKFLOW, target=target, actor=actor, note=note
     )
-    if target == T.IN_PROGRESS and record.first_responded_at is None:
-        kernel.record_responded(record, at=timezone.now(), reply=False)
-    if target in (T.DONE, T.CANCELLED):
-        if target == T.DONE:
-            task.completed_at = timezone.now()
-            task.save(update_fields=["completed_at"])
-        _after_task_finished(record, actor=actor)
-    return task
+    if target == T.DONE:
+        task.completed_at = timezone.now()
+        task.save(update_fields=["completed_at"])
 
 
 def _lock_tasks(record: ServiceRequest, *, exclude_status=()) -> list[FulfilmentTask]:

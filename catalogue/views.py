@@ -1,6 +1,8 @@
 """The agent workspace's request pages: the fulfilment task queue, a task, a request."""
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,20 +11,25 @@ from django.views.decorators.http import require_POST
 
 from catalogue import services
 from catalogue.filters import RequestFilter, TaskFilter
-from catalogue.models import FulfilmentTask, TaskStatus
+from catalogue.forms import TaskAddForm
+from catalogue.models import FulfilmentTask, ServiceRequest, TaskStatus
 from catalogue.selectors import (
     WORK_PERMISSION,
+    record_tasks,
     requests_visible_to,
     task_queue,
+    task_queue_ordering,
     tasks_visible_to,
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
-from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
-from servicedesk.models import Visibility
+from servicedesk import registry
+from servicedesk.exceptions import TransitionNotAllowed
+from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm, apply_service_errors
+from servicedesk.models import BaseRecord, Visibility
 from servicedesk.pages import assign_from_form, comment_extras, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
-from servicedesk.selectors import record_links, record_timeline
+from servicedesk.selectors import record_by_number, record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
 staff_view = kernel_staff_view(work=WORK_PERMISSION)
@@ -31,6 +38,7 @@ staff_view = kernel_staff_view(work=WORK_PERMISSION)
 QUEUE_LABELS = [
     ("groups", gettext_lazy("My groups' tasks")),
     ("mine", gettext_lazy("My tasks")),
+    ("overdue", gettext_lazy("Overdue")),
     ("open", gettext_lazy("All open tasks")),
     ("all", gettext_lazy("All tasks")),
 ]
@@ -43,7 +51,7 @@ def tasks(request):
     filters = TaskFilter(request.GET, queryset=task_queue(user=request.user, queue=queue))
     page = page_of(
         filters.qs,
-        ordering=("created_at", "id"),
+        ordering=task_queue_ordering(queue),
         cursor=request.GET.get("cursor", ""),
         size=settings.QUEUE_PAGE_SIZE,
     )
@@ -66,7 +74,7 @@ def tasks(request):
 def _task_or_404(request, number) -> FulfilmentTask:
     task = (
         tasks_visible_to(request.user)
-        .select_related("request", "support_group", "assignee", "requester")
+        .select_related("request", "support_group", "assignee", "requester", "parent_type")
         .filter(number=number)
         .first()
     )
@@ -82,8 +90,9 @@ def _task_page(request, record, *, assign_form=None, status=200):
         {
             "task": record,
             "record": record,
+            "parent": record.parent,
             "siblings": tasks_visible_to(request.user)
-            .filter(request_id=record.request_id)
+            .filter(parent_type_id=record.parent_type_id, parent_id=record.parent_id)
             .select_related("support_group", "assignee"),
             "timeline": record_timeline(record=record, user=request.user),
             "targets": TASK_WORKFLOW.allowed_targets(record.status),
@@ -156,6 +165,71 @@ def task_assign(request, number):
         ),
         done=lambda: redirect("catalogue:task", number=number),
         again=lambda status: _task_page(request, record, assign_form=form, status=status),
+    )
+
+
+def tasks_panel(request, *, record, **page):
+    """The "Tasks" card of every record page but a task's (which lists its siblings) and a
+    request's (whose page lists its fulfilment tasks with the same add-task link), for staff who
+    work tasks. The page renders a placeholder that loads the card after it (htmx,
+    `tasks_card`), so the record page spends no query on it."""
+    if isinstance(record, FulfilmentTask | ServiceRequest):
+        return None
+    if registry.for_model(type(record)) is None or not request.user.has_perm(WORK_PERMISSION):
+        return None
+    return {"tasks_deferred": True}
+
+
+def _parent_or_404(request, number) -> BaseRecord:
+    try:
+        parent = record_by_number(user=request.user, number=number)
+    except ObjectDoesNotExist:
+        raise Http404(_("No record with this number.")) from None
+    if isinstance(parent, FulfilmentTask):
+        raise Http404(_("No record with this number."))
+    return parent
+
+
+@staff_view
+def tasks_card(request, number):
+    """The record page's Tasks card (loaded by its placeholder): the record's tasks with their
+    holder and due time, and "Add a task" while the record is open. One query for the tasks."""
+    record = _parent_or_404(request, number)
+    return render(
+        request,
+        "catalogue/_record_tasks.html",
+        {
+            "record": record,
+            "record_tasks": record_tasks(user=request.user, record=record),
+            "can_add_task": not type(record).WORKFLOW.is_final(record.status),
+        },
+    )
+
+
+@staff_view
+def task_add(request, number):
+    """Add a task to any record the person may see and work (`services.task_add`)."""
+    parent = _parent_or_404(request, number)
+    form = TaskAddForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                task = services.task_add(parent=parent, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except (PermissionDenied, TransitionNotAllowed) as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("%(task)s added to %(number)s.")
+                    % {"task": task.number, "number": parent.number},
+                )
+                return redirect(parent.get_absolute_url())
+        status = 400
+    return render(
+        request, "catalogue/task_add.html", {"parent": parent, "form": form}, status=status
     )
 
 

@@ -19,9 +19,11 @@ SLA_WARNING = "sla_warning"
 SLA_BREACH = "sla_breach"
 APPROVAL_NEEDED = "approval_needed"
 MAJOR_INCIDENT = "major_incident"
+# Any other field changed (`detail["field"]`: a recategorised incident gets its checklists).
+FIELD_CHANGED = "field_changed"
 
 KINDS = (CREATED, ASSIGNED, STATUS_CHANGED, COMMENTED, SLA_WARNING, SLA_BREACH, APPROVAL_NEEDED,
-         MAJOR_INCIDENT)  # fmt: skip
+         MAJOR_INCIDENT, FIELD_CHANGED)  # fmt: skip
 
 # f(*, record, kind, actor, detail) -> None
 LISTENERS: list[Callable[..., None]] = []

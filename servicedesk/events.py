@@ -6,18 +6,33 @@ Every event names its actor: a person, or the system actor for automation
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from servicedesk.actors import actor_required
-from servicedesk.announce import ASSIGNED, CREATED, MAJOR_INCIDENT, STATUS_CHANGED, announce
+from servicedesk.announce import (
+    ASSIGNED,
+    CREATED,
+    FIELD_CHANGED,
+    MAJOR_INCIDENT,
+    STATUS_CHANGED,
+    announce,
+)
 from servicedesk.models import AuditEvent, AuditKind
 from servicedesk.text import plain_text
 
 # Audit kinds that are record events for the listeners (servicedesk/announce.py).
 _ANNOUNCED: dict[str, str] = {AuditKind.CREATED: CREATED, AuditKind.ASSIGNED: ASSIGNED,
-              AuditKind.STATUS_CHANGED: STATUS_CHANGED}  # fmt: skip
+              AuditKind.STATUS_CHANGED: STATUS_CHANGED,
+              AuditKind.FIELD_CHANGED: FIELD_CHANGED}  # fmt: skip
+
+
+# Labels of the audit events' "fields" that are no model field (a task added to a record, a
+# checklist item ticked), registered by the apps that write them in their ready():
+# {"checklist": gettext_lazy("checklist")}; the timeline shows them in the reader's language.
+FIELD_LABELS: dict[str, Any] = {}
 
 
 def _json(value):

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "prediction",
     "search",
     "timekeeping",
+    "checklists",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("events.api.urls")),
     path("", include("search.api_urls")),
     path("", include("timekeeping.api.urls")),
+    path("", include("checklists.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -70,6 +71,7 @@ urlpatterns = [
     path("prediction/", include("prediction.urls")),
     path("search/", include("search.urls")),
     path("time/", include("timekeeping.urls")),
+    path("checklists/", include("checklists.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

@@ -14,6 +14,7 @@ from catalogue.models import (
     ServiceRequest,
 )
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
+from servicedesk import registry
 from servicedesk.api.approvals import ApprovalSerializer
 from servicedesk.api.serializers import (
     NamedRefSerializer,
@@ -115,24 +116,50 @@ class TaskListSerializer(serializers.ModelSerializer):
     support_group = NamedRefSerializer(read_only=True, allow_null=True)
     assignee = PersonRefSerializer(read_only=True, allow_null=True)
     requester = PersonRefSerializer(read_only=True)
-    request = serializers.SerializerMethodField()
+    request = serializers.SerializerMethodField(help_text=_("A request's task only; else null."))
+    parent = serializers.SerializerMethodField(help_text=_("The record the task is part of."))
 
     class Meta:
         model = FulfilmentTask
         fields = [
-            "id", "number", "title", "status", "status_display", "order", "request",
-            "requester", "support_group", "assignee", "created_at", "updated_at", "version",
+            "id", "number", "title", "status", "status_display", "order", "parent", "request",
+            "requester", "support_group", "assignee", "due_at", "created_at", "updated_at",
+            "version",
         ]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(
         {
             "type": "object",
+            "nullable": True,
             "properties": {"number": {"type": "string"}, "title": {"type": "string"}},
         }
     )
     def get_request(self, task):
+        if task.request_id is None:
+            return None
         return {"number": task.request.number, "title": task.request.title}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"type": {"type": "string"}, "number": {"type": "string"}},
+        }
+    )
+    def get_parent(self, task):
+        record_type = registry.for_number(task.parent_number)
+        return {"type": record_type.key if record_type else "", "number": task.parent_number}
+
+
+class TaskCreateSerializer(StrictInputMixin, serializers.Serializer):
+    """A task on any record: its number, a title, a support group and/or an agent, a due time."""
+
+    parent = serializers.CharField(max_length=32, help_text=_("The record's number, INC…, CHG…"))
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    support_group = serializers.IntegerField(required=False, allow_null=True, default=None)
+    assignee = serializers.IntegerField(required=False, allow_null=True, default=None)
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class TaskDetailSerializer(TaskListSerializer):

@@ -5,6 +5,7 @@ A record the caller may not see is a 404. Lists are keyset-paginated (no OFFSET,
 
 import json
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404
@@ -15,7 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from accounts.models import User
+from accounts.models import SupportGroup, User
+from accounts.selectors import assignable_people
 from catalogue import services
 from catalogue.api import serializers as api
 from catalogue.filters import RequestFilter, TaskFilter
@@ -43,6 +45,11 @@ from servicedesk.api.serializers import TransitionNoteSerializer
 from servicedesk.api.views import RecordConversationMixin, RecordViewSetMixin
 from servicedesk.converters import ID_PATTERN
 from servicedesk.filters import IdField
+from servicedesk.selectors import record_by_number
+
+
+def active_groups():
+    return SupportGroup.objects.filter(is_active=True)
 
 
 @extend_schema_view(
@@ -243,9 +250,18 @@ class RequestViewSet(
         ],
     ),
     retrieve=extend_schema(summary="One task by number"),
+    create=extend_schema(
+        summary="Add a task to any record",
+        request=api.TaskCreateSerializer,
+        responses={201: api.TaskDetailSerializer},
+    ),
 )
 class TaskViewSet(
-    RecordViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    RecordViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     queryset = FulfilmentTask.objects.none()
     filter_backends = [FilterBackend]
@@ -270,6 +286,25 @@ class TaskViewSet(
 
     def detail_response(self, record, code=status.HTTP_200_OK, **kwargs):
         return Response(api.TaskDetailSerializer(self.get_object()).data, status=code, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        """`services.task_add` on the record named by `parent` (one the caller may see: else
+        400 on `parent`), a group and an agent by id."""
+        self.ensure_staff()
+        data = self.input(api.TaskCreateSerializer)
+        try:
+            parent = record_by_number(user=request.user, number=data.pop("parent"))
+        except ObjectDoesNotExist:
+            raise serializers.ValidationError({"parent": ["No record with this number."]}) from None
+        for name, rows in (("support_group", active_groups()), ("assignee", assignable_people())):
+            if data[name] is not None:
+                data[name] = rows.filter(pk=data[name]).first()
+                if data[name] is None:
+                    raise serializers.ValidationError({name: ["Nobody and nothing with this id."]})
+        task = services.task_add(parent=parent, actor=request.user, **data)
+        self.kwargs["number"] = task.number
+        location = reverse("fulfilmenttask-detail", kwargs={"number": task.number})
+        return self.detail_response(task, status.HTTP_201_CREATED, headers={"Location": location})
 
     def take_record(self, record, *, version):
         services.task_take(task_id=record.pk, actor=self.request.user, version=version)

@@ -33,7 +33,7 @@ from servicedesk.models import (
 from servicedesk.numbering import next_record_number
 from servicedesk.selectors import link_label, record_at, record_is_visible
 from servicedesk.text import plain_text, sanitise_html
-from servicedesk.workflow import Meaning, Workflow
+from servicedesk.workflow import RECORD_GUARDS, Meaning, Workflow
 
 # A record function hands back the record type it was given (an Incident in, an Incident out).
 R = TypeVar("R", bound=BaseRecord)
@@ -140,13 +140,21 @@ def record_transition(
     """Move a locked record to `target` if the workflow and its guards allow it.
 
     `automatic`: a move the service makes as a consequence of another change, which the
-    workflow declares among its `automatic` transitions. Raises TransitionNotAllowed with the
-    reason. Writes a `status_changed` audit event.
+    workflow declares among its `automatic` transitions. The apps' `RECORD_GUARDS` are asked
+    too (servicedesk/workflow.py). Raises TransitionNotAllowed with the reason. Writes a
+    `status_changed` audit event.
     """
     source = record.status
     workflow.check(
         record=record, source=source, target=target, context=context, automatic=automatic
     )
+    for guard in RECORD_GUARDS:
+        reason = guard(
+            record, source=source, target=target, meaning=workflow.meaning(target),
+            automatic=automatic, context=context or {},
+        )  # fmt: skip
+        if reason:
+            raise TransitionNotAllowed(reason)
     record.status = target
     events.status_changed_event(record=record, actor=actor, old=source, new=target, note=note)
     _save_new_version(record, ["status"])

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
+from servicedesk.events import FIELD_LABELS
 from servicedesk.selectors import link_label
 
 register = template.Library()
@@ -18,7 +19,7 @@ def audit_field_label(event) -> str:
     try:
         return str(model._meta.get_field(event.field).verbose_name)
     except (FieldDoesNotExist, AttributeError):
-        return event.field
+        return str(FIELD_LABELS.get(event.field, event.field))
 
 
 @register.filter

@@ -80,7 +80,7 @@ def test_the_workspace_counts_the_agents_task_queues(client, world):
     page = client.get("/workspace/").content.decode()
     assert 'data-test="tasks-groups"' in page
     sizes = {q["key"]: q["shown"] for q in client.get("/workspace/").context["task_queues"]}
-    assert sizes == {"mine": "0", "groups": "1"}
+    assert sizes == {"mine": "0", "groups": "1", "overdue": "0"}
 
 
 def test_the_request_list_and_the_api_share_their_filters(client, world):

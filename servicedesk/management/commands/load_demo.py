@@ -10,6 +10,7 @@ from accounts.services import support_group_set_lead
 from catalogue import demo as catalogue_demo
 from cmdb import demo as cmdb_demo
 from incidents import demo as incidents_demo
+from servicedesk.management.demo import checklists as checklists_demo
 from servicedesk.management.demo import history
 from timekeeping import demo as timekeeping_demo
 
@@ -91,6 +92,7 @@ class Command(BaseCommand):
             cmdb_demo.link_sample_incident()
             catalogue_demo.load_samples()
             timekeeping_demo.load_samples()
+            checklists_demo.load()  # after the history: only records from now on get them
             if loaded:
                 history.refresh_dashboards()
         if loaded:

@@ -125,7 +125,11 @@ def load(ref: Reference, rng: random.Random, *, days: int, count: int) -> dict:
         for record, plan in zip(records, plans, strict=True):
             if plan["approvers"]:
                 approval_sets.append(_approvals(ct, record, plan))
-            tasks += [FulfilmentTask(request=record, **fields) for fields in plan["tasks"]]
+            tasks += [
+                FulfilmentTask(request=record, parent_type_id=ct, parent_id=record.pk,
+                               parent_number=record.number, **fields)
+                for fields in plan["tasks"]
+            ]  # fmt: skip
             _timeline(timeline, record, plan)
             policy = plan["policy"]
             for target in policies.targets(policy):
