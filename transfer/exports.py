@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 from openpyxl import Workbook
 
+from customfields import selectors as custom_fields
 from servicedesk.csvfiles import csv_safe
 from servicedesk.models import ExternalKey
 from servicedesk.registry import RecordType
@@ -30,13 +31,21 @@ def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], It
             rows = filterset.qs
     paths = [path for _header, path in record_type.export_columns]
     header = [str(label) for label, _path in record_type.export_columns]
+    custom_header, custom = custom_fields.export_part(record_type.key)
+    header += custom_header
+    model = record_type.model_class
 
     def walk():
         last = 0
         while True:
             chunk = list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", *paths)[:CHUNK])
+            extra = (
+                custom_fields.export_cells(model, [row[0] for row in chunk], custom)
+                if custom
+                else {}
+            )
             for row in chunk:
-                yield tuple(_cell(value) for value in row[1:])
+                yield tuple(_cell(value) for value in row[1:]) + extra.get(row[0], ())
             if len(chunk) < CHUNK:
                 return
             last = chunk[-1][0]
@@ -78,6 +87,10 @@ def record_document(*, record, record_type: RecordType, user) -> dict[str, Any]:
             strict=True,
         )
     }
+    custom_header, custom = custom_fields.export_part(record_type.key)
+    if custom:
+        values = custom_fields.export_cells(type(record), [record.pk], custom)[record.pk]
+        fields.update(zip(custom_header, values, strict=True))
     external = list(
         ExternalKey.objects.filter(
             content_type__app_label=record._meta.app_label,
