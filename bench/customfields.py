@@ -36,23 +36,27 @@ def plant(out) -> None:
         max_length=20, order=93,
     )  # fmt: skip
     ct = ContentType.objects.get_for_model(Incident).pk
-    columns = "content_type_id, object_id, field_id, value_text, value_number, value_date, " \
-              "value_bool, value_ref, display, updated_at"  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO customfields_fieldvalue ({columns}) SELECT %s, id, %s, "
+            "INSERT INTO customfields_fieldvalue (content_type_id, object_id, field_id, value_text, "
+            "value_number, value_date, value_bool, value_ref, display, updated_at) "
+            "SELECT %s, id, %s, "
             "(ARRAY['Tehran','London','Shanghai','Berlin','Lagos'])[1 + id %% 5], NULL, NULL, "
             "NULL, NULL, (ARRAY['Tehran','London','Shanghai','Berlin','Lagos'])[1 + id %% 5], "
             "now() FROM incidents_incident",
             [ct, site.pk],
         )
         cursor.execute(
-            f"INSERT INTO customfields_fieldvalue ({columns}) SELECT %s, id, %s, '', id %% 5000, "
+            "INSERT INTO customfields_fieldvalue (content_type_id, object_id, field_id, value_text, "
+            "value_number, value_date, value_bool, value_ref, display, updated_at) "
+            "SELECT %s, id, %s, '', id %% 5000, "
             "NULL, NULL, NULL, (id %% 5000)::text, now() FROM incidents_incident",
             [ct, users.pk],
         )
         cursor.execute(
-            f"INSERT INTO customfields_fieldvalue ({columns}) SELECT %s, id, %s, 'LT-' || id, "
+            "INSERT INTO customfields_fieldvalue (content_type_id, object_id, field_id, value_text, "
+            "value_number, value_date, value_bool, value_ref, display, updated_at) "
+            "SELECT %s, id, %s, 'LT-' || id, "
             "NULL, NULL, NULL, NULL, 'LT-' || id, now() FROM incidents_incident WHERE id %% 2 = 0",
             [ct, asset.pk],
         )
@@ -64,11 +68,11 @@ def plant(out) -> None:
 def measure(*, requests: int, warmup: int, out) -> None:
     from django.test import Client
 
+    from accounts.models import User
     from bench.endpoints import AGENT_EMAIL, _host
     from bench.endpoints import measure as timed
     from bench.env import estimated_rows
     from bench.report import markdown_table
-    from accounts.models import User
 
     size = estimated_rows("incidents_incident")
     client = Client(raise_request_exception=False, HTTP_HOST=_host())
