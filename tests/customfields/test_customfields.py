@@ -317,3 +317,28 @@ def test_the_csv_export_has_a_column_per_custom_field(client, desk):
     assert rows[1][header.index("Users affected")] == "12"
     assert rows[1][header.index("Site")] == "London"
     assert len(rows) == 2
+
+
+def test_another_record_type_gets_the_card_and_its_own_fields(client, desk):
+    from tests.problems.factories import problem
+
+    CustomField.objects.create(
+        record_type="problem", name="vendor_case", label="Vendor case", field_type="text"
+    )
+    record = problem(actor=desk.agent)
+    assert [f.name for f in selectors.fields_of_record(record)] == ["vendor_case"]
+    client.force_login(desk.agent)
+    page = client.get(f"/problems/{record.number}/").content.decode()
+    assert 'id="custom-fields"' in page and "Vendor case" in page
+    client.post(f"/custom-fields/{record.number}/", {"cf-vendor_case": "CASE-77"})
+    assert selectors.as_data(record) == {"vendor_case": "CASE-77"}
+    assert AuditEvent.objects.filter(object_id=record.pk, new_text="CASE-77").exists()
+
+
+def test_the_json_export_of_a_record_holds_its_custom_values(client, desk):
+    record = log(desk)
+    save(desk, record, users_affected="8")
+    client.force_login(desk.agent)
+    document = client.get(f"/imports/records/{record.number}.json").json()
+    assert document["fields"]["Users affected"] == "8"
+    assert document["fields"]["Site"] is None
