@@ -116,6 +116,9 @@ def main(argv=None) -> None:
 
     configure()
     require_postgresql()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest
     if not args.no_plant:
         plant(print)
     measure(requests=args.requests, warmup=args.warmup, out=print)

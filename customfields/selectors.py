@@ -164,9 +164,7 @@ def lookup(field: CustomField, text: str) -> dict[str, Any] | None:
         return {"value_bool": text.lower() in truthy}
     if kind in (FieldType.USER, FieldType.CI):
         return {"value_ref": int(text)} if text.isdigit() and len(text) <= 18 else None
-    if kind == FieldType.CHOICE:
-        return {"value_text": text}
-    return {"value_text__iexact": text}
+    return {"value_text": text}  # exact, so the (field, value_text) index finds it
 
 
 def filter_by_value(queryset: QuerySet, field: CustomField, text: str) -> QuerySet:

@@ -342,3 +342,39 @@ def test_the_json_export_of_a_record_holds_its_custom_values(client, desk):
     document = client.get(f"/imports/records/{record.number}.json").json()
     assert document["fields"]["Users affected"] == "8"
     assert document["fields"]["Site"] is None
+
+
+def test_the_generic_api_reads_and_writes_any_record_types_values(desk):
+    from tests.problems.factories import problem
+
+    CustomField.objects.create(
+        record_type="problem", name="vendor_case", label="Vendor case", field_type="text",
+        max_length=10,
+    )  # fmt: skip
+    record = problem(actor=desk.agent)
+    client = api(desk.agent)
+    listed = client.get("/api/v1/custom-fields/", {"record_type": "problem"}).json()
+    assert [f["name"] for f in listed] == ["vendor_case"]
+    assert client.get("/api/v1/custom-fields/", {"record_type": "nope"}).status_code == 400
+    url = f"/api/v1/custom-fields/{record.number}/"
+    assert client.get(url).json()["values"] == {"vendor_case": None}
+    bad = client.patch(url, {"values": {"vendor_case": "X" * 11}}, format="json")
+    assert bad.status_code == 400 and "custom_fields.vendor_case" in bad.json()["errors"]
+    good = client.patch(url, {"values": {"vendor_case": "CASE-1"}}, format="json")
+    assert good.status_code == 200 and good.json()["values"] == {"vendor_case": "CASE-1"}
+    # Somebody who may not see the record gets a 404, as for a missing one.
+    assert api(EndUserFactory()).get(url).status_code == 404
+    assert api(desk.agent).get("/api/v1/custom-fields/PRB9999999/").status_code == 404
+
+
+def test_the_admin_form_checks_the_category_belongs_to_the_record_type(desk):
+    from customfields.admin import CustomFieldForm
+
+    data = {"record_type": "change", "category_choice": f"incident:{desk.network.pk}",
+            "name": "x", "label": "X", "labels": "{}", "field_type": "text", "order": 1,
+            "is_active": "on"}  # fmt: skip
+    form = CustomFieldForm(data)
+    assert not form.is_valid() and "category_choice" in form.errors
+    form = CustomFieldForm({**data, "record_type": "incident"})
+    assert form.is_valid(), form.errors
+    assert form.save().category == desk.network.pk
