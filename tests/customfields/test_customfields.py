@@ -378,3 +378,53 @@ def test_the_admin_form_checks_the_category_belongs_to_the_record_type(desk):
     form = CustomFieldForm({**data, "record_type": "incident"})
     assert form.is_valid(), form.errors
     assert form.save().category == desk.network.pk
+
+
+def test_the_problem_forms_carry_the_fields_and_save_them_with_the_problem(client, desk):
+    from problems.models import Problem
+
+    CustomField.objects.create(
+        record_type="problem", name="vendor_case", label="Vendor case", field_type="text",
+        max_length=10, required=True,
+    )  # fmt: skip
+    client.force_login(desk.agent)
+    assert b'name="cf-vendor_case"' in client.get("/problems/new/").content
+    post = {"title": "VPN drops", "description": "", "impact": "medium", "urgency": "high",
+            "support_group": desk.group.pk}  # fmt: skip
+    refused = client.post("/problems/new/", {**post, "cf-vendor_case": "X" * 11})
+    assert "at most 10" in refused.content.decode()
+    assert not Problem.objects.exists()
+    done = client.post("/problems/new/", {**post, "cf-vendor_case": "CASE-9"})
+    assert done.status_code == 302
+    record = Problem.objects.get()
+    assert selectors.as_data(record) == {"vendor_case": "CASE-9"}
+    record.refresh_from_db()
+    changed = client.post(
+        f"/problems/{record.number}/edit/",
+        {**post, "version": record.version, "cf-vendor_case": "CASE-10"},
+    )
+    assert changed.status_code == 302
+    assert selectors.as_data(record) == {"vendor_case": "CASE-10"}
+
+
+def test_the_change_form_carries_the_fields_and_refuses_a_bad_one(db):
+    from changes.models import Change
+    from tests.changes.factories import PLANS, people
+
+    _manager, owner, _cab = people()
+    CustomField.objects.create(
+        record_type="change", name="downtime_minutes", label="Downtime (minutes)",
+        field_type="number", max_value=600,
+    )  # fmt: skip
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner)
+    post = {"title": "Upgrade the database server", "change_type": "normal", **PLANS}
+    refused = client.post("/changes/new/", {**post, "cf-downtime_minutes": "900"})
+    assert refused.status_code == 400
+    assert "less than or equal to 600" in refused.content.decode()
+    assert not Change.objects.exists()
+    done = client.post("/changes/new/", {**post, "cf-downtime_minutes": "45"})
+    assert done.status_code == 302, done.content.decode()[:2000]
+    assert selectors.as_data(Change.objects.get()) == {"downtime_minutes": "45"}
