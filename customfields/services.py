@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customfields import selectors
@@ -155,7 +157,22 @@ def values_save(
             public=False,
         )
         changed.append(spec.name)
+    if changed:
+        _touch(record)
     return changed
+
+
+def _touch(record) -> None:
+    """A record whose custom values changed is a newer version of it: its `version` and
+    `updated_at` move, so a page or client holding the old version is told (409) and the
+    queues' "updated" order sees it."""
+    now = timezone.now()
+    type(record)._default_manager.filter(pk=record.pk).update(
+        version=F("version") + 1, updated_at=now
+    )
+    if hasattr(record, "version") and "version" not in record.get_deferred_fields():
+        record.version += 1
+        record.updated_at = now
 
 
 def values_update(*, record, actor, data: Mapping[str, Any]) -> list[str]:

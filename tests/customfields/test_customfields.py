@@ -428,3 +428,18 @@ def test_the_change_form_carries_the_fields_and_refuses_a_bad_one(db):
     done = client.post("/changes/new/", {**post, "cf-downtime_minutes": "45"})
     assert done.status_code == 302, done.content.decode()[:2000]
     assert selectors.as_data(Change.objects.get()) == {"downtime_minutes": "45"}
+
+
+def test_a_change_of_values_is_a_new_version_of_the_record(desk):
+    record = log(desk)
+    before = Incident.objects.get(pk=record.pk).version
+    save(desk, record, users_affected="2")
+    assert Incident.objects.get(pk=record.pk).version == before + 1
+    save(desk, record, users_affected="2")  # nothing changed: no new version
+    assert Incident.objects.get(pk=record.pk).version == before + 1
+    stale = api(desk.agent).patch(
+        f"{API}{record.number}/", {"version": before, "custom_fields": {"site": "Tehran"}},
+        format="json",
+    )  # fmt: skip
+    assert stale.status_code == 409
+    assert selectors.as_data(record)["site"] is None
