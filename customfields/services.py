@@ -22,6 +22,7 @@ from servicedesk.actors import actor_required
 from servicedesk.events import record_event
 from servicedesk.fieldtypes import FieldType
 from servicedesk.models import AuditKind
+from servicedesk.services import ensure_not_final
 
 # The API names a field of `custom_fields` in its errors as "custom_fields.<name>".
 ERROR_PREFIX = "custom_fields."
@@ -129,6 +130,9 @@ def values_save(
             continue
         row = rows.get(spec.pk)
         columns = _columns(spec, values[spec.name])
+        if not changed and _differs(row, columns):
+            # A closed or cancelled record keeps its values, as it keeps its facts (409).
+            ensure_not_final(record)
         old = selectors.raw_value(spec, row)
         old_text = selectors.display(spec, row)
         if columns is None:
@@ -160,6 +164,12 @@ def values_save(
     if changed:
         _touch(record)
     return changed
+
+
+def _differs(row: FieldValue | None, columns: dict[str, Any] | None) -> bool:
+    if columns is None:
+        return row is not None
+    return row is None or any(getattr(row, k) != v for k, v in columns.items())
 
 
 def _touch(record) -> None:

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from customfields import selectors, services
 from customfields.forms import CustomFieldsForm
 from servicedesk import registry
-from servicedesk.pages import staff_view
+from servicedesk.exceptions import ApplicationError
+from servicedesk.pages import flash_refusal, staff_view
 
 
 @staff_view
@@ -34,9 +35,13 @@ def edit(request, number):
             label = form.fields[name].label if name in form.fields else name
             messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect(page)
-    changed = services.values_save(
-        record=record, actor=request.user, values=form.values(), fields=fields
-    )
+    try:
+        changed = services.values_save(
+            record=record, actor=request.user, values=form.values(), fields=fields
+        )
+    except ApplicationError as error:
+        flash_refusal(request, error)
+        return redirect(page)
     if changed:
         messages.success(request, _("%(number)s updated.") % {"number": record.number})
     else:

@@ -3,6 +3,7 @@ page's card for any record type, the queue's columns and filter, the API and the
 
 import csv
 import io
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -207,8 +208,20 @@ def test_the_persian_page_shows_the_persian_label(client, desk):
 # --- the queue ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def private_cache(settings):
+    """A cache of this test's own, for counting queries: the shared one may be emptied by
+    another test run at any moment."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"customfields-{uuid.uuid4()}",
+        }
+    }
+
+
 def test_the_queue_filters_on_a_value_and_shows_chosen_columns_without_a_query_per_row(
-    client, desk
+    client, desk, private_cache
 ):
     london = [log(desk, title=f"London {n}") for n in range(3)]
     tehran = log(desk, title="Tehran one")
@@ -287,7 +300,7 @@ def test_the_api_creates_with_values_and_refuses_bad_ones_with_a_400_naming_the_
     assert listed["results"][0]["custom_fields"]["users_affected"] == "4"
 
 
-def test_the_api_list_reads_a_pages_values_in_one_query(desk):
+def test_the_api_list_reads_a_pages_values_in_one_query(desk, private_cache):
     client = api(desk.agent)
 
     def count(n):
@@ -443,3 +456,15 @@ def test_a_change_of_values_is_a_new_version_of_the_record(desk):
     )  # fmt: skip
     assert stale.status_code == 409
     assert selectors.as_data(record)["site"] is None
+
+
+def test_a_closed_record_keeps_its_values(client, desk):
+    from tests.incidents.factories import incident_in
+
+    record = incident_in("closed", agent=desk.agent, support_group=desk.group)
+    client.force_login(desk.agent)
+    answer = client.post(
+        f"/custom-fields/{record.number}/", {"cf-users_affected": "5"}, follow=True
+    )
+    assert not FieldValue.objects.filter(object_id=record.pk).exists()
+    assert "message-error" in answer.content.decode()
