@@ -124,7 +124,7 @@ def values_save(
             content_type=content_type, object_id=record.pk, field__in=[f.pk for f in fields]
         )
     }
-    changed = []
+    changed: list[str] = []
     for spec in fields:
         if spec.name not in values:
             continue
