@@ -68,6 +68,7 @@ def _staff(user, record_type) -> bool:
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="v1_custom_fields_list",
         summary="The custom fields of a record type",
         parameters=[OpenApiParameter("record_type", OpenApiTypes.STR, required=True)],
         responses={200: OpenApiTypes.OBJECT},
