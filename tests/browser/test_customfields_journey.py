@@ -61,6 +61,8 @@ def test_an_agent_fills_edits_shows_and_filters_custom_fields(page, db, language
         t("Enter a number.")
     )
     assert not Incident.objects.exists()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"customfields-create-{language}.png"), full_page=True)
     fields.get_by_label(label["users"]).fill("25")
     fields.get_by_label(label["site"]).select_option("London")
     page.get_by_role("button", name=t("Log the incident")).click()
