@@ -4,81 +4,23 @@ One Django form class serves the portal page and the API (which posts the same k
 fields, required or optional, and the field's rules (range, length, pattern, choices).
 """
 
-import re
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import SupportGroup, User
+from accounts.models import SupportGroup
 from accounts.selectors import assignable_people
 from catalogue.models import FieldType, RequestField, RequestItem
-from cmdb.models import ConfigurationItem
-from servicedesk.attachments import attachment_check
+from servicedesk.fieldtypes import CheckedFileField, PersonField, form_field
 
-
-class PersonField(forms.CharField):
-    """A person named by e-mail address (or, from the API, by id)."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        query = User.objects.filter(is_active=True)
-        person = (
-            query.filter(pk=int(value)).first()
-            if str(value).isdigit()
-            else query.filter(email__iexact=str(value).strip()).first()
-        )
-        if person is None:
-            raise ValidationError(_("Nobody with this e-mail address uses the service desk."))
-        return person
-
-
-class CheckedFileField(forms.FileField):
-    def clean(self, data, initial=None):
-        uploaded = super().clean(data, initial)
-        if uploaded:
-            attachment_check(uploaded)
-        return uploaded
+# Built in the kernel (servicedesk.fieldtypes), shared with the custom fields on records.
+__all__ = ["CheckedFileField", "OrderForm", "PersonField", "form_schema"]
 
 
 def _form_field(spec: RequestField) -> forms.Field:
-    common = {"label": spec.label, "required": spec.required, "help_text": spec.help_text}
-    kind = spec.field_type
-    if kind == FieldType.TEXT:
-        validators = []
-        if spec.pattern:
-            validators.append(
-                RegexValidator(re.compile(spec.pattern), _("This does not have the expected form."))
-            )
-        long_text = (spec.max_length or 0) > 200 or not spec.max_length
-        widget = forms.Textarea(attrs={"rows": 3}) if long_text else forms.TextInput
-        return forms.CharField(
-            max_length=spec.max_length, validators=validators, widget=widget, **common
-        )
-    if kind == FieldType.NUMBER:
-        return forms.DecimalField(
-            min_value=spec.min_value, max_value=spec.max_value, max_digits=14, decimal_places=2,
-            **common,
-        )  # fmt: skip
-    if kind == FieldType.CHOICE:
-        choices = [("", "---------"), *[(c, c) for c in spec.choice_list]]
-        return forms.ChoiceField(choices=choices, **common)
-    if kind == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-    if kind == FieldType.USER:
-        return PersonField(widget=forms.EmailInput, **common)
-    if kind == FieldType.CI:
-        return forms.ModelChoiceField(
-            queryset=ConfigurationItem.objects.filter(is_active=True).order_by("name"), **common
-        )
-    if kind == FieldType.CHECKBOX:
-        return forms.BooleanField(**common)
-    return CheckedFileField(**common)
+    return form_field(spec)
 
 
 class OrderForm(forms.Form):

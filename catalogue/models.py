@@ -22,11 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.choices import RequestStatus, TaskStatus
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import registry
+from servicedesk.fieldtypes import FieldType, check_spec, choice_lines
 from servicedesk.models import GROUP_RULES, ApprovalRule, BaseRecord
 
 # RequestStatus and TaskStatus are defined in catalogue.choices, the approval rule in the kernel
-# (servicedesk.models); all are imported from here too.
-__all__ = ["ApprovalRule", "RequestStatus", "TaskStatus"]
+# (servicedesk.models), the form fields' types in the kernel too (servicedesk.fieldtypes, shared
+# with the custom fields on records); all are imported from here too.
+__all__ = ["ApprovalRule", "FieldType", "RequestStatus", "TaskStatus"]
 
 # --- The catalogue ------------------------------------------------------------------------------
 
@@ -247,17 +249,6 @@ class RequestItem(models.Model):
             raise ValidationError({"offering": _("The offering belongs to another service.")})
 
 
-class FieldType(models.TextChoices):
-    TEXT = "text", _("Text")
-    NUMBER = "number", _("Number")
-    CHOICE = "choice", _("Choice")
-    DATE = "date", _("Date")
-    USER = "user", _("Person")
-    CI = "ci", _("Configuration item")
-    CHECKBOX = "checkbox", _("Checkbox")
-    ATTACHMENT = "attachment", _("Attachment")
-
-
 class RequestField(models.Model):
     """One field of a request item's form, with its validation rules."""
 
@@ -296,18 +287,10 @@ class RequestField(models.Model):
 
     @property
     def choice_list(self) -> list[str]:
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+        return choice_lines(self.choices)
 
     def clean(self):
-        if self.field_type == FieldType.CHOICE and not self.choice_list:
-            raise ValidationError({"choices": _("List the choices, one per line.")})
-        if self.pattern:
-            import re
-
-            try:
-                re.compile(self.pattern)
-            except re.error:
-                raise ValidationError({"pattern": _("This is not a valid pattern.")}) from None
+        check_spec(field_type=self.field_type, choices=self.choices, pattern=self.pattern)
 
 
 class TaskTemplate(models.Model):

@@ -32,6 +32,8 @@ from changes.forms import (
 from changes.models import Change, StandardChangeTemplate
 from changes.records import CHANGE
 from changes.workflow import CHANGE_WORKFLOW
+from customfields import forms as custom_fields_forms
+from customfields import services as custom_fields
 from servicedesk.approvals.selectors import record_approvals
 from servicedesk.approvals.services import approval_decide
 from servicedesk.forms import AssignForm, CommentForm, RecordLinkForm
@@ -95,27 +97,35 @@ def queue(request):
 @staff_view
 def create(request):
     form = ChangeCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    custom_form = custom_fields_forms.for_new_record(
+        "change", request.POST or None, category=request.POST.get("category", "")
+    )
+    if request.method == "POST" and form.is_valid() & custom_form.is_valid():
         data = form.cleaned_data
         created = {}
 
         def raise_it():
             ci = data["configuration_item"]
-            created["change"] = services.change_create(
-                actor=request.user, fields=form.own_fields(),
-                configuration_items=[ci] if ci else [], services=data["services"],
+            created["change"] = custom_fields.create_from_form(
+                form=custom_form, actor=request.user,
+                create=lambda: services.change_create(
+                    actor=request.user, fields=form.own_fields(),
+                    configuration_items=[ci] if ci else [], services=data["services"],
+                ),
             )  # fmt: skip
 
         return run_action(
             request, raise_it, success=_("Change raised."),
             done=lambda: redirect("changes:detail", number=created["change"].number),
-            form=form, again=lambda status: _create_page(request, form, status),
+            form=form, again=lambda status: _create_page(request, form, status, custom_form),
         )  # fmt: skip
-    return _create_page(request, form, 400 if request.method == "POST" else 200)
+    return _create_page(request, form, 400 if request.method == "POST" else 200, custom_form)
 
 
-def _create_page(request, form, status=200):
-    return render(request, "changes/create.html", {"form": form}, status=status)
+def _create_page(request, form, status=200, custom_form=None):
+    return render(
+        request, "changes/create.html", {"form": form, "custom_form": custom_form}, status=status
+    )
 
 
 @staff_view
@@ -224,30 +234,41 @@ def detail(request, number):
 def edit(request, number):
     change = _change_or_404(request, number)
     form = ChangeForm.for_change(change, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    custom_form = custom_fields_forms.for_record(change, request.POST or None)
+    if request.method == "POST" and form.is_valid() & custom_form.is_valid():
         data = form.cleaned_data
         relations = {}
         if change.status == S.REQUESTED:
             relations["services"] = data["services"]
         return run_action(
             request,
-            lambda: services.change_update(
-                change_id=change.pk,
+            lambda: custom_fields.update_from_form(
+                record=change,
+                form=custom_form,
                 actor=request.user,
-                changes=form.own_fields(),
-                version=data["version"],
-                relations=relations,
+                update=lambda: services.change_update(
+                    change_id=change.pk,
+                    actor=request.user,
+                    changes=form.own_fields(),
+                    version=data["version"],
+                    relations=relations,
+                ),
             ),  # fmt: skip
             success=_("%(number)s saved.") % {"number": number},
             done=_to_change(number),
             form=form,
-            again=lambda status: _edit_page(request, change, form, status),
+            again=lambda status: _edit_page(request, change, form, status, custom_form),
         )
-    return _edit_page(request, change, form, 400 if request.method == "POST" else 200)
+    return _edit_page(request, change, form, 400 if request.method == "POST" else 200, custom_form)
 
 
-def _edit_page(request, change, form, status=200):
-    return render(request, "changes/edit.html", {"change": change, "form": form}, status=status)
+def _edit_page(request, change, form, status=200, custom_form=None):
+    return render(
+        request,
+        "changes/edit.html",
+        {"change": change, "form": form, "custom_form": custom_form},
+        status=status,
+    )
 
 
 @staff_view

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation, SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
+from customfields.filters import CustomFieldFilterMixin
 from incidents.choices import Channel, IncidentStatus
 from incidents.levels import impact_choices, urgency_choices
 from incidents.models import Category, Incident
@@ -92,7 +93,7 @@ class RecordFactsFilter(django_filters.FilterSet):
         return number_or_title(queryset, value, self._meta.model.NUMBER_PREFIX)
 
 
-class IncidentFilter(RecordFactsFilter):
+class IncidentFilter(CustomFieldFilterMixin, RecordFactsFilter):
     status = django_filters.MultipleChoiceFilter(
         choices=IncidentStatus.choices, label=_("Status"), distinct=False
     )

@@ -15,6 +15,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import SupportGroup, User
 from accounts.selectors import assignable_people
+from customfields import forms as custom_fields_forms
+from customfields import selectors as custom_fields_selectors
+from customfields import services as custom_fields
 from incidents import selectors, services
 from incidents.choices import Channel, IncidentStatus
 from incidents.filters import SORTABLE, IncidentFilter
@@ -31,6 +34,7 @@ from incidents.forms import (
 )
 from incidents.models import Category, Incident, SavedFilter
 from incidents.priority import priority_levels
+from incidents.records import INCIDENT
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import RecordLinkForm
@@ -93,9 +97,15 @@ def queue(request):
         cursor=request.GET.get("cursor", ""),
         size=settings.QUEUE_PAGE_SIZE,
     )
+    custom_columns = custom_fields_selectors.queue_columns(
+        INCIDENT.key, request.GET.getlist("columns")
+    )
+    custom_fields_selectors.queue_cells(page.rows, custom_columns)
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
+        "custom_columns": custom_columns,
+        "custom_definitions": custom_fields_selectors.definitions(INCIDENT.key),
         "queue": queue_name,
         "queues": QUEUE_LABELS,
         "filter": filterset,
@@ -232,20 +242,28 @@ def create(request):
     first contact."""
     phone = request.GET.get("channel") == "phone" or request.POST.get("channel") == "phone"
     form = IncidentCreateForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    custom_form = custom_fields_forms.for_new_record(
+        INCIDENT.key, request.POST or None, category=request.POST.get("category", "")
+    )
+    if request.method == "POST" and form.is_valid() & custom_form.is_valid():
         data = dict(form.cleaned_data)
         resolve = {
             "resolve_now": data.pop("resolve_now"),
             "resolution_code": data.pop("resolution_code"),
             "resolution_notes": data.pop("resolution_notes"),
         }
-        try:
+
+        def create_incident():
             if phone:
                 data.pop("channel")
-                incident = services.incident_log_call(actor=request.user, **resolve, **data)
-            else:
-                data["channel"] = data["channel"] or Channel.EMAIL
-                incident = services.incident_create(actor=request.user, **data)
+                return services.incident_log_call(actor=request.user, **resolve, **data)
+            data["channel"] = data["channel"] or Channel.EMAIL
+            return services.incident_create(actor=request.user, **data)
+
+        try:
+            incident = custom_fields.create_from_form(
+                form=custom_form, actor=request.user, create=create_incident
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -267,7 +285,7 @@ def create(request):
     return render(
         request,
         "incidents/create.html",
-        {"form": form, "phone": phone, "people": people[:500]},
+        {"form": form, "phone": phone, "people": people[:500], "custom_form": custom_form},
     )
 
 
@@ -326,24 +344,32 @@ def edit(request, number):
     """Inline edit of the facts (htmx swaps the panel; works as a plain page too)."""
     incident = _incident_or_404(request, number)
     form = IncidentEditForm.for_incident(incident, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    custom_form = custom_fields_forms.for_record(incident, request.POST or None)
+    if request.method == "POST" and form.is_valid() & custom_form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
         changes = {k: v for k, v in data.items() if form.has_changed() and k in form.changed_data}
         try:
-            services.incident_update(
-                incident_id=incident.pk, actor=request.user, changes=changes, version=version
+            custom_changed = custom_fields.update_from_form(
+                record=incident,
+                form=custom_form,
+                actor=request.user,
+                update=lambda: services.incident_update(
+                    incident_id=incident.pk, actor=request.user, changes=changes, version=version
+                ),
             )
         except (ValidationError, ApplicationError) as error:
             show_on_form(form, error)
         else:
-            if changes:
+            if changes or custom_changed:
                 messages.success(request, _("%(number)s updated.") % {"number": incident.number})
             else:
                 messages.info(request, _("Nothing was changed."))
             return _back_to_detail(request, incident)
     template = "incidents/_facts_form.html" if request.htmx else "incidents/edit.html"
-    return render(request, template, {"incident": incident, "form": form})
+    return render(
+        request, template, {"incident": incident, "form": form, "custom_form": custom_form}
+    )
 
 
 def _back_to_detail(request, incident):

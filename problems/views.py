@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from customfields import forms as custom_fields_forms
+from customfields import services as custom_fields
 from incidents.priority import priority_levels
 from problems import selectors, services
 from problems.choices import FISHBONE_CATEGORIES, ProblemStatus
@@ -140,27 +142,38 @@ def detail(request, number):
 def create(request):
     """A new problem, optionally raised from incidents (`?incidents=<id>&incidents=<id>`)."""
     form = ProblemForm(request.POST or None)
+    custom_form = custom_fields_forms.for_new_record(
+        "problem", request.POST or None, category=request.POST.get("category", "")
+    )
     chosen = IncidentsForm(request.POST or request.GET)
     incident_ids = [i.pk for i in chosen.cleaned_data["incidents"]] if chosen.is_valid() else []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() & custom_form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         created: list[Problem] = []
         return run_action(
             request,
-            lambda: created.append(services.problem_create(
-                actor=request.user, incident_ids=incident_ids, **fields
+            lambda: created.append(custom_fields.create_from_form(
+                form=custom_form, actor=request.user,
+                create=lambda: services.problem_create(
+                    actor=request.user, incident_ids=incident_ids, **fields
+                ),
             )),
             success=_("Problem raised."),
             done=lambda: redirect("problems:detail", number=created[0].number),
             form=form,
             again=lambda status: render(
                 request, "problems/form.html",
-                {"form": form, "incidents": chosen.cleaned_data.get("incidents", [])},
+                {"form": form, "incidents": chosen.cleaned_data.get("incidents", []),
+                 "custom_form": custom_form},
                 status=status,
             ),
         )  # fmt: skip
     incidents = chosen.cleaned_data.get("incidents", []) if chosen.is_valid() else []
-    return render(request, "problems/form.html", {"form": form, "incidents": incidents})
+    return render(
+        request,
+        "problems/form.html",
+        {"form": form, "incidents": incidents, "custom_form": custom_form},
+    )
 
 
 @staff_view(work=WORK)
@@ -187,25 +200,30 @@ def raise_from_incidents(request):
 def edit(request, number):
     problem = _problem_or_404(request, number)
     form = ProblemForm(request.POST or None, instance=problem, initial={"version": problem.version})
+    custom_form = custom_fields_forms.for_record(problem, request.POST or None)
 
     def again(status):
-        return render(request, "problems/form.html", {"problem": problem, "form": form},
+        return render(request, "problems/form.html",
+                      {"problem": problem, "form": form, "custom_form": custom_form},
                       status=status)  # fmt: skip
 
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST" or not (form.is_valid() & custom_form.is_valid()):
         return again(400 if request.method == "POST" else 200)
     data = dict(form.cleaned_data)
     version = data.pop("version")
     changes = {k: v for k, v in data.items() if k in form.changed_data and k != "support_group"}
     # The form wrote onto the instance; the service compares with the stored row.
     problem.refresh_from_db()
-    if not changes:
+    if not changes and not custom_form.has_changed():
         messages.info(request, _("Nothing was changed."))
         return _back(problem)
     return run_action(
         request,
-        lambda: services.problem_update(
-            problem_id=problem.pk, actor=request.user, changes=changes, version=version
+        lambda: custom_fields.update_from_form(
+            record=problem, form=custom_form, actor=request.user,
+            update=lambda: changes and services.problem_update(
+                problem_id=problem.pk, actor=request.user, changes=changes, version=version
+            ),
         ),
         success=_("%(number)s updated.") % {"number": problem.number},
         done=lambda: _back(problem), form=form, again=again,

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "search",
     "timekeeping",
     "checklists",
+    "customfields",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("search.api_urls")),
     path("", include("timekeeping.api.urls")),
     path("", include("checklists.api.urls")),
+    path("", include("customfields.api_urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -72,6 +73,7 @@ urlpatterns = [
     path("search/", include("search.urls")),
     path("time/", include("timekeeping.urls")),
     path("checklists/", include("checklists.urls")),
+    path("custom-fields/", include("customfields.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

@@ -95,3 +95,12 @@ def broker_down():
     finally:
         app.conf.update(saved)
         app._pool, app.amqp._producer_pool = None, None
+
+
+@pytest.fixture(autouse=True)
+def _no_custom_fields_cached():
+    """Custom-field definitions are cached per record type; a rolled-back test's fields must
+    not show in the next test's records."""
+    from customfields.selectors import forget_definitions
+
+    forget_definitions()

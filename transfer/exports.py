@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 from openpyxl import Workbook
 
+from customfields import selectors as custom_fields
 from servicedesk.csvfiles import csv_safe
 from servicedesk.models import ExternalKey
 from servicedesk.registry import RecordType
@@ -43,6 +44,9 @@ def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], It
     extras = [import_string(path) for path in EXTRA_COLUMNS]
     for extra in extras:
         header += [str(label) for label in extra.headers(record_type)]
+    custom_header, custom = custom_fields.export_part(record_type.key)
+    header += custom_header
+    model = record_type.model_class
 
     def walk():
         last = 0
@@ -52,11 +56,14 @@ def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], It
                 (e.values(record_type, [r[0] for r in chunk]), e.headers(record_type))
                 for e in extras
             ]
+            custom_cells = (
+                custom_fields.export_cells(model, [r[0] for r in chunk], custom) if custom else {}
+            )
             for row in chunk:
                 more: tuple = ()
                 for values, labels in added:
                     more += values.get(row[0], ("",) * len(labels))
-                yield tuple(_cell(value) for value in row[1:]) + more
+                yield tuple(_cell(value) for value in row[1:]) + more + custom_cells.get(row[0], ())
             if len(chunk) < CHUNK:
                 return
             last = chunk[-1][0]
@@ -98,6 +105,10 @@ def record_document(*, record, record_type: RecordType, user) -> dict[str, Any]:
             strict=True,
         )
     }
+    custom_header, custom = custom_fields.export_part(record_type.key)
+    if custom:
+        values = custom_fields.export_cells(type(record), [record.pk], custom)[record.pk]
+        fields.update(zip(custom_header, values, strict=True))
     external = list(
         ExternalKey.objects.filter(
             content_type__app_label=record._meta.app_label,

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.models import Organisation, SupportGroup, User
 from catalogue.models import Service
 from cmdb.models import ConfigurationItem
+from customfields.api import CustomFieldsIn, CustomFieldsListSerializer, CustomFieldsOut
 from incidents.choices import (
     Channel,
     IncidentStatus,
@@ -65,9 +66,11 @@ class IncidentListSerializer(serializers.ModelSerializer):
     support_group = NamedRefSerializer(read_only=True, allow_null=True)
     category = NamedRefSerializer(read_only=True, allow_null=True)
     subcategory = NamedRefSerializer(read_only=True, allow_null=True)
+    custom_fields = CustomFieldsOut()
 
     class Meta:
         model = Incident
+        list_serializer_class = CustomFieldsListSerializer
         fields = [
             "id",
             "number",
@@ -88,6 +91,7 @@ class IncidentListSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "version",
+            "custom_fields",
         ]
         read_only_fields = fields
 
@@ -240,6 +244,9 @@ class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
         required=False,
         allow_null=True,
         help_text=_("The parent incident's number, e.g. INC0000042."),
+    )
+    custom_fields = CustomFieldsIn(
+        required=False, help_text=_("The custom fields' values by name (docs/custom-fields.md).")
     )
 
 

@@ -17,11 +17,13 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from customfields import services as custom_fields
 from incidents import services
 from incidents.api import serializers as api
 from incidents.choices import Channel, IncidentStatus
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
+from incidents.records import INCIDENT
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.pagination import KeysetCursorPagination  # noqa: F401
@@ -206,7 +208,17 @@ class IncidentViewSet(
         fields = self.input(api.IncidentCreateSerializer)
         if request.user.has_perm(services.WORK_PERMISSION):
             fields.setdefault("channel", Channel.API)
-        incident = services.incident_create(actor=request.user, **fields)
+        custom = fields.pop("custom_fields", {})
+        if not request.user.has_perm(services.WORK_PERMISSION):
+            custom = None  # end users log the title and facts; custom fields are the desk's
+        category = fields.get("category") or getattr(fields.get("subcategory"), "parent", None)
+        incident = custom_fields.create_with_values(
+            record_type_key=INCIDENT.key,
+            category_id=getattr(category, "pk", None),
+            data=custom,
+            actor=request.user,
+            create=lambda: services.incident_create(actor=request.user, **fields),
+        )
         location = reverse("incident-detail", kwargs={"number": incident.number})
         # The new incident is already in memory with its relations: no need to read it back.
         data = api.IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
@@ -217,12 +229,13 @@ class IncidentViewSet(
         self.ensure_staff()
         changes = self.input(api.IncidentUpdateSerializer)
         version = changes.pop("version")
+        custom = changes.pop("custom_fields", None)
         assignment = {
             name: changes.pop(name) for name in ("support_group", "assignee") if name in changes
         }
         if not changes and not assignment and incident.version != version:
             raise StaleVersion()
-        with transaction.atomic():  # facts and assignment together, or neither
+        with transaction.atomic():  # facts, assignment and custom fields together, or neither
             if changes:
                 updated = services.incident_update(
                     incident_id=incident.pk, actor=request.user, changes=changes, version=version
@@ -243,6 +256,9 @@ class IncidentViewSet(
                     assignee=assignee,
                     version=version,
                 )
+            if custom is not None:
+                incident.refresh_from_db(fields=["category"])
+                custom_fields.values_update(record=incident, actor=request.user, data=custom)
         return self.detail_response(incident)
 
     # --- assignment ---
