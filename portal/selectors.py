@@ -45,11 +45,15 @@ def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:
     return sorted(rows, key=lambda r: (r.created_at, r.pk), reverse=True)[:limit]
 
 
+# Entries apps above the portal add to its navigation in their ready() (the status pages).
+MENU_LINKS: list[PortalLink] = []
+
+
 def portal_menu(*, current: str | None = None) -> list[dict]:
     """The portal's navigation: its own entries and those every record type declares, in order;
     the one whose pages include `current` (a URL name in the portal's namespace) is marked."""
     record_pages = {"record"}
-    links = [_HOME, _APPROVALS]
+    links = [_HOME, _APPROVALS, *MENU_LINKS]
     for record_type, pages in _portal_pages():
         links += pages.menu
         record_pages.add(record_type.portal_page.split(":")[-1])
