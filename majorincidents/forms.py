@@ -11,7 +11,11 @@ class PlanForm(forms.Form):
     )
     people = forms.ModelMultipleChoiceField(
         label=_("Stakeholders: people"),
-        queryset=User.objects.filter(is_active=True).order_by("full_name"),
+        # The desk's people (members of a support group): end users are reached as affected
+        # users or subscribers, and a menu of every account would not scale.
+        queryset=User.objects.filter(is_active=True, support_groups__isnull=False)
+        .distinct()
+        .order_by("full_name"),
         required=False,
     )
     groups = forms.ModelMultipleChoiceField(

@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import USE_WORKSPACE
@@ -158,15 +159,26 @@ def children(incident: Incident) -> QuerySet[Incident]:
     return Incident.objects.filter(Q(parent=incident) | Q(pk__in=linked)).exclude(pk=incident.pk)
 
 
+# The fields of the room's own audit events, which are not the incident's columns.
+EVENT_LABELS = {
+    "service_status": _("Service status"),
+    "communications_plan": _("Communications plan"),
+}
+
+
 def decisions(incident: Incident, *, limit: int = TIMELINE_LIMIT) -> list[AuditEvent]:
-    """The incident's audited events, newest first: the timeline of decisions."""
-    return list(
+    """The incident's audited events, newest first: the timeline of decisions. The room's own
+    events carry `label` (their field's name in the reader's language)."""
+    events = list(
         AuditEvent.objects.filter(
             content_type=ContentType.objects.get_for_model(Incident), object_id=incident.pk
         )
         .select_related("actor")
         .order_by("-created_at", "-pk")[:limit]
     )
+    for event in events:
+        event.label = EVENT_LABELS.get(event.field, "")  # type: ignore[attr-defined]
+    return events
 
 
 def room(*, user, incident: Incident) -> dict[str, Any]:

@@ -86,3 +86,20 @@ def test_a_public_address_hears_of_updates_only_once_confirmed(client, desk, set
     assert selectors.subscribers(desk["payroll"]) == ([], ["press@example.net"])
     client.post(reverse("majorincidents:cancel", args=[row.token]))
     assert not StatusSubscription.objects.exists()
+
+
+def test_the_room_and_the_status_page_take_a_bounded_number_of_queries(
+    client, desk, django_assert_max_num_queries
+):
+    for n in range(3):
+        services.update_post(
+            incident=desk["major"], actor=desk["agent"], text=f"Update {n}", health="degraded"
+        )
+    client.force_login(desk["agent"])
+    with django_assert_max_num_queries(24):
+        client.get(reverse("majorincidents:room", args=[desk["major"].number]))
+    ServiceStatus.objects.filter(service=desk["payroll"]).update(public=True)
+    client.logout()
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("majorincidents:public", args=[desk["payroll"].pk]))
+    assert page.content.decode().count('data-test="page-update"') == 3
