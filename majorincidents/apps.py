@@ -12,10 +12,10 @@ class MajorIncidentsConfig(AppConfig):
 
     def ready(self):
         from majorincidents.emails import render_update_email
-        from portal.selectors import MENU_LINKS
+        from portal.selectors import MENU_LINKS, PAGE_PANELS
         from servicedesk.notifications import register
         from servicedesk.page_slots import register_panel
-        from servicedesk.registry import PortalLink
+        from servicedesk.registry import PortalLink, PortalPanel
 
         register("majorincidents.statusupdate", render_update_email)
         register("majorincidents.communicationplan", render_update_email)
@@ -25,6 +25,11 @@ class MajorIncidentsConfig(AppConfig):
         )
         if status_link not in MENU_LINKS:
             MENU_LINKS.append(status_link)
+        home_panel = PortalPanel(
+            "majorincidents/_portal_home.html", "majorincidents.selectors.portal_home_context", 5
+        )
+        if home_panel not in PAGE_PANELS["home"]:
+            PAGE_PANELS["home"].append(home_panel)
         register_panel(
             "record_page",
             template="majorincidents/_record_panel.html",

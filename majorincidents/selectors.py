@@ -279,6 +279,15 @@ def service_overview(*, user) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-SEVERITY[ServiceHealth(r["health"])], r["service"].name))
 
 
+def portal_home_context(request) -> dict[str, Any]:
+    """The portal home's "Service status" block: the person's services that are not
+    operational now (empty: the block shows nothing)."""
+    rows = [
+        r for r in service_overview(user=request.user) if r["health"] != ServiceHealth.OPERATIONAL
+    ]
+    return {"status_issues": rows}
+
+
 @dataclass
 class PageIncident:
     """One incident as a status page shows it: its number, the outage window and the updates'

@@ -103,3 +103,15 @@ def test_the_room_and_the_status_page_take_a_bounded_number_of_queries(
     with django_assert_max_num_queries(6):
         page = client.get(reverse("majorincidents:public", args=[desk["payroll"].pk]))
     assert page.content.decode().count('data-test="page-update"') == 3
+
+
+def test_the_portal_home_shows_the_users_services_with_a_problem(client, desk):
+    user = desk["users"][0]
+    client.force_login(user)
+    assert 'data-test="portal-status"' not in client.get(reverse("portal:home")).content.decode()
+    services.update_post(
+        incident=desk["major"], actor=desk["agent"], text="Slow payslips.", health="degraded"
+    )
+    home = client.get(reverse("portal:home")).content.decode()
+    assert 'data-test="portal-status"' in home and "Degraded performance" in home
+    assert reverse("majorincidents:page", args=[desk["payroll"].pk]) in home
