@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -227,12 +227,16 @@ def record_panel_context(request, *, record) -> dict | None:
         return None
     if not can_view_room(request.user):
         return None
-    last = StatusUpdate.objects.filter(incident=record).only("created_at", "health").first()
-    plan = CommunicationPlan.objects.filter(incident=record).only("next_update_due").first()
+    row = (
+        Incident.objects.filter(pk=record.pk)
+        .annotate(last=Max("status_updates__created_at"))
+        .values("last", "communication_plan__next_update_due")
+        .first()
+    ) or {}
     return {
         "room_url": reverse("majorincidents:room", args=[record.number]),
-        "last_update": last,
-        "next_due": plan.next_update_due if plan else None,
+        "last_update": row.get("last"),
+        "next_due": row.get("communication_plan__next_update_due"),
     }
 
 

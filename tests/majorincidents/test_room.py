@@ -174,11 +174,21 @@ def test_end_users_cannot_open_the_room(client, desk):
     assert page.status_code in (403, 404)
 
 
-def test_the_room_panel_is_only_on_major_incidents(rf, desk):
+def test_the_room_panel_is_only_on_major_incidents(rf, desk, django_assert_num_queries):
     request = rf.get("/")
     request.user = desk["agent"]
-    assert selectors.record_panel_context(request, record=desk["major"]) is not None
+    services.plan_save(incident=desk["major"], actor=desk["agent"], update_interval=20)
+    update = services.update_post(
+        incident=desk["major"], actor=desk["agent"], text="x", health="degraded"
+    )
+    request.user = type(desk["agent"]).objects.get(pk=desk["agent"].pk)
+    request.user.has_perm("x")  # the permission cache, filled once per request anyway
+    with django_assert_num_queries(1):
+        panel = selectors.record_panel_context(request, record=desk["major"])
+    assert panel["last_update"] == update.created_at
+    assert panel["next_due"] == update.created_at + timedelta(minutes=20)
     minor = Incident.objects.exclude(pk=desk["major"].pk).first()
-    assert selectors.record_panel_context(request, record=minor) is None
+    with django_assert_num_queries(0):
+        assert selectors.record_panel_context(request, record=minor) is None
     ct = ContentType.objects.get_for_model(Incident)
     assert ct  # the panel never serves other record types
