@@ -227,7 +227,7 @@ def record_panel_context(request, *, record) -> dict | None:
         return None
     if not can_view_room(request.user):
         return None
-    row = (
+    row: dict[str, Any] = (
         Incident.objects.filter(pk=record.pk)
         .annotate(last=Max("status_updates__created_at"))
         .values("last", "communication_plan__next_update_due")
