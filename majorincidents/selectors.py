@@ -227,16 +227,17 @@ def record_panel_context(request, *, record) -> dict | None:
         return None
     if not can_view_room(request.user):
         return None
-    row: dict[str, Any] = (
+    row = (
         Incident.objects.filter(pk=record.pk)
         .annotate(last=Max("status_updates__created_at"))
-        .values("last", "communication_plan__next_update_due")
+        .values_list("last", "communication_plan__next_update_due")
         .first()
-    ) or {}
+    )
+    last, due = row if row is not None else (None, None)
     return {
         "room_url": reverse("majorincidents:room", args=[record.number]),
-        "last_update": row.get("last"),
-        "next_due": row.get("communication_plan__next_update_due"),
+        "last_update": last,
+        "next_due": due,
     }
 
 
