@@ -192,3 +192,27 @@ def test_the_room_panel_is_only_on_major_incidents(rf, desk, django_assert_num_q
         assert selectors.record_panel_context(request, record=minor) is None
     ct = ContentType.objects.get_for_model(Incident)
     assert ct  # the panel never serves other record types
+
+
+def test_the_beat_task_sends_the_due_reminders_as_the_system_actor(desk):
+    from majorincidents.tasks import update_reminders_task
+
+    CommunicationPlan.objects.create(
+        incident=desk["major"], update_interval=10, next_update_due=timezone.now()
+    )
+    assert update_reminders_task() == 1
+    assert update_reminders_task() == 0
+
+
+def test_an_incident_that_is_over_only_takes_an_operational_update(desk):
+    Incident.objects.filter(pk=desk["major"].pk).update(status="resolved")
+    with pytest.raises(ValidationError) as error:
+        services.update_post(
+            incident=desk["major"], actor=desk["agent"], text="x", health="degraded"
+        )
+    assert "health" in error.value.message_dict
+    update = services.update_post(
+        incident=desk["major"], actor=desk["agent"], text="Back to normal.", health="operational"
+    )
+    assert ServiceStatus.objects.get(service=desk["payroll"]).health == "operational"
+    assert update.on_status_page
