@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SupportGroup
 from servicedesk import registry
 from servicedesk.portal import requester_records, unfinished_statuses
-from servicedesk.registry import PortalLink, PortalPages, RecordType
+from servicedesk.registry import PortalLink, PortalPages, PortalPanel, RecordType
 
 SERVICE_DESK_GROUP = "Service Desk"
 
@@ -45,11 +45,17 @@ def my_records(*, user, open_only: bool = False, limit: int = 200) -> list:
     return sorted(rows, key=lambda r: (r.created_at, r.pk), reverse=True)[:limit]
 
 
+# What apps above the portal add in their ready() (the status pages): entries of its
+# navigation, and blocks of its own pages ("home", "search") beside the record types' ones.
+MENU_LINKS: list[PortalLink] = []
+PAGE_PANELS: dict[str, list[PortalPanel]] = {"home": [], "search": []}
+
+
 def portal_menu(*, current: str | None = None) -> list[dict]:
     """The portal's navigation: its own entries and those every record type declares, in order;
     the one whose pages include `current` (a URL name in the portal's namespace) is marked."""
     record_pages = {"record"}
-    links = [_HOME, _APPROVALS]
+    links = [_HOME, _APPROVALS, *MENU_LINKS]
     for record_type, pages in _portal_pages():
         links += pages.menu
         record_pages.add(record_type.portal_page.split(":")[-1])
@@ -72,6 +78,7 @@ def portal_panels(request, page: str, **context) -> list[dict]:
     """[{template, context}] of the blocks record types add to one of the portal's pages
     ("home", "search"), in order; `context` is passed to each block's context function."""
     panels = [panel for _type, pages in _portal_pages() for panel in getattr(pages, page)]
+    panels += PAGE_PANELS.get(page, [])
     return [
         {"template": panel.template, "context": panel.render_context(request, **context)}
         for panel in sorted(panels, key=lambda panel: panel.order)

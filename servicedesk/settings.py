@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "timekeeping",
     "checklists",
     "customfields",
+    "majorincidents",
 ]
 
 MIDDLEWARE = [
@@ -493,6 +494,11 @@ PREDICTION_DIR = Path(env.str("PREDICTION_DIR", default=str(DATA_DIR / "models")
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "major-incident-update-reminders": {
+        "task": "majorincidents.tasks.update_reminders_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "events-sweep": {
         "task": "events.tasks.events_sweep_task",
         "schedule": 30.0,

@@ -27,6 +27,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("timekeeping.api.urls")),
     path("", include("checklists.api.urls")),
     path("", include("customfields.api_urls")),
+    path("", include("majorincidents.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -74,6 +75,7 @@ urlpatterns = [
     path("time/", include("timekeeping.urls")),
     path("checklists/", include("checklists.urls")),
     path("custom-fields/", include("customfields.urls")),
+    path("", include("majorincidents.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
