@@ -66,6 +66,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("imports/", include("transfer.urls")),
     path("prediction/", include("prediction.urls")),
+    path("live/", include("live.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
