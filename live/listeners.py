@@ -22,7 +22,12 @@ def announced(*, record, kind: str, actor, detail: dict) -> None:
         transaction.on_commit(partial(services.assign_new_record_safely, type(record), record.pk))
 
 
+TIMELINE_MODELS = ("servicedesk.auditevent", "servicedesk.comment", "servicedesk.attachment")
+
+
 def saved(sender, instance, **kwargs) -> None:
-    """post_save of any model: a record's queues change once its commit lands."""
-    if registry.for_model(sender) is not None:
+    """post_save of any model: a record's page and queues change once its commit lands."""
+    if sender._meta.label_lower in TIMELINE_MODELS:
+        services.stamp_timeline(instance)
+    elif registry.for_model(sender) is not None:
         services.stamp_record(sender, instance)

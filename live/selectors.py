@@ -174,15 +174,29 @@ def record_url(number: str) -> str | None:
 # --- Live state -------------------------------------------------------------------------------------
 
 
-def record_version(user, number: str) -> int | None:
-    """The version of a record the person may see, by its number: one query on the number's
-    unique index (the type's visibility rule added). None: no such record for them."""
+def record_etag(user, number: str) -> str | None:
+    """The ETag of a record page's state: its version (one query on the number's unique index,
+    with the type's visibility rule) and its timeline's stamp (one cache read; a reply does not
+    bump the version). None: no such record for this person."""
+    from django.contrib.contenttypes.models import ContentType
+
     record_type = registry.for_number(number)
     if record_type is None or (
         record_type.view_permission and not user.has_perm(record_type.view_permission)
     ):
         return None
-    return record_type.visible(user).filter(number=number).values_list("version", flat=True).first()
+    row = record_type.visible(user).filter(number=number).values_list("id", "version").first()
+    if row is None:
+        return None
+    content_type = ContentType.objects.get_for_model(record_type.model_class)  # cached
+    return _etag(row[1], content_type.pk, row[0])
+
+
+def _etag(version: int, content_type_id: int, object_id: int) -> str:
+    from live.services import record_stamp_key
+
+    stamp = cache.get(record_stamp_key(content_type_id, object_id)) or "0"
+    return f'"{version}-{stamp}"'
 
 
 def record_changes(user, number: str, *, since: datetime) -> dict | None:
@@ -204,9 +218,12 @@ def record_watch_context(request, *, record, **page) -> dict | None:
     """The record page's watcher: the number, the version it was rendered at and when."""
     if not request.user.is_authenticated or registry.for_model(type(record)) is None:
         return None
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(type(record))  # cached: no query
     return {
         "watch_number": record.number,
-        "watch_version": record.version,
+        "watch_etag": _etag(record.version, content_type.pk, record.pk),
         "watch_since": timezone.now().isoformat(),
     }
 

@@ -133,17 +133,35 @@ def stamp_key(label: str, group_id: Any = None) -> str:
     return f"live:stamp:{label}" + (f":{group_id}" if group_id else "")
 
 
-def stamps_bump(label: str, group_ids: Iterable[Any] = ()) -> None:
+STAMP_TTL = 7 * 24 * 3600  # a stamp lost to expiry is "0": the next change makes a new one
+
+
+def stamps_bump(label: str, group_ids: Iterable[Any] = (), *, record_key: str = "") -> None:
     """A new stamp for a record type's queue and its groups' (after the commit)."""
     stamp = str(time.time_ns())
     keys = [stamp_key(label), *(stamp_key(label, pk) for pk in group_ids if pk)]
-    cache.set_many(dict.fromkeys(keys, stamp), timeout=None)
+    if record_key:
+        keys.append(record_key)
+    cache.set_many(dict.fromkeys(keys, stamp), timeout=STAMP_TTL)
+
+
+def record_stamp_key(content_type_id: int, object_id: Any) -> str:
+    return f"live:record:{content_type_id}:{object_id}"
 
 
 def stamp_record(model: Any, record: Any) -> None:
-    """A record was saved: its type's and its group's queues change once the commit lands."""
+    """A record was saved: its page, its type's and its group's queues change once the commit
+    lands."""
     label, group_id = model._meta.label_lower, record.support_group_id
-    transaction.on_commit(lambda: stamps_bump(label, [group_id]))
+    key = record_stamp_key(ContentType.objects.get_for_model(model).pk, record.pk)
+    transaction.on_commit(lambda: stamps_bump(label, [group_id], record_key=key))
+
+
+def stamp_timeline(row: Any) -> None:
+    """A row joined a record's timeline (an audit event, a reply or note, a file), which does
+    not always bump the record's version: its page changes once the commit lands."""
+    key = record_stamp_key(row.content_type_id, row.object_id)
+    transaction.on_commit(lambda: cache.set(key, str(time.time_ns()), timeout=STAMP_TTL))
 
 
 # --- Notifications ----------------------------------------------------------------------------------

@@ -112,16 +112,15 @@ def mark_read(request):
 @staff_view
 @require_GET
 def record_state(request, number):
-    """A record page's poll: 304 while the record's version is the one the browser has (one
-    indexed query), else the banner naming who changed it and the entries since the page."""
-    version = selectors.record_version(request.user, number)
-    if version is None:
+    """A record page's poll: 304 while the record's state (its version and timeline stamp) is
+    the one the browser has (one indexed query and one cache read), else the banner naming who
+    changed it and the entries since the page was rendered."""
+    etag = selectors.record_etag(request.user, number)
+    if etag is None:
         raise Http404
-    etag = f'"{version}"'
     if _etag_matches(request, etag):
         return HttpResponseNotModified(headers={"ETag": etag})
-    seen = request.GET.get("version", "")
-    if seen == str(version):
+    if request.GET.get("seen", "") == etag:
         response = HttpResponse(status=204)
     else:
         try:

@@ -3,8 +3,9 @@
 // change stamp and, when it moves, refreshes its table through htmx, keeping the filters (the
 // URL) and the ticked rows. Polls pause while the tab is hidden.
 (() => {
-  const RECORD_EVERY = 5000;
-  const QUEUE_EVERY = 10000;
+  // The browser journeys shorten the waits (window.LIVE_POLL_MS).
+  const RECORD_EVERY = window.LIVE_POLL_MS || 5000;
+  const QUEUE_EVERY = window.LIVE_POLL_MS || 10000;
 
   function every(ms, poll) {
     let timer = null;
@@ -19,9 +20,8 @@
   }
 
   function watchRecord(box) {
-    let etag = `"${box.dataset.version}"`;
+    let etag = box.dataset.etag;
     const url = new URL(box.dataset.liveRecord, window.location.href);
-    url.searchParams.set("version", box.dataset.version);
     url.searchParams.set("since", box.dataset.since);
     every(RECORD_EVERY, async () => {
       const response = await fetch(url, {
