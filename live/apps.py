@@ -23,3 +23,8 @@ class LiveConfig(AppConfig):
             context="live.selectors.record_watch_context",
             order=1,
         )
+        register_panel(
+            "workspace_links",
+            template="live/_workspace_links.html",
+            context="live.selectors.workspace_links_context",
+        )

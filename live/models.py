@@ -100,6 +100,7 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("Service level warning")
     SLA_BREACH = "sla_breach", _("Service level breached")
     APPROVAL = "approval", _("Approval waiting")
+    MENTION = "mention", _("Mentioned in a work note")
 
 
 class Notification(models.Model):

@@ -185,7 +185,8 @@ def record_etag(user, number: str) -> str | None:
         record_type.view_permission and not user.has_perm(record_type.view_permission)
     ):
         return None
-    row = record_type.visible(user).filter(number=number).values_list("id", "version").first()
+    rows = record_type.visible(user).filter(number=number).values_list("id", "version")
+    row = next(iter(rows[:1]), None)
     if row is None:
         return None
     content_type = ContentType.objects.get_for_model(record_type.model_class)  # cached
@@ -233,3 +234,34 @@ def queue_stamp(label: str, group_id: str = "") -> str:
     from live.services import stamp_key
 
     return cache.get(stamp_key(label, group_id or None)) or "0"
+
+
+def group_rules_for(user) -> list[dict]:
+    """The active groups whose rule the person may set, each with its rule (two queries)."""
+    from accounts.models import SupportGroup
+
+    groups = SupportGroup.objects.filter(is_active=True).order_by("name")
+    if not user.has_perm("accounts.add_supportgroup"):
+        if not user.has_perm("accounts.change_supportgroup"):
+            return []
+        groups = groups.filter(lead=user)
+    groups = list(groups)
+    settings = {
+        row.support_group_id: row
+        for row in GroupAssignment.objects.filter(support_group__in=groups)
+    }
+    return [
+        {"group": group, "setting": settings.get(group.pk) or GroupAssignment(support_group=group)}
+        for group in groups
+    ]
+
+
+def workspace_links_context(request) -> dict | None:
+    """The workspace's links to the notifications, availability and (for leads) the rules."""
+    user = getattr(request, "user", None)
+    if user is None or not user.has_perm("accounts.use_agent_workspace"):
+        return None
+    group_rules = user.has_perm("accounts.add_supportgroup") or user.has_perm(
+        "accounts.change_supportgroup"
+    )
+    return {"group_rules": group_rules}

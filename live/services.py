@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable
 from datetime import time as clock_time
@@ -13,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,6 +187,8 @@ def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
     if kind == events.ASSIGNED and detail.get("field") == "assignee" and detail.get("new"):
         if detail["new"] != actor_id:
             rows.append(_row(record, Kind.ASSIGNED, detail["new"], actor))
+    elif kind == events.COMMENTED and detail.get("visibility") == "internal":
+        rows += [_row(record, Kind.MENTION, pk, actor) for pk in _mentioned(detail, actor_id)]
     elif kind == events.COMMENTED and assignee_id and actor_id and actor_id != assignee_id:
         if actor_id == record.requester_id and detail.get("visibility") == "public":
             rows.append(_row(record, Kind.REQUESTER_REPLY, assignee_id, actor))
@@ -203,6 +207,29 @@ def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
         transaction.on_commit(lambda: selectors.unread_forget([row.recipient_id for row in rows]))
 
 
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._+-]{2,64})")
+MAX_MENTIONS = 10
+
+
+def _mentioned(detail: dict, actor_id: int | None) -> list[int]:
+    """The agents a work note names as @name (their e-mail address before the @): one read of
+    the note's text and, when it names anyone, one of the people."""
+    from servicedesk.models import Comment
+
+    body = Comment.objects.filter(pk=detail.get("comment_id")).values_list("body", flat=True)
+    text = next(iter(body), "") or ""
+    names = {name.rstrip(".").lower() for name in MENTION.findall(text)}
+    names = set(sorted(names)[:MAX_MENTIONS])
+    if not names:
+        return []
+    wanted = Q()
+    for name in names:
+        wanted |= Q(email__istartswith=f"{name}@")
+    people = get_user_model().objects.filter(wanted, is_active=True, support_groups__isnull=False)
+    found = people.exclude(pk=actor_id).distinct().values_list("pk", "email")
+    return [pk for pk, email in found if email.split("@")[0].lower() in names]
+
+
 @transaction.atomic
 def notifications_mark_read(*, actor, ids: Iterable[int] | None = None) -> int:
     """Mark the actor's notifications read: these, or all. Someone else's are untouched."""
@@ -213,3 +240,33 @@ def notifications_mark_read(*, actor, ids: Iterable[int] | None = None) -> int:
     count = rows.update(read_at=timezone.now())
     transaction.on_commit(lambda: selectors.unread_forget([actor.pk]))
     return count
+
+
+# --- Group rules ------------------------------------------------------------------------------------
+
+
+def may_set_group_rule(actor, group) -> bool:
+    """Administrators set any group's rule; a group lead (who may change groups) their own."""
+    if actor.has_perm("accounts.add_supportgroup"):
+        return True
+    return actor.has_perm("accounts.change_supportgroup") and group.lead_id == actor.pk
+
+
+@transaction.atomic
+def group_assignment_set(*, actor, group, rule: str, by_skill: bool) -> GroupAssignment:
+    """How a support group's new records are handed out (manual, round robin, least loaded;
+    optionally by skill). PermissionDenied for whoever may not set it; ValidationError naming
+    `rule` for an unknown one."""
+    from django.core.exceptions import PermissionDenied
+
+    actor_required(actor)
+    if not may_set_group_rule(actor, group):
+        raise PermissionDenied(_("Only the group's lead or an administrator sets its rule."))
+    if rule not in AssignmentRule.values:
+        raise ValidationError({"rule": [_("Choose manual, round robin or least loaded.")]})
+    setting, _created = GroupAssignment.objects.select_for_update().get_or_create(
+        support_group=group
+    )
+    setting.rule, setting.by_skill = rule, by_skill
+    setting.save(update_fields=["rule", "by_skill"])
+    return setting

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from live import selectors, services
 from live.forms import AvailabilityForm
+from live.models import AssignmentRule
 from servicedesk import registry
 from servicedesk.forms import apply_service_errors
 from servicedesk.pages import staff_view
@@ -79,6 +80,28 @@ def availability(request):
         {"form": form, "availability": row, "time_zone": request.user.time_zone},
         status=status,
     )  # fmt: skip
+
+
+@staff_view
+def group_rules(request):
+    """The groups whose assignment rule the person may set, one small form each."""
+    rows = selectors.group_rules_for(request.user)
+    if request.method == "POST":
+        pk = request.POST.get("group", "")
+        group = next((row["group"] for row in rows if str(row["group"].pk) == pk), None)
+        if group is None:
+            raise Http404
+        try:
+            services.group_assignment_set(
+                actor=request.user, group=group, rule=request.POST.get("rule", ""),
+                by_skill=bool(request.POST.get("by_skill")),
+            )  # fmt: skip
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("%(group)s: assignment rule saved.") % {"group": group})
+        return redirect("live:group_rules")
+    return render(request, "live/group_rules.html", {"rows": rows, "rules": AssignmentRule.choices})
 
 
 @staff_view

@@ -5,6 +5,7 @@ import threading
 from datetime import UTC, datetime, time
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from accounts.models import SupportGroup
@@ -218,3 +219,28 @@ def test_a_failed_assignment_never_fails_the_create(team, django_capture_on_comm
     with transaction.atomic():
         incident = log_and_assign(ana, group, django_capture_on_commit_callbacks)
     assert incident.assignee is None
+
+
+def test_a_group_lead_sets_the_rule_of_their_group_only(team, make_user, client):
+    group, (ana, _ben, _cyd) = team
+    lead = make_user(Role.GROUP_LEAD, full_name="Lea Lead")
+    group.lead = lead
+    group.save()
+    other = SupportGroup.objects.create(name="Network")
+    client.force_login(lead)
+    page = client.get("/live/groups/")
+    assert "Service Desk" in page.text and "Network" not in page.text
+    response = client.post(
+        "/live/groups/", {"group": group.pk, "rule": "least_loaded", "by_skill": "1"}, follow=True
+    )
+    assert "Service Desk: assignment rule saved." in response.text
+    setting = GroupAssignment.objects.get(support_group=group)
+    assert (setting.rule, setting.by_skill) == ("least_loaded", True)
+    assert (
+        client.post("/live/groups/", {"group": other.pk, "rule": "round_robin"}).status_code == 404
+    )
+    refused = client.post("/live/groups/", {"group": group.pk, "rule": "lottery"}, follow=True)
+    assert "Choose manual, round robin or least loaded." in refused.text
+    assert GroupAssignment.objects.get(support_group=group).rule == "least_loaded"
+    with pytest.raises(PermissionDenied):
+        live.group_assignment_set(actor=ana, group=group, rule="manual", by_skill=False)

@@ -130,3 +130,16 @@ def test_an_end_user_has_no_bell(desk, client):
     client.force_login(rita)
     assert client.get(reverse("live:bell")).status_code == 403
     assert client.get(reverse("live:notifications")).status_code == 403
+
+
+def test_a_work_note_naming_an_agent_mentions_them(desk, make_user):
+    group, ana, ben, rita, incident = desk
+    outsider = make_user(Role.END_USER, email="cyd@example.com")
+    incidents.incident_comment(
+        incident_id=incident.pk, actor=ana, visibility="internal",
+        body="<p>@ben can you check the gateway? cc @cyd @ana and @nobody, mail ben@example.com</p>",
+    )  # fmt: skip
+    assert kinds(ben) == [NotificationKind.MENTION]
+    assert kinds(ana) == [] and kinds(outsider) == []  # not oneself, not an end user
+    incidents.incident_comment(incident_id=incident.pk, actor=rita, body="Thanks @ben")
+    assert kinds(ben) == [NotificationKind.MENTION]  # public replies mention nobody
