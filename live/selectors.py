@@ -240,12 +240,12 @@ def group_rules_for(user) -> list[dict]:
     """The active groups whose rule the person may set, each with its rule (two queries)."""
     from accounts.models import SupportGroup
 
-    groups = SupportGroup.objects.filter(is_active=True).order_by("name")
+    active = SupportGroup.objects.filter(is_active=True).order_by("name")
     if not user.has_perm("accounts.add_supportgroup"):
         if not user.has_perm("accounts.change_supportgroup"):
             return []
-        groups = groups.filter(lead=user)
-    groups = list(groups)
+        active = active.filter(lead=user)
+    groups = list(active)
     settings = {
         row.support_group_id: row
         for row in GroupAssignment.objects.filter(support_group__in=groups)

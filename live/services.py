@@ -216,7 +216,10 @@ def _mentioned(detail: dict, actor_id: int | None) -> list[int]:
     the note's text and, when it names anyone, one of the people."""
     from servicedesk.models import Comment
 
-    body = Comment.objects.filter(pk=detail.get("comment_id")).values_list("body", flat=True)
+    comment_id = detail.get("comment_id")
+    if not comment_id:
+        return []
+    body = Comment.objects.filter(pk=comment_id).values_list("body", flat=True)
     text = next(iter(body), "") or ""
     names = {name.rstrip(".").lower() for name in MENTION.findall(text)}
     names = set(sorted(names)[:MAX_MENTIONS])
@@ -226,7 +229,9 @@ def _mentioned(detail: dict, actor_id: int | None) -> list[int]:
     for name in names:
         wanted |= Q(email__istartswith=f"{name}@")
     people = get_user_model().objects.filter(wanted, is_active=True, support_groups__isnull=False)
-    found = people.exclude(pk=actor_id).distinct().values_list("pk", "email")
+    if actor_id is not None:
+        people = people.exclude(pk=actor_id)
+    found = people.distinct().values_list("pk", "email")
     return [pk for pk, email in found if email.split("@")[0].lower() in names]
 
 
