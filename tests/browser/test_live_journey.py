@@ -112,4 +112,45 @@ def test_the_bell_the_list_and_the_presence_switch(page, desk, language):
     expect(page.locator("[data-test=presence]")).to_have_attribute("aria-pressed", "false")
     assert Availability.objects.get(user=ana).present is False
     page.goto("/live/availability/")
+    page.locator("input[name=work_days][value='6']").check()
+    page.locator("input[name=starts_at]").fill("08:30")
+    page.locator("input[name=ends_at]").fill("16:30")
+    page.locator("input[name=present]").check()
     page.screenshot(path=f"var/test-artifacts/live-availability-{language}.png", full_page=True)
+    page.locator("[data-test=save-availability]").click()
+    expect(page.locator(".message-success")).to_be_visible()
+    row = Availability.objects.get(user=ana)
+    assert (row.present, row.work_days, str(row.starts_at), str(row.ends_at)) == (
+        True, "123456", "08:30:00", "16:30:00",
+    )  # fmt: skip
+    expect(page.locator("[data-test=presence]")).to_have_attribute("aria-pressed", "true")
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_group_lead_turns_on_round_robin_and_new_incidents_are_handed_out(
+    page, desk, make_user, language
+):
+    group, ana, ben, _incident = desk
+    lead = make_user(Role.GROUP_LEAD, email="lea@example.com", full_name="Lea Lead")
+    group.lead = lead
+    group.save()
+    if language == "fa":
+        persian(page, lead)
+    sign_in(page, lead.email, PASSWORD)
+    page.goto("/live/groups/")
+    form = page.locator(f"[data-test=rule-{group.pk}]")
+    form.locator("select[name=rule]").select_option("round_robin")
+    form.get_by_role("button").click()
+    expect(page.locator(".message-success")).to_be_visible()
+    expect(page.locator(f"[data-test=rule-{group.pk}] select[name=rule]")).to_have_value(
+        "round_robin"
+    )
+    page.screenshot(path=f"var/test-artifacts/live-groups-{language}.png", full_page=True)
+    got = []
+    for _ in range(3):
+        incident = services.incident_create(
+            actor=ben, title="Disk full", impact="low", urgency="low", support_group=group
+        )
+        incident.refresh_from_db()
+        got.append(incident.assignee)
+    assert set(got) == {ana, ben, lead}  # the lead counts as a member; each in turn
