@@ -244,3 +244,32 @@ def test_a_group_lead_sets_the_rule_of_their_group_only(team, make_user, client)
     assert GroupAssignment.objects.get(support_group=group).rule == "least_loaded"
     with pytest.raises(PermissionDenied):
         live.group_assignment_set(actor=ana, group=group, rule="manual", by_skill=False)
+
+
+def test_any_record_type_is_handed_out_through_the_kernel(
+    team, django_capture_on_commit_callbacks, monkeypatch
+):
+    from servicedesk.actors import SystemActorBackend
+    from servicedesk.services import record_create
+    from tests.kernel.models import Ticket
+
+    # The kernel's test ticket is worked by no role; automation works it here as it does the
+    # product's types (its agents' permissions).
+    granted = SystemActorBackend._permissions
+    monkeypatch.setattr(
+        SystemActorBackend,
+        "_permissions",
+        lambda self: {*granted(self), "kernel_tests.work_ticket"},
+    )
+    group, (ana, ben, _cyd) = team
+    GroupAssignment.objects.create(support_group=group, rule=AssignmentRule.LEAST_LOADED)
+    log(ana, group, assignee=ana)  # Ana holds an open incident: the load spans record types
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ticket = record_create(model=Ticket, actor=ana, fields={
+            "requester": ana, "title": "Badge reader", "support_group": group,
+        })  # fmt: skip
+    ticket.refresh_from_db()
+    assert ticket.assignee == ben
+    event = AuditEvent.objects.get(object_id=ticket.pk, field="assignee",
+                                   content_type__model="ticket")  # fmt: skip
+    assert event.actor == system_actor()
