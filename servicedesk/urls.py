@@ -23,6 +23,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("inbound.api.urls")),
     path("knowledge/", include("knowledge.api.urls")),
     path("", include("events.api.urls")),
+    path("", include("live.api_urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
