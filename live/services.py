@@ -187,6 +187,8 @@ def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
     if kind == events.ASSIGNED and detail.get("field") == "assignee" and detail.get("new"):
         if detail["new"] != actor_id:
             rows.append(_row(record, Kind.ASSIGNED, detail["new"], actor))
+    elif kind == events.CREATED and assignee_id and assignee_id != actor_id:
+        rows.append(_row(record, Kind.ASSIGNED, assignee_id, actor))  # logged for someone
     elif kind == events.COMMENTED and detail.get("visibility") == "internal":
         rows += [_row(record, Kind.MENTION, pk, actor) for pk in _mentioned(detail, actor_id)]
     elif kind == events.COMMENTED and assignee_id and actor_id and actor_id != assignee_id:

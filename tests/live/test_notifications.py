@@ -143,3 +143,16 @@ def test_a_work_note_naming_an_agent_mentions_them(desk, make_user):
     assert kinds(ana) == [] and kinds(outsider) == []  # not oneself, not an end user
     incidents.incident_comment(incident_id=incident.pk, actor=rita, body="Thanks @ben")
     assert kinds(ben) == [NotificationKind.MENTION]  # public replies mention nobody
+
+
+def test_a_record_logged_for_someone_tells_them(desk):
+    group, ana, ben, rita, _incident = desk
+    logged = incidents.incident_create(
+        actor=ana, requester=rita, title="Screen flickers", impact="low", urgency="low",
+        support_group=group, assignee=ben,
+    )  # fmt: skip
+    assert Notification.objects.get(recipient=ben).number == logged.number
+    incidents.incident_create(
+        actor=ana, title="Mine", impact="low", urgency="low", support_group=group, assignee=ana
+    )
+    assert kinds(ana) == []
