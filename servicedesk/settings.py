@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "checklists",
     "customfields",
     "majorincidents",
+    "live",
 ]
 
 MIDDLEWARE = [

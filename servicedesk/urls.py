@@ -28,6 +28,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("checklists.api.urls")),
     path("", include("customfields.api_urls")),
     path("", include("majorincidents.api.urls")),
+    path("", include("live.api_urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -76,6 +77,7 @@ urlpatterns = [
     path("checklists/", include("checklists.urls")),
     path("custom-fields/", include("customfields.urls")),
     path("", include("majorincidents.urls")),
+    path("live/", include("live.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
