@@ -14,9 +14,16 @@ class InboundConfig(AppConfig):
         from inbound.outgoing import register_outgoing
         from inbound.selectors import timeline_mail_annotate
         from servicedesk.notifications import register
+        from servicedesk.page_slots import register_panel
         from servicedesk.selectors import TIMELINE_ANNOTATORS
 
         register("inbound.inboundmessage", render_inbound_email)
+        register_panel(
+            "record_page",
+            template="inbound/_watchers.html",
+            context="inbound.selectors.watchers_panel_context",
+            order=25,
+        )
         register_health_report()
         register_outgoing()
         if timeline_mail_annotate not in TIMELINE_ANNOTATORS:

@@ -1,9 +1,15 @@
 from django.urls import path
 
-from inbound import views
+from inbound import views, watcher_views
 
 app_name = "inbound"
 
 urlpatterns = [
+    path("records/<str:number>/watchers/", watcher_views.watcher_add, name="watcher_add"),
+    path(
+        "records/<str:number>/watchers/remove/",
+        watcher_views.watcher_remove,
+        name="watcher_remove",
+    ),
     path("<slug:name>/", views.inbound_message, name="message"),
 ]

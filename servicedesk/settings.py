@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "privacy",
     "transfer",
     "prediction",
+    "replies",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("dashboards.api.urls")),
     path("", include("inbound.api.urls")),
     path("knowledge/", include("knowledge.api.urls")),
+    path("", include("replies.api.urls")),
     path("", include("events.api.urls")),
 ]
 links_router = SimpleRouter()
@@ -66,6 +67,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("imports/", include("transfer.urls")),
     path("prediction/", include("prediction.urls")),
+    path("replies/", include("replies.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
