@@ -5,6 +5,7 @@ from inbound import views, watcher_views
 app_name = "inbound"
 
 urlpatterns = [
+    path("records/<str:number>/watchers/card/", watcher_views.panel, name="watchers_panel"),
     path("records/<str:number>/watchers/", watcher_views.watcher_add, name="watcher_add"),
     path(
         "records/<str:number>/watchers/remove/",

@@ -4,12 +4,12 @@ first) or an address, remove one. Any record type, through `inbound.services`.""
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from inbound import services
+from inbound import selectors, services
 from servicedesk import registry
 from servicedesk.pages import REFUSALS, flash_refusal, staff_view
 from servicedesk.selectors import record_by_number
@@ -27,6 +27,14 @@ def _back(record):
     if record_type is None:  # record_by_number only finds registered types
         raise Http404(record.number)
     return redirect(record_type.detail_url_name, record.number)
+
+
+@staff_view
+@require_GET
+def panel(request, number: str):
+    """The record page's "Watchers" card, fetched after the page."""
+    record = _record(request, number)
+    return render(request, "inbound/_watchers_card.html", selectors.watchers_card_context(record))
 
 
 @staff_view

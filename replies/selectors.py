@@ -157,13 +157,20 @@ def comment_box_context(request, *, record) -> dict | None:
 
 
 def record_panel_context(request, *, record) -> dict | None:
-    """The record page's "Tags and macros" card: two queries (tags, macros)."""
-    record_type = registry.for_model(type(record))
-    if not _staff(request) or record_type is None:
+    """The record page's "Tags and macros" card: a shell the page loads afterwards
+    (`tags_card_context`), so the record page itself runs no query for it."""
+    if not _staff(request) or registry.for_model(type(record)) is None:
         return None
+    return {"panel_url": reverse("replies:panel", args=[record.number])}
+
+
+def tags_card_context(*, user, record) -> dict:
+    """The card itself: two queries (its tags, the macros the person may apply to its type)."""
+    record_type = registry.for_model(type(record))
+    key = record_type.key if record_type is not None else ""
     return {
         "tags": record_tags(record),
-        "macros": list(macros_for(request.user, record_type=record_type.key)),
+        "macros": list(macros_for(user, record_type=key)),
         "tag_url": reverse("replies:tag", args=[record.number]),
         "untag_url": reverse("replies:untag", args=[record.number]),
         "macro_url": reverse("replies:apply", args=[record.number]),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("responses/<int:pk>/", views.response_edit, name="response_edit"),
     path("responses/<int:pk>/delete/", views.response_delete, name="response_delete"),
     path("records/<str:number>/responses/", views.rendered, name="rendered"),
+    path("records/<str:number>/panel/", views.panel, name="panel"),
     path("records/<str:number>/tags/", views.tag, name="tag"),
     path("records/<str:number>/tags/remove/", views.untag, name="untag"),
     path("records/<str:number>/macro/", views.apply, name="apply"),

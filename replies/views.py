@@ -42,6 +42,15 @@ def rendered(request, number: str):
 
 
 @staff_view
+@require_GET
+def panel(request, number: str):
+    """The record page's "Tags and macros" card, fetched after the page."""
+    record = _record(request, number)
+    context = selectors.tags_card_context(user=request.user, record=record)
+    return render(request, "replies/_tags_card.html", context)
+
+
+@staff_view
 @require_POST
 def tag(request, number: str):
     record = _record(request, number)

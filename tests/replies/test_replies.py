@@ -104,7 +104,9 @@ def test_the_record_page_offers_the_picker_tags_and_macros(client, desk):
     client.force_login(agent)
     page = client.get(reverse("incidents:detail", args=[record.number])).content.decode()
     assert f'data-canned-url="/replies/records/{record.number}/responses/"' in page
-    assert "Wait for supplier" in page and 'class="tag-chip"' in page
+    assert reverse("replies:panel", args=[record.number]) in page  # the card loads afterwards
+    card = client.get(reverse("replies:panel", args=[record.number])).content.decode()
+    assert "Wait for supplier" in card and 'class="tag-chip"' in card
 
 
 def test_an_agent_saves_a_response_with_two_languages_shared_with_their_group(desk):
