@@ -15,6 +15,9 @@ class InboundConfig(AppConfig):
         from inbound.selectors import timeline_mail_annotate
         from servicedesk.notifications import register
         from servicedesk.page_slots import register_panel
+        from servicedesk.templatetags.servicedesk import AUDIT_FIELD_LABELS
+
+        AUDIT_FIELD_LABELS["watchers"] = _("watchers")
         from servicedesk.selectors import TIMELINE_ANNOTATORS
 
         register("inbound.inboundmessage", render_inbound_email)

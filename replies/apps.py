@@ -9,6 +9,9 @@ class RepliesConfig(AppConfig):
 
     def ready(self):
         from servicedesk.page_slots import register_panel
+        from servicedesk.templatetags.servicedesk import AUDIT_FIELD_LABELS
+
+        AUDIT_FIELD_LABELS.update(tags=_("tags"), macro=_("macro applied"))
 
         register_panel(
             "comment_box",
