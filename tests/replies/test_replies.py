@@ -278,3 +278,34 @@ def test_a_macro_for_another_record_type_is_refused(desk):
     with pytest.raises(ValidationError):
         services.macro_apply(macro=macro, model=Incident, record_id=record.pk, actor=agent)
     assert Role.AGENT
+
+
+def test_the_exports_carry_the_tags(desk):
+    from incidents.records import INCIDENT
+    from transfer.exports import export_rows, record_document
+
+    agent, _other, _group, _requester, record = desk
+    services.tags_add(record=record, actor=agent, names=["vpn", "home"])
+    header, rows = export_rows(record_type=INCIDENT, user=agent, params={})
+    assert header[-1] == "Tags"
+    assert [row[-1] for row in rows] == ["home, vpn"]
+    assert record_document(record=record, record_type=INCIDENT, user=agent)["fields"]["Tags"] == [
+        "home",
+        "vpn",
+    ]
+
+
+def test_the_admin_offers_record_types_and_refuses_a_status_no_type_has(admin_client):
+    answer = admin_client.post(reverse("admin:replies_macro_add"), {
+        "name": "Odd", "record_type": "incident", "status": "approved", "visibility": "public",
+        "is_active": "on",
+    })  # fmt: skip
+    assert (
+        answer.status_code == 200
+        and "No record type here has this status." in answer.content.decode()
+    )
+    admin_client.post(reverse("admin:replies_macro_add"), {
+        "name": "Hold", "record_type": "incident", "status": "pending", "pending_reason": "supplier",
+        "visibility": "public", "is_active": "on",
+    })  # fmt: skip
+    assert Macro.objects.get().name == "Hold"
