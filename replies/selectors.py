@@ -115,11 +115,17 @@ def tags_named(prefix: str, *, limit: int = 20) -> list[str]:
     )
 
 
-def tagged(model, name: str):
-    """An `Exists` a list filters with: the record carries the tag `name` (normalised)."""
+def tagged(model, name: str) -> Exists | Q:
+    """What a list filters with for "carries the tag `name`" (normalised): the tag's id is read
+    first (one indexed query), so the planner sees a constant on the unique (tag, type, id)
+    index and picks its plan by how common the tag is (a rare tag is read from the tags'
+    index, a common one probed row by row along the list's own order). Unknown tag: nothing."""
+    tag_id = Tag.objects.filter(name=normalise_tag(name)).values_list("pk", flat=True).first()
+    if tag_id is None:
+        return Q(pk__in=[])
     return Exists(
         TaggedRecord.objects.filter(
-            tag__name=normalise_tag(name),
+            tag_id=tag_id,
             content_type=ContentType.objects.get_for_model(model),
             object_id=OuterRef("pk"),
         )
