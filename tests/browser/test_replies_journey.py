@@ -92,7 +92,7 @@ def test_an_agent_replies_with_a_canned_response_tags_watches_and_applies_a_macr
     # Watchers: the requester's colleague is offered first.
     watchers = page.locator("#watchers")
     watchers.locator("#id_watch_user").select_option(label="Tom Colleague (tom@acme.example)")
-    watchers.locator("button[type=submit]", has_text=t("Add watcher")).click()
+    watchers.locator("button[type=submit]", has_text=t("Include in updates")).click()
     expect(page.locator("#watchers [data-test=watchers]")).to_contain_text("tom@acme.example")
     assert Watcher.objects.get().address == "tom@acme.example"
 
