@@ -27,6 +27,11 @@ class InboundConfig(AppConfig):
             context="inbound.selectors.watchers_panel_context",
             order=25,
         )
+        register_panel(
+            "portal_record",
+            template="inbound/_portal_watchers.html",
+            context="inbound.selectors.portal_watchers_context",
+        )
         register_health_report()
         register_outgoing()
         if timeline_mail_annotate not in TIMELINE_ANNOTATORS:

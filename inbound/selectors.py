@@ -102,3 +102,18 @@ def watchers_card_context(record) -> dict:
         "watch_url": reverse("inbound:watcher_add", args=[record.number]),
         "unwatch_url": reverse("inbound:watcher_remove", args=[record.number]),
     }
+
+
+def portal_watchers_context(request, *, record) -> dict | None:
+    """The requester's own record in the portal: who else gets its updates, and a colleague to
+    add (only the requester sees it; two queries)."""
+    if request is None or not request.user.is_authenticated:
+        return None
+    if record.requester_id != request.user.pk:
+        return None
+    return {
+        "watchers": watchers_of(record),
+        "colleagues": watcher_candidates(record),
+        "watch_url": reverse("inbound:portal_watcher_add", args=[record.number]),
+        "unwatch_url": reverse("inbound:portal_watcher_remove", args=[record.number]),
+    }

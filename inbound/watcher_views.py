@@ -12,6 +12,7 @@ from accounts.models import User
 from inbound import selectors, services
 from servicedesk import registry
 from servicedesk.pages import REFUSALS, flash_refusal, staff_view
+from servicedesk.portal import portal_view, requester_record
 from servicedesk.selectors import record_by_number
 
 
@@ -77,3 +78,55 @@ def watcher_remove(request, number: str):
     else:
         messages.success(request, _("Watcher removed."))
     return _back(record)
+
+
+# The requester's own record in the portal: they add a colleague of their organisation.
+
+
+def _own_record(request, number: str):
+    try:
+        return requester_record(user=request.user, number=number)[1]
+    except ObjectDoesNotExist as error:
+        raise Http404(number) from error
+
+
+def _portal_back(record):
+    record_type = registry.for_model(type(record))
+    if record_type is None:  # requester_record only finds registered types
+        raise Http404(record.number)
+    return redirect(record_type.portal_page, record.number)
+
+
+@portal_view
+@require_POST
+def portal_watcher_add(request, number: str):
+    record = _own_record(request, number)
+    chosen = request.POST.get("user", "")
+    offered = {person.pk: person for person in selectors.watcher_candidates(record)}
+    person = offered.get(int(chosen)) if chosen.isdigit() else None
+    if person is None:
+        messages.error(request, _("Choose a colleague."))
+        return _portal_back(record)
+    try:
+        services.watcher_add(record=record, actor=request.user, user=person)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        messages.success(request, _("%(name)s now gets the updates.") % {"name": person.full_name})
+    return _portal_back(record)
+
+
+@portal_view
+@require_POST
+def portal_watcher_remove(request, number: str):
+    record = _own_record(request, number)
+    pk = request.POST.get("watcher", "")
+    try:
+        services.watcher_remove(
+            record=record, actor=request.user, watcher_id=int(pk) if pk.isdigit() else 0
+        )
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        messages.success(request, _("Watcher removed."))
+    return _portal_back(record)

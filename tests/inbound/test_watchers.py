@@ -95,3 +95,22 @@ def test_the_record_page_adds_and_removes_a_watcher(client, case):
     )
     assert "Watcher removed." in answer.content.decode()
     assert not Watcher.objects.exists()
+
+
+def test_the_requester_adds_a_colleague_from_the_portal_and_nobody_else_can(client, case):
+    _agent, requester, colleague, record = case
+    outsider = EndUserFactory(email="far@else.example")
+    add = reverse("inbound:portal_watcher_add", args=[record.number])
+    client.force_login(requester)
+    page = client.get(reverse("portal:incident", args=[record.number])).content.decode()
+    assert "Keep colleagues informed" in page and "Tom" in page
+    refused = client.post(add, {"user": outsider.pk}, follow=True)
+    assert "Choose a colleague." in refused.content.decode() and not Watcher.objects.exists()
+    client.post(add, {"user": colleague.pk})
+    assert Watcher.objects.get().address == "tom@acme.example"
+    client.force_login(colleague)
+    assert client.post(add, {"user": colleague.pk}).status_code == 404
+    assert (
+        "Keep colleagues informed"
+        not in client.get(reverse("portal:incident", args=[record.number])).content.decode()
+    )
