@@ -309,3 +309,43 @@ def test_the_admin_offers_record_types_and_refuses_a_status_no_type_has(admin_cl
         "visibility": "public", "is_active": "on",
     })  # fmt: skip
     assert Macro.objects.get().name == "Hold"
+
+
+def test_the_due_time_is_the_running_clocks_in_the_requesters_time_zone(desk):
+    from django.utils import formats, timezone, translation
+
+    from sla.selectors import open_timers_of
+
+    agent, _other, _group, requester, record = desk
+    requester.time_zone, requester.language = "Asia/Tehran", "en"
+    requester.save(update_fields=["time_zone", "language"])
+    record.refresh_from_db()
+    due = min(t.due_at for t in open_timers_of(record) if t.state == "running")
+    response("Due", {"en": "Expect an answer by {{ due }}."}, owner=agent)
+    [row] = selectors.rendered_responses(user=agent, record=record)
+    import zoneinfo
+
+    with translation.override("en"):
+        shown = formats.date_format(
+            timezone.localtime(due, zoneinfo.ZoneInfo("Asia/Tehran")), "DATETIME_FORMAT"
+        )
+    assert row["text"] == f"Expect an answer by {shown}."
+
+
+def test_a_watcher_gets_the_reply_a_macro_sends(desk):
+    from django.core import mail
+
+    from inbound.services import watcher_add
+    from servicedesk.notifications import deliver_pending
+
+    agent, _other, _group, _requester, record = desk
+    watcher_add(record=record, actor=agent, address="boss@partner.example")
+    reply = response("Ack", {"en": "We are on it, {{ requester_name }}."})
+    macro = Macro.objects.create(name="Ack", response=reply, visibility="public")
+    deliver_pending()
+    mail.outbox.clear()
+    with transaction.atomic():
+        services.macro_apply(macro=macro, model=Incident, record_id=record.pk, actor=agent)
+    deliver_pending()
+    [message] = [m for m in mail.outbox if "boss@partner.example" in m.to]
+    assert "We are on it, Sara Requester." in message.body
