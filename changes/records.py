@@ -45,6 +45,7 @@ CHANGE = RecordType(
     label=_("Changes"),
     name=_("Change"),
     visible_to="changes.selectors.changes_visible_to",
+    transition="changes.records.transition",
     detail_url_name="changes:detail",
     view_permission="changes.view_change",
     work_permission="changes.work_change",
@@ -56,6 +57,13 @@ CHANGE = RecordType(
     ),
     cause_candidates="changes.selectors.changes_on_ci",
 )
+
+
+def transition(*, record_id: int, actor, target: str, version=None, pending_reason: str = ""):
+    """A status set by a macro (a change has no pending reason: it is ignored)."""
+    from changes.services import change_transition
+
+    return change_transition(change_id=record_id, actor=actor, target=target, version=version)
 
 
 def register_changes() -> None:

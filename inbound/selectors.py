@@ -1,9 +1,14 @@
 """Reads of the e-mail channel."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, IntegerField, Value, When
+from django.urls import reverse
 
+from accounts.models import User
+from accounts.roles import can_see_internal
 from inbound.choices import MessageStatus
 from inbound.models import InboundMessage, Watcher
+from servicedesk import registry
 
 
 def timeline_mail_annotate(*, record, events: list, comments: list) -> None:
@@ -50,3 +55,65 @@ def watchers_of(record) -> list[Watcher]:
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
         ).order_by("pk")
     )
+
+
+def watcher_candidates(record, *, limit: int = 20) -> list:
+    """The requester's colleagues first (same department, then same organisation), active,
+    without the requester and those already watching: what the watchers card offers."""
+    requester = (
+        User.objects.filter(pk=record.requester_id).only("organisation", "department").first()
+    )
+    if requester is None or requester.organisation_id is None:
+        return []
+    watching = Watcher.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+    ).values("address")
+    near = Value(1)
+    if requester.department_id is not None:
+        near = Case(
+            When(department_id=requester.department_id, then=Value(0)),
+            default=Value(1), output_field=IntegerField(),
+        )  # fmt: skip
+    return list(
+        User.objects.filter(is_active=True, organisation_id=requester.organisation_id)
+        .exclude(pk=requester.pk)
+        .exclude(email__in=watching)
+        .annotate(near=near)
+        .order_by("near", "full_name")
+        .only("pk", "full_name", "email")[:limit]
+    )
+
+
+def watchers_panel_context(request, *, record) -> dict | None:
+    """The record page's "Watchers" card: a shell the page loads afterwards
+    (`watchers_card_context`), so the record page itself runs no query for it."""
+    if request is None or not can_see_internal(request.user):
+        return None
+    if registry.for_model(type(record)) is None:
+        return None
+    return {"panel_url": reverse("inbound:watchers_panel", args=[record.number])}
+
+
+def watchers_card_context(record) -> dict:
+    """The card: three queries (its watchers, the requester, their colleagues)."""
+    return {
+        "watchers": watchers_of(record),
+        "colleagues": watcher_candidates(record),
+        "watch_url": reverse("inbound:watcher_add", args=[record.number]),
+        "unwatch_url": reverse("inbound:watcher_remove", args=[record.number]),
+    }
+
+
+def portal_watchers_context(request, *, record) -> dict | None:
+    """The requester's own record in the portal: who else gets its updates, and a colleague to
+    add (only the requester sees it; two queries)."""
+    if request is None or not request.user.is_authenticated:
+        return None
+    if record.requester_id != request.user.pk:
+        return None
+    return {
+        "watchers": watchers_of(record),
+        "colleagues": watcher_candidates(record),
+        "watch_url": reverse("inbound:portal_watcher_add", args=[record.number]),
+        "unwatch_url": reverse("inbound:portal_watcher_remove", args=[record.number]),
+    }

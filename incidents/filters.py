@@ -10,6 +10,7 @@ from customfields.filters import CustomFieldFilterMixin
 from incidents.choices import Channel, IncidentStatus
 from incidents.levels import impact_choices, urgency_choices
 from incidents.models import Category, Incident
+from replies import selectors as replies_selectors
 from servicedesk.numbering import NUMBER_DIGITS
 
 # Sortable columns: (query value, model field). "-" prefix sorts descending.
@@ -115,6 +116,7 @@ class IncidentFilter(CustomFieldFilterMixin, RecordFactsFilter):
         empty_label=_("Any"),
     )
     major_incident = django_filters.BooleanFilter(label=_("Major incident"))
+    tag = django_filters.CharFilter(method="tagged", label=_("Tag"))
     parent = django_filters.ModelChoiceFilter(
         queryset=Incident.objects.all(), label=_("Parent incident"), empty_label=_("Any")
     )
@@ -122,3 +124,8 @@ class IncidentFilter(CustomFieldFilterMixin, RecordFactsFilter):
     class Meta:
         model = Incident
         fields = []
+
+    def tagged(self, queryset, name, value):
+        """Records carrying the tag (an EXISTS on the tags' unique (tag, type, id) index)."""
+        value = value.strip()
+        return queryset.filter(replies_selectors.tagged(Incident, value)) if value else queryset

@@ -70,6 +70,7 @@ INCIDENT = RecordType(
     assign="incidents.records.assign",
     raise_priority="incidents.records.raise_priority",
     update="incidents.records.update",
+    transition="incidents.records.transition",
     queue_sizes="incidents.selectors.incident_queue_sizes",
     view_permission="incidents.view_incident",
     work_permission="incidents.work_incident",
@@ -125,6 +126,14 @@ def update(*, record_id: int, actor, changes, version=None):
     from incidents.services import incident_update
 
     return incident_update(incident_id=record_id, actor=actor, changes=changes, version=version)
+
+
+def transition(*, record_id: int, actor, target: str, version=None, **details):
+    from incidents.services import incident_transition
+
+    return incident_transition(
+        incident_id=record_id, actor=actor, target=target, version=version, **details
+    )
 
 
 def register_incidents() -> None:

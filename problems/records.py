@@ -28,6 +28,7 @@ PROBLEM = RecordType(
     sla_metrics=("resolution",),
     assign="problems.records.assign",
     update="problems.records.update",
+    transition="problems.records.transition",
     view_permission=VIEW,
     work_permission=WORK,
     dashboard=DashboardSource(),
@@ -48,6 +49,13 @@ def update(*, record_id: int, actor, changes, version=None):
     from problems.services import problem_update
 
     return problem_update(problem_id=record_id, actor=actor, changes=changes, version=version)
+
+
+def transition(*, record_id: int, actor, target: str, version=None, pending_reason: str = ""):
+    """A status set by a macro (a problem has no pending reason: it is ignored)."""
+    from problems.services import problem_transition
+
+    return problem_transition(problem_id=record_id, actor=actor, target=target, version=version)
 
 
 def register_problems() -> None:

@@ -10,7 +10,7 @@ and the page's template renders the slot: `{% load panels %}{% panels "record_pa
 `context` is the dotted path of `f(request, **page) -> dict | None`; None (or an empty dict)
 leaves the panel out, so a panel decides for itself whom it shows to and when.
 
-Slots in use: `record_page` (every record type's agent page: incident, request, task, problem, change; `record=`), `comment_box` (inside the form of a record page's reply and work-note box, before its button; `record=`), `sla_dashboard` (the managers'
+Slots in use: `record_page` (every record type's agent page: incident, request, task, problem, change; `record=`), `comment_box` (inside the form of a record page's reply and work-note box, before its button; `record=`), `portal_record` (the requester's own record page in the portal, generic or the type's own; `record=`), `sla_dashboard` (the managers'
 service-level dashboard), `dashboard_tabs` (links among the managers' dashboards' tabs; `tab=`, the current one), `workspace_links` (entries beside the workspace's queues).
 """
 

@@ -135,7 +135,8 @@ class RecordType:
     `permissions`, {role name: permission codes} the roles of accounts/roles.py get for this type
     (a role also gets those of the roles it builds on, e.g. every staff role the agent's);
     `approvals`, how its records are approved (`ApprovalHooks`; None: they never are);
-    `cause_candidates` (ci_id, user), the records of this type that lately touched a CI and may
+    `transition` (record_id, actor, target, version, **details), the type's own status change
+    (macros set a status through it); `cause_candidates` (ci_id, user), the records of this type that lately touched a CI and may
     have caused what another record on that CI reports (the changes implemented on it: the
     incident page offers them as "caused by").
 
@@ -158,6 +159,7 @@ class RecordType:
     assign: str | None = None
     raise_priority: str | None = None
     update: str | None = None
+    transition: str | None = None
     queue_sizes: str | None = None
     view_permission: str | None = None
     work_permission: str | None = None

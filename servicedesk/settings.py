@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "customfields",
     "majorincidents",
     "live",
+    "replies",
 ]
 
 MIDDLEWARE = [

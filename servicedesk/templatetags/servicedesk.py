@@ -10,10 +10,16 @@ from servicedesk.selectors import link_label
 
 register = template.Library()
 
+# Labels of audit "fields" that are no model field (an app's own rows on a record: its tags,
+# watchers, the macro applied), registered by that app: {name: lazy translated label}.
+AUDIT_FIELD_LABELS: dict[str, Any] = {}
+
 
 @register.filter
 def audit_field_label(event) -> str:
     """The translated label of the field an audit event changed (its raw name as a fallback)."""
+    if event.field in AUDIT_FIELD_LABELS:
+        return str(AUDIT_FIELD_LABELS[event.field])
     # A content type whose model is gone, or a name that is no field: AttributeError below.
     model: Any = ContentType.objects.get_for_id(event.content_type_id).model_class()
     try:

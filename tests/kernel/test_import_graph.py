@@ -77,8 +77,8 @@ RECORD_APPS = {"incidents", "catalogue", "problems", "changes"}
 
 def test_the_apps_that_serve_every_record_type_import_no_record_app():
     graph = import_graph()
-    for app in ("accounts", "servicedesk", "sla", "cmdb", "dashboards", "portal", "knowledge",
-                "checklists"):  # fmt: skip
+    every_type = ("accounts", "servicedesk", "sla", "cmdb", "dashboards", "portal", "knowledge")
+    for app in (*every_type, "checklists", "replies"):
         imported = set(graph[app]) & RECORD_APPS
         assert not imported, (app, graph[app])
 

@@ -1,0 +1,264 @@
+"""Pages and endpoints: the reply box's canned responses, tags and macros on a record page and
+from the queues' bulk bar, and the agents' page of canned responses."""
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from replies import selectors, services
+from replies.forms import CannedResponseForm, TagForm
+from replies.models import CannedResponse
+from servicedesk import registry
+from servicedesk.pages import REFUSALS, flash_refusal, posted_version, refusal_text, staff_view
+from servicedesk.selectors import record_by_number
+
+
+def _record(request, number: str):
+    try:
+        return record_by_number(user=request.user, number=number)
+    except ObjectDoesNotExist as error:
+        raise Http404(number) from error
+
+
+def _record_page(record) -> HttpResponseRedirect:
+    record_type = registry.for_model(type(record))
+    if record_type is None:  # record_by_number only finds registered types
+        raise Http404(record.number)
+    return redirect(record_type.detail_url_name, record.number)
+
+
+@staff_view
+@require_GET
+def rendered(request, number: str):
+    """The reply box's picker: every response this agent may use, filled in for the record."""
+    record = _record(request, number)
+    rows = selectors.rendered_responses(user=request.user, record=record)
+    return JsonResponse({"responses": rows})
+
+
+@staff_view
+@require_GET
+def panel(request, number: str):
+    """The record page's "Tags and macros" card, fetched after the page."""
+    record = _record(request, number)
+    context = selectors.tags_card_context(user=request.user, record=record)
+    return render(request, "replies/_tags_card.html", context)
+
+
+@staff_view
+@require_POST
+def tag(request, number: str):
+    record = _record(request, number)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Type a tag."))
+        return _record_page(record)
+    try:
+        names = services.parse_tags(form.cleaned_data["tags"])
+        added = services.tags_add(record=record, actor=request.user, names=names)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        if added:
+            messages.success(request, _("Tagged: %(tags)s.") % {"tags": ", ".join(added)})
+        else:
+            messages.info(request, _("The record already has these tags."))
+    return _record_page(record)
+
+
+@staff_view
+@require_POST
+def untag(request, number: str):
+    record = _record(request, number)
+    name = request.POST.get("tag", "")
+    try:
+        removed = services.tag_remove(record=record, actor=request.user, name=name)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        if removed:
+            messages.success(request, _("Tag “%(tag)s” removed.") % {"tag": name})
+    return _record_page(record)
+
+
+def _macro(request):
+    pk = request.POST.get("macro", "")
+    if not pk.isdigit():
+        return None
+    try:
+        return selectors.macro_get(user=request.user, pk=int(pk))
+    except ObjectDoesNotExist:
+        return None
+
+
+@staff_view
+@require_POST
+def apply(request, number: str):
+    record = _record(request, number)
+    macro = _macro(request)
+    if macro is None:
+        messages.error(request, _("Choose a macro."))
+        return _record_page(record)
+    try:
+        services.macro_apply(
+            macro=macro, model=type(record), record_id=record.pk, actor=request.user,
+            version=posted_version(request),
+        )  # fmt: skip
+    except REFUSALS as error:
+        messages.error(
+            request, _("“%(macro)s” was not applied: %(reason)s")
+            % {"macro": macro.name, "reason": refusal_text(error)},
+        )  # fmt: skip
+    else:
+        messages.success(
+            request, _("“%(macro)s” applied to %(number)s.")
+            % {"macro": macro.name, "number": record.number},
+        )  # fmt: skip
+    return _record_page(record)
+
+
+def _back(request) -> str:
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("workspace")
+    return back
+
+
+def _bulk_ids(request, record_type) -> list[int]:
+    raw = request.POST.getlist("records") or request.POST.getlist(f"{record_type.key}s")
+    ids = [int(value) for value in raw if value.isdigit() and len(value) <= 18]
+    visible = record_type.visible(request.user).filter(pk__in=ids)
+    return list(visible.values_list("pk", flat=True))
+
+
+def _report(request, result, what: str) -> None:
+    if result.done:
+        messages.success(
+            request, _("%(what)s done for %(count)d record(s): %(numbers)s")
+            % {"what": what, "count": len(result.done), "numbers": ", ".join(result.done)},
+        )  # fmt: skip
+    for number, reason in result.failed:
+        messages.error(request, f"{number}: {reason}")
+
+
+@staff_view
+@require_POST
+def bulk(request, key: str):
+    """The bulk bar's "Apply macro" and "Add tags" (`what` = macro or tag)."""
+    try:
+        record_type = registry.get(key)
+    except KeyError as error:
+        raise Http404(key) from error
+    back = _back(request)
+    ids = _bulk_ids(request, record_type)
+    if not ids:
+        messages.error(request, _("Select at least one record."))
+        return redirect(back)
+    model = record_type.model_class
+    try:
+        if request.POST.get("what") == "tag":
+            names = services.parse_tags(request.POST.get("bulk_tags", ""))
+            if not names:
+                raise ValidationError({"tags": [_("Type a tag.")]})
+            result = services.tags_bulk_add(
+                model=model, record_ids=ids, actor=request.user, names=names
+            )
+            _report(request, result, _("Tagging"))
+        else:
+            macro = _macro(request)
+            if macro is None:
+                raise ValidationError({"macro": [_("Choose a macro.")]})
+            result = services.macros_bulk_apply(
+                macro=macro, model=model, record_ids=ids, actor=request.user
+            )
+            _report(request, result, macro.name)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    return redirect(back)
+
+
+@staff_view
+def responses(request):
+    """The agent's canned responses: their own and their groups'; a form to add one."""
+    form = CannedResponseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.canned_response_save(
+                actor=request.user, name=form.cleaned_data["name"], texts=form.texts(),
+                support_group=form.cleaned_data["support_group"],
+            )  # fmt: skip
+        except REFUSALS as error:
+            _show(form, error)
+        else:
+            messages.success(
+                request, _("Canned response “%(name)s” saved.") % {"name": response.name}
+            )
+            return redirect("replies:responses")
+    listed = selectors.responses_managed_by(request.user)
+    status = 400 if form.errors else 200
+    return render(
+        request, "replies/responses.html", {"form": form, "responses": listed}, status=status
+    )
+
+
+def _show(form, error) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, refusal_text(error))
+
+
+def _managed(request, pk: int) -> CannedResponse:
+    try:
+        return selectors.responses_managed_by(request.user).get(pk=pk)
+    except CannedResponse.DoesNotExist as error:
+        raise Http404 from error
+
+
+@staff_view
+def response_edit(request, pk: int):
+    response = _managed(request, pk)
+    initial = {"name": response.name, "support_group": response.support_group}
+    initial.update({f"text_{text.language}": text.body for text in response.texts.all()})
+    form = CannedResponseForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.canned_response_save(
+                actor=request.user, response_id=response.pk, name=form.cleaned_data["name"],
+                texts=form.texts(), support_group=form.cleaned_data["support_group"],
+            )  # fmt: skip
+        except REFUSALS as error:
+            _show(form, error)
+        else:
+            messages.success(
+                request,
+                _("Canned response “%(name)s” saved.") % {"name": form.cleaned_data["name"]},
+            )
+            return redirect("replies:responses")
+    status = 400 if form.errors else 200
+    return render(
+        request, "replies/response_edit.html", {"form": form, "response": response}, status=status
+    )
+
+
+@staff_view
+@require_POST
+def response_delete(request, pk: int):
+    response = _managed(request, pk)
+    try:
+        services.canned_response_delete(actor=request.user, response_id=response.pk)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        messages.success(
+            request, _("Canned response “%(name)s” deleted.") % {"name": response.name}
+        )
+    return redirect("replies:responses")
