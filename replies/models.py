@@ -14,12 +14,20 @@ from servicedesk.models import Visibility
 
 TAG_MAX_LENGTH = 50
 _SPACES = re.compile(r"[\s_]+")
+# The comma of each keyboard the desk is typed on: Latin, Arabic/Persian, Chinese (full width,
+# enumeration).
+_SEPARATORS = re.compile("[,\u060c\uff0c\u3001]")
+
+
+def split_tags(text: str) -> list[str]:
+    """The tag names in a comma-separated text, normalised, without blanks or repeats."""
+    return list(dict.fromkeys(n for n in (normalise_tag(p) for p in _SEPARATORS.split(text)) if n))
 
 
 def normalise_tag(name: str) -> str:
     """One spelling per tag: trimmed, lower case, runs of spaces as one hyphen ("VPN  issue" ->
     "vpn-issue"); commas are separators, never part of a tag."""
-    return _SPACES.sub("-", name.replace(",", " ").strip()).strip("-").lower()
+    return _SPACES.sub("-", _SEPARATORS.sub(" ", name).strip()).strip("-").lower()
 
 
 class OwnedMixin(models.Model):
@@ -138,8 +146,7 @@ class Macro(OwnedMixin):
 
     @property
     def tag_names(self) -> list[str]:
-        names = (normalise_tag(part) for part in self.add_tags.split(","))
-        return list(dict.fromkeys(name for name in names if name))
+        return split_tags(self.add_tags)
 
 
 class Tag(models.Model):

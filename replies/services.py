@@ -27,6 +27,7 @@ from replies.models import (
     Tag,
     TaggedRecord,
     normalise_tag,
+    split_tags,
 )
 from replies.placeholders import fill, values_for
 from replies.selectors import _running_due_at, text_in
@@ -133,7 +134,7 @@ def response_render(*, response: CannedResponse, record: BaseRecord, actor) -> s
 def parse_tags(text: str) -> list[str]:
     """Tag names from what a person typed ("VPN, Printer jam"), normalised, each once.
     ValidationError on `tags` for a name longer than the column."""
-    names = list(dict.fromkeys(n for n in (normalise_tag(p) for p in text.split(",")) if n))
+    names = split_tags(text)
     too_long = [n for n in names if len(n) > TAG_MAX_LENGTH]
     if too_long:
         raise ValidationError(

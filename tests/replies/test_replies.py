@@ -165,6 +165,16 @@ def test_tags_are_normalised_added_once_removed_and_audited(desk):
         services.parse_tags("x" * 51)
 
 
+def test_tags_are_split_on_the_comma_of_each_keyboard():
+    """Persian and Chinese keyboards type their own comma: each separates tags too."""
+    assert services.parse_tags("vpn، printer， wifi、 VPN, mail") == [
+        "vpn",
+        "printer",
+        "wifi",
+        "mail",
+    ]
+
+
 def test_the_queue_filters_by_tag(client, desk):
     agent, _other, group, _requester, record = desk
     untagged = incident(actor=agent, support_group=group, title="Another one")
