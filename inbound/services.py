@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from inbound.choices import MessageStatus
 from inbound.crypto import token_hash
 from inbound.intake import Outcome, intake
 from inbound.models import InboundMessage, Mailbox
-from inbound.parser import parse, source_key
+from inbound.parser import ParsedMessage, parse, source_key
 from servicedesk.actors import actor_required
 from servicedesk.exceptions import ApplicationError
 from servicedesk.notifications import notify
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 POLL_LEASE = timedelta(minutes=10)
 HEADER_LIMIT = 64 * 1024
 STUCK_AFTER = timedelta(minutes=2)
+POLL_CHUNK = 50  # messages stored in one transaction and marked in one command
 ADMIN_PERMISSION = "inbound.change_mailbox"
 
 
@@ -75,16 +76,17 @@ def _headers_only(raw: bytes) -> bytes:
 
 
 def message_store(
-    *, mailbox: Mailbox, raw: bytes, source_uid: str = ""
+    *, mailbox: Mailbox, raw: bytes, source_uid: str = "", parsed: ParsedMessage | None = None
 ) -> tuple[InboundMessage, bool]:
     """Store a received message before anything is done with it: (row, created).
 
     The row is unique on its source key: a message read again (after a crash between
     reading and marking it on the server, or sent to two mailboxes) returns the existing row
     with created False. A message over the mailbox's size limit keeps its headers only and is
-    refused at processing with the reason.
+    refused at processing with the reason. `parsed` is the message already parsed (the
+    poller parses once); otherwise its headers are parsed here.
     """
-    parsed_headers = parse(_headers_only(raw) + b"\r\n\r\n")
+    parsed_headers = parsed or parse(_headers_only(raw) + b"\r\n\r\n")
     key = source_key(raw, parsed_headers.message_id)
     too_large = len(raw) > mailbox.max_message_bytes
     values = {
@@ -122,18 +124,26 @@ def message_refusal_reply(*, message_id: int) -> None:
             notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
 
 
-def message_process(*, message_id: int) -> InboundMessage:
+def message_process(*, message_id: int, parsed: ParsedMessage | None = None) -> InboundMessage:
     """Turn a stored message into a record, a reply or a refusal (see the module docstring).
 
     The row is locked (`SELECT ... FOR UPDATE`); a message already done is returned as it
     is, so a retry or a second worker changes nothing. Any exception while processing rolls
     back the record writes (a savepoint) and is kept on the row as "failed", with the error;
-    this function does not raise for it.
+    this function does not raise for it. `parsed` is the stored message already parsed.
+
+    The transaction commits without waiting for its WAL flush (`synchronous_commit` off for
+    it alone): the stored row is already durable, so a database crash that loses the last
+    few milliseconds of processing leaves the message pending and the beat's catch-up
+    (`messages_process_stuck`) processes it again; nothing is lost or taken twice.
     """
     with transaction.atomic():
+        _commit_without_flush()
         message = (
             InboundMessage.objects.select_for_update(of=("self",))
-            .select_related("mailbox")
+            .select_related(
+                "mailbox", "mailbox__support_group", "mailbox__category", "mailbox__service"
+            )
             .get(pk=message_id)
         )
         if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
@@ -141,7 +151,9 @@ def message_process(*, message_id: int) -> InboundMessage:
         message.attempts += 1
         try:
             with transaction.atomic():
-                outcome = intake(message, parse(bytes(message.raw)))
+                if parsed is None:
+                    parsed = parse(bytes(message.raw))
+                outcome = intake(message, parsed)
         except (ValidationError, ApplicationError, PermissionDenied) as error:
             _failed(message, _error_text(error), "")
         except Exception as error:  # noqa: BLE001 - nothing a message holds may stop intake
@@ -151,10 +163,16 @@ def message_process(*, message_id: int) -> InboundMessage:
             _done(message, outcome)
         message.save()
         if message.status == MessageStatus.REFUSED and getattr(message, "_polite", False):
-            parsed = parse(bytes(message.raw))
+            parsed = parsed or parse(bytes(message.raw))
             if not parsed.auto_reason:
                 notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
     return message
+
+
+def _commit_without_flush() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _error_text(error: Exception) -> str:
@@ -252,12 +270,13 @@ def mailbox_poll(
     read = 0
     try:
         with factory(mailbox) as client:
+            chunk: list[tuple[str, bytes]] = []
             for uid, raw in client.new_messages(known=_known_uids(mailbox)):
-                message, _created = message_store(mailbox=mailbox, raw=raw, source_uid=uid)
-                client.done(uid)
-                if message.status == MessageStatus.PENDING:
-                    message_process(message_id=message.pk)
-                read += 1
+                chunk.append((uid, raw))
+                if len(chunk) >= POLL_CHUNK:
+                    read += _take(mailbox, client, chunk)
+                    chunk = []
+            read += _take(mailbox, client, chunk)
     except fetchers.FetchError as error:
         _release_lease(
             mailbox_id,
@@ -272,6 +291,36 @@ def mailbox_poll(
         raise
     _release_lease(mailbox_id, last_polled_at=timezone.now(), last_error="")
     return read
+
+
+def _take(mailbox: Mailbox, client: fetchers.Client, chunk: list[tuple[str, bytes]]) -> int:
+    """Store a chunk of read messages in one transaction, mark them on the server in one
+    command, then process each (its own transaction), each parsed once."""
+    if not chunk:
+        return 0
+    parsed = [
+        _parse_or_none(raw) if len(raw) <= mailbox.max_message_bytes else None
+        for _uid, raw in chunk
+    ]
+    with transaction.atomic():
+        stored = [
+            message_store(mailbox=mailbox, raw=raw, source_uid=uid, parsed=one)
+            for (uid, raw), one in zip(chunk, parsed, strict=True)
+        ]
+    client.done_many([uid for uid, _raw in chunk])
+    for (message, created), one in zip(stored, parsed, strict=True):
+        if message.status == MessageStatus.PENDING:
+            # A row stored earlier holds the bytes read first: those are parsed again.
+            message_process(message_id=message.pk, parsed=one if created else None)
+    return len(chunk)
+
+
+def _parse_or_none(raw: bytes) -> ParsedMessage | None:
+    """A message the parser cannot read is stored all the same and fails at processing."""
+    try:
+        return parse(raw)
+    except Exception:  # noqa: BLE001 - processing parses it again and keeps the error
+        return None
 
 
 def _known_uids(mailbox: Mailbox) -> Callable[[list[str]], set[str]]:
