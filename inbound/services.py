@@ -16,6 +16,7 @@ import secrets
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -86,25 +87,8 @@ def message_store(
     refused at processing with the reason. `parsed` is the message already parsed (the
     poller parses once); otherwise its headers are parsed here.
     """
-    parsed_headers = parsed or parse(_headers_only(raw) + b"\r\n\r\n")
-    key = source_key(raw, parsed_headers.message_id)
-    too_large = len(raw) > mailbox.max_message_bytes
-    values = {
-        "mailbox": mailbox,
-        "source_uid": source_uid[:255],
-        "message_id": parsed_headers.message_id[:255],
-        "sender": parsed_headers.sender[:255],
-        "subject": parsed_headers.subject[:255],
-        "size": len(raw),
-        "raw": _headers_only(raw) if too_large else raw,
-    }
-    if too_large:
-        values.update(
-            status=MessageStatus.REFUSED,
-            processed_at=timezone.now(),
-            reason=_("The message is %(size)d bytes; this mailbox takes at most %(limit)d.")
-            % {"size": len(raw), "limit": mailbox.max_message_bytes},
-        )
+    key, values = _stored_values(mailbox, raw, source_uid, parsed)
+    too_large = values["status"] == MessageStatus.REFUSED
     try:
         with transaction.atomic():
             message, created = InboundMessage.objects.get_or_create(source_key=key, defaults=values)
@@ -113,6 +97,69 @@ def message_store(
     if created and too_large:
         transaction.on_commit(lambda: message_refusal_reply(message_id=message.pk))
     return message, created
+
+
+def _stored_values(
+    mailbox: Mailbox, raw: bytes, source_uid: str, parsed: ParsedMessage | None
+) -> tuple[str, dict[str, Any]]:
+    """The source key and the stored row's fields of a received message."""
+    parsed_headers = parsed or parse(_headers_only(raw) + b"\r\n\r\n")
+    key = source_key(raw, parsed_headers.message_id)
+    too_large = len(raw) > mailbox.max_message_bytes
+    values: dict[str, Any] = {
+        "mailbox": mailbox,
+        "source_uid": source_uid[:255],
+        "message_id": parsed_headers.message_id[:255],
+        "sender": parsed_headers.sender[:255],
+        "subject": parsed_headers.subject[:255],
+        "size": len(raw),
+        "raw": _headers_only(raw) if too_large else raw,
+        "status": MessageStatus.PENDING,
+    }
+    if too_large:
+        values.update(
+            status=MessageStatus.REFUSED,
+            processed_at=timezone.now(),
+            reason=_("The message is %(size)d bytes; this mailbox takes at most %(limit)d.")
+            % {"size": len(raw), "limit": mailbox.max_message_bytes},
+        )
+    return key, values
+
+
+def messages_store(
+    *, mailbox: Mailbox, items: list[tuple[str, bytes, ParsedMessage | None]]
+) -> list[tuple[InboundMessage, bool]]:
+    """`message_store` for a group of (server id, raw, parsed) read together: the same rows
+    and the same uniqueness in three statements for the group (the rows already stored, one
+    INSERT ... ON CONFLICT DO NOTHING, the rows read back), not four per message. A message
+    that is in the group twice, or that another worker stored meanwhile, is not created."""
+    keyed = [_stored_values(mailbox, raw, uid, parsed) for uid, raw, parsed in items]
+    with transaction.atomic():
+        keys = [key for key, _values in keyed]
+        before = set(
+            InboundMessage.objects.filter(source_key__in=keys).values_list("source_key", flat=True)
+        )
+        new: dict[str, InboundMessage] = {}
+        for key, values in keyed:
+            if key not in before and key not in new:
+                new[key] = InboundMessage(source_key=key, **values)
+        InboundMessage.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+        rows = {row.source_key: row for row in InboundMessage.objects.filter(source_key__in=keys)}
+        created_ids = {
+            rows[key].pk
+            for key, row in new.items()
+            if key in rows and rows[key].received_at == row.received_at
+        }
+        result = []
+        taken: set[str] = set()
+        for key, _values in keyed:
+            message = rows[key]
+            created = message.pk in created_ids and key not in taken
+            taken.add(key)
+            if created and message.status == MessageStatus.REFUSED:
+                transaction.on_commit(partial(message_refusal_reply, message_id=message.pk))
+            result.append((message, created))
+    return result
 
 
 def message_refusal_reply(*, message_id: int) -> None:
@@ -302,11 +349,10 @@ def _take(mailbox: Mailbox, client: fetchers.Client, chunk: list[tuple[str, byte
         _parse_or_none(raw) if len(raw) <= mailbox.max_message_bytes else None
         for _uid, raw in chunk
     ]
-    with transaction.atomic():
-        stored = [
-            message_store(mailbox=mailbox, raw=raw, source_uid=uid, parsed=one)
-            for (uid, raw), one in zip(chunk, parsed, strict=True)
-        ]
+    stored = messages_store(
+        mailbox=mailbox,
+        items=[(uid, raw, one) for (uid, raw), one in zip(chunk, parsed, strict=True)],
+    )
     client.done_many([uid for uid, _raw in chunk])
     for (message, created), one in zip(stored, parsed, strict=True):
         if message.status == MessageStatus.PENDING:
