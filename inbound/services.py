@@ -16,12 +16,13 @@ import secrets
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ from inbound.choices import MessageStatus
 from inbound.crypto import token_hash
 from inbound.intake import Outcome, intake
 from inbound.models import InboundMessage, Mailbox, Watcher
-from inbound.parser import parse, source_key
+from inbound.parser import ParsedMessage, parse, source_key
 from servicedesk.actors import actor_required
 from servicedesk.events import record_event
 from servicedesk.exceptions import ApplicationError
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 POLL_LEASE = timedelta(minutes=10)
 HEADER_LIMIT = 64 * 1024
 STUCK_AFTER = timedelta(minutes=2)
+POLL_CHUNK = 50  # messages stored in one transaction and marked in one command
 ADMIN_PERMISSION = "inbound.change_mailbox"
 
 
@@ -81,34 +83,18 @@ def _headers_only(raw: bytes) -> bytes:
 
 
 def message_store(
-    *, mailbox: Mailbox, raw: bytes, source_uid: str = ""
+    *, mailbox: Mailbox, raw: bytes, source_uid: str = "", parsed: ParsedMessage | None = None
 ) -> tuple[InboundMessage, bool]:
     """Store a received message before anything is done with it: (row, created).
 
     The row is unique on its source key: a message read again (after a crash between
     reading and marking it on the server, or sent to two mailboxes) returns the existing row
     with created False. A message over the mailbox's size limit keeps its headers only and is
-    refused at processing with the reason.
+    refused at processing with the reason. `parsed` is the message already parsed (the
+    poller parses once); otherwise its headers are parsed here.
     """
-    parsed_headers = parse(_headers_only(raw) + b"\r\n\r\n")
-    key = source_key(raw, parsed_headers.message_id)
-    too_large = len(raw) > mailbox.max_message_bytes
-    values = {
-        "mailbox": mailbox,
-        "source_uid": source_uid[:255],
-        "message_id": parsed_headers.message_id[:255],
-        "sender": parsed_headers.sender[:255],
-        "subject": parsed_headers.subject[:255],
-        "size": len(raw),
-        "raw": _headers_only(raw) if too_large else raw,
-    }
-    if too_large:
-        values.update(
-            status=MessageStatus.REFUSED,
-            processed_at=timezone.now(),
-            reason=_("The message is %(size)d bytes; this mailbox takes at most %(limit)d.")
-            % {"size": len(raw), "limit": mailbox.max_message_bytes},
-        )
+    key, values = _stored_values(mailbox, raw, source_uid, parsed)
+    too_large = values["status"] == MessageStatus.REFUSED
     try:
         with transaction.atomic():
             message, created = InboundMessage.objects.get_or_create(source_key=key, defaults=values)
@@ -117,6 +103,69 @@ def message_store(
     if created and too_large:
         transaction.on_commit(lambda: message_refusal_reply(message_id=message.pk))
     return message, created
+
+
+def _stored_values(
+    mailbox: Mailbox, raw: bytes, source_uid: str, parsed: ParsedMessage | None
+) -> tuple[str, dict[str, Any]]:
+    """The source key and the stored row's fields of a received message."""
+    parsed_headers = parsed or parse(_headers_only(raw) + b"\r\n\r\n")
+    key = source_key(raw, parsed_headers.message_id)
+    too_large = len(raw) > mailbox.max_message_bytes
+    values: dict[str, Any] = {
+        "mailbox": mailbox,
+        "source_uid": source_uid[:255],
+        "message_id": parsed_headers.message_id[:255],
+        "sender": parsed_headers.sender[:255],
+        "subject": parsed_headers.subject[:255],
+        "size": len(raw),
+        "raw": _headers_only(raw) if too_large else raw,
+        "status": MessageStatus.PENDING,
+    }
+    if too_large:
+        values.update(
+            status=MessageStatus.REFUSED,
+            processed_at=timezone.now(),
+            reason=_("The message is %(size)d bytes; this mailbox takes at most %(limit)d.")
+            % {"size": len(raw), "limit": mailbox.max_message_bytes},
+        )
+    return key, values
+
+
+def messages_store(
+    *, mailbox: Mailbox, items: list[tuple[str, bytes, ParsedMessage | None]]
+) -> list[tuple[InboundMessage, bool]]:
+    """`message_store` for a group of (server id, raw, parsed) read together: the same rows
+    and the same uniqueness in three statements for the group (the rows already stored, one
+    INSERT ... ON CONFLICT DO NOTHING, the rows read back), not four per message. A message
+    that is in the group twice, or that another worker stored meanwhile, is not created."""
+    keyed = [_stored_values(mailbox, raw, uid, parsed) for uid, raw, parsed in items]
+    with transaction.atomic():
+        keys = [key for key, _values in keyed]
+        before = set(
+            InboundMessage.objects.filter(source_key__in=keys).values_list("source_key", flat=True)
+        )
+        new: dict[str, InboundMessage] = {}
+        for key, values in keyed:
+            if key not in before and key not in new:
+                new[key] = InboundMessage(source_key=key, **values)
+        InboundMessage.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+        rows = {row.source_key: row for row in InboundMessage.objects.filter(source_key__in=keys)}
+        created_ids = {
+            rows[key].pk
+            for key, row in new.items()
+            if key in rows and rows[key].received_at == row.received_at
+        }
+        result = []
+        taken: set[str] = set()
+        for key, _values in keyed:
+            message = rows[key]
+            created = message.pk in created_ids and key not in taken
+            taken.add(key)
+            if created and message.status == MessageStatus.REFUSED:
+                transaction.on_commit(partial(message_refusal_reply, message_id=message.pk))
+            result.append((message, created))
+    return result
 
 
 def message_refusal_reply(*, message_id: int) -> None:
@@ -128,18 +177,26 @@ def message_refusal_reply(*, message_id: int) -> None:
             notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
 
 
-def message_process(*, message_id: int) -> InboundMessage:
+def message_process(*, message_id: int, parsed: ParsedMessage | None = None) -> InboundMessage:
     """Turn a stored message into a record, a reply or a refusal (see the module docstring).
 
     The row is locked (`SELECT ... FOR UPDATE`); a message already done is returned as it
     is, so a retry or a second worker changes nothing. Any exception while processing rolls
     back the record writes (a savepoint) and is kept on the row as "failed", with the error;
-    this function does not raise for it.
+    this function does not raise for it. `parsed` is the stored message already parsed.
+
+    The transaction commits without waiting for its WAL flush (`synchronous_commit` off for
+    it alone): the stored row is already durable, so a database crash that loses the last
+    few milliseconds of processing leaves the message pending and the beat's catch-up
+    (`messages_process_stuck`) processes it again; nothing is lost or taken twice.
     """
     with transaction.atomic():
+        _commit_without_flush()
         message = (
             InboundMessage.objects.select_for_update(of=("self",))
-            .select_related("mailbox")
+            .select_related(
+                "mailbox", "mailbox__support_group", "mailbox__category", "mailbox__service"
+            )
             .get(pk=message_id)
         )
         if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
@@ -147,7 +204,9 @@ def message_process(*, message_id: int) -> InboundMessage:
         message.attempts += 1
         try:
             with transaction.atomic():
-                outcome = intake(message, parse(bytes(message.raw)))
+                if parsed is None:
+                    parsed = parse(bytes(message.raw))
+                outcome = intake(message, parsed)
         except (ValidationError, ApplicationError, PermissionDenied) as error:
             _failed(message, _error_text(error), "")
         except Exception as error:  # noqa: BLE001 - nothing a message holds may stop intake
@@ -157,10 +216,16 @@ def message_process(*, message_id: int) -> InboundMessage:
             _done(message, outcome)
         message.save()
         if message.status == MessageStatus.REFUSED and getattr(message, "_polite", False):
-            parsed = parse(bytes(message.raw))
+            parsed = parsed or parse(bytes(message.raw))
             if not parsed.auto_reason:
                 notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
     return message
+
+
+def _commit_without_flush() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _error_text(error: Exception) -> str:
@@ -258,12 +323,13 @@ def mailbox_poll(
     read = 0
     try:
         with factory(mailbox) as client:
+            chunk: list[tuple[str, bytes]] = []
             for uid, raw in client.new_messages(known=_known_uids(mailbox)):
-                message, _created = message_store(mailbox=mailbox, raw=raw, source_uid=uid)
-                client.done(uid)
-                if message.status == MessageStatus.PENDING:
-                    message_process(message_id=message.pk)
-                read += 1
+                chunk.append((uid, raw))
+                if len(chunk) >= POLL_CHUNK:
+                    read += _take(mailbox, client, chunk)
+                    chunk = []
+            read += _take(mailbox, client, chunk)
     except fetchers.FetchError as error:
         _release_lease(
             mailbox_id,
@@ -278,6 +344,35 @@ def mailbox_poll(
         raise
     _release_lease(mailbox_id, last_polled_at=timezone.now(), last_error="")
     return read
+
+
+def _take(mailbox: Mailbox, client: fetchers.Client, chunk: list[tuple[str, bytes]]) -> int:
+    """Store a chunk of read messages in one transaction, mark them on the server in one
+    command, then process each (its own transaction), each parsed once."""
+    if not chunk:
+        return 0
+    parsed = [
+        _parse_or_none(raw) if len(raw) <= mailbox.max_message_bytes else None
+        for _uid, raw in chunk
+    ]
+    stored = messages_store(
+        mailbox=mailbox,
+        items=[(uid, raw, one) for (uid, raw), one in zip(chunk, parsed, strict=True)],
+    )
+    client.done_many([uid for uid, _raw in chunk])
+    for (message, created), one in zip(stored, parsed, strict=True):
+        if message.status == MessageStatus.PENDING:
+            # A row stored earlier holds the bytes read first: those are parsed again.
+            message_process(message_id=message.pk, parsed=one if created else None)
+    return len(chunk)
+
+
+def _parse_or_none(raw: bytes) -> ParsedMessage | None:
+    """A message the parser cannot read is stored all the same and fails at processing."""
+    try:
+        return parse(raw)
+    except Exception:  # noqa: BLE001 - processing parses it again and keeps the error
+        return None
 
 
 def _known_uids(mailbox: Mailbox) -> Callable[[list[str]], set[str]]:

@@ -75,6 +75,9 @@ def test_a_worker_dying_between_reading_and_marking_gives_one_ticket(mailbox):
         def done(self, uid):
             raise CrashAfterReading()
 
+        def done_many(self, uids):
+            raise CrashAfterReading()
+
     with pytest.raises(CrashAfterReading):
         services.mailbox_poll(mailbox_id=mailbox.pk, client_factory=Dies)
     assert mailbox.account.count(criterion="UNSEEN") == 1  # never marked
@@ -177,3 +180,52 @@ def test_one_poller_at_a_time_per_mailbox(mailbox):
     assert services.mailbox_poll(mailbox_id=mailbox.pk) is None  # another worker holds it
     Mailbox.objects.filter(pk=mailbox.pk).update(poll_lease_until=None)
     assert services.mailbox_poll(mailbox_id=mailbox.pk) == 0
+
+
+def test_a_poll_of_many_messages_takes_each_once_in_groups_and_marks_them_all(mailbox):
+    from inbound import fetchers
+
+    names = [
+        "apple_mail_qp_latin1.eml",
+        "gmail_alternative_html.eml",
+        "chinese_big5.eml",
+        "persian_windows1256.eml",
+        "html_only.eml",
+    ]
+    for name in names:
+        mailbox.account.deliver(corpus(name))
+    commands: list[str] = []
+
+    class Counting(fetchers.ImapClient):
+        def __init__(self, mailbox):
+            super().__init__(mailbox)
+            original = self.conn.uid
+
+            def uid(command, *args):
+                commands.append(command)
+                return original(command, *args)
+
+            self.conn.uid = uid
+
+    assert services.mailbox_poll(mailbox_id=mailbox.pk, client_factory=Counting) == 5
+
+    assert Incident.objects.count() == 5
+    assert mailbox.account.count(criterion="UNSEEN") == 0
+    uids = set(InboundMessage.objects.values_list("source_uid", flat=True))
+    assert len(uids) == 5 and "" not in uids
+    # One search, one fetch of the group, one store of the flags: not a round trip each.
+    assert commands == ["SEARCH", "FETCH", "STORE"]
+    assert services.mailbox_poll(mailbox_id=mailbox.pk) == 0
+    assert Incident.objects.count() == 5
+
+
+def test_a_multi_message_fetch_answer_names_each_uid_before_or_after_its_body():
+    from inbound.fetchers import _fetched
+
+    parts = [
+        (b"1 (UID 7 BODY[] {5}", b"first"),
+        b")",
+        (b"2 (BODY[] {6}", b"second"),
+        b" UID 9)",
+    ]
+    assert list(_fetched(parts)) == [("7", b"first"), ("9", b"second")]

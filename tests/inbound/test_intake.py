@@ -305,3 +305,25 @@ def test_the_timeline_shows_what_came_by_mail_and_from_whom(mailbox, client, age
     assert page.count("by e-mail from sara@client.example") == 2  # logged, and the reply
     senders = [row["via_email"] for row in api.json()]
     assert senders.count("sara@client.example") == 2
+
+
+def test_a_group_stored_together_creates_each_message_once(mailbox):
+    first = corpus("apple_mail_qp_latin1.eml")
+    second = corpus("gmail_alternative_html.eml")
+    earlier, _created = services.message_store(mailbox=mailbox, raw=second)
+    mailbox.max_message_bytes = len(first) + 10
+    big = corpus("outlook_html_inline_image.eml")
+    assert len(big) > mailbox.max_message_bytes
+
+    stored = services.messages_store(
+        mailbox=mailbox,
+        items=[("1", first, None), ("2", second, None), ("3", first, None), ("4", big, None)],
+    )
+
+    assert [created for _message, created in stored] == [True, False, False, True]
+    assert stored[0][0].pk == stored[2][0].pk
+    assert stored[1][0].pk == earlier.pk
+    assert stored[0][0].status == MessageStatus.PENDING and stored[0][0].source_uid == "1"
+    assert stored[3][0].status == MessageStatus.REFUSED
+    assert "bytes" in stored[3][0].reason
+    assert InboundMessage.objects.count() == 3
