@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from checklists.models import Checklist, ChecklistItem, ChecklistTemplate
 from servicedesk import events, registry
 from servicedesk import services as kernel
-from servicedesk.actors import system_actor
+from servicedesk.actors import is_system_actor, system_actor
 from servicedesk.announce import CREATED, FIELD_CHANGED
 from servicedesk.exceptions import AlreadyExists
 from servicedesk.models import AuditKind, BaseRecord
@@ -161,12 +161,14 @@ def checklist_item_tick(*, item_id: int, actor, done: bool = True) -> ChecklistI
 
 
 def required_items_guard(
-    record, *, source: str, target: str, meaning: Meaning, automatic: bool, context
+    record, *, source: str, target: str, meaning: Meaning, automatic: bool, actor, context
 ) -> str | None:
     """A kernel record guard (servicedesk.workflow.RECORD_GUARDS): a record with required
     checklist items open cannot be resolved by a person. Moves between resolved states
-    (resolved to closed) and the services' automatic moves are not held."""
-    if automatic or meaning != Meaning.RESOLVED:
+    (resolved to closed), the services' automatic moves and the automation's (the system
+    actor: a monitoring recovery, an import, the demo history) are not held: the checklist is
+    the agents' list."""
+    if automatic or meaning != Meaning.RESOLVED or is_system_actor(actor):
         return None
     if type(record).WORKFLOW.meaning(source) == Meaning.RESOLVED:
         return None

@@ -181,6 +181,22 @@ def _row(record, kind: str, recipient_id: int, actor) -> Notification:
 def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
     """The notifications a record event brings, written in its transaction with one INSERT
     (approvals: one read of the approvers by e-mail). Nobody hears of what they did themselves."""
+    _write(_rows_for_event(record=record, kind=kind, actor=actor, detail=detail))
+
+
+def notify_for_events(events: list[dict]) -> None:
+    """The notifications of several events (a sweep's batch of warnings and breaches) in one
+    INSERT."""
+    _write([row for event in events for row in _rows_for_event(**event)])
+
+
+def _write(rows: list[Notification]) -> None:
+    if rows:
+        Notification.objects.bulk_create(rows)
+        transaction.on_commit(lambda: selectors.unread_forget([row.recipient_id for row in rows]))
+
+
+def _rows_for_event(*, record, kind: str, actor, detail: dict) -> list[Notification]:
     actor_id = getattr(actor, "pk", None)
     rows: list[Notification] = []
     assignee_id = record.assignee_id
@@ -204,9 +220,7 @@ def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
             for pk in people.values_list("pk", flat=True)
             if pk != actor_id
         ]
-    if rows:
-        Notification.objects.bulk_create(rows)
-        transaction.on_commit(lambda: selectors.unread_forget([row.recipient_id for row in rows]))
+    return rows
 
 
 MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._+-]{2,64})")

@@ -25,7 +25,9 @@ FIELD_CHANGED = "field_changed"
 KINDS = (CREATED, ASSIGNED, STATUS_CHANGED, COMMENTED, SLA_WARNING, SLA_BREACH, APPROVAL_NEEDED,
          MAJOR_INCIDENT, FIELD_CHANGED)  # fmt: skip
 
-# f(*, record, kind, actor, detail) -> None
+# f(*, record, kind, actor, detail) -> None. A listener that writes a row per event may also
+# have a `many` attribute, f(events: list[dict]) -> None, which `announce_many` calls once for a
+# whole batch (the SLA sweep's): one INSERT instead of one per event.
 LISTENERS: list[Callable[..., None]] = []
 
 
@@ -39,3 +41,24 @@ def announce(*, record: Any, kind: str, actor: Any = None, detail: dict | None =
         return  # a CI or another row with a timeline: not a record event
     for listener in LISTENERS:
         listener(record=record, kind=kind, actor=actor, detail=detail or {})
+
+
+def announce_many(events: list[dict]) -> None:
+    """Announce several events at once (each a dict of `announce`'s arguments), in the caller's
+    transaction: a listener with a `many` gets them in one call, the others one by one."""
+    if not LISTENERS or not events:
+        return
+    from servicedesk import registry
+
+    events = [
+        {"actor": None, **event, "detail": event.get("detail") or {}}
+        for event in events
+        if registry.for_model(type(event["record"])) is not None
+    ]
+    for listener in LISTENERS:
+        many = getattr(listener, "many", None)
+        if many is not None:
+            many(events)
+        else:
+            for event in events:
+                listener(**event)

@@ -32,7 +32,7 @@ Guard = Callable[[Any, Mapping[str, Any]], str | None]
 # Guards that apps above the kernel put on every record type's moves, registered in their
 # AppConfig.ready() (a checklist with required items open refuses a resolution): called by
 # `servicedesk.services.record_transition` once the workflow allows the move, as
-# `f(record, *, source, target, meaning, automatic, context) -> str | None`, the reason it
+# `f(record, *, source, target, meaning, automatic, actor, context) -> str | None`, the reason it
 # refuses (TransitionNotAllowed, 409) or None.
 RECORD_GUARDS: list[Callable[..., str | None]] = []
 

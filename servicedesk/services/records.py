@@ -151,7 +151,7 @@ def record_transition(
     for guard in RECORD_GUARDS:
         reason = guard(
             record, source=source, target=target, meaning=workflow.meaning(target),
-            automatic=automatic, context=context or {},
+            automatic=automatic, actor=actor, context=context or {},
         )  # fmt: skip
         if reason:
             raise TransitionNotAllowed(reason)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from servicedesk import notifications
 from servicedesk.actors import system_actor
-from servicedesk.announce import SLA_BREACH, SLA_WARNING, announce
+from servicedesk.announce import SLA_BREACH, SLA_WARNING, announce_many
 from servicedesk.bulk import insert_rows
 from servicedesk.models import AuditEvent, AuditKind
 from sla import actions as actions_
@@ -158,14 +158,22 @@ class _Batch:
         self.firings: list[dict] = []
         self.events: list[dict] = []
         self.outbox: list = []
+        # The record events announced when the batch is written (servicedesk.announce).
+        self.announced: list[dict] = []
         self.saved: set[int] = set()  # timers already written one by one
         self.texts: dict[tuple, str] = {}
 
-    def mark(self) -> tuple[int, int, int]:
-        return len(self.firings), len(self.events), len(self.outbox)
+    def mark(self) -> tuple[int, int, int, int]:
+        return len(self.firings), len(self.events), len(self.outbox), len(self.announced)
 
     def undo(self, mark) -> None:
         del self.firings[mark[0] :], self.events[mark[1] :], self.outbox[mark[2] :]
+        del self.announced[mark[3] :]
+
+    def announce(self, record, kind: str, detail: dict) -> None:
+        self.announced.append(
+            {"record": record, "kind": kind, "actor": system_actor(), "detail": detail}
+        )
 
     def event(self, timer, **fields) -> None:
         self.events.append(
@@ -184,6 +192,7 @@ class _Batch:
         insert_rows(EscalationFiring, self.firings)
         insert_rows(AuditEvent, self.events)
         notifications.add_many([row for row in self.outbox if row is not None])
+        announce_many(self.announced)
         _update_timers([timer for timer in timers if timer.pk not in self.saved])
 
     def text(self, template, *, metric, action=None) -> str:
@@ -261,8 +270,8 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
             timer,
             new_text=batch.text(BREACHED, metric=timer.metric),
         )
-        announce(record=record, kind=SLA_BREACH, actor=system_actor(),
-                 detail={"metric": timer.metric, "due_at": timer.due_at.isoformat()})  # fmt: skip
+        batch.announce(record, SLA_BREACH,
+                       {"metric": timer.metric, "due_at": timer.due_at.isoformat()})  # fmt: skip
         fired += 1
     calendar = business_calendar(timer.target.calendar)
     spent = spent_seconds(timer, now)
@@ -280,8 +289,7 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
             new_text=f"{rule.name}"[:255],
             note=batch.text(ESCALATED, metric=timer.metric, action=rule.action),
         )
-        announce(record=record, kind=SLA_WARNING, actor=system_actor(),
-                 detail={"metric": timer.metric, "rule": rule.name})  # fmt: skip
+        batch.announce(record, SLA_WARNING, {"metric": timer.metric, "rule": rule.name})
         if rule.action in actions_.RECORD_ACTIONS:
             record_actions.append(rule)
         else:

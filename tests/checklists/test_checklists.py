@@ -97,6 +97,17 @@ def test_required_items_hold_back_the_resolution_until_ticked(desk):
     assert Incident.objects.get(pk=record.pk).status == "resolved"
 
 
+def test_automation_resolves_without_the_agents_checklist(desk):
+    """A monitoring recovery, an import or the demo history acts as the system actor: the
+    checklist is the agents' list and does not hold it back."""
+    agent, group, network, hardware = desk
+    template("Network outage", category=network, items=[("Check the uplink", True)])
+    record = incident(actor=agent, support_group=group, category=network, assignee=agent)
+    transition(record, system_actor(), "resolved")
+    assert Incident.objects.get(pk=record.pk).status == "resolved"
+    assert ChecklistItem.objects.get(title="Check the uplink").done_at is None
+
+
 def test_unticking_is_audited_and_ticking_twice_changes_nothing(desk):
     agent, group, network, hardware = desk
     template("Every incident", items=[("Confirm the impact", True)])
