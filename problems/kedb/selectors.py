@@ -8,7 +8,6 @@ problems); end users get nothing, and the pages answer them 404.
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import combinations
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
@@ -30,6 +29,7 @@ from problems.kedb.models import (
 )
 from problems.models import Problem
 from problems.selectors import problems_visible_to
+from servicedesk.fulltext import prefix_tiers
 from servicedesk.models import RecordLink
 
 # A known error: a problem whose root cause and workaround are recorded (the known-error state),
@@ -59,8 +59,6 @@ MAX_WORDS = 12
 # index finds: a common word is in thousands of known errors, and ranking reads each one's
 # stored vector (about 12 microseconds a row).
 MAX_RANKED = 1000
-# Two of the words: pairs of the first few words (15 pairs for 6 words).
-PAIR_WORDS = 6
 # How much a shared configuration item or service weighs beside the text's rank (about 0..1):
 # a known error on the very CI comes first.
 CI_BOOST = 2.0
@@ -142,22 +140,6 @@ def known_error_search(
     return matches[:limit]
 
 
-def _tiers(words: list[str]) -> list[tuple[str, bool]]:
-    """The full-text queries tried in turn until enough known errors are found, each with
-    whether it is capped (`MAX_RANKED`): every word, two of the words, any word."""
-    if not words:
-        return []
-    prefixes = [f"{w}:*" for w in words]
-    if len(words) == 1:
-        return [(prefixes[0], False)]
-    tiers = [(" & ".join(prefixes), False)]
-    if len(words) > 2:
-        pairs = combinations(prefixes[:PAIR_WORDS], 2)
-        tiers.append((" | ".join(f"({a} & {b})" for a, b in pairs), True))
-    tiers.append((" | ".join(prefixes), True))
-    return tiers
-
-
 def _search_postgresql(rows, words, configuration_item_id, limit) -> list[Match]:
     # The best matches are chosen on the problems table alone (their ids and ranks), then read
     # with their service, CI and category by id: the planner cannot tell how many rows a prefix
@@ -167,7 +149,7 @@ def _search_postgresql(rows, words, configuration_item_id, limit) -> list[Match]
     scores: dict[int, float] = {}
     # Every word first (few rows to rank), then two of them, then any word, while too few are
     # found; the looser ones rank a capped number of the index's matches.
-    for text, capped in _tiers(words):
+    for text, capped in prefix_tiers(words):
         if len(scores) >= limit:
             break
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="raw")

@@ -16,6 +16,7 @@ from problems import selectors as problem_selectors
 from problems.kedb import selectors, services
 from problems.kedb.models import WorkaroundUse
 from servicedesk.exceptions import TransitionNotAllowed
+from servicedesk.fulltext import prefix_tiers
 from servicedesk.models import AuditEvent, AuditKind, Comment, Visibility
 from tests.incidents.factories import (
     ConfigurationItemFactory,
@@ -213,7 +214,7 @@ def test_two_of_the_words_come_before_any_one_word(agent):
     # one, and both are found (the looser searches rank a capped subquery of the index's rows).
     found = numbers(selectors.known_error_search(user=agent, text="badge reader rejects turnstile"))
     assert found[:2] == [both.number, one.number]
-    assert selectors._tiers(["a1x", "b2x", "c3x"])[1] == (
+    assert prefix_tiers(["a1x", "b2x", "c3x"])[1] == (
         "(a1x:* & b2x:*) | (a1x:* & c3x:*) | (b2x:* & c3x:*)",
         True,
     )
