@@ -175,13 +175,15 @@ def plant(*, clusters: int, known_errors: int, seed: int, out, articles: int = 0
                 batch_size=2000,
             )
             refresh_search_vectors(Article.objects.filter(title__startswith="KB bench "))
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE knowledge_article")
         out(f"{articles:,} knowledge articles (nine in ten published)")
 
+    # VACUUM, not only ANALYZE: each run deletes the rows the last one planted, and their dead
+    # tuples stay in the GIN index until vacuumed (three runs left 150,100 beside 50,000 live
+    # rows and made every search four to five times slower).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE problems_problem")
-        cursor.execute("ANALYZE incidents_incident")
+        cursor.execute("VACUUM ANALYZE problems_problem")
+        cursor.execute("VACUUM ANALYZE knowledge_article")
+        cursor.execute("VACUUM ANALYZE incidents_incident")
     out(f"{known_errors:,} known errors in {time.perf_counter() - started:.1f} s")
     return truth
 
