@@ -17,6 +17,7 @@ class CandidateSettingsAdmin(admin.ModelAdmin):
                     "min_incidents",
                     "min_requesters",
                     "min_ratio",
+                    "max_chance",
                     "min_shared_words",
                     "by_configuration_item",
                     "by_service",

@@ -13,7 +13,10 @@ The idea, in the words an agent reads on the candidates page:
    at least `min_shared_words` of its recurring words; a cluster is a connected group.
 3. **What holds.** A cluster keeps the words at least half its members share (its *common
    words*), drops members that share too few of them, and is kept when it still has
-   `min_incidents` incidents from at least `min_requesters` different people.
+   `min_incidents` incidents from at least `min_requesters` different people, and when so many
+   incidents with its top word would happen by chance at the baseline's rate at most
+   `max_chance` of the time (a Poisson tail: four incidents where one is usual are chance 2% of
+   the time, and are not proposed; four where none ever were are not chance).
 
 Facets are tried from the most specific (configuration item) to the least (category); an
 incident joins one cluster only. Each cluster says why it exists (`Cluster.reasons`): the facet,
@@ -67,6 +70,7 @@ class Settings:
     min_incidents: int = 4
     min_requesters: int = 3
     min_ratio: float = 3.0
+    max_chance: float = 0.0005
     min_shared_words: int = 2
     facets: tuple[str, ...] = FACETS
 
@@ -84,6 +88,7 @@ class Cluster:
     last_at: datetime
     expected: float  # incidents the baseline expects in the window with the top common word
     observed: int  # incidents in the window with it
+    chance: float = 0.0  # how likely that many are by chance at the baseline's rate
     shared: dict[str, int | None] = field(default_factory=dict)  # facets every member shares
 
     @property
@@ -108,6 +113,7 @@ class Cluster:
             "last_at": self.last_at.isoformat(),
             "observed": self.observed,
             "expected": round(self.expected, 2),
+            "chance": float(f"{self.chance:.2g}"),
         }
 
 
@@ -236,6 +242,9 @@ def _cluster(facet, value, members, words, recurring, in_window, expected, setti
     if len(kept) < settings.min_incidents or requesters < settings.min_requesters:
         return None
     top = common[0]
+    chance = chance_of(in_window[top], expected[facet, value, top])
+    if chance > settings.max_chance:
+        return None
     return Cluster(
         facet=facet,
         value=value,
@@ -246,4 +255,22 @@ def _cluster(facet, value, members, words, recurring, in_window, expected, setti
         last_at=max(row.created_at for row in kept),
         expected=expected[facet, value, top],
         observed=in_window[top],
+        chance=chance,
     )
+
+
+# The rate assumed where the baseline never saw the word on the facet (a quarter of an incident
+# a window): without it, anything never seen before would never be chance.
+MIN_RATE = 0.25
+
+
+def chance_of(observed: int, expected: float) -> float:
+    """How likely `observed` or more incidents are in a window where `expected` are usual: the
+    Poisson tail P(X >= observed)."""
+    rate = max(expected, MIN_RATE)
+    term = math.exp(-rate)
+    below = 0.0
+    for k in range(observed):
+        below += term
+        term *= rate / (k + 1)
+    return max(0.0, 1.0 - below)

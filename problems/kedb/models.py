@@ -4,6 +4,8 @@ settings of the finder), and every workaround applied to an incident.
 Imported by `problems.models`, so they belong to the problems app and its migrations.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -46,6 +48,17 @@ class CandidateSettings(models.Model):
         default=3,
         validators=[MinValueValidator(1)],
         help_text=_("How much more often than in the baseline a word must occur in the window."),
+    )
+    max_chance = models.DecimalField(
+        _("chance by accident at most"),
+        max_digits=6,
+        decimal_places=5,
+        default=Decimal("0.0005"),
+        validators=[MinValueValidator(Decimal("0.00001")), MaxValueValidator(1)],
+        help_text=_(
+            "How likely so many incidents with those words would be at the baseline's usual rate "
+            "(a Poisson tail). Lower proposes fewer groups; 1 turns the check off."
+        ),
     )
     min_shared_words = models.PositiveSmallIntegerField(
         _("shared title words at least"),

@@ -144,6 +144,11 @@ def _explain(candidate, names) -> dict:
         "words": reasons.get("common_words", []),
         "observed": reasons.get("observed"),
         "expected": reasons.get("expected"),
+        # How likely so many would be by chance at the baseline's rate (candidates found since
+        # the finder checks it), in percent.
+        "chance_percent": (
+            None if reasons.get("chance") is None else float(reasons["chance"]) * 100
+        ),
     }
 
 

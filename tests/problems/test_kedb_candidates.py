@@ -155,6 +155,9 @@ def test_the_pages_are_for_problem_managers_only(client, agent, end_user):
     assert candidate.title in page and "LT-00042" in page
     detail = client.get(pages[1]).content.decode()
     assert "Why these incidents were grouped" in detail
+    # Five where none were usual: no accident, and the page says so.
+    assert candidate.reasons["chance"] < 0.0005
+    assert "By chance at the usual rate: less than 0.001%" in detail
     response = client.post(reverse("kedb:candidate_accept", args=[candidate.pk]))
     candidate.refresh_from_db()
     assert response.status_code == 302

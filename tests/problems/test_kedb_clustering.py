@@ -1,7 +1,10 @@
 """The candidate finder's pure core: what is recurring against the baseline, what belongs
 together, what holds, and the explanation it gives."""
 
+import math
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from problems.kedb.clustering import Row, Settings, find_clusters, words_of
 
@@ -110,3 +113,32 @@ def test_facets_an_administrator_turned_off_are_not_used():
     window = fan_cluster()
     clusters = find_clusters(window, [], Settings(facets=("service",)))
     assert [c.facet for c in clusters] == ["service"]
+
+
+def test_a_count_the_baseline_makes_likely_is_chance_and_not_proposed():
+    # Four incidents where one a week is usual: over three times the rate, but four or more
+    # happen by chance about 2% of the time, above the 0.05% allowed by default.
+    baseline = [
+        row(100 + i, "Laptop fan grinds after BIOS update", ci=7, service=3, category=9,
+            days_ago=8 + i * 7)
+        for i in range(8)
+    ]  # fmt: skip
+    window = fan_cluster(n=4)
+    assert find_clusters(window, baseline, Settings()) == []
+    # Allowing more chance (as an administrator may) proposes it, and says how likely it was.
+    [cluster] = find_clusters(window, baseline, Settings(max_chance=0.05))
+    assert cluster.expected == 1.0
+    assert 0.01 < cluster.chance < 0.03
+    assert cluster.reasons()["chance"] == float(f"{cluster.chance:.2g}")
+    # Four where the baseline never had them are no accident.
+    [cluster] = find_clusters(window, [], Settings())
+    assert cluster.chance < 0.0005
+
+
+def test_chance_is_the_poisson_tail():
+    from problems.kedb.clustering import chance_of
+
+    assert chance_of(0, 3.0) == pytest.approx(1.0)
+    assert chance_of(1, 1.0) == pytest.approx(1 - math.exp(-1))
+    assert chance_of(4, 1.0) == pytest.approx(1 - math.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6))
+    assert chance_of(4, 0.0) == chance_of(4, 0.25)  # the floor for a word never seen before

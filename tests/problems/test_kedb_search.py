@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from problems import selectors as problem_selectors
 from problems.kedb import selectors, services
 from problems.kedb.models import WorkaroundUse
 from servicedesk.exceptions import TransitionNotAllowed
+from servicedesk.fulltext import prefix_tiers
 from servicedesk.models import AuditEvent, AuditKind, Comment, Visibility
 from tests.incidents.factories import (
     ConfigurationItemFactory,
@@ -29,6 +31,7 @@ from tests.problems.factories import known_error, problem
 
 pytestmark = pytest.mark.django_db
 
+POSTGRESQL = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full text")
 VPN_WORKAROUND = "<p>Connect to vpn2.example.com until the certificate is renewed.</p>"
 
 
@@ -201,3 +204,32 @@ def test_the_kpi_counts_incidents_resolved_by_a_known_workaround(agent, kedb):
     figure = selectors.workaround_share(start=now - timedelta(days=1), end=now + timedelta(1))
     assert (figure.resolved, figure.by_workaround) == (4, 1)
     assert figure.share == 0.25
+
+
+@POSTGRESQL
+def test_two_of_the_words_come_before_any_one_word(agent):
+    both = known_error(title="Badge reader rejects cards", workaround="<p>Use the side door.</p>")
+    one = known_error(title="Badge printer offline", workaround="<p>Print later.</p>")
+    # No known error has all four words: the one with three of them ranks before the one with
+    # one, and both are found (the looser searches rank a capped subquery of the index's rows).
+    found = numbers(selectors.known_error_search(user=agent, text="badge reader rejects turnstile"))
+    assert found[:2] == [both.number, one.number]
+    assert prefix_tiers(["a1x", "b2x", "c3x"])[1] == (
+        "(a1x:* & b2x:*) | (a1x:* & c3x:*) | (b2x:* & c3x:*)",
+        True,
+    )
+
+
+@POSTGRESQL
+def test_the_panel_reads_ids_first_then_the_rows(agent, kedb, django_assert_max_num_queries):
+    ci = ConfigurationItemFactory()
+    kedb["vpn"].configuration_item = ci
+    kedb["vpn"].save()
+    ticket = incident(
+        actor=agent, title="VPN drops again", configuration_item=ci,
+        support_group=SupportGroupFactory(members=[agent]),
+    )  # fmt: skip
+    with django_assert_max_num_queries(5):
+        found = selectors.known_errors_for_incident(user=agent, incident=ticket)
+    assert found[0].problem.number == kedb["vpn"].number and found[0].same_ci
+    assert found[0].problem.configuration_item == ci  # read with the rows, no query more
