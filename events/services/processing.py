@@ -24,6 +24,7 @@ from events.choices import ACTIVE_STATES, EventState, Processing, RuleAction
 from events.emails import RECOVERED_KIND
 from events.maintenance import cis_in_maintenance
 from events.models import Event, EventRule
+from events.services.ingest import kick_taken
 from events.services.rules import (
     active_rules,
     active_silences,
@@ -82,6 +83,7 @@ def events_process_pending(*, limit: int = 500) -> int:
     with _one_processor() as mine:
         if not mine:
             return 0
+        kick_taken()  # before the read: what commits from now on asks a worker again
         ids = list(
             Event.objects.filter(processing=Processing.PENDING)
             .order_by("first_seen_at", "id")
