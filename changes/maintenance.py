@@ -29,3 +29,26 @@ def ci_in_maintenance(*, ci, at: datetime) -> bool:
     return MaintenanceWindow.objects.filter(
         service_id=ci.service_id, is_active=True, starts_at__lte=at, ends_at__gt=at
     ).exists()
+
+
+def ci_in_maintenance_many(*, cis, at: datetime) -> set[int]:
+    """`ci_in_maintenance` for several CIs at once (two queries): the ids of those in
+    maintenance at `at`."""
+    ids = {ci.pk for ci in cis}
+    found = set(
+        Change.configuration_items.through.objects.filter(
+            configurationitem_id__in=ids,
+            change__status__in=WORKING_STATUSES,
+            change__planned_start__lte=at,
+            change__planned_end__gt=at,
+        ).values_list("configurationitem_id", flat=True)
+    )
+    services = {ci.service_id for ci in cis if ci.service_id is not None and ci.pk not in found}
+    if services:
+        open_services = set(
+            MaintenanceWindow.objects.filter(
+                service_id__in=services, is_active=True, starts_at__lte=at, ends_at__gt=at
+            ).values_list("service_id", flat=True)
+        )
+        found |= {ci.pk for ci in cis if ci.service_id in open_services}
+    return found

@@ -23,3 +23,19 @@ def ci_in_maintenance(*, ci, at: datetime) -> bool:
         return False
     hook = import_string(settings.EVENTS_MAINTENANCE_HOOK)
     return bool(hook(ci=ci, at=at))
+
+
+def cis_in_maintenance(*, cis, at: datetime) -> set[int]:
+    """The ids of those of `cis` in maintenance at `at`: the hook's `<name>_many(*, cis, at)`
+    when its module has one (the change calendar's: two queries for all of them), else the hook
+    per CI."""
+    cis = [ci for ci in cis if ci is not None]
+    if not cis:
+        return set()
+    path = settings.EVENTS_MAINTENANCE_HOOK
+    try:
+        many = import_string(path + "_many")
+    except ImportError:
+        hook = import_string(path)
+        return {ci.pk for ci in cis if hook(ci=ci, at=at)}
+    return set(many(cis=cis, at=at))

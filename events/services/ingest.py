@@ -1,11 +1,13 @@
 """Taking alerts in: each stored (deduplicated on its fingerprint, idempotent on the source's
 own id) in the request's transaction; the incident work is the worker's, asked after commit."""
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +19,8 @@ from events.parsers import FIRING, Alert
 from servicedesk.actors import actor_required
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.jobs import enqueue
+
+logger = logging.getLogger(__name__)
 
 MANAGE_PERMISSION = "events.change_eventrule"
 WORK_PERMISSION = "incidents.work_incident"
@@ -47,10 +51,31 @@ def source_create(*, actor: Any, name: str, kind: str, token: str | None = None
     return source, token
 
 
+KICK_QUEUED = "events:kick-queued"  # a processing task is queued and has not started yet
+KICK_TTL = 5  # seconds: a lost task holds no kick back for longer
+
+
 def _kick() -> None:
+    """Ask a worker to process, unless a request it has not started on is already queued
+    (that one reads the pending events after these committed): under a stream of alerts one
+    task per burst, not one per request. The worker clears the flag before each read."""
     from events.tasks import process_events_task
 
-    enqueue(process_events_task)  # the broker down: the beat sweep picks the events up
+    try:
+        if not cache.add(KICK_QUEUED, 1, timeout=KICK_TTL):
+            return
+    except Exception:  # noqa: BLE001 - the cache down: ask anyway
+        logger.warning("events: no kick flag (cache unavailable)", exc_info=True)
+    if not enqueue(process_events_task):  # the broker down: the beat sweep picks them up
+        kick_taken()
+
+
+def kick_taken() -> None:
+    """The worker is about to read the pending events: the next commit asks again."""
+    try:
+        cache.delete(KICK_QUEUED)
+    except Exception:  # noqa: BLE001 - the cache down: intake asks every time
+        logger.warning("events: kick flag not cleared (cache unavailable)", exc_info=True)
 
 
 _kick.is_events_kick = True  # type: ignore[attr-defined]

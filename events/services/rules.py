@@ -97,7 +97,54 @@ def ci_for(event: Event, rule: EventRule | None) -> ConfigurationItem | None:
     return items.order_by("pk").first()
 
 
-def silenced(event: Event, at: datetime, silences: list[Silence] | None = None) -> bool:
+def _ci_lookup(event: Event, rule: EventRule | None) -> tuple[str, tuple[str, ...], Any]:
+    """What `ci_for` looks the event's CI up by: (value, attribute codes, address)."""
+    value = event.host
+    if rule is not None and rule.ci_match == CiMatch.LABEL and rule.ci_label:
+        value = str(event.labels.get(rule.ci_label, ""))
+    codes = (
+        (rule.ci_attribute,)
+        if rule is not None and rule.ci_attribute
+        else tuple(settings.EVENTS_CI_ATTRIBUTES)
+    )
+    address = event.labels.get("address") or event.labels.get("host_ip")
+    return value, codes, address
+
+
+def cis_for(pairs: list[tuple[Event, EventRule | None]]) -> list[ConfigurationItem | None]:
+    """`ci_for` for several events at once (one query per set of attribute codes, usually
+    one): the same answer for each, the lowest id among the active CIs that match."""
+    lookups = [_ci_lookup(event, rule) for event, rule in pairs]
+    found: dict[tuple[str, ...], list[ConfigurationItem]] = {}
+    for codes in {codes for value, codes, _address in lookups if value}:
+        values = {value for value, c, _address in lookups if value and c == codes}
+        wanted = values | {a for value, c, a in lookups if value and c == codes and a}
+        condition = Q(name__in=values)
+        for code in codes:
+            condition |= Q(**{f"attributes__{code}__in": list(wanted)})
+        found[codes] = list(
+            ConfigurationItem.objects.filter(condition, is_active=True).order_by("pk")
+        )
+    answers: list[ConfigurationItem | None] = []
+    for value, codes, address in lookups:
+        if not value:
+            answers.append(None)
+            continue
+        keys = {value, address} if address else {value}
+        answers.append(next((
+            item for item in found[codes]
+            if item.name == value or any(
+                isinstance(item.attributes, dict) and item.attributes.get(code) in keys
+                for code in codes
+            )
+        ), None))  # fmt: skip
+    return answers
+
+
+def silenced(
+    event: Event, at: datetime, silences: list[Silence] | None = None,
+    maintenance: set[int] | None = None,
+) -> bool:  # fmt: skip
     """A silence covers the event (its CI, its labels, now) or its CI is in maintenance."""
     labels = _all_labels(event)
     for silence in active_silences(at) if silences is None else silences:
@@ -109,6 +156,8 @@ def silenced(event: Event, at: datetime, silences: list[Silence] | None = None) 
             continue
         if _matches(silence.label_matchers, labels):
             return True
+    if maintenance is not None:  # the CIs in maintenance, read once for a batch
+        return event.configuration_item_id in maintenance
     return ci_in_maintenance(ci=event.configuration_item, at=at)
 
 

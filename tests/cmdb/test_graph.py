@@ -118,3 +118,17 @@ def test_impact_caps_the_nodes_it_returns_but_counts_all():
     assert impact.total == 30
     assert len(impact.nodes) == 10 and impact.truncated
     assert impact.nodes[0].ci == hub
+
+
+@pytest.mark.parametrize("direction", ["upstream", "downstream"])
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_walking_from_several_cis_at_once_gives_each_walk_s_distances(
+    chain_with_cycle, direction, depth
+):
+    from cmdb.graph import walk_distances_many
+
+    origins = [ci.pk for ci in chain_with_cycle.values()]
+    together = walk_distances_many(ci_ids=origins, direction=direction, depth=depth)
+    assert together == {
+        pk: distances(walk(ci_id=pk, direction=direction, depth=depth)) for pk in origins
+    }

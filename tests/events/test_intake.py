@@ -130,3 +130,29 @@ def test_every_source_opens_and_resolves(make_source, post_alerts, network, kind
     post_alerts(source, cleared)
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.RESOLVED
+
+
+def test_intake_asks_a_worker_once_until_the_worker_starts(make_source, post_alerts, monkeypatch):
+    """A stream of requests queues one processing task, not one each: the queued task reads
+    every event committed before it starts; once it has started, the next commit asks again."""
+    from django.core.cache import cache
+
+    from events import services
+    from events.services import ingest
+
+    queued = []
+    monkeypatch.setattr(ingest, "enqueue", lambda task: queued.append(task.name) or True)
+    cache.delete(ingest.KICK_QUEUED)
+    source = make_source()
+    post_alerts(source, am_payload(am_alert("web1")))
+    post_alerts(source, am_payload(am_alert("web2")))
+    assert queued == ["events.tasks.process_events_task"]
+    assert services.events_process_pending() == 2  # the worker starts: both are its
+    post_alerts(source, am_payload(am_alert("web3")))
+    assert len(queued) == 2
+    # A broker that refused the task leaves no flag behind: the next commit asks again.
+    monkeypatch.setattr(ingest, "enqueue", lambda task: queued.append(task.name) and False)
+    services.events_process_pending()
+    post_alerts(source, am_payload(am_alert("web4")))
+    post_alerts(source, am_payload(am_alert("web5")))
+    assert len(queued) == 4

@@ -35,6 +35,39 @@ def test_a_core_switch_failure_makes_one_incident_with_child_events(
     assert Incident.objects.count() == 2
 
 
+def test_a_storm_behind_a_switch_is_correlated_in_a_few_queries_whatever_its_size(
+    make_source, post_alerts, network, network_team, django_assert_max_num_queries
+):
+    """The worker decides the storm's events a chunk at once: the same parents as one at a
+    time, in a number of queries that does not grow with the hosts."""
+    from tests.cmdb.factories import make_ci, relate
+
+    hosts = []
+    for i in range(40):
+        host = make_ci(f"storm{i:02d}", "network_device", support_group=network_team,
+                       attributes={"ip_address": f"10.1.0.{i}"})  # fmt: skip
+        relate(host, network["core-sw1"])
+        hosts.append(host)
+    source = make_source()
+    post_alerts(source, am_payload(am_alert("core-sw1", "SwitchDown")))
+    root = Event.objects.get(host="core-sw1")
+    # Half the hosts by name, half by their address (a CMDB attribute), two alerts each.
+    alerts = [
+        am_alert(host.name if i % 2 else f"10.1.0.{i}", name)
+        for i, host in enumerate(hosts) for name in ("HostDown", "DiskFull")
+    ]  # fmt: skip
+    with django_assert_max_num_queries(60):  # one at a time: about 9 per event, 720
+        post_alerts(source, am_payload(*alerts))
+    children = Event.objects.filter(parent=root)
+    assert children.count() == 80
+    assert {event.configuration_item_id for event in children} == {host.pk for host in hosts}
+    assert not children.filter(incident__isnull=False).exists()
+    assert not Event.objects.filter(processing="pending").exists()
+    assert Incident.objects.count() == 1
+    root.incident.refresh_from_db()
+    assert root.incident.major_incident
+
+
 def test_alerts_that_arrive_before_their_root_are_adopted_under_it(
     make_source, post_alerts, network
 ):
