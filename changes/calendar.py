@@ -169,7 +169,13 @@ class _DayNumber(Func):
 
     def __init__(self, expression, *, since: date):
         super().__init__(expression)
-        self.template = f"(%(expressions)s - DATE '{since.isoformat()}')"
+        self.since = since.isoformat()  # a date's ISO text: nothing a person typed
+        self.template = f"(%(expressions)s - DATE '{self.since}')"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite has no date arithmetic: the difference of the two Julian day numbers.
+        template = f"CAST(julianday(%(expressions)s) - julianday('{self.since}') AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
 @dataclass
