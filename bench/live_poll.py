@@ -10,6 +10,9 @@ each time), on the generated data; nothing is written but the session.
 - Record poll, unchanged: `GET /live/records/<number>/` with `If-None-Match` of its state: 304.
 - Record poll, changed: the same without the ETag, the banner with the timeline since (200).
 - Queue poll, unchanged: `GET /live/queues/incident/?support_group=<Network>` with its ETag: 304.
+- Problem queue poll, unchanged: `GET /live/queues/problem/` with its ETag: 304; every other
+  queue's poll is the same view with another record type.
+- Problem queue table: the htmx refresh a changed stamp triggers (`/problems/?queue=open`).
 - Agent workspace home: a small page, as the control row of `python -m bench`.
 """
 
@@ -58,6 +61,15 @@ def main(argv=None) -> None:
     def queue_unchanged(i):
         return client.get(queue_url, HTTP_IF_NONE_MATCH=queue_etag), queue_url
 
+    problem_poll = "/live/queues/problem/"
+    problem_etag = client.get(problem_poll)["ETag"]
+
+    def problem_queue_unchanged(i):
+        return client.get(problem_poll, HTTP_IF_NONE_MATCH=problem_etag), problem_poll
+
+    def problem_table(i):  # what a changed stamp makes the page fetch (htmx, the table alone)
+        return client.get("/problems/?queue=open", HTTP_HX_REQUEST="true"), "/problems/?queue=open"
+
     def workspace(i):
         return client.get("/workspace/"), "/workspace/"
 
@@ -68,6 +80,9 @@ def main(argv=None) -> None:
         measure("Record poll, changed (banner)", record_changed, target="p95 < 80 ms", **common),
         measure("Queue poll, unchanged (304)", queue_unchanged, expected=304,
                 target="p95 < 25 ms", **common),
+        measure("Problem queue poll, unchanged (304)", problem_queue_unchanged, expected=304,
+                target="p95 < 25 ms", **common),
+        measure("Problem queue table (htmx refresh)", problem_table, **common),
         measure("Agent workspace home (control)", workspace, **common),
     ]  # fmt: skip
     print(f"Database: {describe_database()}\n")

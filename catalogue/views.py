@@ -59,7 +59,7 @@ def tasks(request):
     query.pop("cursor", None)
     return render(
         request,
-        "catalogue/tasks.html",
+        "catalogue/_tasks_table.html" if request.htmx else "catalogue/tasks.html",
         {
             "tasks": page.rows,
             "page": page,
@@ -239,7 +239,8 @@ def requests(request):
     rows = filters.qs.select_related("requester", "support_group", "item").order_by(
         "-created_at", "-id"
     )[:100]
-    return render(request, "catalogue/requests.html", {"requests": rows, "filter": filters})
+    template = "catalogue/_requests_table.html" if request.htmx else "catalogue/requests.html"
+    return render(request, template, {"requests": rows, "filter": filters})
 
 
 @staff_view

@@ -88,7 +88,7 @@ def queue(request):
     )
     return render(
         request,
-        "changes/queue.html",
+        "changes/_queue_table.html" if request.htmx else "changes/queue.html",
         {"changes": page.rows, "page": page, "queue": name, "queues": QUEUE_LABELS,
          "query": f"queue={name}"},
     )  # fmt: skip

@@ -62,7 +62,8 @@ def queue(request):
     )  # fmt: skip
     params = request.GET.copy()
     params.pop("cursor", None)
-    return render(request, "problems/queue.html", {
+    template = "problems/_queue_table.html" if request.htmx else "problems/queue.html"
+    return render(request, template, {
         "queue": name, "queues": QUEUE_LABELS, "filter": filterset, "problems": page.rows,
         "page": page, "query": params.urlencode(), "sort": sort, "levels": priority_levels(),
     })  # fmt: skip

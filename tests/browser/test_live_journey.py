@@ -1,7 +1,8 @@
 """Live work in a real browser, in English and in Persian (right to left): an agent's record
 page shows, without a reload, that a colleague changed it and what they wrote; the queue's table
-refreshes with a new incident and keeps the ticked rows and the filters; the bell counts what
-was given to the agent, the list marks it read; the header's switch makes the agent away."""
+refreshes with a new incident and keeps the ticked rows and the filters, the problem queue's
+with a new problem; the bell counts what was given to the agent, the list marks it read; the
+header's switch makes the agent away."""
 
 import re
 
@@ -14,6 +15,7 @@ from incidents import services
 from live.models import Availability
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
+from tests.problems.factories import problem
 
 FAST = "window.LIVE_POLL_MS = 400;"
 
@@ -82,6 +84,29 @@ def test_the_queue_refreshes_its_table_and_keeps_the_ticks_and_filters(page, des
     assert page.evaluate("window.liveMarker") == "same page"
     assert f"support_group={group.pk}" in page.url
     page.screenshot(path=f"var/test-artifacts/live-queue-{language}.png", full_page=True)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_problem_queue_refreshes_its_table_and_keeps_the_filters(page, desk, language):
+    group, ana, ben, _incident = desk
+    page.add_init_script(FAST)
+    if language == "fa":
+        persian(page, ana)
+    sign_in(page, ana.email, PASSWORD)
+    page.goto("/problems/?queue=all&sort=-created")
+    if language == "fa":
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.evaluate("window.liveMarker = 'same page'")
+    table = page.locator("#queue-table")
+    page.wait_for_timeout(900)  # the first poll learns the stamp
+    fresh = problem(actor=ben, title="Printers lose their queue", support_group=group)
+    expect(table).to_contain_text(fresh.number)
+    expect(table).to_contain_text("Printers lose their queue")
+    assert table.get_attribute("data-live-refreshed") == "1"
+    assert page.evaluate("window.liveMarker") == "same page"
+    assert "sort=-created" in page.url
+    expect(page.locator("#id_sort")).to_have_value("-created")
+    page.screenshot(path=f"var/test-artifacts/live-problem-queue-{language}.png", full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "fa"])
