@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SupportGroup
@@ -66,30 +67,23 @@ def _statuses() -> list[tuple[str, str]]:
         if record_type.has("transition"):
             for key, label in record_type.workflow.labels.items():
                 seen.setdefault(key, str(label))
-    return [("", _("Leave as it is")), *sorted(seen.items(), key=lambda item: item[1])]
+    return [("", "---------"), *sorted(seen.items(), key=lambda item: item[1])]
 
 
 class MacroForm(SharedForm):
     """The agents' macro: the admin's fields, without owner and active."""
 
-    record_type = forms.ChoiceField(label=_("Record type"), required=False)
+    # Labels and help from the model's fields (the admin's words).
+    record_type = forms.ChoiceField(required=False)
     assign_group = forms.ModelChoiceField(
-        label=_("Assign to group"), queryset=SupportGroup.objects.filter(is_active=True),
-        required=False,
-    )  # fmt: skip
-    assign_agent = forms.ModelChoiceField(
-        label=_("Assign to agent"), queryset=assignable_people(), required=False
+        queryset=SupportGroup.objects.filter(is_active=True), required=False
     )
-    response = forms.ModelChoiceField(
-        label=_("Add the canned response"), queryset=CannedResponse.objects.none(),
-        required=False,
-    )  # fmt: skip
-    visibility = forms.ChoiceField(label=_("As"), choices=Visibility.choices)
-    add_tags = forms.CharField(
-        label=_("Add tags"), max_length=255, required=False, help_text=_("Separated by commas.")
-    )
-    status = forms.ChoiceField(label=_("Set status"), required=False)
-    pending_reason = forms.CharField(label=_("Pending reason"), max_length=40, required=False)
+    assign_agent = forms.ModelChoiceField(queryset=assignable_people(), required=False)
+    response = forms.ModelChoiceField(queryset=CannedResponse.objects.none(), required=False)
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    add_tags = forms.CharField(max_length=255, required=False)
+    status = forms.ChoiceField(required=False)
+    pending_reason = forms.CharField(max_length=40, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -98,6 +92,10 @@ class MacroForm(SharedForm):
         ]
         self.fields["response"].queryset = responses_for(user).order_by("name")
         self.fields["status"].choices = _statuses()
+        for name in MACRO_ACTIONS:
+            model_field = Macro._meta.get_field(name)
+            self.fields[name].label = capfirst(model_field.verbose_name)
+            self.fields[name].help_text = model_field.help_text
 
     def actions(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in MACRO_ACTIONS}

@@ -3,6 +3,8 @@ a record's tags, and the panels' contexts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
@@ -53,15 +55,22 @@ def macros_managed_by(user) -> QuerySet[Macro]:
     return Macro.objects.filter(_managed(user))
 
 
-def macros_listed(user) -> QuerySet[Macro]:
+def macros_listed(user) -> list[Macro]:
     """The agents' macros page: their own and their groups' (active or not, `editable`), and
-    everyone's active ones (read only)."""
-    return (
+    everyone's active ones (read only); each with `type_name` and `status_name` to show."""
+    macros: list[Any] = list(  # each row gets its labels below
         Macro.objects.filter(_managed(user) | Q(owner__isnull=True, support_group__isnull=True,
                                                  is_active=True))
         .annotate(editable=ExpressionWrapper(_managed(user), output_field=BooleanField()))
         .select_related("support_group", "assign_group", "response")
     )  # fmt: skip
+    types = {t.key: t for t in registry.all_types()}
+    for macro in macros:
+        chosen = [types[macro.record_type]] if macro.record_type in types else types.values()
+        macro.type_name = types[macro.record_type].name if macro.record_type in types else ""
+        labels = (t.workflow.labels.get(macro.status) for t in chosen if macro.status)
+        macro.status_name = next((label for label in labels if label), macro.status)
+    return macros
 
 
 def response_get(*, user, pk: int) -> CannedResponse:
