@@ -3,12 +3,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from replies.models import CannedResponse, CannedText, Macro, Tag
+from replies.services import macro_errors
 from servicedesk import registry
 
 
 class MacroForm(forms.ModelForm):
     """The record type from the registry; a status only from that type's workflow (any type's
-    when the macro is for every type)."""
+    when the macro is for every type); at least one action (`services.macro_errors`)."""
 
     class Meta:
         model = Macro
@@ -26,11 +27,8 @@ class MacroForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        status, key = data.get("status"), data.get("record_type")
-        if status:
-            types = [registry.get(key)] if key else list(registry.all_types())
-            if not any(status in t.workflow.labels for t in types if t.has("transition")):
-                self.add_error("status", _("No record type here has this status."))
+        for name, errors in macro_errors(data).items():
+            self.add_error(None if name == "__all__" else name, errors)
         return data
 
 

@@ -3,9 +3,11 @@ a record's tags, and the panels' contexts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from accounts.models import SupportGroup
@@ -34,14 +36,41 @@ def responses_for(user) -> QuerySet[CannedResponse]:
     return _usable(CannedResponse.objects.all(), user).prefetch_related("texts")
 
 
+def _managed(user) -> Q:
+    """The person's own and their groups' (everyone's are the administrator's, in the admin)."""
+    return Q(owner=user) | Q(support_group__in=_groups_of(user))
+
+
 def responses_managed_by(user) -> QuerySet[CannedResponse]:
-    """What the agents' page lists: the person's own and their groups' (everyone's are the
-    administrator's, in the admin)."""
+    """What the agents' page lists and lets the person change."""
     return (
-        CannedResponse.objects.filter(Q(owner=user) | Q(support_group__in=_groups_of(user)))
+        CannedResponse.objects.filter(_managed(user))
         .select_related("support_group", "owner")
         .prefetch_related("texts")
     )
+
+
+def macros_managed_by(user) -> QuerySet[Macro]:
+    """The macros the person may change on the agents' page."""
+    return Macro.objects.filter(_managed(user))
+
+
+def macros_listed(user) -> list[Macro]:
+    """The agents' macros page: their own and their groups' (active or not, `editable`), and
+    everyone's active ones (read only); each with `type_name` and `status_name` to show."""
+    macros: list[Any] = list(  # each row gets its labels below
+        Macro.objects.filter(_managed(user) | Q(owner__isnull=True, support_group__isnull=True,
+                                                 is_active=True))
+        .annotate(editable=ExpressionWrapper(_managed(user), output_field=BooleanField()))
+        .select_related("support_group", "assign_group", "response")
+    )  # fmt: skip
+    types = {t.key: t for t in registry.all_types()}
+    for macro in macros:
+        chosen = [types[macro.record_type]] if macro.record_type in types else types.values()
+        macro.type_name = types[macro.record_type].name if macro.record_type in types else ""
+        labels = (t.workflow.labels.get(macro.status) for t in chosen if macro.status)
+        macro.status_name = next((label for label in labels if label), macro.status)
+    return macros
 
 
 def response_get(*, user, pk: int) -> CannedResponse:
@@ -187,7 +216,10 @@ def tags_card_context(*, user, record) -> dict:
 def workspace_link_context(request) -> dict | None:
     if not _staff(request):
         return None
-    return {"responses_url": reverse("replies:responses")}
+    return {
+        "responses_url": reverse("replies:responses"),
+        "macros_url": reverse("replies:macros"),
+    }
 
 
 def bulk_context(user, *, record_type: str) -> dict:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
 from accounts.roles import can_see_internal
+from replies import selectors
 from replies.models import (
     TAG_MAX_LENGTH,
     CannedResponse,
@@ -58,11 +59,14 @@ def _ensure_may_share(actor, group: SupportGroup | None) -> None:
         )
 
 
-def _ensure_may_edit(actor, response: CannedResponse) -> None:
-    if response.owner_id == actor.pk or actor.is_superuser:
+def _ensure_may_edit(actor, item: CannedResponse | Macro) -> None:
+    """A personal response or macro by its owner, a shared one by its group's members."""
+    if item.owner_id == actor.pk or actor.is_superuser:
         return
-    if response.support_group is not None and is_member(actor, response.support_group):
+    if item.support_group is not None and is_member(actor, item.support_group):
         return
+    if isinstance(item, Macro):
+        raise PermissionDenied(_("You can only change your own or your groups' macros."))
     raise PermissionDenied(_("You can only change your own or your groups' responses."))
 
 
@@ -116,6 +120,89 @@ def canned_response_delete(*, actor, response_id: int) -> None:
     if Macro.objects.filter(response=response).exists():
         raise TransitionNotAllowed(_("A macro uses this response; change the macro first."))
     response.delete()
+
+
+# Macros.
+
+MACRO_ACTIONS = (
+    "record_type", "assign_group", "assign_agent", "response", "visibility", "add_tags",
+    "status", "pending_reason",
+)  # fmt: skip
+
+
+def macro_errors(data: Mapping) -> dict[str, list[str]]:
+    """What is wrong with a macro's actions (`data` as the admin's and the page's forms clean
+    them): none at all, an unknown record type, a status that record type (or, for every type,
+    no type) has, a tag too long. Shared by the admin and `macro_save`."""
+    errors: dict[str, list[str]] = {}
+    key, status = data.get("record_type") or "", data.get("status") or ""
+    keys = {t.key for t in registry.all_types()}
+    if key and key not in keys:
+        errors["record_type"] = [_("Unknown record type.")]
+    elif status:
+        types = [registry.get(key)] if key else list(registry.all_types())
+        if not any(status in t.workflow.labels for t in types if t.has("transition")):
+            errors["status"] = [_("No record type here has this status.")]
+    if any(len(n) > TAG_MAX_LENGTH for n in split_tags(data.get("add_tags") or "")):
+        errors["add_tags"] = [_("A tag has at most %(max)d characters.") % {"max": TAG_MAX_LENGTH}]
+    acts = ("assign_group", "assign_agent", "response", "add_tags", "status")
+    if not any(data.get(name) for name in acts):
+        errors["__all__"] = [_("Choose at least one action: assign, reply, tags or status.")]
+    return errors
+
+
+@transaction.atomic
+def macro_save(
+    *,
+    actor,
+    name: str,
+    support_group: SupportGroup | None = None,
+    macro_id: int | None = None,
+    **actions,
+) -> Macro:
+    """Create or change a macro from the agents' page: personal (no group) or shared with one
+    of the actor's groups, with the admin's checks (`macro_errors`); its canned response one the
+    actor may use. Nothing is saved when anything is refused."""
+    _ensure_agent(actor)
+    unknown = set(actions) - set(MACRO_ACTIONS)
+    if unknown:
+        raise TypeError(f"unknown macro fields: {sorted(unknown)}")
+    name = name.strip()
+    errors = macro_errors(actions)
+    if not name:
+        errors["name"] = [_("Give the macro a name.")]
+    response = actions.get("response")
+    if response is not None and not selectors.responses_for(actor).filter(pk=response.pk).exists():
+        errors["response"] = [_("You cannot use this canned response.")]
+    if errors:
+        raise ValidationError(errors)
+    _ensure_may_share(actor, support_group)
+    if macro_id is None:
+        macro = Macro()
+    else:
+        macro = Macro.objects.select_for_update().get(pk=macro_id)
+        _ensure_may_edit(actor, macro)
+    macro.name = name
+    macro.support_group = support_group
+    macro.owner = None if support_group is not None else actor
+    for field_name in MACRO_ACTIONS:
+        default = Visibility.PUBLIC if field_name == "visibility" else None
+        value = actions.get(field_name) or default
+        if value is None and field_name not in ("assign_group", "assign_agent", "response"):
+            value = ""
+        setattr(macro, field_name, value)
+    macro.add_tags = ", ".join(split_tags(macro.add_tags))
+    macro.full_clean()
+    macro.save()
+    return macro
+
+
+@transaction.atomic
+def macro_delete(*, actor, macro_id: int) -> None:
+    _ensure_agent(actor)
+    macro = Macro.objects.select_for_update().get(pk=macro_id)
+    _ensure_may_edit(actor, macro)
+    macro.delete()
 
 
 def response_render(*, response: CannedResponse, record: BaseRecord, actor) -> str:

@@ -1,5 +1,5 @@
 """Pages and endpoints: the reply box's canned responses, tags and macros on a record page and
-from the queues' bulk bar, and the agents' page of canned responses."""
+from the queues' bulk bar, and the agents' pages of canned responses and of macros."""
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from replies import selectors, services
-from replies.forms import CannedResponseForm, TagForm
-from replies.models import CannedResponse
+from replies.forms import CannedResponseForm, MacroForm, TagForm
 from servicedesk import registry
 from servicedesk.pages import REFUSALS, flash_refusal, posted_version, refusal_text, staff_view
 from servicedesk.selectors import record_by_number
@@ -184,28 +183,8 @@ def bulk(request, key: str):
     return redirect(back)
 
 
-@staff_view
-def responses(request):
-    """The agent's canned responses: their own and their groups'; a form to add one."""
-    form = CannedResponseForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            response = services.canned_response_save(
-                actor=request.user, name=form.cleaned_data["name"], texts=form.texts(),
-                support_group=form.cleaned_data["support_group"],
-            )  # fmt: skip
-        except REFUSALS as error:
-            _show(form, error)
-        else:
-            messages.success(
-                request, _("Canned response “%(name)s” saved.") % {"name": response.name}
-            )
-            return redirect("replies:responses")
-    listed = selectors.responses_managed_by(request.user)
-    status = 400 if form.errors else 200
-    return render(
-        request, "replies/responses.html", {"form": form, "responses": listed}, status=status
-    )
+# The agents' pages of canned responses and of macros: a list with a form to add one, a page to
+# change one, a button to delete one; the same steps for both.
 
 
 def _show(form, error) -> None:
@@ -216,49 +195,120 @@ def _show(form, error) -> None:
         form.add_error(None, refusal_text(error))
 
 
-def _managed(request, pk: int) -> CannedResponse:
+def _form_page(request, form, save, *, saved: str, back: str, template: str, context: dict):
+    """Save a valid posted form (`save(form)` returns the item), then back to the list with
+    `saved` said; else the page again with the form's errors (400)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = save(form)
+        except REFUSALS as error:
+            _show(form, error)
+        else:
+            messages.success(request, saved % {"name": item.name})
+            return redirect(back)
+    status = 400 if form.errors else 200
+    return render(request, template, {"form": form, **context}, status=status)
+
+
+def _managed_one(queryset, pk: int):
     try:
-        return selectors.responses_managed_by(request.user).get(pk=pk)
-    except CannedResponse.DoesNotExist as error:
+        return queryset.get(pk=pk)
+    except ObjectDoesNotExist as error:
         raise Http404 from error
+
+
+def _delete(request, item, delete, *, deleted: str, back: str):
+    try:
+        delete(actor=request.user, pk=item.pk)
+    except REFUSALS as error:
+        flash_refusal(request, error)
+    else:
+        messages.success(request, deleted % {"name": item.name})
+    return redirect(back)
+
+
+def _save_response(request, response_id=None):
+    def save(form):
+        return services.canned_response_save(
+            actor=request.user, response_id=response_id, name=form.cleaned_data["name"],
+            texts=form.texts(), support_group=form.cleaned_data["support_group"],
+        )  # fmt: skip
+
+    return save
+
+
+@staff_view
+def responses(request):
+    """The agent's canned responses: their own and their groups'; a form to add one."""
+    return _form_page(
+        request, CannedResponseForm(request.POST or None, user=request.user),
+        _save_response(request), saved=_("Canned response “%(name)s” saved."),
+        back="replies:responses", template="replies/responses.html",
+        context={"responses": selectors.responses_managed_by(request.user)},
+    )  # fmt: skip
 
 
 @staff_view
 def response_edit(request, pk: int):
-    response = _managed(request, pk)
+    response = _managed_one(selectors.responses_managed_by(request.user), pk)
     initial = {"name": response.name, "support_group": response.support_group}
     initial.update({f"text_{text.language}": text.body for text in response.texts.all()})
-    form = CannedResponseForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.canned_response_save(
-                actor=request.user, response_id=response.pk, name=form.cleaned_data["name"],
-                texts=form.texts(), support_group=form.cleaned_data["support_group"],
-            )  # fmt: skip
-        except REFUSALS as error:
-            _show(form, error)
-        else:
-            messages.success(
-                request,
-                _("Canned response “%(name)s” saved.") % {"name": form.cleaned_data["name"]},
-            )
-            return redirect("replies:responses")
-    status = 400 if form.errors else 200
-    return render(
-        request, "replies/response_edit.html", {"form": form, "response": response}, status=status
-    )
+    return _form_page(
+        request, CannedResponseForm(request.POST or None, user=request.user, initial=initial),
+        _save_response(request, response.pk), saved=_("Canned response “%(name)s” saved."),
+        back="replies:responses", template="replies/response_edit.html",
+        context={"response": response},
+    )  # fmt: skip
 
 
 @staff_view
 @require_POST
 def response_delete(request, pk: int):
-    response = _managed(request, pk)
-    try:
-        services.canned_response_delete(actor=request.user, response_id=response.pk)
-    except REFUSALS as error:
-        flash_refusal(request, error)
-    else:
-        messages.success(
-            request, _("Canned response “%(name)s” deleted.") % {"name": response.name}
-        )
-    return redirect("replies:responses")
+    response = _managed_one(selectors.responses_managed_by(request.user), pk)
+    return _delete(
+        request, response,
+        lambda *, actor, pk: services.canned_response_delete(actor=actor, response_id=pk),
+        deleted=_("Canned response “%(name)s” deleted."), back="replies:responses",
+    )  # fmt: skip
+
+
+def _save_macro(request, macro_id=None):
+    def save(form):
+        return services.macro_save(
+            actor=request.user, macro_id=macro_id, name=form.cleaned_data["name"],
+            support_group=form.cleaned_data["support_group"], **form.actions(),
+        )  # fmt: skip
+
+    return save
+
+
+@staff_view
+def macros(request):
+    """The agent's macros: their own, their groups' and everyone's; a form to add one."""
+    return _form_page(
+        request, MacroForm(request.POST or None, user=request.user), _save_macro(request),
+        saved=_("Macro “%(name)s” saved."), back="replies:macros",
+        template="replies/macros.html",
+        context={"macros": selectors.macros_listed(request.user)},
+    )  # fmt: skip
+
+
+@staff_view
+def macro_edit(request, pk: int):
+    macro = _managed_one(selectors.macros_managed_by(request.user), pk)
+    form = MacroForm(request.POST or None, user=request.user, initial=MacroForm.initial_of(macro))
+    return _form_page(
+        request, form, _save_macro(request, macro.pk), saved=_("Macro “%(name)s” saved."),
+        back="replies:macros", template="replies/macro_edit.html", context={"macro": macro},
+    )  # fmt: skip
+
+
+@staff_view
+@require_POST
+def macro_delete(request, pk: int):
+    macro = _managed_one(selectors.macros_managed_by(request.user), pk)
+    return _delete(
+        request, macro,
+        lambda *, actor, pk: services.macro_delete(actor=actor, macro_id=pk),
+        deleted=_("Macro “%(name)s” deleted."), back="replies:macros",
+    )  # fmt: skip

@@ -1,7 +1,8 @@
 """Canned responses, tags, watchers and macros in a real browser, in English and in Persian
 (issue 20, parts 1, 6 and 10): an agent inserts a canned response from the reply box with the
 keyboard (filled in for the record, in its requester's language), tags the incident, adds the
-requester's colleague as a watcher, applies a macro, then filters the queue by tag and tags
+requester's colleague as a watcher, makes a macro for the group on the agents' page (a status the
+record type lacks is refused first) and applies it, then filters the queue by tag and tags
 another incident from the bulk bar."""
 
 from pathlib import Path
@@ -52,11 +53,29 @@ def test_an_agent_replies_with_a_canned_response_tags_watches_and_applies_a_macr
     CannedText.objects.create(
         response=other_response, language="en", body="Your password is reset."
     )
-    Macro.objects.create(name="Supplier hold", support_group=group, status="pending",
-                         pending_reason="supplier", add_tags="supplier")  # fmt: skip
 
     sign_in(page, agent.email, PASSWORD)
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+
+    # The macro is made on the agents' page, reached from the workspace, shared with the group.
+    page.goto("/workspace/")
+    page.locator("[data-test=macros]").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "fa" else "ltr")
+    page.locator("#id_name").fill("Supplier hold")
+    page.locator("#id_support_group").select_option(str(group.pk))
+    page.locator("#id_record_type").select_option("incident")
+    page.locator("#id_status").select_option("rejected")  # a change's status, not an incident's
+    page.locator("#id_add_tags").fill("Supplier")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator(".field-error")).to_contain_text(t("No record type here has this status."))
+    assert not Macro.objects.exists()
+    page.locator("#id_status").select_option("pending")
+    page.locator("#id_pending_reason").fill("supplier")
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator(".message-success")).to_contain_text("Supplier hold")
+    expect(page.locator("[data-test=macro-row]")).to_contain_text("Network")
+    page.screenshot(path=str(SHOTS / f"replies-macros-{language}.png"), full_page=True)
+    assert Macro.objects.get().support_group == group
     page.goto(f"/incidents/{record.number}/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "fa" else "ltr")
 
