@@ -239,9 +239,11 @@ def decision_times(*, since: datetime, until: datetime):
         # SQLite (the embedded default) has no percentile: the median of its rounds in Python,
         # interpolated as percentile_cont is.
         spans = [
-            decided - asked for asked, decided in rounds.values_list("created_at", "decided_at")
+            (decided - asked).total_seconds()
+            for asked, decided in rounds.values_list("created_at", "decided_at")
+            if asked is not None and decided is not None
         ]
-        median = statistics.median(spans) if spans else None
+        median = timedelta(seconds=statistics.median(spans)) if spans else None
     return total, mean, median, by_rule
 
 
