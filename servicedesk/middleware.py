@@ -113,3 +113,30 @@ def _declared_length(request) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
+
+
+def background_requests_keep_the_csrf_cookie(get_response):
+    """A page's background requests (htmx fragments, live polls: `Sec-Fetch-Dest: empty`) do
+    not send the CSRF cookie back when it is the one the browser sent.
+
+    Django re-sends the cookie whenever a response rendered a token, to renew its expiry. A
+    background answer that arrives after a sign-in on the same browser (which rotates the
+    secret) would then put the old secret back, and the next form posted fails its CSRF check.
+    A new or rotated secret is still sent. Listed after CsrfViewMiddleware, so this runs on the
+    response before it does.
+    """
+
+    def middleware(request):
+        response = get_response(request)
+        name = settings.CSRF_COOKIE_NAME
+        held = request.COOKIES.get(name)
+        if request.headers.get("Sec-Fetch-Dest") != "empty" or not held:
+            return response
+        if request.META.get("CSRF_COOKIE") == held:
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+            # A view's own csrf_protect (the sign-in page's) has set it already.
+            if name in response.cookies and response.cookies[name].value == held:
+                del response.cookies[name]
+        return response
+
+    return middleware
