@@ -22,7 +22,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -114,7 +114,7 @@ def is_verified(request: HttpRequest) -> bool:
 class TwoFactorMiddleware:
     """Keep a signed-in person who still owes a second factor on the two-factor pages: the code
     page when they have a device, the set-up page when their role requires one. Pages redirect,
-    the API (with a session; tokens are made after two-factor) answers 403 in the API's shape."""
+    the API (with a session; tokens are made after two-factor) answers 403 in the API's shape, a page's background requests an empty 403."""
 
     OPEN_URL_NAMES = (
         "accounts:two_factor_verify",
@@ -157,6 +157,10 @@ class TwoFactorMiddleware:
                 )
             )
             return JsonResponse({"detail": message, "errors": {}}, status=403)
+        if request.headers.get("Sec-Fetch-Dest") == "empty" or request.headers.get("HX-Request"):
+            # A page's background request (the header's bell, a card loaded after the page):
+            # a redirect would put the whole two-factor page inside the page that asked.
+            return HttpResponse(status=403)
         target = "accounts:two_factor_verify" if state == VERIFY else "accounts:two_factor_setup"
         query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
         return redirect(reverse(target) + (f"?{query}" if query else ""))

@@ -160,38 +160,47 @@ def estimated_relationships() -> int:
 
 def walk_distances_many(*, ci_ids, direction: str, depth: int) -> dict[int, dict[int, int]]:
     """`walk`'s distances from each of several CIs at once: {origin: {id: shortest distance}}.
-    On PostgreSQL the walks go level by level together, one query per level for all of them
-    (a storm's 500 hosts: two or three queries, not three per host)."""
+    The walks go level by level together, one query per level for all of them (a storm's 500
+    hosts: two or three queries, not three per host)."""
     direction = Direction(direction)
     depth = max(0, min(int(depth), MAX_DEPTH))
     origins = list(dict.fromkeys(ci_ids))
-    if connection.vendor != "postgresql":
-        return {
-            ci: {
-                pk: d for pk, (d, _flag) in walk(ci_id=ci, direction=direction, depth=depth).items()
-            }
-            for ci in origins
-        }
     came_from, going_to = _ENDS[direction]
-    rel = Relationship._meta.db_table
-    step = f"SELECT DISTINCT {came_from}, {going_to} FROM {rel} WHERE {came_from} = ANY(%s)"  # noqa: S608
     result = {ci: {ci: 0} for ci in origins}
     frontiers = {ci: [ci] for ci in origins}
-    with connection.cursor() as cursor:
-        for level in range(1, depth + 1):
-            nodes = {node for frontier in frontiers.values() for node in frontier}
-            if not nodes:
-                break
-            cursor.execute(step, [list(nodes)])
-            edges: dict[int, list[int]] = {}
-            for start, end in cursor.fetchall():
-                edges.setdefault(start, []).append(end)
-            for origin, frontier in frontiers.items():
-                seen, following = result[origin], []
-                for node in frontier:
-                    for reached in edges.get(node, ()):
-                        if reached not in seen:
-                            seen[reached] = level
-                            following.append(reached)
-                frontiers[origin] = following
+    for level in range(1, depth + 1):
+        nodes = {node for frontier in frontiers.values() for node in frontier}
+        if not nodes:
+            break
+        edges: dict[int, list[int]] = {}
+        for start, end in _steps(came_from, going_to, list(nodes)):
+            edges.setdefault(start, []).append(end)
+        for origin, frontier in frontiers.items():
+            seen, following = result[origin], []
+            for node in frontier:
+                for reached in edges.get(node, ()):
+                    if reached not in seen:
+                        seen[reached] = level
+                        following.append(reached)
+            frontiers[origin] = following
     return result
+
+
+# SQLite's limit on a statement's parameters is 999 in older builds: a level's ids in chunks.
+_SQLITE_CHUNK = 900
+
+
+def _steps(came_from: str, going_to: str, nodes: list[int]) -> list[tuple[int, int]]:
+    """The relationships one step from any of `nodes`: (from, to) pairs, each once."""
+    if connection.vendor == "postgresql":
+        rel = Relationship._meta.db_table
+        step = f"SELECT DISTINCT {came_from}, {going_to} FROM {rel} WHERE {came_from} = ANY(%s)"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(step, [nodes])
+            return cursor.fetchall()
+    pairs: list[tuple[int, int]] = []
+    for i in range(0, len(nodes), _SQLITE_CHUNK):
+        chunk = nodes[i : i + _SQLITE_CHUNK]
+        rows = Relationship.objects.filter(**{f"{came_from}__in": chunk})
+        pairs += rows.values_list(came_from, going_to).distinct()
+    return pairs

@@ -204,6 +204,17 @@ def test_a_role_that_requires_two_factor_sends_its_staff_to_setup_first(
     assert requirement.actor == admin and requirement.detail == {"role": "agent", "required": True}
 
 
+def test_a_pages_background_requests_are_refused_not_sent_to_setup(client, agent, admin, login):
+    """The header's bell and the cards loaded after a page ask in the background: a redirect
+    would put the whole set-up page inside the page that asked."""
+    require_two_factor(Role.AGENT, admin)
+    login(agent.email, follow=False)
+    for headers in ({"HX-Request": "true"}, {"Sec-Fetch-Dest": "empty"}):
+        response = client.get("/live/notifications/", headers=headers)
+        assert response.status_code == 403 and response.content == b"", headers
+    assert client.get("/live/notifications/")["Location"].startswith(SETUP)
+
+
 def test_a_requirement_reaches_people_already_signed_in(client, agent, admin):
     client.force_login(agent)
     assert client.get("/workspace/").status_code == 200
