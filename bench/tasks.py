@@ -159,7 +159,7 @@ def _measure(world, runs):
         ("Checklists card read (record_checklists)", lambda: record_checklists(record)),
         ("Resolution guard (required items open?)", lambda: required_items_guard(
             record, source="assigned", target="resolved", meaning=Meaning.RESOLVED,
-            automatic=False, context={})),
+            automatic=False, actor=world.agent, context={})),
         ("Add a task (service, rolled back)", add),
     ]  # fmt: skip
     return measure(cases, runs)
