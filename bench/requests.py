@@ -13,11 +13,9 @@ incident bench's data apart, e.g. postgres://postgres@127.0.0.1:5432/sd_catreq_b
 
 import argparse
 import random
-import statistics
-import time
 from datetime import timedelta
 
-from bench import env
+from bench.inprocess import bench_person, measure, ok, print_table, start
 
 WORDS = [
     "vpn",
@@ -64,31 +62,18 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reset", action="store_true")
     args = parser.parse_args(argv)
-    env.configure()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest
+    start()
     world = _world()
     loaded = _load(world, args.requests, args.articles, reset=args.reset)
     rows = _measure(world, runs=args.runs)
-    print(f"Data: {loaded['requests']:,} requests, {loaded['tasks']:,} tasks, "
-          f"{loaded['articles']:,} published articles.\n")  # fmt: skip
-    print("| What | p50 ms | p95 ms | Queries |")
-    print("|---|---:|---:|---:|")
-    for name, p50, p95, queries in rows:
-        print(f"| {name} | {p50:.1f} | {p95:.1f} | {queries} |")
+    print_table(f"Data: {loaded['requests']:,} requests, {loaded['tasks']:,} tasks, "
+                f"{loaded['articles']:,} published articles.", rows)  # fmt: skip
 
 
 def _world():
     from types import SimpleNamespace
 
-    from django.contrib.auth.models import Group
-
-    from accounts.models import Organisation, SupportGroup, User
+    from accounts.models import Organisation, SupportGroup
     from accounts.roles import Role, sync_role_groups
     from catalogue.models import ApprovalRule, RequestField, RequestItem, Service, TaskTemplate
 
@@ -98,14 +83,7 @@ def _world():
     )
 
     def person(email, name, role):
-        user, created = User.objects.get_or_create(
-            email=email, defaults={"full_name": name, "organisation": org}
-        )
-        if created:
-            user.set_password("bench-pass")
-            user.save()
-        user.groups.add(Group.objects.get(name=role))
-        return user
+        return bench_person(email, name, role, organisation=org)
 
     boss = person("bench-boss@example.com", "Bench Boss", Role.END_USER)
     requester = person("bench-requester@example.com", "Bench Requester", Role.END_USER)
@@ -202,26 +180,10 @@ def _load(world, requests, articles, *, reset):
     }
 
 
-def _timed(func, runs):
-    from django.db import connection, reset_queries
-
-    func()  # warm
-    times, queries = [], 0
-    for _ in range(runs):
-        reset_queries()
-        started = time.perf_counter()
-        func()
-        times.append((time.perf_counter() - started) * 1000)
-        queries = len(connection.queries)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], queries
-
-
 def _measure(world, runs):
     from django.conf import settings
     from django.db import transaction
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from catalogue import services
     from knowledge.selectors import article_search
@@ -230,11 +192,6 @@ def _measure(world, runs):
     agent, user = Client(), Client()
     agent.force_login(world.agent)
     user.force_login(world.requester)
-
-    def ok(response):
-        if response.status_code != 200:
-            raise SystemExit(f"{response.request['PATH_INFO']}: {response.status_code}")
-        return response
 
     deep_cursor = {}
 
@@ -264,14 +221,7 @@ def _measure(world, runs):
         ("Deflection suggestions fragment", lambda: ok(user.get("/portal/suggest/?title=printer+slow"))),
         ("Order an item with manager approval (service)", order),
     ]  # fmt: skip
-    rows = []
-    for name, func in cases:
-        from django.db import connection
-
-        with CaptureQueriesContext(connection):
-            p50, p95, queries = _timed(func, runs)
-        rows.append((name, p50, p95, queries))
-    return rows
+    return measure(cases, runs)
 
 
 if __name__ == "__main__":

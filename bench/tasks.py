@@ -15,7 +15,7 @@ import argparse
 import random
 from datetime import timedelta
 
-from bench import env
+from bench.inprocess import bench_person, measure, ok, print_table, start
 
 
 def main(argv=None):
@@ -24,45 +24,27 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reset", action="store_true")
     args = parser.parse_args(argv)
-    env.configure()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest
+    start()
     world = _world()
     loaded = _load(world, args.tasks, reset=args.reset)
     rows = _measure(world, runs=args.runs)
-    print(f"Data: {loaded['tasks']:,} tasks ({loaded['open']:,} open, {loaded['overdue']:,} "
-          f"overdue), {loaded['items']:,} checklist items.\n")  # fmt: skip
-    print("| What | p50 ms | p95 ms | Queries |")
-    print("|---|---:|---:|---:|")
-    for name, p50, p95, queries in rows:
-        print(f"| {name} | {p50:.1f} | {p95:.1f} | {queries} |")
+    print_table(f"Data: {loaded['tasks']:,} tasks ({loaded['open']:,} open, "
+                f"{loaded['overdue']:,} overdue), {loaded['items']:,} checklist items.", rows)  # fmt: skip
 
 
 def _world():
     from types import SimpleNamespace
 
-    from django.contrib.auth.models import Group
     from django.db import transaction
 
-    from accounts.models import SupportGroup, User
+    from accounts.models import SupportGroup
     from accounts.roles import Role, sync_role_groups
     from checklists.models import ChecklistTemplate
     from incidents import services
     from incidents.models import Incident
 
     sync_role_groups()
-    agent, created = User.objects.get_or_create(
-        email="bench-tasker@example.com", defaults={"full_name": "Bench Tasker"}
-    )
-    if created:
-        agent.set_password("bench-pass")
-        agent.save()
-    agent.groups.add(Group.objects.get(name=Role.AGENT))
+    agent = bench_person("bench-tasker@example.com", "Bench Tasker", Role.AGENT)
     groups = [SupportGroup.objects.get_or_create(name=f"Bench tasks {n}")[0] for n in range(4)]
     groups[0].members.add(agent)
     template, _ = ChecklistTemplate.objects.get_or_create(
@@ -142,11 +124,9 @@ def _load(world, tasks, *, reset):
 
 def _measure(world, runs):
     from django.conf import settings
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    from bench.requests import _timed
     from catalogue import services
     from catalogue.selectors import record_tasks
     from checklists.selectors import record_checklists
@@ -162,11 +142,6 @@ def _measure(world, runs):
             for n in range(5):
                 services.task_add(parent=record, actor=world.agent, title=f"Bench own task {n}",
                                   support_group=world.groups[0])  # fmt: skip
-
-    def ok(response):
-        if response.status_code != 200:
-            raise SystemExit(f"{response.request['PATH_INFO']}: {response.status_code}")
-        return response
 
     def add():
         with transaction.atomic():
@@ -184,15 +159,10 @@ def _measure(world, runs):
         ("Checklists card read (record_checklists)", lambda: record_checklists(record)),
         ("Resolution guard (required items open?)", lambda: required_items_guard(
             record, source="assigned", target="resolved", meaning=Meaning.RESOLVED,
-            automatic=False, context={})),
+            automatic=False, actor=world.agent, context={})),
         ("Add a task (service, rolled back)", add),
     ]  # fmt: skip
-    rows = []
-    for name, func in cases:
-        with CaptureQueriesContext(connection):
-            p50, p95, queries = _timed(func, runs)
-        rows.append((name, p50, p95, queries))
-    return rows
+    return measure(cases, runs)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.choices import RequestStatus, TaskStatus
 from catalogue.workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 from servicedesk import registry
-from servicedesk.fieldtypes import FieldType, check_spec, choice_lines
+from servicedesk.fieldtypes import FieldSpec, FieldType
 from servicedesk.models import GROUP_RULES, ApprovalRule, BaseRecord
+from servicedesk.ordered import OrderedItem
 
 # RequestStatus and TaskStatus are defined in catalogue.choices, the approval rule in the kernel
 # (servicedesk.models), the form fields' types in the kernel too (servicedesk.fieldtypes, shared
@@ -249,30 +250,10 @@ class RequestItem(models.Model):
             raise ValidationError({"offering": _("The offering belongs to another service.")})
 
 
-class RequestField(models.Model):
+class RequestField(FieldSpec):
     """One field of a request item's form, with its validation rules."""
 
     item = models.ForeignKey(RequestItem, on_delete=models.CASCADE, related_name="fields")
-    name = models.SlugField(_("key"), max_length=50, help_text=_("Used in the API and exports."))
-    label = models.CharField(_("label"), max_length=200)
-    field_type = models.CharField(_("type"), max_length=12, choices=FieldType.choices)
-    required = models.BooleanField(_("required"), default=False)
-    help_text = models.CharField(_("help text"), max_length=300, blank=True)
-    choices = models.TextField(_("choices"), blank=True, help_text=_("One per line."))
-    min_value = models.DecimalField(
-        _("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    max_value = models.DecimalField(
-        _("maximum"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
-    pattern = models.CharField(
-        _("pattern"),
-        max_length=200,
-        blank=True,
-        help_text=_("A regular expression text must match."),
-    )
-    order = models.PositiveSmallIntegerField(_("order"), default=10)
 
     class Meta:
         ordering = ["item", "order", "id"]
@@ -282,23 +263,11 @@ class RequestField(models.Model):
             models.UniqueConstraint(fields=["item", "name"], name="cat_field_unique_name")
         ]
 
-    def __str__(self):
-        return self.label
 
-    @property
-    def choice_list(self) -> list[str]:
-        return choice_lines(self.choices)
-
-    def clean(self):
-        check_spec(field_type=self.field_type, choices=self.choices, pattern=self.pattern)
-
-
-class TaskTemplate(models.Model):
+class TaskTemplate(OrderedItem):
     """A fulfilment task created for each approved request of the item."""
 
     item = models.ForeignKey(RequestItem, on_delete=models.CASCADE, related_name="task_templates")
-    order = models.PositiveSmallIntegerField(_("order"), default=10)
-    title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("instructions"), blank=True)
     support_group = models.ForeignKey(
         "accounts.SupportGroup",
@@ -311,9 +280,6 @@ class TaskTemplate(models.Model):
         ordering = ["item", "order", "id"]
         verbose_name = _("fulfilment task template")
         verbose_name_plural = _("fulfilment task templates")
-
-    def __str__(self):
-        return self.title
 
 
 # --- The records --------------------------------------------------------------------------------

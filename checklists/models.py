@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk import registry
+from servicedesk.ordered import OrderedItem
 
 
 def record_type_choices() -> list[tuple[str, str]]:
@@ -58,23 +59,20 @@ class ChecklistTemplate(models.Model):
             raise ValidationError({"record_type": _("Choose a record type.")})
 
 
-class ChecklistTemplateItem(models.Model):
+class ChecklistTemplateItem(OrderedItem):
+    """One step of a template, copied onto each checklist made from it."""
+
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
-    title = models.CharField(_("title"), max_length=200)
     required = models.BooleanField(
         _("required before resolving"),
         default=False,
         help_text=_("The record cannot be resolved while this item is open."),
     )
-    order = models.PositiveSmallIntegerField(_("order"), default=10)
 
     class Meta:
         ordering = ["order", "id"]
         verbose_name = _("item")
         verbose_name_plural = _("items")
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class Checklist(models.Model):
@@ -114,13 +112,11 @@ class Checklist(models.Model):
         return self.name
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(OrderedItem):
     """One thing to do on a record; ticked (done_at, done_by) or open."""
 
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
-    title = models.CharField(_("title"), max_length=200)
     required = models.BooleanField(_("required before resolving"), default=False)
-    order = models.PositiveSmallIntegerField(_("order"), default=10)
     done_at = models.DateTimeField(_("ticked"), null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -142,9 +138,6 @@ class ChecklistItem(models.Model):
                 name="chk_item_required_open_idx",
             )
         ]
-
-    def __str__(self) -> str:
-        return self.title
 
     @property
     def done(self) -> bool:

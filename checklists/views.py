@@ -2,7 +2,6 @@
 `checklists.services`; the record must be one the person may see, else 404)."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,22 +10,14 @@ from django.views.decorators.http import require_POST
 from checklists import services
 from checklists.models import ChecklistItem, ChecklistTemplate
 from checklists.selectors import record_card_context
-from servicedesk.pages import run_action, staff_view
-from servicedesk.selectors import record_by_number
-
-
-def _record(request, number):
-    try:
-        return record_by_number(user=request.user, number=number)
-    except ObjectDoesNotExist:
-        raise Http404(_("No record with this number.")) from None
+from servicedesk.pages import record_or_404, run_action, staff_view
 
 
 @staff_view()
 def card(request, number):
     """The record page's Checklists card, loaded by its placeholder; empty when the record has
     none to show (the placeholder goes away)."""
-    record = _record(request, number)
+    record = record_or_404(request, number)
     context = record_card_context(request.user, record)
     if context is None:
         return HttpResponse("")
@@ -36,7 +27,7 @@ def card(request, number):
 @staff_view()
 @require_POST
 def item_tick(request, number, item_id):
-    record = _record(request, number)
+    record = record_or_404(request, number)
     item = ChecklistItem.objects.filter(
         pk=item_id,
         checklist__content_type=ContentType.objects.get_for_model(record),
@@ -57,7 +48,7 @@ def item_tick(request, number, item_id):
 @staff_view()
 @require_POST
 def checklist_add(request, number):
-    record = _record(request, number)
+    record = record_or_404(request, number)
     template = ChecklistTemplate.objects.filter(pk=request.POST.get("template") or 0).first()
     if template is None:
         raise Http404(_("No such checklist."))

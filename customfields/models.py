@@ -14,14 +14,14 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.fieldtypes import FieldType, check_spec, choice_lines
+from servicedesk.fieldtypes import FieldSpec, FieldType
 
 # A record's own files are its attachments: a custom field is never a file.
 RECORD_FIELD_TYPES = [(value, label) for value, label in FieldType.choices if value != "attachment"]
 TEXT_LIMIT = 500
 
 
-class CustomField(models.Model):
+class CustomField(FieldSpec):
     """One field an administrator adds to a record type's records (all, or one category's)."""
 
     record_type = models.CharField(
@@ -33,8 +33,6 @@ class CustomField(models.Model):
         blank=True,
         help_text=_("Only for records of this category (its id); empty: every record."),
     )
-    name = models.SlugField(_("key"), max_length=50, help_text=_("Used in the API and exports."))
-    label = models.CharField(_("label"), max_length=200)
     labels = models.JSONField(
         _("label per language"),
         default=dict,
@@ -42,23 +40,6 @@ class CustomField(models.Model):
         help_text=_('The label in other languages, e.g. {"fa": "…", "zh-hans": "…"}.'),
     )
     field_type = models.CharField(_("type"), max_length=12, choices=RECORD_FIELD_TYPES)
-    required = models.BooleanField(_("required"), default=False)
-    help_text = models.CharField(_("help text"), max_length=300, blank=True)
-    choices = models.TextField(_("choices"), blank=True, help_text=_("One per line."))
-    min_value = models.DecimalField(
-        _("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    max_value = models.DecimalField(
-        _("maximum"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
-    pattern = models.CharField(
-        _("pattern"),
-        max_length=200,
-        blank=True,
-        help_text=_("A regular expression text must match."),
-    )
-    order = models.PositiveSmallIntegerField(_("order"), default=10)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -73,13 +54,6 @@ class CustomField(models.Model):
             ),
         ]
 
-    def __str__(self):
-        return self.label
-
-    @property
-    def choice_list(self) -> list[str]:
-        return choice_lines(self.choices)
-
     @property
     def display_label(self) -> str:
         """The label in the reader's language when the administrator gave one, else `label`."""
@@ -88,7 +62,7 @@ class CustomField(models.Model):
         return labels.get(language) or labels.get(language.split("-")[0]) or self.label
 
     def clean(self):
-        check_spec(field_type=self.field_type, choices=self.choices, pattern=self.pattern)
+        super().clean()
         if self.max_length and self.max_length > TEXT_LIMIT:
             raise ValidationError(
                 {"max_length": _("At most %(limit)d characters.") % {"limit": TEXT_LIMIT}}

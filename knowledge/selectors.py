@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from accounts.roles import can_see_internal
 from knowledge.choices import ArticleStatus, Audience
 from knowledge.models import Article, ArticleVersion
+from servicedesk.fulltext import ranked_ids
 
 # What the stored `Article.search_vector` holds (GIN-indexed, migration 0005).
 SEARCH_CONFIG = "simple"
@@ -70,22 +71,23 @@ def article_search(text: str, *, user, limit: int = 5) -> list[Article]:
     """The published articles of `user`'s audience best matching `text`, best first (empty for
     too little text).
 
-    PostgreSQL: an OR of the words' prefixes against the stored, GIN-indexed vector, ranked.
-    Other databases (SQLite in development): any word in the title, keywords or body.
+    PostgreSQL: the words' prefixes against the stored, GIN-indexed vector, every word first,
+    then two of them, then any word while too few are found (`servicedesk.fulltext`), ranked on
+    the table alone; the few best are then read by id. Other databases (SQLite in development):
+    any word in the title, keywords or body.
     """
     words = words_of(text)
     if not words:
         return []
     rows = readable_by(user).only("id", "title", "summary", "service_id")
     if connection.vendor == "postgresql":
-        query = SearchQuery(
-            " | ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw"
+        # An OR of the words matched a third of 50,000 articles, every one ranked (a sequential
+        # scan of the table, p95 109 ms); the every-word tier ranks a few through the index.
+        scores = ranked_ids(
+            rows, vector=F("search_vector"), words=words, config=SEARCH_CONFIG, limit=limit
         )
-        return list(
-            rows.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "id")[:limit]
-        )
+        found = rows.in_bulk(list(scores))
+        return [found[pk] for pk in list(scores)[:limit] if pk in found]
     condition = Q()
     for word in words:
         condition |= (

@@ -364,6 +364,13 @@ def public_page_service(*, pk: int) -> Service:
     return _on_status_pages().get(pk=pk, status_page__public=True)
 
 
+def subscription_by_token(token: str, *, address: bool = False) -> StatusSubscription | None:
+    """The subscription a mailed link names (with `address`, only a public address's, the
+    kind that confirms), with its service; None for a token that names none."""
+    rows = StatusSubscription.objects.filter(token=token).select_related("service")
+    return (rows.filter(user__isnull=True) if address else rows).first()
+
+
 def subscription_of(*, user, service: Service) -> StatusSubscription | None:
     if not user.is_authenticated:
         return None

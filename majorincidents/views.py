@@ -194,9 +194,16 @@ def subscribe(request, pk):
 
 
 def confirm(request, token):
+    """The link mailed to a public address: a GET only shows the button (a mail scanner that
+    follows links confirms nothing), the POST confirms."""
+    row = selectors.subscription_by_token(token, address=True)
+    if row is None:
+        raise Http404
+    if request.method != "POST":
+        return render(request, "majorincidents/confirm.html", {"service": row.service})
     try:
-        row = services.subscription_confirm(token=token)
-    except StatusSubscription.DoesNotExist:
+        services.subscription_confirm(token=token)
+    except StatusSubscription.DoesNotExist:  # cancelled meanwhile
         raise Http404 from None
     messages.success(
         request, _("Confirmed: you will hear of %(name)s's status.") % {"name": row.service.name}
@@ -206,7 +213,7 @@ def confirm(request, token):
 
 def cancel(request, token):
     """The link in every subscriber's e-mail; a GET only shows the button, the POST cancels."""
-    row = StatusSubscription.objects.filter(token=token).select_related("service").first()
+    row = selectors.subscription_by_token(token)
     if row is None:
         raise Http404
     if request.method == "POST":

@@ -3,7 +3,7 @@ from the queues' bulk bar, and the agents' pages of canned responses and of macr
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,29 +13,23 @@ from django.views.decorators.http import require_GET, require_POST
 from replies import selectors, services
 from replies.forms import CannedResponseForm, MacroForm, TagForm
 from servicedesk import registry
-from servicedesk.pages import REFUSALS, flash_refusal, posted_version, refusal_text, staff_view
-from servicedesk.selectors import record_by_number
-
-
-def _record(request, number: str):
-    try:
-        return record_by_number(user=request.user, number=number)
-    except ObjectDoesNotExist as error:
-        raise Http404(number) from error
-
-
-def _record_page(record) -> HttpResponseRedirect:
-    record_type = registry.for_model(type(record))
-    if record_type is None:  # record_by_number only finds registered types
-        raise Http404(record.number)
-    return redirect(record_type.detail_url_name, record.number)
+from servicedesk.pages import (
+    REFUSALS,
+    flash_refusal,
+    posted_version,
+    record_action,
+    record_or_404,
+    record_page,
+    refusal_text,
+    staff_view,
+)
 
 
 @staff_view
 @require_GET
 def rendered(request, number: str):
     """The reply box's picker: every response this agent may use, filled in for the record."""
-    record = _record(request, number)
+    record = record_or_404(request, number)
     rows = selectors.rendered_responses(user=request.user, record=record)
     return JsonResponse({"responses": rows})
 
@@ -44,7 +38,7 @@ def rendered(request, number: str):
 @require_GET
 def panel(request, number: str):
     """The record page's "Tags and macros" card, fetched after the page."""
-    record = _record(request, number)
+    record = record_or_404(request, number)
     context = selectors.tags_card_context(user=request.user, record=record)
     return render(request, "replies/_tags_card.html", context)
 
@@ -52,11 +46,11 @@ def panel(request, number: str):
 @staff_view
 @require_POST
 def tag(request, number: str):
-    record = _record(request, number)
+    record = record_or_404(request, number)
     form = TagForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Type a tag."))
-        return _record_page(record)
+        return record_page(record)
     try:
         names = services.parse_tags(form.cleaned_data["tags"])
         added = services.tags_add(record=record, actor=request.user, names=names)
@@ -67,22 +61,19 @@ def tag(request, number: str):
             messages.success(request, _("Tagged: %(tags)s.") % {"tags": ", ".join(added)})
         else:
             messages.info(request, _("The record already has these tags."))
-    return _record_page(record)
+    return record_page(record)
 
 
 @staff_view
 @require_POST
 def untag(request, number: str):
-    record = _record(request, number)
+    record = record_or_404(request, number)
     name = request.POST.get("tag", "")
-    try:
-        removed = services.tag_remove(record=record, actor=request.user, name=name)
-    except REFUSALS as error:
-        flash_refusal(request, error)
-    else:
-        if removed:
-            messages.success(request, _("Tag “%(tag)s” removed.") % {"tag": name})
-    return _record_page(record)
+    return record_action(
+        request, record,
+        lambda: services.tag_remove(record=record, actor=request.user, name=name),
+        success=lambda removed: _("Tag “%(tag)s” removed.") % {"tag": name} if removed else None,
+    )  # fmt: skip
 
 
 def _macro(request):
@@ -98,11 +89,11 @@ def _macro(request):
 @staff_view
 @require_POST
 def apply(request, number: str):
-    record = _record(request, number)
+    record = record_or_404(request, number)
     macro = _macro(request)
     if macro is None:
         messages.error(request, _("Choose a macro."))
-        return _record_page(record)
+        return record_page(record)
     try:
         services.macro_apply(
             macro=macro, model=type(record), record_id=record.pk, actor=request.user,
@@ -118,7 +109,7 @@ def apply(request, number: str):
             request, _("“%(macro)s” applied to %(number)s.")
             % {"macro": macro.name, "number": record.number},
         )  # fmt: skip
-    return _record_page(record)
+    return record_page(record)
 
 
 def _back(request) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from servicedesk.actors import actor_required
 from servicedesk.announce import (
@@ -32,7 +33,11 @@ _ANNOUNCED: dict[str, str] = {AuditKind.CREATED: CREATED, AuditKind.ASSIGNED: AS
 # Labels of the audit events' "fields" that are no model field (a task added to a record, a
 # checklist item ticked), registered by the apps that write them in their ready():
 # {"checklist": gettext_lazy("checklist")}; the timeline shows them in the reader's language.
-FIELD_LABELS: dict[str, Any] = {}
+# The kernel's own: the link and merge events below.
+FIELD_LABELS: dict[str, Any] = {
+    "link": gettext_lazy("linked record"),
+    "merge": gettext_lazy("merged record"),
+}
 
 
 def _json(value):

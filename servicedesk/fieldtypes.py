@@ -2,7 +2,8 @@
 fields on records (customfields/) build their form fields here, so both validate alike.
 
 A *spec* is any object with `label`, `field_type` (a `FieldType`), `required`, `help_text`,
-`choice_list`, `min_value`, `max_value`, `max_length` and `pattern` (a model row of either app).
+`choice_list`, `min_value`, `max_value`, `max_length` and `pattern`: a row of either app, whose
+models inherit these columns from `FieldSpec`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,50 @@ def check_spec(*, field_type: str, choices: str, pattern: str) -> None:
             re.compile(pattern)
         except re.error:
             raise ValidationError({"pattern": _("This is not a valid pattern.")}) from None
+
+
+class FieldSpec(models.Model):
+    """The columns of a typed field an administrator defines (its key, label, type, rules and
+    place in the form), shared by the catalogue's request fields and the custom fields on
+    records. A model narrows `field_type`'s choices by declaring it again."""
+
+    name = models.SlugField(
+        gettext_lazy("key"), max_length=50, help_text=gettext_lazy("Used in the API and exports.")
+    )
+    label = models.CharField(gettext_lazy("label"), max_length=200)
+    field_type = models.CharField(gettext_lazy("type"), max_length=12, choices=FieldType.choices)
+    required = models.BooleanField(gettext_lazy("required"), default=False)
+    help_text = models.CharField(gettext_lazy("help text"), max_length=300, blank=True)
+    choices = models.TextField(
+        gettext_lazy("choices"), blank=True, help_text=gettext_lazy("One per line.")
+    )
+    min_value = models.DecimalField(
+        gettext_lazy("minimum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        gettext_lazy("maximum"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    max_length = models.PositiveIntegerField(gettext_lazy("maximum length"), null=True, blank=True)
+    pattern = models.CharField(
+        gettext_lazy("pattern"),
+        max_length=200,
+        blank=True,
+        help_text=gettext_lazy("A regular expression text must match."),
+    )
+    order = models.PositiveSmallIntegerField(gettext_lazy("order"), default=10)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return choice_lines(self.choices)
+
+    def clean(self):
+        check_spec(field_type=self.field_type, choices=self.choices, pattern=self.pattern)
 
 
 class PersonField(forms.CharField):

@@ -17,14 +17,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from accounts.roles import USE_WORKSPACE
+from servicedesk import registry
 from servicedesk.exceptions import ApplicationError
 from servicedesk.forms import apply_service_errors
+from servicedesk.selectors import record_by_number
 
 # What a service refuses with: shown to the person, never a 500.
 REFUSALS = (ValidationError, ApplicationError, PermissionDenied)
@@ -79,7 +82,7 @@ def run_action(
     request: HttpRequest,
     action: Callable[[], Any],
     *,
-    success: str,
+    success: str | Callable[[Any], str | None],
     done: Callable[[], HttpResponse],
     back: Callable[[], HttpResponse] | None = None,
     form=None,
@@ -87,21 +90,58 @@ def run_action(
 ) -> HttpResponse:
     """Run a service call for a page.
 
-    Done: `success` is flashed and `done()` answers (a redirect to the record). Refused: with
-    a `form` and `again(status)` (the page rendered again with that form), the refusal shows on
-    the form and the page answers with `refusal_status`; otherwise it is flashed and `back()`
-    answers (by default `done()`). A PermissionDenied is always flashed.
+    Done: `success` is flashed (or, when it is a function, `success(result)` with what the
+    action returned, nothing when that gives None) and `done()` answers (a redirect to the
+    record). Refused: with a `form` and `again(status)` (the page rendered again with that
+    form), the refusal shows on the form and the page answers with `refusal_status`; otherwise
+    it is flashed and `back()` answers (by default `done()`). A PermissionDenied is always
+    flashed. A check of the page's own (nothing chosen) raises ValidationError in the action.
     """
     try:
-        action()
+        result = action()
     except REFUSALS as error:
         if form is not None and again is not None and not isinstance(error, PermissionDenied):
             show_on_form(form, error)
             return again(refusal_status(error))
         flash_refusal(request, error)
         return (back or done)()
-    messages.success(request, success)
+    text = success(result) if callable(success) else success
+    if text is not None:
+        messages.success(request, text)
     return done()
+
+
+def record_or_404(request: HttpRequest, number: str) -> Any:
+    """The record of any registered type with this number that the signed-in person may see
+    (`selectors.record_by_number`), else a 404 naming nothing about it."""
+    try:
+        return record_by_number(user=request.user, number=number)
+    except ObjectDoesNotExist:
+        raise Http404(_("No record with this number.")) from None
+
+
+def record_page(record, *, portal: bool = False) -> HttpResponseRedirect:
+    """A redirect to the record's agent page (with `portal`, to its page in the portal)."""
+    record_type = registry.for_model(type(record))
+    if record_type is None:  # the lookups above only find registered types
+        raise Http404(record.number)
+    page = record_type.portal_page if portal else record_type.detail_url_name
+    return redirect(page, record.number)
+
+
+def record_action(
+    request: HttpRequest,
+    record,
+    action: Callable[[], Any],
+    *,
+    success: str | Callable[[Any], str | None],
+    portal: bool = False,
+) -> HttpResponse:
+    """`run_action` for a card on a record's page: done or refused, back to the record's page
+    (`record_page`), with the outcome flashed."""
+    return run_action(
+        request, action, success=success, done=lambda: record_page(record, portal=portal)
+    )
 
 
 def assign_from_form(

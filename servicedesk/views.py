@@ -17,7 +17,7 @@ from servicedesk.forms import RecordLinkForm
 from servicedesk.health import run_checks, run_reports
 from servicedesk.middleware import api_error, is_api
 from servicedesk.models import Attachment
-from servicedesk.pages import REFUSALS, flash_refusal, staff_view
+from servicedesk.pages import REFUSALS, flash_refusal, record_or_404, run_action, staff_view
 from servicedesk.selectors import attachment_get, link_label, links_of, record_by_number
 from servicedesk.tasks import HEARTBEAT_KEY
 
@@ -106,13 +106,6 @@ def server_error(request):
     return api_error(500) if is_api(request) else defaults.server_error(request)
 
 
-def _record_or_404(request, number):
-    try:
-        return record_by_number(user=request.user, number=number)
-    except ObjectDoesNotExist:
-        raise Http404(_("No record with this number.")) from None
-
-
 def _back_to_record(record):
     url = getattr(record, "get_absolute_url", None)
     return redirect(url() if url else "workspace")
@@ -122,7 +115,7 @@ def _back_to_record(record):
 @require_POST
 def record_link_add(request, number):
     """The "Linked records" card's form on any record page: link it to a record by number."""
-    record = _record_or_404(request, number)
+    record = record_or_404(request, number)
     form = RecordLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose how the records are related and give a number."))
@@ -153,13 +146,12 @@ def record_link_add(request, number):
 @require_POST
 def record_link_remove(request, number, pk):
     """A "Remove" button of the "Linked records" card: the link must be one of this record's."""
-    record = _record_or_404(request, number)
+    record = record_or_404(request, number)
     if not links_of(record).filter(pk=pk).exists():
         raise Http404(_("This link does not exist."))
-    try:
-        services.record_link_remove(link_id=pk, actor=request.user)
-    except REFUSALS as error:
-        flash_refusal(request, error)
-    else:
-        messages.success(request, _("Link removed."))
-    return _back_to_record(record)
+    return run_action(
+        request,
+        lambda: services.record_link_remove(link_id=pk, actor=request.user),
+        success=_("Link removed."),
+        done=lambda: _back_to_record(record),
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import Expression
@@ -29,7 +29,7 @@ from problems.kedb.models import (
 )
 from problems.models import Problem
 from problems.selectors import problems_visible_to
-from servicedesk.fulltext import prefix_tiers
+from servicedesk.fulltext import ranked_ids
 from servicedesk.models import RecordLink
 
 # A known error: a problem whose root cause and workaround are recorded (the known-error state),
@@ -55,10 +55,6 @@ class _KedbVector(Expression):
 VECTOR = _KedbVector()
 MIN_WORD = 3
 MAX_WORDS = 12
-# The looser searches (two of the words, then any word) rank at most this many of the rows the
-# index finds: a common word is in thousands of known errors, and ranking reads each one's
-# stored vector (about 12 microseconds a row).
-MAX_RANKED = 1000
 # How much a shared configuration item or service weighs beside the text's rank (about 0..1):
 # a known error on the very CI comes first.
 CI_BOOST = 2.0
@@ -146,23 +142,12 @@ def _search_postgresql(rows, words, configuration_item_id, limit) -> list[Match]
     # query matches (it guesses one), and joining those tables to every match before the sort
     # made nested loops over them (200 ms for 2,657 matches at 50,000 known errors).
     alone = rows.select_related(None)
-    scores: dict[int, float] = {}
     # Every word first (few rows to rank), then two of them, then any word, while too few are
     # found; the looser ones rank a capped number of the index's matches.
-    for text, capped in prefix_tiers(words):
-        if len(scores) >= limit:
-            break
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="raw")
-        matching = alone.alias(search=VECTOR).filter(search=query)
-        if capped:
-            matching = alone.filter(pk__in=matching.values("pk")[:MAX_RANKED])
-        best = (
-            matching.annotate(rank=SearchRank(VECTOR, query, normalization=1))
-            .order_by("-rank", "id")
-            .values_list("pk", "rank")[: limit * 3]
-        )
-        for pk, rank in best:
-            scores.setdefault(pk, float(rank))
+    scores = ranked_ids(
+        alone, vector=VECTOR, words=words, config=SEARCH_CONFIG, limit=limit, take=limit * 3,
+        normalization=1,
+    )  # fmt: skip
     if configuration_item_id is not None:
         on_ci = alone.filter(configuration_item_id=configuration_item_id).order_by(
             "-known_error_at", "-id"

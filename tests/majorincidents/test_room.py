@@ -17,6 +17,8 @@ from majorincidents import selectors, services
 from majorincidents.models import CommunicationPlan, ServiceStatus, StatusSubscription, StatusUpdate
 from servicedesk.models import AuditEvent, Notification, RecordLink
 from servicedesk.notifications import renderer_for
+from servicedesk.selectors import link_label
+from servicedesk.templatetags.servicedesk import audit_field_label
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +129,24 @@ def test_children_are_linked_from_the_room_and_listed(desk):
     assert child in selectors.children(desk["major"])
     with pytest.raises(ValidationError):
         services.child_link(incident=desk["major"], actor=desk["agent"], number="INC9999999")
+
+
+def test_the_timeline_of_decisions_names_a_linked_child_not_a_raw_field(client, desk):
+    """A child linked from the room shows as "Linked: parent of INC…" (the kernel timeline's
+    words), never the audit row's raw field name "link"; elsewhere that field has a label."""
+    with transaction.atomic():
+        child = incident_services.incident_create(
+            actor=desk["users"][0], title="Payslip blank", impact="low", urgency="low",
+            service=desk["payroll"],
+        )  # fmt: skip
+    services.child_link(incident=desk["major"], actor=desk["agent"], number=child.number)
+    client.force_login(desk["agent"])
+    page = client.get(reverse("majorincidents:room", args=[desk["major"].number])).content.decode()
+    decisions = page[page.index('id="decisions"') :]
+    assert f"Linked: {link_label('parent_of', reverse=False)} {child.number}" in decisions
+    assert "<em>link</em>" not in decisions
+    event = AuditEvent.objects.get(object_id=desk["major"].pk, kind="linked")
+    assert audit_field_label(event) == "linked record"
 
 
 def test_the_reminder_fires_once_per_due_time(desk):

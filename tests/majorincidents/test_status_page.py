@@ -82,10 +82,32 @@ def test_a_public_address_hears_of_updates_only_once_confirmed(client, desk, set
     assert selectors.subscribers(desk["payroll"]) == ([], [])
     deliver_pending()
     assert row.token in mail.outbox[-1].body
-    client.get(reverse("majorincidents:confirm", args=[row.token]))
+    client.post(reverse("majorincidents:confirm", args=[row.token]))
     assert selectors.subscribers(desk["payroll"]) == ([], ["press@example.net"])
     client.post(reverse("majorincidents:cancel", args=[row.token]))
     assert not StatusSubscription.objects.exists()
+
+
+def test_opening_the_confirmation_link_confirms_nothing_until_the_button_is_pressed(client, desk):
+    """A mail scanner that follows every link must not subscribe an address: the GET shows a
+    button, only its POST confirms; a token that names no address's subscription is a 404."""
+    ServiceStatus.objects.create(service=desk["payroll"], public=True)
+    row = StatusSubscription.objects.create(service=desk["payroll"], email="press@example.net")
+    url = reverse("majorincidents:confirm", args=[row.token])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'method="post"' in page.content.decode() and "Payroll" in page.content.decode()
+    row.refresh_from_db()
+    assert not row.confirmed
+    response = client.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("majorincidents:public", args=[desk["payroll"].pk])
+    row.refresh_from_db()
+    assert row.confirmed
+    person = StatusSubscription.objects.create(service=desk["payroll"], user=desk["users"][0])
+    for token in ("no-such-token", person.token):
+        assert client.get(reverse("majorincidents:confirm", args=[token])).status_code == 404
+        assert client.post(reverse("majorincidents:confirm", args=[token])).status_code == 404
 
 
 def test_the_room_and_the_status_page_take_a_bounded_number_of_queries(

@@ -60,6 +60,40 @@ def test_one_record_as_json_with_its_timeline(agent_client):
     assert document["timeline"][0]["event"] == "created"
 
 
+def test_the_task_queue_exports_its_tasks_under_its_filters(agent_client):
+    """Tasks export like the other record types: the task queue's buttons, the filters the queue
+    has (here one record's tasks), CSV and XLSX, formula cells neutralised, one task as JSON."""
+    from django.db import transaction
+
+    from catalogue import services as catalogue_services
+
+    group = SupportGroupFactory(members=[agent_client.agent])
+    parent = incident(actor=agent_client.agent, support_group=group)
+    other = incident(actor=agent_client.agent, support_group=group)
+    with transaction.atomic():
+        task = catalogue_services.task_add(
+            parent=parent, actor=agent_client.agent, title="=cmd|' /C calc'!A0",
+            support_group=group,
+        )  # fmt: skip
+        catalogue_services.task_add(
+            parent=other, actor=agent_client.agent, title="Other task", support_group=group
+        )
+    page = agent_client.get("/catalogue/tasks/?queue=mine").content.decode()
+    assert "/imports/export/task/?queue=mine" in page and "/imports/export/task/?as=xlsx" in page
+    answer = agent_client.get(f"/imports/export/task/?parent={parent.number}")
+    assert answer.status_code == 200
+    lines = b"".join(answer.streaming_content).decode().strip().splitlines()
+    assert lines[0].startswith("Number,Title,Status,Record,Order,Requester,Support group")
+    assert len(lines) == 2
+    assert lines[1].startswith(f"{task.number},'=cmd") and parent.number in lines[1]
+    book = load_workbook(
+        io.BytesIO(b"".join(agent_client.get("/imports/export/task/?as=xlsx").streaming_content))
+    )
+    assert len(list(book.active.iter_rows(values_only=True))) == 3
+    document = json.loads(agent_client.get(f"/imports/records/{task.number}.json").content)
+    assert document["type"] == "task" and document["fields"]["Record"] == parent.number
+
+
 def test_end_users_export_nothing(client):
     record = incident()
     client.force_login(UserFactory(role=Role.END_USER))
