@@ -126,3 +126,13 @@ class HandoverItem(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def status_label(self) -> str:
+        """The status it left in, in the reader's language (its type's status choices)."""
+        model = self.content_type.model_class()
+        if model is None:
+            return self.status
+        return str(
+            dict(model._meta.get_field("status").choices or []).get(self.status, self.status)
+        )
