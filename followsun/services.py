@@ -186,7 +186,7 @@ def route_new_record(*, model: Any, record_id: int, now: datetime | None = None)
     kernel.record_assign(
         model=model, record_id=record_id, actor=system_actor(), support_group=desk.support_group
     )
-    live.assign_new_record(model=model, record_id=record_id, now=now)
+    live.assign_new_record_safely(model, record_id)
     return desk
 
 
@@ -230,8 +230,10 @@ def desk_handover(*, desk_id: int, closed_at: datetime) -> Handover | None:
     (the audit row, the OLA group segments, the type's hooks; the SLA timers with the customer
     are not touched), gets an internal work note through `kernel.record_comment`, and a
     `HandoverItem`; then live/'s balanced assignment may pick a member of the next desk. The
-    handover's summary counts them by type and status."""
-    desk = Desk.objects.select_for_update().select_related("chain", "support_group").get(pk=desk_id)
+    handover's summary counts them by record type. A record that cannot be moved is logged and
+    skipped (its own savepoint), and so is a failed member choice."""
+    desks = Desk.objects.select_for_update(of=("self",)).select_related("chain", "support_group")
+    desk = desks.get(pk=desk_id)
     if Handover.objects.filter(desk=desk, closed_at=closed_at).exists():
         return None
     to_desk = selectors.next_desk(desk, closed_at)
@@ -259,7 +261,7 @@ def desk_handover(*, desk_id: int, closed_at: datetime) -> Handover | None:
     handover.summary = "; ".join(f"{label}: {count}" for label, count in sorted(counts.items()))
     handover.save(update_fields=["records", "summary"])
     for model, record_id in moved:
-        live.assign_new_record(model=model, record_id=record_id)
+        live.assign_new_record_safely(model, record_id)
     return handover
 
 
