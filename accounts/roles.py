@@ -109,6 +109,14 @@ OWN_PERMISSIONS: dict[str, list[str]] = {
         ],  # fmt: skip
         "sla.view_slatimer",
         "sla.view_escalationfiring",
+        # Follow-the-sun chains and desks; the handovers are read only.
+        *[
+            f"followsun.{action}_{model}"
+            for action in ("view", "add", "change", "delete")
+            for model in ("chain", "desk")
+        ],
+        "followsun.view_handover",
+        "followsun.view_handoveritem",
         # Breach prediction: the model's quality page and its retraining.
         "prediction.view_breachmodel",
         "prediction.add_breachmodel",

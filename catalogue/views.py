@@ -29,7 +29,7 @@ from servicedesk.models import BaseRecord, Visibility
 from servicedesk.pages import assign_from_form, comment_extras, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
-from servicedesk.selectors import record_by_number, record_links, record_timeline
+from servicedesk.selectors import queue_annotate, record_by_number, record_links, record_timeline
 from sla.selectors import timer_view, timers_of
 
 staff_view = kernel_staff_view(work=WORK_PERMISSION)
@@ -55,6 +55,7 @@ def tasks(request):
         cursor=request.GET.get("cursor", ""),
         size=settings.QUEUE_PAGE_SIZE,
     )
+    queue_annotate(page.rows)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(

@@ -41,7 +41,7 @@ from servicedesk.models import Visibility
 from servicedesk.pages import assign_from_form, comment_extras, posted_version, run_action
 from servicedesk.pages import staff_view as kernel_staff_view
 from servicedesk.paging import page_of
-from servicedesk.selectors import record_links, record_timeline
+from servicedesk.selectors import queue_annotate, record_links, record_timeline
 
 staff_view = kernel_staff_view(work=CHANGE.work_permission)
 
@@ -86,6 +86,7 @@ def queue(request):
         cursor=request.GET.get("cursor", ""),
         size=settings.QUEUE_PAGE_SIZE,
     )
+    queue_annotate(page.rows)
     return render(
         request,
         "changes/_queue_table.html" if request.htmx else "changes/queue.html",

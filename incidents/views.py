@@ -48,7 +48,7 @@ from servicedesk.pages import (
     staff_view,
 )
 from servicedesk.paging import page_of
-from servicedesk.selectors import cause_candidates, record_links, record_timeline
+from servicedesk.selectors import cause_candidates, queue_annotate, record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
 DEFAULT_SORT = {"all": "-created"}
@@ -101,6 +101,7 @@ def queue(request):
         INCIDENT.key, request.GET.getlist("columns")
     )
     custom_fields_selectors.queue_cells(page.rows, custom_columns)
+    queue_annotate(page.rows)
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {

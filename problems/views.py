@@ -27,7 +27,12 @@ from servicedesk.pages import (
     staff_view,
 )
 from servicedesk.paging import page_of
-from servicedesk.selectors import record_links, record_model_for_number, record_timeline
+from servicedesk.selectors import (
+    queue_annotate,
+    record_links,
+    record_model_for_number,
+    record_timeline,
+)
 from sla.selectors import page_timers_of, timer_view
 
 QUEUE_LABELS = [
@@ -60,6 +65,7 @@ def queue(request):
         rows, ordering=ORDERINGS[sort], cursor=request.GET.get("cursor", ""),
         size=settings.QUEUE_PAGE_SIZE,
     )  # fmt: skip
+    queue_annotate(page.rows)
     params = request.GET.copy()
     params.pop("cursor", None)
     template = "problems/_queue_table.html" if request.htmx else "problems/queue.html"

@@ -40,6 +40,22 @@ class TimelineEntry:
 # f(record=, events=[AuditEvent], comments=[Comment]) -> None, one query each at most.
 TIMELINE_ANNOTATORS: list[Callable[..., None]] = []
 
+# Apps that add a badge to the rows of a record queue (a record handed over by another desk):
+# f(rows=[records of one type]) -> None, appending (css class, text) pairs to each row's
+# `queue_badges`; one query per page at most.
+QUEUE_ANNOTATORS: list[Callable[..., None]] = []
+
+
+def queue_annotate(rows: list[Any]) -> list[Any]:
+    """Give each row of a queue page its `queue_badges` (rendered by
+    `servicedesk/_queue_badges.html`) from the apps that registered a queue annotator."""
+    for row in rows:
+        row.queue_badges = []
+    if rows:
+        for annotate in QUEUE_ANNOTATORS:
+            annotate(rows=rows)
+    return rows
+
 
 def record_timeline(*, record: BaseRecord, user) -> list[TimelineEntry]:
     """The record's audit events, comments and attachments merged oldest first.

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "majorincidents",
     "live",
     "replies",
+    "followsun",
 ]
 
 MIDDLEWARE = [
@@ -497,6 +498,11 @@ PREDICTION_DIR = Path(env.str("PREDICTION_DIR", default=str(DATA_DIR / "models")
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "follow-the-sun-handovers": {
+        "task": "followsun.tasks.hand_over_desks_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "major-incident-update-reminders": {
         "task": "majorincidents.tasks.update_reminders_task",
         "schedule": 60.0,

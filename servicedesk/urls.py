@@ -30,6 +30,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("customfields.api_urls")),
     path("", include("majorincidents.api.urls")),
     path("", include("live.api_urls")),
+    path("", include("followsun.api.urls")),
 ]
 links_router = SimpleRouter()
 links_router.register("links", RecordLinkViewSet, basename="record-link")
@@ -79,6 +80,7 @@ urlpatterns = [
     path("custom-fields/", include("customfields.urls")),
     path("", include("majorincidents.urls")),
     path("live/", include("live.urls")),
+    path("followsun/", include("followsun.urls")),
     path("replies/", include("replies.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
