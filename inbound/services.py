@@ -195,7 +195,11 @@ def message_process(*, message_id: int, parsed: ParsedMessage | None = None) -> 
         message = (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related(
-                "mailbox", "mailbox__support_group", "mailbox__category", "mailbox__service"
+                "mailbox",
+                "mailbox__support_group",
+                "mailbox__category",
+                "mailbox__service",
+                "mailbox__request_item",
             )
             .get(pk=message_id)
         )
