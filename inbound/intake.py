@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -260,13 +261,22 @@ def _add_watchers(record, mailbox, parsed: ParsedMessage, requester) -> None:
         skip.add(mailbox.username.lower())
     content_type = ContentType.objects.get_for_model(record)
     addresses = list(dict.fromkeys(address for address in parsed.cc if address not in skip))
+    if not addresses:
+        return
+    users = {
+        email: pk
+        for pk, email in get_user_model()
+        .objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("pk", "address")
+    }
     Watcher.objects.bulk_create(
         [
             Watcher(
                 content_type=content_type,
                 object_id=record.pk,
                 address=address,
-                user=_find_user(address),
+                user_id=users.get(address),
             )
             for address in addresses
         ],
@@ -329,9 +339,10 @@ def new_ticket(message: InboundMessage, parsed: ParsedMessage, *, related=None) 
         defaults=_defaults(mailbox),
     )
     notes: list[str] = []
-    model = type(record)
     for upload in _files(parsed, bytes(message.raw), notes):
-        kernel.record_attach(model=model, record_id=record.pk, actor=requester, file=upload)
+        # The record was created in this transaction (locked, not final): its files go
+        # through the kernel's checks (size, type by content) as an order's files do.
+        kernel.attachment_add(record=record, uploaded_by=requester, file=upload)
     _refused_files_note(record, notes)
     _add_watchers(record, mailbox, parsed, requester)
     if related is not None:
