@@ -40,6 +40,7 @@ from servicedesk.events import record_event
 from servicedesk.exceptions import ApplicationError
 from servicedesk.models import AuditKind
 from servicedesk.notifications import notify
+from sla import services as sla
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +229,8 @@ def messages_process(*, items: list[tuple[int, bytes | None, ParsedMessage | Non
     each, with `None, None` for a row stored earlier (its stored bytes are parsed again).
 
     One transaction for the group (one lock statement, one commit, WAL flush not awaited as
-    above), each message in its own savepoint, so a message that fails is kept as failed
+    above; the SLA agreements, their targets and escalation rules read once for the group,
+    `sla.services.agreements_read_once`), each message in its own savepoint, so a message that fails is kept as failed
     while the others go on. Should the group's transaction itself fail (a deadlock with
     someone else's write, a lost connection), nothing of it is kept and each message is
     processed again on its own.
@@ -236,7 +238,7 @@ def messages_process(*, items: list[tuple[int, bytes | None, ParsedMessage | Non
     if not items:
         return
     try:
-        with transaction.atomic():
+        with transaction.atomic(), sla.agreements_read_once():
             _commit_without_flush()
             rows = _locked([pk for pk, _raw, _parsed in items], without_raw=True)
             for pk, raw, parsed in items:

@@ -258,7 +258,9 @@ def test_a_poll_processes_its_group_together_and_a_failing_message_fails_alone(
     assert statuses == {"First": "ticket", "Breaks": "failed", "Third": "ticket"}
     failed = InboundMessage.objects.get(subject="Breaks")
     assert failed.reason == "RuntimeError: disk on fire" and failed.raw  # the bytes are kept
-    assert not Attachment.objects.filter(filename="original-message.eml").exclude(
-        object_id__in=Incident.objects.values("pk")
-    ).exists()  # nothing of the failed one is left
+    assert (
+        not Attachment.objects.filter(filename="original-message.eml")
+        .exclude(object_id__in=Incident.objects.values("pk"))
+        .exists()
+    )  # nothing of the failed one is left
     assert mailbox.account.count(criterion="UNSEEN") == 0
