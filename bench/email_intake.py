@@ -76,10 +76,12 @@ def main(argv=None):
             conn.append("INBOX", None, None, _message(n, f"Bench issue {n}", "Printer jams."))
         conn.logout()
         started = time.perf_counter()
+        cpu = _cpu_seconds(connection)
         polls = 0
         while services.mailbox_poll(mailbox_id=mailbox.pk):
             polls += 1
         new_seconds = time.perf_counter() - started
+        new_cpu = [b - a for a, b in zip(cpu, _cpu_seconds(connection), strict=True)]
         numbers = list(
             Incident.objects.filter(pk__gt=first_id).values_list("number", flat=True)[:new]
         )
@@ -92,9 +94,11 @@ def main(argv=None):
             conn.append("INBOX", None, None, raw)
         conn.logout()
         started = time.perf_counter()
+        cpu = _cpu_seconds(connection)
         while services.mailbox_poll(mailbox_id=mailbox.pk):
             polls += 1
         reply_seconds = time.perf_counter() - started
+        reply_cpu = [b - a for a, b in zip(cpu, _cpu_seconds(connection), strict=True)]
         latencies = []
         for n in range(5):
             conn = imaplib.IMAP4(server.host, server.imap_port)
@@ -135,6 +139,17 @@ def main(argv=None):
             f"| Parsing alone (the test corpus, {len(corpus)} messages x 20) | | | {parse_rate:.0f} |"
         )
         print()
+        print("| CPU per message (ms) | This process | Its PostgreSQL backend | Both |")
+        print("|---|---:|---:|---:|")
+        for label, count, (own, backend) in (
+            ("New incidents", new, new_cpu),
+            ("Replies", replies, reply_cpu),
+        ):
+            print(
+                f"| {label} | {own * 1000 / count:.1f} | {backend * 1000 / count:.1f} | "
+                f"{(own + backend) * 1000 / count:.1f} |"
+            )
+        print()
         print(f"Outcomes: {statuses}; polls: {polls}")
         print()
         print("| Reply: arrival to timeline | Seconds |")
@@ -151,6 +166,25 @@ def main(argv=None):
             _cleanup(Incident.objects.filter(pk__gt=first_id), mailbox)
         except Exception as error:  # noqa: BLE001 - a bench database keeps what it could not remove
             print(f"(left the bench's records in place: {error})")
+
+
+def _cpu_seconds(connection) -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its PostgreSQL backend (read from
+    /proc when the server runs on this machine, else 0): less sensitive to a loaded machine
+    than the wall-clock rate."""
+    own = time.process_time()
+    backend = 0.0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            backend = 0.0
+    return own, backend
 
 
 def _cleanup(incidents, mailbox):

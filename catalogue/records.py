@@ -96,6 +96,7 @@ REQUEST = RecordType(
         email_summary_template="catalogue/email/_approval_summary.txt",
     ),
     on_agent_reply="catalogue.services.after_agent_reply",
+    channel_create="catalogue.records.channel_create",
 )
 
 TASK = RecordType(
@@ -125,6 +126,24 @@ TASK = RecordType(
     email="catalogue.emails.render_task_email",
     permissions={Role.AGENT: ("catalogue.view_fulfilmenttask",)},
 )
+
+
+def channel_create(*, actor, requester, title: str, description: str, channel: str, defaults):
+    """A service request a channel opens for `requester` (the registry's `channel_create`):
+    an order of the channel's request item (`defaults["item"]`), with no form answers, the
+    message as its description; approvals and fulfilment as for any order. A missing item, or
+    one the requester may not order, is a field error."""
+    from django.core.exceptions import ValidationError
+
+    from catalogue.services import request_create
+
+    item = defaults.get("item")
+    if item is None:
+        raise ValidationError({"item": [_("Choose the request item new mail orders.")]})
+    return request_create(
+        actor=actor, item=item, answers={}, requester=requester, title=title,
+        description=description,
+    )  # fmt: skip
 
 
 def register_catalogue() -> None:

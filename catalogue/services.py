@@ -32,7 +32,7 @@ from servicedesk.actors import system_actor
 from servicedesk.approvals import services as approvals
 from servicedesk.approvals.rules import approvers_for as rule_approvers
 from servicedesk.models import ApprovalSet, AuditKind, BaseRecord, Visibility
-from servicedesk.text import plain_text
+from servicedesk.text import plain_text, sanitise_html
 from sla import services as sla
 
 S = RequestStatus
@@ -84,7 +84,7 @@ def request_create(
     service = item.service
     fields = {
         "title": (title or item.name)[:200],
-        "description": description,
+        "description": sanitise_html(description) if description else "",
         "requester": requester,
         "organisation_id": requester.organisation_id,
         "support_group": item.support_group or service.support_group,

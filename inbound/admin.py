@@ -49,6 +49,7 @@ class MailboxAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "record_type",
+                    "request_item",
                     "support_group",
                     "category",
                     "service",

@@ -9,6 +9,7 @@ Every network or protocol failure is a FetchError with a readable message.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import mailbox as maildir_lib
@@ -43,6 +44,18 @@ def tls_context() -> ssl.SSLContext:
 def xoauth2_string(username: str, token: str) -> bytes:
     """The SASL XOAUTH2 initial response (Google, Microsoft 365)."""
     return f"user={username}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+def pop3_xoauth2(conn: poplib.POP3, initial_response: bytes) -> None:
+    """POP3 `AUTH XOAUTH2` with the initial response (RFC 5034; Google, Microsoft 365).
+
+    A refused token gets a `+ ` challenge holding the server's JSON error, which the client
+    answers with an empty line to receive the `-ERR`; poplib.error_proto then carries it."""
+    answer = conn._shortcmd("AUTH XOAUTH2 " + base64.b64encode(initial_response).decode())
+    if answer.startswith(b"+ "):
+        conn._putcmd("")
+        conn._getresp()  # the -ERR raises error_proto
+        raise poplib.error_proto(b"-ERR XOAUTH2 sign-in refused")
 
 
 class Client(ABC):
@@ -192,9 +205,10 @@ class Pop3Client(Client):
                 if mailbox.security == Security.STARTTLS:
                     self.conn.stls(context=tls_context())
             if mailbox.auth_method == AuthMethod.XOAUTH2:
-                raise FetchError("POP3 with XOAUTH2 is not supported; use IMAP.")
-            self.conn.user(mailbox.username)
-            self.conn.pass_(mailbox.secret)
+                pop3_xoauth2(self.conn, xoauth2_string(mailbox.username, mailbox.secret))
+            else:
+                self.conn.user(mailbox.username)
+                self.conn.pass_(mailbox.secret)
         except (poplib.error_proto, OSError, ssl.SSLError) as error:
             raise FetchError(f"POP3 {mailbox.host}:{port}: {_text(error)}") from error
         self.numbers: dict[str, int] = {}

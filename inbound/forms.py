@@ -9,7 +9,9 @@ from servicedesk import registry
 
 
 def record_type_choices():
-    return [(t.key, t.name) for t in registry.all_types() if t.key == "incident"]
+    """The record types a channel may open for a requester (the registry's `channel_create`):
+    incidents and service requests; problems and changes are raised by staff only."""
+    return [(t.key, t.name) for t in registry.channel_types()]
 
 
 class MailboxForm(forms.ModelForm):
@@ -28,9 +30,9 @@ class MailboxForm(forms.ModelForm):
         fields = [
             "name", "is_active", "protocol", "host", "port", "security", "auth_method",
             "username", "folder", "maildir_path", "after_read", "move_to",
-            "poll_interval_seconds", "max_message_bytes", "record_type", "support_group",
-            "category", "service", "impact", "urgency", "reply_address", "unknown_senders",
-            "staff_note_marker", "sender_hourly_limit",
+            "poll_interval_seconds", "max_message_bytes", "record_type", "request_item",
+            "support_group", "category", "service", "impact", "urgency", "reply_address",
+            "unknown_senders", "staff_note_marker", "sender_hourly_limit",
         ]  # fmt: skip
 
     def clean(self):
@@ -44,6 +46,8 @@ class MailboxForm(forms.ModelForm):
             self.add_error("maildir_path", _("Give the Maildir's path."))
         if data.get("after_read") == AfterRead.MOVE and not data.get("move_to"):
             self.add_error("move_to", _("Name the folder read mail is moved to."))
+        if data.get("record_type") == "request" and not data.get("request_item"):
+            self.add_error("request_item", _("Choose the request item new mail orders."))
         if protocol == Protocol.POP3 and data.get("after_read") == AfterRead.MOVE:
             self.add_error("after_read", _("POP3 has no folders: keep or delete read mail."))
         return data

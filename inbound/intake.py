@@ -1,8 +1,10 @@
 """What a stored message becomes: a new record, a reply on one, or a refusal with its reason.
 
 Called by `services.message_process` inside its transaction, with the message row locked.
-Every write goes through the record services (incidents.services) as the pages and the API
-do; automation acts as the system actor, people's replies as themselves.
+Every write goes through the record services as the pages and the API do: a new record
+through its type's create service (the registry's `channel_create`: incidents, service
+requests), replies, files and notes through the kernel's `record_comment`/`record_attach` for
+any registered type; automation acts as the system actor, people's replies as themselves.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +34,7 @@ from inbound.parser import ParsedMessage
 from incidents import services as incidents
 from incidents.choices import Channel, IncidentStatus
 from incidents.models import Incident
-from incidents.workflow import INCIDENT_WORKFLOW, reopen_window
+from incidents.workflow import reopen_window
 from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
@@ -240,8 +243,9 @@ def _files(parsed: ParsedMessage, raw: bytes, notes: list[str]) -> list[ContentF
 
 def _refused_files_note(record, notes: list[str]) -> None:
     if notes:
-        incidents.incident_comment(
-            incident_id=record.pk,
+        kernel.record_comment(
+            model=type(record),
+            record_id=record.pk,
             actor=system_actor(),
             body=text_to_html(
                 _("Files of the e-mail that were not accepted:") + "\n" + "\n".join(notes)
@@ -257,13 +261,22 @@ def _add_watchers(record, mailbox, parsed: ParsedMessage, requester) -> None:
         skip.add(mailbox.username.lower())
     content_type = ContentType.objects.get_for_model(record)
     addresses = list(dict.fromkeys(address for address in parsed.cc if address not in skip))
+    if not addresses:
+        return
+    users = {
+        email: pk
+        for pk, email in get_user_model()
+        .objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("pk", "address")
+    }
     Watcher.objects.bulk_create(
         [
             Watcher(
                 content_type=content_type,
                 object_id=record.pk,
                 address=address,
-                user=_find_user(address),
+                user_id=users.get(address),
             )
             for address in addresses
         ],
@@ -271,10 +284,42 @@ def _add_watchers(record, mailbox, parsed: ParsedMessage, requester) -> None:
     )
 
 
+def mailbox_record_type(mailbox) -> registry.RecordType:
+    """The record type new mail of `mailbox` becomes: one a channel may open (the registry's
+    `channel_create`); ValidationError (the message fails, retryable) for any other."""
+    try:
+        record_type = registry.get(mailbox.record_type)
+    except KeyError:
+        record_type = None
+    if record_type is None or not record_type.channel_create:
+        raise ValidationError(
+            {
+                "record_type": [
+                    _("New mail cannot become “%(type)s”.") % {"type": mailbox.record_type}
+                ]
+            }
+        )
+    return record_type
+
+
+def _defaults(mailbox) -> dict[str, Any]:
+    """What the mailbox gives its new records; each record type reads what it knows."""
+    return {
+        "support_group": mailbox.support_group if mailbox.support_group_id else None,
+        "category": mailbox.category if mailbox.category_id else None,
+        "service": mailbox.service if mailbox.service_id else None,
+        "item": mailbox.request_item if mailbox.request_item_id else None,
+        "impact": mailbox.impact,
+        "urgency": mailbox.urgency,
+    }
+
+
 def new_ticket(message: InboundMessage, parsed: ParsedMessage, *, related=None) -> Outcome:
-    """A new incident from the message: the sender as requester, the Cc as watchers, the
-    mailbox's defaults, the files through the upload checks."""
+    """A new record of the mailbox's type from the message, through the type's create service
+    (the registry's `channel_create`) as the system actor: the sender as requester, the Cc as
+    watchers, the mailbox's defaults, the files through the upload checks."""
     mailbox = message.mailbox
+    record_type = mailbox_record_type(mailbox)
     requester = requester_for(mailbox, parsed)
     if requester is None:
         return Outcome(
@@ -285,36 +330,35 @@ def new_ticket(message: InboundMessage, parsed: ParsedMessage, *, related=None) 
             % {"sender": parsed.sender},
             polite_reply=True,
         )
-    description = description_html(text=parsed.text, html=parsed.html)
-    fields = {
-        "title": (parsed.subject or _("(no subject)"))[:200],
-        "description": description,
-        "requester": requester,
-        "impact": mailbox.impact,
-        "urgency": mailbox.urgency,
-        "channel": Channel.EMAIL,
-    }
-    for name in ("category", "service", "support_group"):
-        if getattr(mailbox, f"{name}_id"):
-            fields[name] = getattr(mailbox, name)
-    incident = incidents.incident_create(actor=system_actor(), **fields)
+    record = record_type.call("channel_create")(
+        actor=system_actor(),
+        requester=requester,
+        title=(parsed.subject or _("(no subject)"))[:200],
+        description=description_html(text=parsed.text, html=parsed.html),
+        channel=Channel.EMAIL,
+        defaults=_defaults(mailbox),
+    )
     notes: list[str] = []
     for upload in _files(parsed, bytes(message.raw), notes):
-        incidents.incident_attach(incident_id=incident.pk, actor=requester, file=upload)
-    _refused_files_note(incident, notes)
-    _add_watchers(incident, mailbox, parsed, requester)
+        # The record was created in this transaction (locked, not final): its files go
+        # through the kernel's checks (size, type by content) as an order's files do.
+        kernel.attachment_add(record=record, uploaded_by=requester, file=upload)
+    _refused_files_note(record, notes)
+    _add_watchers(record, mailbox, parsed, requester)
     if related is not None:
         kernel.record_link_add(
-            source=incident, target=related, kind=LinkKind.RELATED_TO, actor=system_actor()
+            source=record, target=related, kind=LinkKind.RELATED_TO, actor=system_actor()
         )
-    remember(incident, parsed.message_id)
-    reason = _("New incident %(number)s.") % {"number": incident.number}
-    if related is not None:
-        reason = _("New incident %(number)s, related to %(other)s (which is closed).") % {
-            "number": incident.number,
+    remember(record, parsed.message_id)
+    names = {"number": record.number, "type": record_type.name}
+    if related is None:
+        reason = _("New %(type)s %(number)s.") % names
+    else:
+        reason = _("New %(type)s %(number)s, related to %(other)s.") % {
+            **names,
             "other": related.number,
         }
-    return Outcome(MessageStatus.TICKET, reason, record=incident, notes=notes)
+    return Outcome(MessageStatus.TICKET, reason, record=record, notes=notes)
 
 
 def _can_reopen(incident: Incident) -> bool:
@@ -324,31 +368,50 @@ def _can_reopen(incident: Incident) -> bool:
     return timezone.now() <= resolved_at + reopen_window()
 
 
+def _sees(user, record_type: registry.RecordType, record) -> bool:
+    return record_type.visible(user).filter(pk=record.pk).exists()
+
+
 def reply(message: InboundMessage, parsed: ParsedMessage, record) -> Outcome:
-    """A reply on `record`: a public comment from its requester (reopening a resolved
-    incident within the window), a staff member's reply or work note; a reply to a closed
-    record, or from someone else, opens a new incident linked to it."""
-    if not isinstance(record, Incident):
+    """A reply on `record`, of any registered type, through the kernel's `record_comment`:
+    a public comment from its requester (who must see it through the type's own selector;
+    a resolved incident within the reopen window is reopened first), a staff member's reply,
+    or a work note (the marker; always on the types the portal does not show: tasks, problems,
+    changes). A reply to a closed record from its requester, or from anyone else, opens a new
+    record (the mailbox's type) linked to it; a staff reply to a closed record, or to one the
+    staff member may not see, is refused."""
+    record_type = registry.for_model(record)
+    if record_type is None:
         return Outcome(
             MessageStatus.REFUSED,
-            _("Replies by e-mail are taken for incidents only; %(number)s is not one.")
-            % {"number": record.number},
+            _("%(number)s takes no replies by e-mail.") % {"number": record.number},
         )
     mailbox = message.mailbox
     user = _find_user(parsed.sender)
-    staff = user is not None and user.is_active and can_see_internal(user)
-    if not staff and (user is None or user.pk != record.requester_id):
-        return new_ticket(message, parsed, related=record)
-    final = INCIDENT_WORKFLOW.is_final(record.status) and record.status != IncidentStatus.RESOLVED
-    if staff and final:
+    active = user is not None and user.is_active
+    staff = active and can_see_internal(user)
+    if staff and not _sees(user, record_type, record):
         return Outcome(
             MessageStatus.REFUSED,
-            _("%(number)s is closed; a staff reply to it is not added.")
-            % {"number": record.number},
+            _("%(sender)s may not see %(number)s; the reply is not added.")
+            % {"sender": parsed.sender, "number": record.number},
         )
     if not staff and (
-        final or (record.status == IncidentStatus.RESOLVED and not _can_reopen(record))
+        not active or user.pk != record.requester_id or not _sees(user, record_type, record)
     ):
+        return new_ticket(message, parsed, related=record)
+    final = record_type.workflow.is_final(record.status)
+    reopen = False
+    if not staff and isinstance(record, Incident) and record.status == IncidentStatus.RESOLVED:
+        reopen = _can_reopen(record)
+        final = not reopen
+    if final:
+        if staff:
+            return Outcome(
+                MessageStatus.REFUSED,
+                _("%(number)s is closed; a staff reply to it is not added.")
+                % {"number": record.number},
+            )
         return new_ticket(message, parsed, related=record)
     body = reply_text(text=parsed.text, html=parsed.html)
     visibility = Visibility.PUBLIC
@@ -356,9 +419,11 @@ def reply(message: InboundMessage, parsed: ParsedMessage, record) -> Outcome:
     if staff and marker and (marker in body or marker in parsed.subject):
         visibility = Visibility.INTERNAL
         body = body.replace(marker, "").strip()
+    if staff and not record_type.in_portal:
+        visibility = Visibility.INTERNAL
     if not body:
         body = _("(The e-mail had no text of its own; the original is attached.)")
-    if not staff and record.status == IncidentStatus.RESOLVED:
+    if reopen:
         target = IncidentStatus.IN_PROGRESS if record.assignee_id else IncidentStatus.NEW
         incidents.incident_transition(
             incident_id=record.pk,
@@ -368,8 +433,9 @@ def reply(message: InboundMessage, parsed: ParsedMessage, record) -> Outcome:
         )
     notes: list[str] = []
     files = _files(parsed, bytes(message.raw), notes)
-    comment = incidents.incident_comment(
-        incident_id=record.pk,
+    comment = kernel.record_comment(
+        model=type(record),
+        record_id=record.pk,
         actor=user,
         body=text_to_html(body),
         visibility=visibility,

@@ -77,6 +77,15 @@ class Mailbox(models.Model):
         related_name="+",
         verbose_name=_("service"),
     )
+    request_item = models.ForeignKey(
+        "catalogue.RequestItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("request item"),
+        help_text=_("What new mail orders when it becomes a service request."),
+    )
     impact = models.CharField(_("impact"), max_length=10, default="low")
     urgency = models.CharField(_("urgency"), max_length=10, default="medium")
     reply_address = models.EmailField(_("replies go out from"), blank=True)

@@ -22,7 +22,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ from servicedesk.events import record_event
 from servicedesk.exceptions import ApplicationError
 from servicedesk.models import AuditKind
 from servicedesk.notifications import notify
+from sla import services as sla
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,33 @@ def message_refusal_reply(*, message_id: int) -> None:
             notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
 
 
+LOCKED_WITH = (
+    "mailbox",
+    "mailbox__support_group",
+    "mailbox__category",
+    "mailbox__service",
+    "mailbox__request_item",
+)
+PROCESSED_FIELDS = [
+    "status", "reason", "error", "attempts", "processed_at", "content_type", "object_id",
+    "record_number", "comment_id",
+]  # fmt: skip
+
+
+def _locked(ids: list[int], *, without_raw: bool = False) -> dict[int, InboundMessage]:
+    """The stored rows, locked (`SELECT ... FOR UPDATE`, in primary-key order), with their
+    mailbox; without the raw bytes when the caller holds them already."""
+    rows = (
+        InboundMessage.objects.select_for_update(of=("self",))
+        .select_related(*LOCKED_WITH)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if without_raw:
+        rows = rows.defer("raw")
+    return {row.pk: row for row in rows}
+
+
 def message_process(*, message_id: int, parsed: ParsedMessage | None = None) -> InboundMessage:
     """Turn a stored message into a record, a reply or a refusal (see the module docstring).
 
@@ -192,33 +220,60 @@ def message_process(*, message_id: int, parsed: ParsedMessage | None = None) -> 
     """
     with transaction.atomic():
         _commit_without_flush()
-        message = (
-            InboundMessage.objects.select_for_update(of=("self",))
-            .select_related(
-                "mailbox", "mailbox__support_group", "mailbox__category", "mailbox__service"
-            )
-            .get(pk=message_id)
-        )
-        if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
-            return message
-        message.attempts += 1
-        try:
-            with transaction.atomic():
-                if parsed is None:
-                    parsed = parse(bytes(message.raw))
-                outcome = intake(message, parsed)
-        except (ValidationError, ApplicationError, PermissionDenied) as error:
-            _failed(message, _error_text(error), "")
-        except Exception as error:  # noqa: BLE001 - nothing a message holds may stop intake
-            logger.exception("inbound message %s failed", message.pk)
-            _failed(message, f"{type(error).__name__}: {error}", traceback.format_exc())
-        else:
-            _done(message, outcome)
-        message.save()
-        if message.status == MessageStatus.REFUSED and getattr(message, "_polite", False):
-            parsed = parsed or parse(bytes(message.raw))
-            if not parsed.auto_reason:
-                notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
+        message = _locked([message_id])[message_id]
+        return _process_locked(message, parsed)
+
+
+def messages_process(*, items: list[tuple[int, bytes | None, ParsedMessage | None]]) -> None:
+    """`message_process` for a group a poll just stored: (row id, the raw bytes read, parsed)
+    each, with `None, None` for a row stored earlier (its stored bytes are parsed again).
+
+    One transaction for the group (one lock statement, one commit, WAL flush not awaited as
+    above; the SLA agreements, their targets and escalation rules read once for the group,
+    `sla.services.agreements_read_once`), each message in its own savepoint, so a message that fails is kept as failed
+    while the others go on. Should the group's transaction itself fail (a deadlock with
+    someone else's write, a lost connection), nothing of it is kept and each message is
+    processed again on its own.
+    """
+    if not items:
+        return
+    try:
+        with transaction.atomic(), sla.agreements_read_once():
+            _commit_without_flush()
+            rows = _locked([pk for pk, _raw, _parsed in items], without_raw=True)
+            for pk, raw, parsed in items:
+                message = rows[pk]
+                if raw is not None:
+                    message.raw = raw
+                _process_locked(message, parsed if raw is not None else None)
+    except DatabaseError:
+        logger.warning("a group of %d messages failed; processing them one by one", len(items))
+        for pk, _raw, parsed in items:
+            message_process(message_id=pk, parsed=parsed)
+
+
+def _process_locked(message: InboundMessage, parsed: ParsedMessage | None) -> InboundMessage:
+    """Process a locked row (see `message_process`), in the caller's transaction."""
+    if message.status not in (MessageStatus.PENDING, MessageStatus.FAILED):
+        return message
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            if parsed is None:
+                parsed = parse(bytes(message.raw))
+            outcome = intake(message, parsed)
+    except (ValidationError, ApplicationError, PermissionDenied) as error:
+        _failed(message, _error_text(error), "")
+    except Exception as error:  # noqa: BLE001 - nothing a message holds may stop intake
+        logger.exception("inbound message %s failed", message.pk)
+        _failed(message, f"{type(error).__name__}: {error}", traceback.format_exc())
+    else:
+        _done(message, outcome)
+    message.save(update_fields=PROCESSED_FIELDS)
+    if message.status == MessageStatus.REFUSED and getattr(message, "_polite", False):
+        parsed = parsed or parse(bytes(message.raw))
+        if not parsed.auto_reason:
+            notify(message, "refused", addresses=[parsed.reply_to or parsed.sender])
     return message
 
 
@@ -348,7 +403,8 @@ def mailbox_poll(
 
 def _take(mailbox: Mailbox, client: fetchers.Client, chunk: list[tuple[str, bytes]]) -> int:
     """Store a chunk of read messages in one transaction, mark them on the server in one
-    command, then process each (its own transaction), each parsed once."""
+    command, then process them (`messages_process`: one transaction, a savepoint each), each
+    parsed once."""
     if not chunk:
         return 0
     parsed = [
@@ -360,10 +416,14 @@ def _take(mailbox: Mailbox, client: fetchers.Client, chunk: list[tuple[str, byte
         items=[(uid, raw, one) for (uid, raw), one in zip(chunk, parsed, strict=True)],
     )
     client.done_many([uid for uid, _raw in chunk])
-    for (message, created), one in zip(stored, parsed, strict=True):
-        if message.status == MessageStatus.PENDING:
-            # A row stored earlier holds the bytes read first: those are parsed again.
-            message_process(message_id=message.pk, parsed=one if created else None)
+    # A row stored earlier holds the bytes read first: those are parsed again.
+    messages_process(
+        items=[
+            (message.pk, raw, one) if created else (message.pk, None, None)
+            for (message, created), (_uid, raw), one in zip(stored, chunk, parsed, strict=True)
+            if message.status == MessageStatus.PENDING
+        ]
+    )
     return len(chunk)
 
 

@@ -105,7 +105,24 @@ INCIDENT = RecordType(
     on_assigned="incidents.services.after_assigned",
     on_agent_reply="incidents.services.after_agent_reply",
     on_requester_reply="incidents.services.after_requester_reply",
+    channel_create="incidents.records.channel_create",
 )
+
+
+def channel_create(*, actor, requester, title: str, description: str, channel: str, defaults):
+    """An incident a channel opens for `requester` (the registry's `channel_create`): its
+    impact, urgency and, when given, category, service and support group (else routing's)."""
+    from incidents.services import incident_create
+
+    fields = {
+        name: defaults[name]
+        for name in ("category", "service", "support_group")
+        if defaults.get(name) is not None
+    }
+    return incident_create(
+        actor=actor, title=title, description=description, requester=requester,
+        impact=defaults["impact"], urgency=defaults["urgency"], channel=channel, **fields,
+    )  # fmt: skip
 
 
 def assign(*, record_id: int, actor, support_group, assignee=None):

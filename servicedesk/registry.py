@@ -145,6 +145,13 @@ class RecordType:
     `previous` is the (support group id, assignee id) before; `on_agent_reply` (record, actor,
     comment) after a public staff reply; `on_requester_reply` (record, actor, comment) after the
     requester's reply.
+
+    `channel_create` (actor, requester, title, description, channel, defaults) is the type's
+    create service for the channels that open records on a requester's behalf as the system
+    actor (e-mail intake): `defaults` holds what the channel is configured with (support group,
+    category, service, impact, urgency, request item), each type reading what it knows. None
+    for the types whose records only staff raise (problems, changes) or that are made by
+    another record (fulfilment tasks): a channel does not offer them.
     """
 
     key: str
@@ -172,6 +179,7 @@ class RecordType:
     on_assigned: str | None = None
     on_agent_reply: str | None = None
     on_requester_reply: str | None = None
+    channel_create: str | None = None
     # Exports (transfer/exports.py): (header, field path) pairs, e.g. ("Group",
     # "support_group__name"), and the FilterSet the queue filters with (dotted path).
     export_columns: tuple[tuple[str, str], ...] = ()
@@ -340,6 +348,12 @@ def for_number(number: str) -> RecordType | None:
         if number.startswith(prefix):
             return record_type
     return None
+
+
+def channel_types() -> list[RecordType]:
+    """The record types a channel (e-mail intake) may open for a requester: those declaring a
+    `channel_create` service, in registration order."""
+    return [t for t in _BY_KEY.values() if t.channel_create]
 
 
 def portal_types() -> list[RecordType]:

@@ -7,8 +7,9 @@ from inbound.models import Mailbox
 FIELDS = [
     "name", "is_active", "protocol", "host", "port", "security", "auth_method", "username",
     "folder", "maildir_path", "after_read", "move_to", "poll_interval_seconds",
-    "max_message_bytes", "record_type", "support_group", "category", "service", "impact",
-    "urgency", "reply_address", "unknown_senders", "staff_note_marker", "sender_hourly_limit",
+    "max_message_bytes", "record_type", "request_item", "support_group", "category", "service",
+    "impact", "urgency", "reply_address", "unknown_senders", "staff_note_marker",
+    "sender_hourly_limit",
 ]  # fmt: skip
 
 
@@ -36,7 +37,7 @@ class MailboxInputSerializer(serializers.Serializer):
         instance = self.instance
         current = instance if instance is not None else Mailbox()  # a new one: the defaults
         initial = {name: getattr(current, name) for name in FIELDS}
-        for name in ("support_group", "category", "service"):
+        for name in ("support_group", "category", "service", "request_item"):
             initial[name] = getattr(current, f"{name}_id")
         initial = {name: value for name, value in initial.items() if value is not None}
         unknown = set(data) - set(FIELDS) - {"secret"}

@@ -40,7 +40,15 @@ from sla.services.definitions import (
     rule_delete,
     rule_update,
 )
-from sla.services.policies import _CALENDARS, _facts, _timers_of, business_calendar, policy_for
+from sla.services.policies import (
+    _CALENDARS,
+    _facts,
+    _timers_of,
+    agreements_read_once,
+    business_calendar,
+    policy_for,
+    policy_targets,
+)
 from sla.services.predicted import escalate_predicted, predicted_rules
 from sla.services.recompute import (
     RECOMPUTE_CLAIM_SECONDS,
@@ -85,6 +93,8 @@ from sla.services.timers import (
 )
 
 __all__ = [
+    "agreements_read_once",
+    "policy_targets",
     "escalate_predicted",
     "predicted_rules",
     "DefinitionInUse",

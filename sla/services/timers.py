@@ -16,7 +16,7 @@ from sla.models import (
     TimerState,
 )
 from sla.services.clock import _active_rules, _applies, schedule
-from sla.services.policies import _facts, _timers_of, policy_for
+from sla.services.policies import _facts, _timers_of, policy_for, policy_targets
 
 # --- Life cycle ---------------------------------------------------------------------------------
 
@@ -37,7 +37,7 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
     content_type = ContentType.objects.get_for_model(record)
     timers = []
     rules = _active_rules()
-    for target in policy.targets.select_related("calendar"):
+    for target in policy_targets(policy):
         timers.append(_new_timer(content_type, record, policy, target, record.created_at))
     for timer in timers:
         schedule(timer, now, [r for r in rules if _applies(r, timer)])
@@ -64,7 +64,7 @@ def _start_segment(record, *, record_type, kind, now, **conditions) -> None:
     if policy is None:
         return
     content_type = ContentType.objects.get_for_model(record)
-    for target in policy.targets.select_related("calendar"):
+    for target in policy_targets(policy):
         timer = _new_timer(content_type, record, policy, target, now)
         schedule(timer, now)
         timer.save()

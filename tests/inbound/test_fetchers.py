@@ -1,4 +1,5 @@
-"""Maildir, the beat's task, XOAUTH2 and the STARTTLS certificate check."""
+"""Maildir, the beat's task, OAuth2 (XOAUTH2) sign-in over IMAP and POP3 against Dovecot's
+oauth2 passdb, and the STARTTLS certificate check."""
 
 import mailbox as maildir_lib
 
@@ -59,3 +60,58 @@ def test_the_xoauth2_initial_response():
     assert fetchers.xoauth2_string("desk@example.org", "ya29.token") == (
         b"user=desk@example.org\x01auth=Bearer ya29.token\x01\x01"
     )
+
+
+def _oauth2_mailbox(mailbox, dovecot_server, protocol, token):
+    mailbox.protocol = protocol
+    mailbox.port = dovecot_server.imap_port if protocol == "imap" else dovecot_server.pop3_port
+    mailbox.auth_method = "xoauth2"
+    mailbox.secret = token
+    mailbox.support_group = SupportGroupFactory()
+    mailbox.save()
+    return mailbox
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+def test_an_oauth2_token_signs_in_with_xoauth2_and_the_mail_is_read(
+    imap_mailbox, dovecot_server, protocol
+):
+    # Dovecot's oauth2 passdb asks the introspection endpoint: active, and issued for this
+    # address (the static password does not sign in with XOAUTH2).
+    token = dovecot_server.issue_token(imap_mailbox.account.address)
+    mailbox = _oauth2_mailbox(imap_mailbox, dovecot_server, protocol, token)
+    mailbox.account.deliver(corpus("apple_mail_qp_latin1.eml"))
+
+    assert services.mailbox_poll(mailbox_id=mailbox.pk) == 1
+
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == ""
+    assert Incident.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("protocol", "case"),
+    [("imap", "revoked"), ("pop3", "revoked"), ("pop3", "another account's"),
+     ("imap", "the password")],
+)  # fmt: skip
+def test_a_token_dovecot_does_not_accept_is_a_sign_in_error(
+    imap_mailbox, dovecot_server, protocol, case
+):
+    address = imap_mailbox.account.address
+    if case == "revoked":
+        token = dovecot_server.issue_token(address)
+        dovecot_server.revoke_token(token)
+    elif case == "another account's":
+        token = dovecot_server.issue_token(dovecot_server.add_account())
+    else:
+        token = imap_mailbox.account.password
+    mailbox = _oauth2_mailbox(imap_mailbox, dovecot_server, protocol, token)
+    mailbox.account.deliver(corpus("apple_mail_qp_latin1.eml"))
+
+    services.mailbox_poll(mailbox_id=mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert "Authentication failed" in mailbox.last_error or (
+        "AUTHENTICATIONFAILED" in mailbox.last_error
+    )
+    assert Incident.objects.count() == 0

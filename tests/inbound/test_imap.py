@@ -229,3 +229,38 @@ def test_a_multi_message_fetch_answer_names_each_uid_before_or_after_its_body():
         b" UID 9)",
     ]
     assert list(_fetched(parts)) == [("7", b"first"), ("9", b"second")]
+
+
+def test_a_poll_processes_its_group_together_and_a_failing_message_fails_alone(
+    mailbox, monkeypatch
+):
+    from inbound import intake
+
+    real_new_ticket = intake.new_ticket
+
+    def new_ticket(message, parsed, **kwargs):
+        record = real_new_ticket(message, parsed, **kwargs)  # its writes are rolled back
+        if parsed.subject == "Breaks":
+            raise RuntimeError("disk on fire")
+        return record
+
+    monkeypatch.setattr(intake, "new_ticket", new_ticket)
+    for subject in ("First", "Breaks", "Third"):
+        mailbox.account.deliver(
+            f"From: sara@client.example\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{subject}@client.example>\r\n\r\nText.\r\n".encode()
+        )
+
+    assert services.mailbox_poll(mailbox_id=mailbox.pk) == 3
+
+    assert sorted(Incident.objects.values_list("title", flat=True)) == ["First", "Third"]
+    statuses = dict(InboundMessage.objects.values_list("subject", "status"))
+    assert statuses == {"First": "ticket", "Breaks": "failed", "Third": "ticket"}
+    failed = InboundMessage.objects.get(subject="Breaks")
+    assert failed.reason == "RuntimeError: disk on fire" and failed.raw  # the bytes are kept
+    assert (
+        not Attachment.objects.filter(filename="original-message.eml")
+        .exclude(object_id__in=Incident.objects.values("pk"))
+        .exists()
+    )  # nothing of the failed one is left
+    assert mailbox.account.count(criterion="UNSEEN") == 0
