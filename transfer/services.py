@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
-from servicedesk.bulk import stored_as_given
+from servicedesk.bulk import copy_rows, reserve_ids, stored_as_given
 from servicedesk.models import AuditEvent, AuditKind, Comment, ExternalKey, Visibility
 from servicedesk.numbering import reserve_record_numbers
 from servicedesk.reference import reference_kind
@@ -161,6 +161,7 @@ class Resolver:
         self.report = True
         self.memo: dict[tuple[str, str], Any] = {}
         self.indexes: dict[str, dict[str, Any]] = {}
+        self.requested: list[tuple[str, str]] = []  # (kind, value) a dry run would create
 
     def index(self, kind) -> dict[str, Any]:
         """Every row of a kind by its external id (this source's) and its lower-cased names:
@@ -191,7 +192,25 @@ class Resolver:
         return found
 
     def __call__(self, name: str, value: str) -> tuple[Any, str, str]:
-        """(row or None, error, warning)."""
+        """(row or None, error, warning). A row to create is noted in `requested`."""
+        answer = self._answer(name, value)
+        if answer[0] is None and not answer[1]:
+            self.requested.append((REFERENCES[name][0], value))
+        return answer
+
+    def create_requested(self, requested) -> None:
+        """Create the rows noted as to be created, in bulk per kind (people by the thousand)."""
+        values: dict[str, list[str]] = {}
+        for key_name, value in requested:
+            values.setdefault(key_name, []).append(value)
+        for key_name, names in values.items():
+            kernel.reference_create_many(
+                kind=reference_kind(key_name), values=names, actor=self.actor, source=self.source
+            )
+        self.memo.clear()
+        self.indexes.clear()
+
+    def _answer(self, name: str, value: str) -> tuple[Any, str, str]:
         key_name, label = REFERENCES[name]
         key = (key_name, value.strip().lower())
         if key in self.memo:
@@ -279,7 +298,9 @@ class Checker:
         self.has = {f.name for f in self.model._meta.concrete_fields}
         self.matrix = current_matrix() if {"impact", "urgency"} <= self.has else {}
         self.states = set(self.model.WORKFLOW.states)
-        self.labels = dict(self.model._meta.get_field("status").flatchoices)
+        self.label = str(fmt.label)
+        self.imported_note = _("Imported from %(source)s %(number)s (import %(job)s).")
+        self.labels = {k: str(v) for k, v in self.model._meta.get_field("status").flatchoices}
         self.system = resolve.actor
         self.issues: list[reader.Issue] = []
         self.error_count = 0  # counted, not summed per record: a file may warn thousands of times
@@ -304,6 +325,7 @@ class Checker:
         if record.failed:  # its rows' errors are reported already
             return None
         errors_before = self.error_count
+        requested_before = len(self.resolve.requested)
         last = record.last
         opened = last.get("opened_at")
         if opened is None:
@@ -359,6 +381,7 @@ class Checker:
         elif "priority" in self.has:
             fields["priority"] = last.get("priority") or 3
         if self.error_count > errors_before or record.failed:
+            del self.resolve.requested[requested_before:]  # not written: nothing to create
             return None
         built = Built(record, fields, made_sla=last.get("made_sla"))
         built.steps = [Step(at, *update.values["status"])
@@ -426,8 +449,8 @@ class Checker:
         events = built.events
         events.append({"kind": AuditKind.IMPORTED, "created_at": times[0], "new_text": built.source.number,
                        "new_value": {"source": source, "number": built.source.number, "job": job.pk},
-                       "note": _("Imported from %(source)s %(number)s (import %(job)s).")
-                       % {"source": self.fmt.label, "number": built.source.number, "job": job.pk}})  # fmt: skip
+                       "note": self.imported_note
+                       % {"source": self.label, "number": built.source.number, "job": job.pk}})  # fmt: skip
         previous: dict[str, Any] = {}
         for update, at in zip(built.source.updates, times, strict=True):
             values = update.values
@@ -435,8 +458,8 @@ class Checker:
             if previous and status != previous["status"]:
                 events.append({"kind": AuditKind.STATUS_CHANGED, "created_at": at, "field": "status",
                                "old_value": previous["status"], "new_value": status,
-                               "old_text": str(self.labels.get(previous["status"], previous["status"])),
-                               "new_text": str(self.labels.get(status, status))})  # fmt: skip
+                               "old_text": self.labels.get(previous["status"], previous["status"]),
+                               "new_text": self.labels.get(status, status)})  # fmt: skip
             for name, ours in (("group", "support_group"), ("assignee", "assignee")):
                 value = values.get(name)
                 if previous and value and value != previous.get(name):
@@ -474,28 +497,27 @@ def _write(
         model(number=number, version=1, **b.fields)
         for b, number in zip(built, numbers, strict=True)
     ]
-    with stored_as_given(model, AuditEvent, Comment):
-        rows = model.objects.bulk_create(rows, batch_size=1000)
-        content_type = ContentType.objects.get_for_model(model)
-        ExternalKey.objects.bulk_create(
-            [ExternalKey(content_type=content_type, object_id=row.pk, source=source, value=b.source.number)
-             for row, b in zip(rows, built, strict=True)], batch_size=2000,
-        )  # fmt: skip
-        AuditEvent.objects.bulk_create(
-            [AuditEvent(content_type=content_type, object_id=row.pk, actor=actor, **event)
-             for row, b in zip(rows, built, strict=True) for event in b.events], batch_size=2000,
-        )  # fmt: skip
-        Comment.objects.bulk_create(
-            [Comment(content_type=content_type, object_id=row.pk, created_at=at, author=author, body=body,
-                     visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC)
-             for row, b in zip(rows, built, strict=True) for at, author, body, internal in b.notes],
-            batch_size=2000,
-        )  # fmt: skip
-        if sla is not None:
-            SlaTimer.objects.bulk_create(
-                [t for row, b in zip(rows, built, strict=True) for t in sla.timers(row, b)],
-                batch_size=2000,
-            )
+    ids = reserve_ids(model, len(rows))
+    if ids is None:
+        with stored_as_given(model):
+            rows = model.objects.bulk_create(rows, batch_size=1000)
+    else:
+        for row, pk in zip(rows, ids, strict=True):
+            row.pk = pk
+        copy_rows(model, rows, with_ids=True)
+    content_type = ContentType.objects.get_for_model(model)
+    ct = content_type.pk
+    pairs = list(zip(rows, built, strict=True))
+    copy_rows(ExternalKey, ({"content_type_id": ct, "object_id": row.pk, "source": source,
+                             "value": b.source.number} for row, b in pairs))  # fmt: skip
+    copy_rows(AuditEvent, ({"content_type_id": ct, "object_id": row.pk, "actor_id": actor.pk, **event}
+                           for row, b in pairs for event in b.events))  # fmt: skip
+    copy_rows(Comment, ({"content_type_id": ct, "object_id": row.pk, "created_at": at,
+                         "author_id": author.pk, "body": body,
+                         "visibility": Visibility.INTERNAL if internal else Visibility.PUBLIC}
+                        for row, b in pairs for at, author, body, internal in b.notes))  # fmt: skip
+    if sla is not None:
+        copy_rows(SlaTimer, (t for row, b in pairs for t in sla.timers(row, b)))
     return rows
 
 
@@ -581,8 +603,6 @@ def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -
     all_or_nothing = job.mode == ImportMode.ALL
     if not job.dry_run and not file_failed and not (all_or_nothing and failed):
         resolve.dry_run = False
-        resolve.memo.clear()
-        resolve.indexes.clear()
         checked_issues, checker.issues = checker.issues, []  # the report is the check's
         sla = (
             _Sla(model=model, record_type=record_type.key, mode=job.sla_mode, source=fmt.source)
@@ -591,6 +611,7 @@ def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -
         )
         ranges: list[list[int]] = []
         with transaction.atomic() if all_or_nothing else contextlib.nullcontext():
+            resolve.create_requested(resolve.requested)
             for batch in _batches([b.source for b in ok], job.batch_size):
                 with transaction.atomic():
                     built = [b for b in (checker.build(r) for r in batch) if b is not None]
