@@ -12,6 +12,7 @@ the bench database or on an empty one; it needs PostgreSQL).
 import argparse
 import os
 import random
+import resource
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,7 +129,7 @@ def main(argv=None):
     print(f"| import | {args.incidents:,} incidents | {rows:,} rows | {seconds:.1f} s | "
           f"{rows / seconds:,.0f} rows/s | {job.records_written:,} written | {job.errors} errors | "
           f"{wrong} wrong answers | CPU {cpu:.1f} s here + {database:.1f} s PostgreSQL | "
-          f"SLA {args.sla} | "
+          f"SLA {args.sla} | peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB | "
           f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} |")  # fmt: skip
 
 

@@ -126,7 +126,9 @@ def reference_create_many(
     bulk: each checked as `reference_put` checks it (`full_clean`), their unique fields checked
     against each other and the table in one query per field, then one INSERT and one for their
     external ids. A value the bulk path cannot take (a child "Parent / Child", a kind with its
-    own save service, a clash on a unique field) goes through `reference_resolve`, one by one.
+    own save service) goes through `reference_resolve`, one by one. Values whose rows would
+    share a unique field (two spellings made into one address) get one row; a row already
+    there with it (a person an earlier import made from the same name) is the one used.
     Returns {value: row}."""
     made: dict[str, models.Model] = {}
     rows: dict[str, models.Model] = {}
@@ -147,6 +149,7 @@ def reference_create_many(
             row.set_unusable_password()
         row.full_clean(exclude=["password"], validate_unique=False)
         rows[value] = row
+    same: dict[str, str] = {}  # value -> the value whose row it shares a unique field with
     for unique in [f for f in model._meta.concrete_fields if f.unique and not f.primary_key]:
         given: dict[Any, str] = {}
         for value, row in list(rows.items()):
@@ -155,19 +158,17 @@ def reference_create_many(
                 continue
             if key in given:
                 rows.pop(value)
-                one_by_one.append(value)
+                same[value] = given[key]
             else:
                 given[key] = value
-        taken = set(
-            model._default_manager.filter(**{f"{unique.attname}__in": list(given)}).values_list(
-                unique.attname, flat=True
-            )
-        )
-        for key in taken:
-            one_by_one.append(given[key])
-            rows.pop(given[key], None)
+        for existing in model._default_manager.filter(**{f"{unique.attname}__in": list(given)}):
+            value = given[getattr(existing, unique.attname)]
+            rows.pop(value, None)
+            made[value] = existing
     created = model._default_manager.bulk_create(list(rows.values()), batch_size=2000)
     made.update(zip(rows, created, strict=True))
+    for value, first in same.items():
+        made[value] = made[same.get(first, first)]
     if source and made:
         content_type = ContentType.objects.get_for_model(model)
         ExternalKey.objects.bulk_create(
