@@ -1,5 +1,6 @@
 """People and teams. Users log in by e-mail; roles are Django groups (see `accounts.roles`)."""
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -11,8 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # reads the whole tz database: once
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(_("“%(value)s” is not a time zone we know."), params={"value": value})
 
 

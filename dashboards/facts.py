@@ -305,6 +305,42 @@ def refresh(record_type: str = "incident", *, full: bool = False, now=None, out=
     return len(ids)
 
 
+def refresh_records(record_type: str, ranges: list[tuple[int, int]], *, now=None) -> int:
+    """Rebuild the facts of the records whose ids fall in `ranges` ([first, last] pairs, as an
+    import writes them) and the past months they were or are now in; returns how many rows.
+
+    An import's records carry old times, which the incremental refresh (by `updated_at`
+    since the watermark) would never reach; the watermark is left as it is. Serialised with
+    `refresh` by the same advisory lock: taken by a refresh running now, this waits for it.
+    """
+    src = source(record_type)
+    started = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        _lock(record_type)
+        calendars = _Calendars()
+        months: set = set()
+        for first, last in ranges:
+            ids = list(
+                src.model.objects.filter(pk__gte=first, pk__lte=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                built = build_facts(src, batch, calendars=calendars, now=started)
+                months |= rollup.months_of(
+                    RecordFact.objects.filter(record_type=record_type, object_id__in=batch).values(
+                        *TIME_COLUMNS
+                    )
+                )
+                months |= rollup.months_of({c: getattr(f, c) for c in TIME_COLUMNS} for f in built)
+                _save(built)
+                done += len(built)
+        rollup.rebuild(record_type, months)
+    return done
+
+
 def refresh_all(**kwargs) -> dict[str, int]:
     return {record_type: refresh(record_type, **kwargs) for record_type in sources()}
 
@@ -312,6 +348,12 @@ def refresh_all(**kwargs) -> dict[str, int]:
 def last_refresh() -> datetime | None:
     state = RefreshState.objects.order_by("last_run_at").first()
     return state.last_run_at if state else None
+
+
+def _lock(record_type: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"dash:{record_type}"])
 
 
 def _try_lock(record_type: str) -> bool:

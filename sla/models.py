@@ -327,7 +327,8 @@ class SlaTimer(models.Model):
     policy or an edited calendar recomputes everything from the start, paused time included),
     and the next instant something must happen (`next_check_at`, the sweep's indexed key).
     `breached_at` is set when the due time passes; a breached timer keeps running until the
-    record meets the target late (state `breached` once stopped).
+    record meets the target late (state `breached` once stopped). `source` names the desk an
+    import took the outcome from (met or breached as that desk recorded it, no due time).
     """
 
     content_type = models.ForeignKey(
@@ -348,6 +349,12 @@ class SlaTimer(models.Model):
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(
+        _("outcome from"),
+        max_length=40,
+        blank=True,
+        help_text=_("Empty: measured by our clocks. Else the import source whose outcome is kept."),
+    )
 
     class Meta:
         verbose_name = _("SLA timer")

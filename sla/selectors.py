@@ -85,4 +85,5 @@ def timer_view(timer: SlaTimer, now=None) -> dict:
         "percent": min(999, int(100 * spent / timer.target_seconds)),
         "tone": tone,
         "breached": timer.breached_at is not None,
+        "imported_from": timer.source,
     }

@@ -7,6 +7,7 @@ them all; a record with an error on any of its lines is not imported.
 """
 
 import csv
+import functools
 import io
 import json
 import zoneinfo
@@ -86,6 +87,8 @@ class Converter:
 
     def __init__(self, fmt: Format, *, scales: dict[str, list[str]], tz: tzinfo):
         self.fmt, self.scales, self.tz = fmt, scales, tz
+        # Memoised: an export repeats a record's times on each of its rows.
+        self.date = functools.lru_cache(maxsize=8192)(self._date)
 
     def __call__(self, name: str, raw: Any) -> Any:
         if raw is None or (isinstance(raw, str) and raw.strip() in self.fmt.null):
@@ -136,7 +139,7 @@ class Converter:
             return (target, "") if isinstance(target, str) else tuple(target)
         return text
 
-    def date(self, text: str) -> datetime:
+    def _date(self, text: str) -> datetime:
         for pattern in self.fmt.date_formats:
             try:
                 moment = datetime.strptime(text, pattern)  # noqa: DTZ007 (zone set below)

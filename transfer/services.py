@@ -33,13 +33,16 @@ from django.utils.translation import gettext as _
 from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
-from servicedesk.bulk import stored_as_given
+from servicedesk.bulk import copy_rows, reserve_ids, stored_as_given
 from servicedesk.models import AuditEvent, AuditKind, Comment, ExternalKey, Visibility
 from servicedesk.numbering import reserve_record_numbers
 from servicedesk.reference import reference_kind
+from servicedesk.workflow import Meaning
+from sla.models import SlaTimer
+from sla.services.history import Policies, Step, timers_kept, timers_replayed
 from transfer import reader
 from transfer.formats import FORMATS, Format
-from transfer.models import ImportIssue, ImportJob, ImportMapping, ImportMode, JobStatus
+from transfer.models import ImportIssue, ImportJob, ImportMapping, ImportMode, JobStatus, SlaMode
 
 __all__ = ["ImportMapping", "import_job_create", "import_run", "job_progress"]
 
@@ -86,7 +89,7 @@ def import_job_create(
     mode: str = ImportMode.ALL,
     batch_size: int = 1000,
     create_missing: bool = False,
-    sla_mode: str = "keep",
+    sla_mode: str = SlaMode.KEEP,
     time_zone: str = "UTC",
     dry_run: bool = True,
 ) -> ImportJob:
@@ -102,6 +105,8 @@ def import_job_create(
         errors["file"] = [_("The file is larger than 2 GB.")]
     if mode not in ImportMode.values:
         errors["mode"] = [_("Choose all or batch.")]
+    if sla_mode not in SlaMode.values:
+        errors["sla_mode"] = [_("Choose keep or recompute.")]
     if not 1 <= batch_size <= 50_000:
         errors["batch_size"] = [_("A batch has 1 to 50,000 records.")]
     try:
@@ -156,6 +161,7 @@ class Resolver:
         self.report = True
         self.memo: dict[tuple[str, str], Any] = {}
         self.indexes: dict[str, dict[str, Any]] = {}
+        self.requested: list[tuple[str, str]] = []  # (kind, value) a dry run would create
 
     def index(self, kind) -> dict[str, Any]:
         """Every row of a kind by its external id (this source's) and its lower-cased names:
@@ -186,7 +192,25 @@ class Resolver:
         return found
 
     def __call__(self, name: str, value: str) -> tuple[Any, str, str]:
-        """(row or None, error, warning)."""
+        """(row or None, error, warning). A row to create is noted in `requested`."""
+        answer = self._answer(name, value)
+        if answer[0] is None and not answer[1]:
+            self.requested.append((REFERENCES[name][0], value))
+        return answer
+
+    def create_requested(self, requested) -> None:
+        """Create the rows noted as to be created, in bulk per kind (people by the thousand)."""
+        values: dict[str, list[str]] = {}
+        for key_name, value in requested:
+            values.setdefault(key_name, []).append(value)
+        for key_name, names in values.items():
+            kernel.reference_create_many(
+                kind=reference_kind(key_name), values=names, actor=self.actor, source=self.source
+            )
+        self.memo.clear()
+        self.indexes.clear()
+
+    def _answer(self, name: str, value: str) -> tuple[Any, str, str]:
         key_name, label = REFERENCES[name]
         key = (key_name, value.strip().lower())
         if key in self.memo:
@@ -229,6 +253,9 @@ class Built:
     fields: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[datetime, Any, str, bool]] = field(default_factory=list)
+    # The history's status changes and the source's SLA outcome, for the record's timers.
+    steps: list[Step] = field(default_factory=list)
+    made_sla: bool | None = None
 
 
 def _times(record: reader.SourceRecord, opened: datetime) -> list[datetime]:
@@ -271,7 +298,9 @@ class Checker:
         self.has = {f.name for f in self.model._meta.concrete_fields}
         self.matrix = current_matrix() if {"impact", "urgency"} <= self.has else {}
         self.states = set(self.model.WORKFLOW.states)
-        self.labels = dict(self.model._meta.get_field("status").flatchoices)
+        self.label = str(fmt.label)
+        self.imported_note = _("Imported from %(source)s %(number)s (import %(job)s).")
+        self.labels = {k: str(v) for k, v in self.model._meta.get_field("status").flatchoices}
         self.system = resolve.actor
         self.issues: list[reader.Issue] = []
         self.error_count = 0  # counted, not summed per record: a file may warn thousands of times
@@ -296,6 +325,7 @@ class Checker:
         if record.failed:  # its rows' errors are reported already
             return None
         errors_before = self.error_count
+        requested_before = len(self.resolve.requested)
         last = record.last
         opened = last.get("opened_at")
         if opened is None:
@@ -351,8 +381,11 @@ class Checker:
         elif "priority" in self.has:
             fields["priority"] = last.get("priority") or 3
         if self.error_count > errors_before or record.failed:
+            del self.resolve.requested[requested_before:]  # not written: nothing to create
             return None
-        built = Built(record, fields)
+        built = Built(record, fields, made_sla=last.get("made_sla"))
+        built.steps = [Step(at, *update.values["status"])
+                       for update, at in zip(record.updates, times, strict=True)]  # fmt: skip
         self._timeline(built, times)
         for note in record.notes:
             author = self.ref(record, "author", note.author) if note.author else None
@@ -416,8 +449,8 @@ class Checker:
         events = built.events
         events.append({"kind": AuditKind.IMPORTED, "created_at": times[0], "new_text": built.source.number,
                        "new_value": {"source": source, "number": built.source.number, "job": job.pk},
-                       "note": _("Imported from %(source)s %(number)s (import %(job)s).")
-                       % {"source": self.fmt.label, "number": built.source.number, "job": job.pk}})  # fmt: skip
+                       "note": self.imported_note
+                       % {"source": self.label, "number": built.source.number, "job": job.pk}})  # fmt: skip
         previous: dict[str, Any] = {}
         for update, at in zip(built.source.updates, times, strict=True):
             values = update.values
@@ -425,8 +458,8 @@ class Checker:
             if previous and status != previous["status"]:
                 events.append({"kind": AuditKind.STATUS_CHANGED, "created_at": at, "field": "status",
                                "old_value": previous["status"], "new_value": status,
-                               "old_text": str(self.labels.get(previous["status"], previous["status"])),
-                               "new_text": str(self.labels.get(status, status))})  # fmt: skip
+                               "old_text": self.labels.get(previous["status"], previous["status"]),
+                               "new_text": self.labels.get(status, status)})  # fmt: skip
             for name, ours in (("group", "support_group"), ("assignee", "assignee")):
                 value = values.get(name)
                 if previous and value and value != previous.get(name):
@@ -454,31 +487,70 @@ def _already_imported(model, source: str, numbers: list[str]) -> dict[str, int]:
     )
 
 
-def _write(built: list[Built], *, model, source: str, actor) -> list[models.Model]:
-    """Bulk rows: the records with their numbers, external keys, audit events, comments."""
+def _write(
+    built: list[Built], *, model, source: str, actor, sla: "_Sla | None"
+) -> list[models.Model]:
+    """Bulk rows: the records with their numbers, external keys, audit events, comments and
+    (for a timed record type) SLA timers."""
     numbers = reserve_record_numbers(model.NUMBER_PREFIX, len(built))
     rows = [
         model(number=number, version=1, **b.fields)
         for b, number in zip(built, numbers, strict=True)
     ]
-    with stored_as_given(model, AuditEvent, Comment):
-        rows = model.objects.bulk_create(rows, batch_size=1000)
-        content_type = ContentType.objects.get_for_model(model)
-        ExternalKey.objects.bulk_create(
-            [ExternalKey(content_type=content_type, object_id=row.pk, source=source, value=b.source.number)
-             for row, b in zip(rows, built, strict=True)], batch_size=2000,
-        )  # fmt: skip
-        AuditEvent.objects.bulk_create(
-            [AuditEvent(content_type=content_type, object_id=row.pk, actor=actor, **event)
-             for row, b in zip(rows, built, strict=True) for event in b.events], batch_size=2000,
-        )  # fmt: skip
-        Comment.objects.bulk_create(
-            [Comment(content_type=content_type, object_id=row.pk, created_at=at, author=author, body=body,
-                     visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC)
-             for row, b in zip(rows, built, strict=True) for at, author, body, internal in b.notes],
-            batch_size=2000,
-        )  # fmt: skip
+    ids = reserve_ids(model, len(rows))
+    if ids is None:
+        with stored_as_given(model):
+            rows = model.objects.bulk_create(rows, batch_size=1000)
+    else:
+        for row, pk in zip(rows, ids, strict=True):
+            row.pk = pk
+        copy_rows(model, rows, with_ids=True)
+    content_type = ContentType.objects.get_for_model(model)
+    ct = content_type.pk
+    pairs = list(zip(rows, built, strict=True))
+    copy_rows(ExternalKey, ({"content_type_id": ct, "object_id": row.pk, "source": source,
+                             "value": b.source.number} for row, b in pairs))  # fmt: skip
+    copy_rows(AuditEvent, ({"content_type_id": ct, "object_id": row.pk, "actor_id": actor.pk, **event}
+                           for row, b in pairs for event in b.events))  # fmt: skip
+    copy_rows(Comment, ({"content_type_id": ct, "object_id": row.pk, "created_at": at,
+                         "author_id": author.pk, "body": body,
+                         "visibility": Visibility.INTERNAL if internal else Visibility.PUBLIC}
+                        for row, b in pairs for at, author, body, internal in b.notes))  # fmt: skip
+    if sla is not None:
+        copy_rows(SlaTimer, (t for row, b in pairs for t in sla.timers(row, b)))
     return rows
+
+
+class _Sla:
+    """The timers of imported records: the source's outcome kept, or our clocks replayed on
+    the history (`sla.services.history`); open records get live timers either way."""
+
+    def __init__(self, *, model, record_type: str, mode: str, source: str):
+        self.mode, self.source = mode, source
+        self.content_type = ContentType.objects.get_for_model(model)
+        self.policies = Policies(record_type)
+        self.resolved = set(model.WORKFLOW.states_meaning(Meaning.RESOLVED))
+        self.now = timezone.now()
+        self.counts = {"kept": 0, "replayed": 0, "live": 0, "none": 0}
+
+    def timers(self, row, built: Built) -> list[SlaTimer]:
+        done = row.status in self.resolved
+        ended = getattr(row, "resolved_at", None) or getattr(row, "closed_at", None)
+        if self.mode == SlaMode.KEEP and done:
+            if built.made_sla is None or ended is None:
+                self.counts["none"] += 1
+                return []
+            timers = timers_kept(row, content_type=self.content_type, policies=self.policies,
+                                 met=built.made_sla, ended_at=ended, source=self.source)  # fmt: skip
+            kind = "kept"
+        else:
+            timers = timers_replayed(
+                row, content_type=self.content_type, policies=self.policies, steps=built.steps,
+                first_response_at=getattr(row, "first_responded_at", None), now=self.now,
+            )  # fmt: skip
+            kind = "replayed" if done else "live"
+        self.counts[kind if timers else "none"] += 1
+        return timers
 
 
 def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -> ImportJob:
@@ -527,24 +599,32 @@ def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -
     ok = [b for _r, b in checked if b is not None]
     failed = len(checked) - len(ok)
     written = 0
+    sla: _Sla | None = None
     all_or_nothing = job.mode == ImportMode.ALL
     if not job.dry_run and not file_failed and not (all_or_nothing and failed):
         resolve.dry_run = False
-        resolve.memo.clear()
-        resolve.indexes.clear()
         checked_issues, checker.issues = checker.issues, []  # the report is the check's
+        sla = (
+            _Sla(model=model, record_type=record_type.key, mode=job.sla_mode, source=fmt.source)
+            if record_type.timed
+            else None
+        )
+        ranges: list[list[int]] = []
         with transaction.atomic() if all_or_nothing else contextlib.nullcontext():
+            resolve.create_requested(resolve.requested)
             for batch in _batches([b.source for b in ok], job.batch_size):
                 with transaction.atomic():
                     built = [b for b in (checker.build(r) for r in batch) if b is not None]
-                    _write(built, model=model, source=fmt.source, actor=actor)
+                    rows = _write(built, model=model, source=fmt.source, actor=actor, sla=sla)
                     written += len(built)
+                    if rows:
+                        ranges.append([min(r.pk for r in rows), max(r.pk for r in rows)])
                 progress = {"status": JobStatus.RUNNING, "records_written": written,
                             "rows_done": sum(len(r.updates) for r in batch)}  # fmt: skip
                 cache.set(PROGRESS_KEY.format(job.pk), progress, timeout=3600)
                 if on_batch:
                     on_batch(progress)
-            transaction.on_commit(lambda: _after_import(record_type.key))
+            transaction.on_commit(lambda: _after_import(record_type.key, ranges))
         checker.issues = checked_issues
     issues = _unique(checker.issues)
     ImportIssue.objects.bulk_create(
@@ -560,7 +640,7 @@ def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -
         else (JobStatus.FAILED if (file_failed or (all_or_nothing and failed)) else JobStatus.DONE)
     )
     job.finished_at = timezone.now()
-    job.summary = {"records_failed": failed, "records_ok": len(ok),
+    job.summary = {"records_failed": failed, "records_ok": len(ok), "sla": sla.counts if sla else {},
                    "seconds": round((job.finished_at - job.started_at).total_seconds(), 2)}  # fmt: skip
     job.save()
     cache.delete(PROGRESS_KEY.format(job.pk))
@@ -577,10 +657,12 @@ def _unique(issues: list[reader.Issue]) -> list[reader.Issue]:
     return kept
 
 
-def _after_import(record_type: str) -> None:
-    """The dashboards' facts rebuilt for the type: imported records carry old times, which
-    the incremental refresh (by `updated_at`) would never reach."""
+def _after_import(record_type: str, ranges: list[list[int]]) -> None:
+    """The dashboards' facts of the imported records rebuilt, with the months they fall in:
+    imported records carry old times, which the incremental refresh (by `updated_at`) would
+    never reach."""
     from servicedesk.jobs import enqueue
     from transfer.tasks import refresh_after_import_task
 
-    enqueue(refresh_after_import_task, record_type)
+    if ranges:
+        enqueue(refresh_after_import_task, record_type, ranges)

@@ -10,8 +10,9 @@ def run_import_task(job_id: int) -> int:
 
 
 @shared_task
-def refresh_after_import_task(record_type: str) -> int:
-    """Rebuild the dashboards' facts of a record type after an import (the imported months)."""
-    from dashboards.facts import refresh
+def refresh_after_import_task(record_type: str, ranges: list[list[int]]) -> int:
+    """Rebuild the dashboards' facts of the imported records (ids in `ranges`, [first, last]
+    pairs) and the months they fall in."""
+    from dashboards.facts import refresh_records
 
-    return refresh(record_type, full=True)
+    return refresh_records(record_type, [(first, last) for first, last in ranges])

@@ -32,6 +32,7 @@ from servicedesk.services.reference import (
     external_key_set,
     reference_by_external_id,
     reference_by_name,
+    reference_create_many,
     reference_find,
     reference_put,
     reference_resolve,
@@ -78,5 +79,6 @@ __all__ = [
     "reference_by_name",
     "reference_find",
     "reference_put",
+    "reference_create_many",
     "reference_resolve",
 ]

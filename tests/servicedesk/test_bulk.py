@@ -5,7 +5,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from servicedesk.bulk import insert_rows
+from servicedesk.bulk import copy_rows, insert_rows, reserve_ids
 from servicedesk.models import AuditEvent, AuditKind, Notification
 
 
@@ -47,3 +47,26 @@ def test_json_values_and_nulls_round_trip():
 def test_nothing_to_write_is_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         insert_rows(Notification, [])
+
+
+@pytest.mark.django_db
+def test_copy_rows_writes_text_json_nulls_and_reserved_ids_as_given():
+    content_type = ContentType.objects.get_for_model(Notification)
+    awkward = "tab\there\nnew line \\ backslash \\N not null, ünïcode"
+    ids = reserve_ids(AuditEvent, 2)
+    written = copy_rows(
+        AuditEvent,
+        [{"id": ids[0] if ids else None, "content_type_id": content_type.pk, "object_id": 1,
+          "kind": AuditKind.ESCALATED, "note": awkward, "new_value": {"k": ["ü", 1, None]},
+          "old_value": None, "public": False},
+         AuditEvent(id=ids[1] if ids else None, content_type=content_type, object_id=2,
+                    kind=AuditKind.ESCALATED)],
+        with_ids=ids is not None,
+    )  # fmt: skip
+
+    assert written == 2
+    first, second = AuditEvent.objects.order_by("object_id")
+    assert (first.note, first.new_value, first.old_value) == (awkward, {"k": ["ü", 1, None]}, None)
+    assert first.public is False and second.public is True and second.created_at is not None
+    if ids:  # PostgreSQL: the ids taken beforehand
+        assert [first.pk, second.pk] == ids

@@ -176,3 +176,26 @@ def test_resolve_finds_or_creates_on_the_fly_or_names_the_unknown():
         create=True,
     )  # fmt: skip
     assert Category.objects.get(pk=sub.pk).parent.name == "Category 26"
+
+
+def test_many_are_created_at_once_and_clashes_go_one_by_one():
+    UserFactory(email="taken.name@imported.invalid", full_name="Someone else")
+    made = kernel.reference_create_many(
+        kind=reference_kind("user"),
+        values=["Ann Agent", "ann agent", "Taken Name", "bo@example.com", "Ann Agent"],
+        actor=system_actor(),
+        source="old-desk",
+    )
+    ann, ann_again = made["Ann Agent"], made["ann agent"]
+    assert ann.email == "ann.agent@imported.invalid" and ann.full_name == "Ann Agent"
+    assert ann_again.pk == ann.pk  # the same address: found, not made twice
+    assert made["Taken Name"].email == "taken.name@imported.invalid"  # the one already there
+    assert made["bo@example.com"].email == "bo@example.com"
+    assert not made["bo@example.com"].has_usable_password()
+    found = kernel.reference_find(kind=reference_kind("user"), value="Ann Agent", source="old-desk")
+    assert found == ann
+
+    groups = kernel.reference_create_many(
+        kind=reference_kind("category"), values=["Network", "Network / VPN"], actor=system_actor()
+    )
+    assert groups["Network / VPN"].parent == groups["Network"]

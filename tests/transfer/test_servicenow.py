@@ -44,11 +44,6 @@ def export(rows=ROWS, header=HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
-@pytest.fixture
-def admin():
-    return UserFactory(role=Role.ADMINISTRATOR)
-
-
 def run(admin, data, **options):
     options.setdefault("dry_run", False)
     options.setdefault("create_missing", True)

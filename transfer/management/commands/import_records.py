@@ -1,4 +1,4 @@
-"""`manage.py import_records FILE --format servicenow [--run] [--create] [--batch N]`: the
+"""`manage.py import_records FILE --format servicenow [--run] [--create] [--batch N] [--sla]`: the
 import service for scripts. Without `--run` it is a dry run: the report, nothing written."""
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from transfer import services
 from transfer.formats import FORMATS
-from transfer.models import ImportMapping, ImportMode
+from transfer.models import ImportMapping, ImportMode, SlaMode
 
 
 class Command(BaseCommand):
@@ -25,6 +25,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch", type=int, default=0, help="Commit per batch of N records.")
         parser.add_argument("--time-zone", default="UTC", help="The zone of the file's dates.")
+        parser.add_argument(
+            "--sla", choices=SlaMode.values, default=SlaMode.KEEP,
+            help="keep: the source's met / breached; recompute: our calendars and policies.",
+        )  # fmt: skip
         parser.add_argument("--as", dest="email", required=True, help="The administrator's e-mail.")
 
     def handle(self, *args, **options):
@@ -45,7 +49,7 @@ class Command(BaseCommand):
                 actor=actor, data=data, file_name=options["file"].name, format=options["format"],
                 mapping=mapping, mode=ImportMode.BATCH if options["batch"] else ImportMode.ALL,
                 batch_size=options["batch"] or 1000, create_missing=options["create"],
-                time_zone=options["time_zone"], dry_run=not options["run"],
+                time_zone=options["time_zone"], dry_run=not options["run"], sla_mode=options["sla"],
             )  # fmt: skip
         except (ValidationError, services.PermissionDenied) as error:
             raise CommandError("; ".join(getattr(error, "messages", [str(error)]))) from error
