@@ -149,8 +149,9 @@ class Receipt(models.Model):
     fingerprint with the start and status, Zabbix's event id and status, Nagios's problem id
     and state): the same notification posted twice is taken once."""
 
-    source = models.ForeignKey(AlertSource, on_delete=models.CASCADE, related_name="+",
-                               db_index=False)  # events_receipt_once leads with it
+    source = models.ForeignKey(
+        AlertSource, on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # events_receipt_once leads with it
     key = models.CharField(max_length=255)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="receipts")
     received_at = models.DateTimeField(default=timezone.now)
