@@ -8,9 +8,10 @@ CIs behind one switch turning into one correlated incident with its child events
 
 The load comes from this process (one thread per client, keep-alive connections, a closed
 loop) posting Alertmanager's webhook JSON with a source's token. The storm runs a real Celery
-worker (`celery worker`, the bench's Redis broker) that processes the events as they arrive;
-the time is from the first post to the moment no event is left pending. Write to a copy of the
-bench database (it creates CIs, events and incidents).
+worker (`celery worker`, the bench's Redis broker; it answers a ping before the first post)
+that processes the events as they arrive; the time is from the first post to the moment no
+event is left pending. Then the storm's recovery: every alert resolved, timed the same way.
+Write to a copy of the bench database (it creates CIs, events and incidents).
 """
 
 import argparse
@@ -222,6 +223,7 @@ def storm(port: int, *, hosts: int, alerts: int, clients: int, batch: int, names
     Event.objects.filter(processing="pending").update(processing="done")
     worker = _start_worker()
     try:
+        _wait_for_worker(worker)
         incidents_before = Incident.objects.count()
         load = _load()
         t0 = datetime.now(UTC)
@@ -297,6 +299,20 @@ def _recovery(port: int, *, root, events, t0: datetime, clients: int, batch: int
     out(f"| the recovery: {len(resolved)} resolved alerts | {posted:.1f} s | {done:.1f} s | "
         f"root incident {status} | {active} events still active | | {load} → {_load()} | "
         f"{len(errors)} |")  # fmt: skip
+
+
+def _wait_for_worker(worker: subprocess.Popen, seconds: float = 300) -> None:
+    """Until the worker answers a ping: the storm is timed against a running worker, not one
+    still importing Django (half a minute on a loaded machine)."""
+    from servicedesk.celery import app
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}")
+        if app.control.ping(timeout=1.0):
+            return
+    raise RuntimeError(f"the worker did not answer within {seconds:.0f} s")
 
 
 def _start_worker() -> subprocess.Popen:
