@@ -356,7 +356,9 @@ def _request(port, method, path, body=None, token=None, timeout=30.0):
         connection.close()
 
 
-def _wait_until_up(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+def _wait_until_up(port: int, process: subprocess.Popen, seconds: float = 180) -> None:
+    """Until gunicorn answers; its workers import Django each, which takes long on a loaded
+    machine."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -367,7 +369,7 @@ def _wait_until_up(port: int, process: subprocess.Popen, seconds: float = 60) ->
             time.sleep(0.3)
         else:
             return
-    raise RuntimeError("gunicorn did not answer within a minute")
+    raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s")
 
 
 def _token(port: int, ctx: Context) -> str:

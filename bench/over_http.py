@@ -303,7 +303,12 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int, str]:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=log
     )
-    _wait_until_up(port, process)
+    try:
+        _wait_until_up(port, process)
+    except RuntimeError:
+        process.terminate()  # no server left behind when it never answered
+        process.wait(timeout=60)
+        raise
     return process, port, log.name
 
 

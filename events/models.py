@@ -62,8 +62,9 @@ class Event(models.Model):
     new event. `parent` is the event it was correlated under (the CMDB graph); `incident` the
     incident it opened (a child event has none of its own)."""
 
+    # The foreign keys' own indexes are left out where an index below leads with the column.
     source = models.ForeignKey(AlertSource, on_delete=models.PROTECT, related_name="events",
-                               verbose_name=_("source"))  # fmt: skip
+                               verbose_name=_("source"), db_index=False)  # fmt: skip
     fingerprint = models.CharField(_("fingerprint"), max_length=128)
     host = models.CharField(_("host"), max_length=255, blank=True)
     service_name = models.CharField(_("check"), max_length=255, blank=True)
@@ -79,12 +80,13 @@ class Event(models.Model):
     count = models.PositiveIntegerField(_("count"), default=1)
     configuration_item = models.ForeignKey(
         "cmdb.ConfigurationItem", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="events", verbose_name=_("configuration item"),
+        related_name="events", verbose_name=_("configuration item"), db_index=False,
     )  # fmt: skip
     parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="children", verbose_name=_("correlated under"))  # fmt: skip
     incident = models.ForeignKey("incidents.Incident", on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="+", verbose_name=_("incident"))  # fmt: skip
+                                 blank=True, related_name="+", verbose_name=_("incident"),
+                                 db_index=False)  # fmt: skip
     rule = models.ForeignKey("EventRule", on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="+", verbose_name=_("rule"))  # fmt: skip
     processing = models.CharField(_("processing"), max_length=10, choices=Processing.choices,
@@ -147,7 +149,9 @@ class Receipt(models.Model):
     fingerprint with the start and status, Zabbix's event id and status, Nagios's problem id
     and state): the same notification posted twice is taken once."""
 
-    source = models.ForeignKey(AlertSource, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(
+        AlertSource, on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # events_receipt_once leads with it
     key = models.CharField(max_length=255)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="receipts")
     received_at = models.DateTimeField(default=timezone.now)

@@ -9,13 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.choices import ACTIVE_STATES, EventState, Processing
 from events.models import AlertSource, Event, Receipt
 from events.parsers import FIRING, Alert
+from events.services.upsert import RETRYABLE, alerts_upsert
 from servicedesk.actors import actor_required
 from servicedesk.exceptions import TransitionNotAllowed
 from servicedesk.jobs import enqueue
@@ -93,8 +94,9 @@ def _kick_after_commit() -> None:
 
 
 def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> IngestResult:
-    """Store what a source sent, in one transaction: a batch of distinct alerts in a few
-    statements, else one savepoint per alert.
+    """Store what a source sent, all or nothing: on PostgreSQL a batch of distinct alerts in
+    one statement (`upsert.alerts_upsert`), else a few statements for the batch or one
+    savepoint per alert.
 
     A notification whose key was taken before (a retry, Alertmanager's repeat of a group) is
     a duplicate and changes nothing. A firing alert updates the active event of its
@@ -102,6 +104,9 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> Inge
     resolved events are left `pending` for the worker (rules, correlation, the incident), which
     is asked once after the commit."""
     now = now or timezone.now()
+    result = _upserted(source, alerts, now)
+    if result is not None:
+        return result
     result = IngestResult()
     with transaction.atomic():
         keys = {alert.key for alert in alerts}
@@ -131,6 +136,31 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now=None) -> Inge
         if result.created or result.resolved:
             _kick_after_commit()
     return result
+
+
+def _distinct(alerts: list[Alert]) -> bool:
+    return len({alert.fingerprint for alert in alerts}) == len(alerts)
+
+
+def _upserted(source: AlertSource, alerts: list[Alert], now) -> IngestResult | None:
+    """The whole batch in one statement on PostgreSQL; None, with nothing written, when the
+    other paths must take it: another database, a fingerprint twice in the batch, or a
+    concurrent request that took one of its keys first (or locked its events in another
+    order) between the statement's read and its write."""
+    if connection.vendor != "postgresql" or not alerts or not _distinct(alerts):
+        return None
+    try:
+        with transaction.atomic():
+            counts = alerts_upsert(source_id=source.pk, alerts=alerts, now=now)
+            if counts["created"] or counts["resolved"]:
+                _kick_after_commit()
+    except IntegrityError:
+        return None
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) not in RETRYABLE:
+            raise
+        return None
+    return IngestResult(**counts)
 
 
 def _new_event(source: AlertSource, alert: Alert, now, **fields) -> Event:
@@ -163,10 +193,10 @@ _RESOLVED_UNSEEN = {"state": EventState.RESOLVED, "processing": Processing.DONE}
 
 
 def _take_batch(source: AlertSource, alerts: list[Alert], now, result: IngestResult) -> bool:
-    """The whole batch in a handful of statements (the usual case: a group of distinct
-    alerts); False, with nothing written, when the per-alert path must do it (a fingerprint
-    twice in the batch, or a concurrent request took a key or started an event first)."""
-    if not alerts or len({alert.fingerprint for alert in alerts}) < len(alerts):
+    """The whole batch in a handful of statements where one statement cannot be had (SQLite);
+    False, with nothing written, when the per-alert path must do it (a fingerprint twice in
+    the batch, or a concurrent request took a key or started an event first)."""
+    if not alerts or not _distinct(alerts):
         return not alerts
     counts = IngestResult()
     try:

@@ -110,16 +110,17 @@ def events_process_pending(*, limit: int = 500) -> int:
 
 
 def _process_chunk(ids: list[int]) -> tuple[int, int | None]:
-    """Decide the leading events of `ids` that open or resolve no incident, in one
+    """Decide the leading events of `ids` that open or resolve no incident (a recovery of an
+    event with no incident of its own, such as a correlated child, is one of them), in one
     transaction with one UPDATE; returns how many were decided and the id of the first event
     that must be processed on its own (`event_process`), if any. The same decisions as
     `_decide`, with the reads made once for the chunk: the CIs, the flapping counts, the
     upstream walks, the roots on them, the CIs in maintenance."""
     events = {
         event.pk: event
-        for event in Event.objects.select_for_update().filter(
-            pk__in=ids, processing=Processing.PENDING
-        )
+        for event in Event.objects.select_for_update()
+        .filter(pk__in=ids, processing=Processing.PENDING)
+        .order_by("pk")
     }
     fresh = [
         event for event in events.values()
@@ -160,8 +161,8 @@ def _process_chunk(ids: list[int]) -> tuple[int, int | None]:
     for event_id in ids:
         pending = events.get(event_id)
         if pending is not None:
-            if pending.state == EventState.RESOLVED:
-                alone = event_id
+            if pending.state == EventState.RESOLVED and pending.incident_id is not None:
+                alone = event_id  # its incident resolves through the incident services
                 break
             if pending.pk in fresh_ids:
                 decision = _quick_decision(pending, now, maintenance, flaps, distances, roots)

@@ -66,6 +66,15 @@ def test_a_storm_behind_a_switch_is_correlated_in_a_few_queries_whatever_its_siz
     assert Incident.objects.count() == 1
     root.incident.refresh_from_db()
     assert root.incident.major_incident
+    # The recovery: the children (no incident of their own) are decided with the chunk.
+    cleared = [{**alert, "status": "resolved"} for alert in alerts]
+    with django_assert_max_num_queries(40):
+        post_alerts(source, am_payload(*cleared, status="resolved"))
+    assert not children.exclude(state=EventState.RESOLVED).exists()
+    assert not Event.objects.filter(processing="pending").exists()
+    post_alerts(source, am_payload(am_alert("core-sw1", "SwitchDown", status="resolved")))
+    root.incident.refresh_from_db()
+    assert root.incident.status == IncidentStatus.RESOLVED
 
 
 def test_alerts_that_arrive_before_their_root_are_adopted_under_it(
