@@ -1,13 +1,15 @@
 """Which agreement applies to a record, and the business calendars its clocks run on."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
+from servicedesk import memo
 from sla.calendar import BusinessCalendar
 from sla.models import (
     AgreementKind,
     Calendar,
     SlaPolicy,
+    SlaTarget,
     SlaTimer,
 )
 
@@ -62,6 +64,45 @@ def policy_for(
         .order_by("precedence", "id")
     )
     return candidates.first()
+
+
+def policy_match(
+    *,
+    record_type: str,
+    priority,
+    service_id,
+    organisation_id,
+    kind: str = AgreementKind.SLA,
+    support_group_id=None,
+) -> SlaPolicy | None:
+    """`policy_for` answered from the active agreements kept in each process
+    (`servicedesk.memo`), with their targets and calendars loaded (`loaded_targets`).
+    The policy is shared by the process's requests: read it, do not change it."""
+    for policy in memo.reference("sla:active-policies", _active_policies):
+        if (
+            policy.record_type == record_type
+            and policy.kind == kind
+            and (kind != AgreementKind.OLA or policy.support_group_id == support_group_id)
+            and policy.priority in (None, priority)
+            and policy.service_id in (None, service_id)
+            and policy.organisation_id in (None, organisation_id)
+        ):
+            return policy
+    return None
+
+
+def loaded_targets(policy: SlaPolicy) -> list[SlaTarget]:
+    """The targets, with their calendars, of a policy `policy_match` answered."""
+    return policy.loaded_targets  # type: ignore[attr-defined]
+
+
+def _active_policies() -> list[SlaPolicy]:
+    targets = SlaTarget.objects.select_related("calendar").order_by("id")
+    return list(
+        SlaPolicy.objects.filter(is_active=True)
+        .order_by("precedence", "id")
+        .prefetch_related(Prefetch("targets", queryset=targets, to_attr="loaded_targets"))
+    )
 
 
 def _facts(record) -> dict:
