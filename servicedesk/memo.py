@@ -72,6 +72,11 @@ def forget(**_ignored) -> None:
     """Retire every process's copies: now, and again after the commit (a process that read the
     old rows in between must not keep them)."""
     retire()
+    connection = transaction.get_connection()
+    open_blocks = set(connection.savepoint_ids)
+    for savepoints, func, _robust in connection.run_on_commit:
+        if func is retire and savepoints <= open_blocks:
+            return  # one retirement per commit, however many rows changed
     transaction.on_commit(retire)
 
 
