@@ -56,8 +56,13 @@ def run_once(args, generated=None, out=print) -> list:
     if not only or "throughput" in only:
         rows.append(
             endpoints.run_create_throughput(
-                ctx, clients=args.clients, workers=args.workers, per_client=args.per_client
-            )
+                ctx,
+                clients=args.clients,
+                workers=args.workers,
+                per_client=args.per_client,
+                worker_class=args.worker_class,
+                threads=args.threads,
+            )  # fmt: skip
         )
     if not only or "numbering" in only:
         rows.append(micro.record_numbers(size=size))
@@ -132,6 +137,8 @@ def main(argv=None) -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent API clients (8)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--per-client", type=int, default=50, help="creates per client (50)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker (1)")
     parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE slow queries")
     parser.add_argument("--jobs", type=int, default=None, help="generator worker processes")

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import cpu
 from bench.report import Measurement
 
 AGENT_EMAIL = "agent@example.com"
@@ -357,8 +358,6 @@ def _request(port, method, path, body=None, token=None, timeout=30.0):
 
 
 def _wait_until_up(port: int, process: subprocess.Popen, seconds: float = 180) -> None:
-    """Until gunicorn answers; its workers import Django each, which takes long on a loaded
-    machine."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -369,7 +368,7 @@ def _wait_until_up(port: int, process: subprocess.Popen, seconds: float = 180) -
             time.sleep(0.3)
         else:
             return
-    raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s")
+    raise RuntimeError("gunicorn did not answer within three minutes")
 
 
 def _token(port: int, ctx: Context) -> str:
@@ -386,11 +385,19 @@ def _token(port: int, ctx: Context) -> str:
 
 
 def run_create_throughput(
-    ctx: Context, *, clients: int = 8, workers: int = 4, per_client: int = 100, warmup: int = 5
+    ctx: Context,
+    *,
+    clients: int = 8,
+    workers: int = 4,
+    per_client: int = 100,
+    warmup: int = 5,
+    worker_class: str = "sync",
+    threads: int = 1,
 ) -> Measurement:
     from bench.env import ROOT
 
-    what = f"Create via API (gunicorn -w {workers}, {clients} clients)"
+    kind = f" {worker_class} x{threads}" if worker_class != "sync" else ""
+    what = f"Create via API (gunicorn -w {workers}{kind}, {clients} clients)"
     result = Measurement(what=what, size=ctx.size, target=TARGET_CREATE)
     port = _free_port()
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept when gunicorn fails, to read
@@ -399,6 +406,7 @@ def run_create_throughput(
     command = [
         sys.executable, "-m", "gunicorn", "servicedesk.wsgi", "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60",
+        "--worker-class", worker_class, "--threads", str(threads),
     ]  # fmt: skip
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=log
@@ -442,13 +450,21 @@ def run_create_throughput(
         for thread in threads:
             thread.start()
         start.wait()
+        # The warm-ups have opened every worker's connection: what serves the run is known.
+        serving = [process.pid, *cpu.children(process.pid)]
+        before = cpu.snapshot([*serving, *cpu.database_backends()])
         began = time.perf_counter()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - began
+        after = cpu.snapshot([*serving, *cpu.children(process.pid), *cpu.database_backends()])
         result.timings_ms = latencies
         rate = len(latencies) / elapsed
-        result.throughput = f"{rate:,.0f} incidents/s"
+        per_create = cpu.spent(before, after) * 1000 / max(len(latencies), 1)
+        result.throughput = (
+            f"{rate:,.0f} incidents/s, {per_create:.1f} ms CPU each (gunicorn + PostgreSQL), "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
         result.met = rate >= 200
         if failures:
             result.throughput += f" ({len(failures)} failed: {failures[0]})"

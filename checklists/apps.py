@@ -12,11 +12,14 @@ class ChecklistsConfig(AppConfig):
 
     def ready(self):
         from checklists import services
+        from checklists.models import ChecklistTemplate
+        from servicedesk import memo
         from servicedesk.announce import LISTENERS
         from servicedesk.events import FIELD_LABELS
         from servicedesk.page_slots import register_panel
         from servicedesk.workflow import RECORD_GUARDS
 
+        memo.watch(ChecklistTemplate)
         if services.checklists_announced not in LISTENERS:
             LISTENERS.append(services.checklists_announced)
         if services.required_items_guard not in RECORD_GUARDS:

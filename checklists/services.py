@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checklists.models import Checklist, ChecklistItem, ChecklistTemplate
-from servicedesk import events, registry
+from servicedesk import events, memo, registry
 from servicedesk import services as kernel
 from servicedesk.actors import is_system_actor, system_actor
 from servicedesk.announce import CREATED, FIELD_CHANGED
@@ -55,6 +55,22 @@ def templates_for(record: BaseRecord) -> QuerySet[ChecklistTemplate]:
     if categories:
         fits |= Q(category_id__in=categories)
     return ChecklistTemplate.objects.filter(fits, record_type=record_type.key, is_active=True)
+
+
+def _may_fit(record: BaseRecord) -> bool:
+    """Whether an active template may fit the record, from the (record type, category) pairs
+    kept in each process (`servicedesk.memo`): most records fit none, and ask nothing."""
+    record_type = registry.for_model(type(record))
+    if record_type is None:
+        return False
+    fitting = memo.reference("checklists:template-fits", _template_fits)
+    return any((record_type.key, key) in fitting for key in [None, *_record_categories(record)])
+
+
+def _template_fits() -> set[tuple[str, int | None]]:
+    return set(
+        ChecklistTemplate.objects.filter(is_active=True).values_list("record_type", "category_id")
+    )
 
 
 def _put(*, record: BaseRecord, template: ChecklistTemplate, actor) -> Checklist:
@@ -111,7 +127,7 @@ def checklists_apply(*, record: BaseRecord) -> list[Checklist]:
     """Put on the record every fitting template's checklist it does not have yet, as the
     system actor (none on a finished record: an imported closed one). Precondition: inside the
     transaction that created or recategorised it."""
-    if type(record).WORKFLOW.is_final(record.status):
+    if type(record).WORKFLOW.is_final(record.status) or not _may_fit(record):
         return []
     present = Checklist.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk

@@ -216,7 +216,8 @@ def create_with_values(
         values = {
             name: value for name, value in cleaned.items() if name in {f.name for f in fields}
         }
-        values_save(record=record, actor=actor, values=values, fields=fields)
+        if values:  # a new record has no earlier values to empty
+            values_save(record=record, actor=actor, values=values, fields=fields)
     return record
 
 

@@ -229,16 +229,16 @@ def messages_process(*, items: list[tuple[int, bytes | None, ParsedMessage | Non
     each, with `None, None` for a row stored earlier (its stored bytes are parsed again).
 
     One transaction for the group (one lock statement, one commit, WAL flush not awaited as
-    above; the SLA agreements, their targets and escalation rules read once for the group,
-    `sla.services.agreements_read_once`), each message in its own savepoint, so a message that fails is kept as failed
-    while the others go on. Should the group's transaction itself fail (a deadlock with
+    above; the SLA agreements, their targets and escalation rules come from each process's
+    copy, `servicedesk.memo`), each message in its own savepoint, so a message that fails is
+    kept as failed while the others go on. Should the group's transaction itself fail (a deadlock with
     someone else's write, a lost connection), nothing of it is kept and each message is
     processed again on its own.
     """
     if not items:
         return
     try:
-        with transaction.atomic(), sla.agreements_read_once():
+        with transaction.atomic():
             _commit_without_flush()
             rows = _locked([pk for pk, _raw, _parsed in items], without_raw=True)
             for pk, raw, parsed in items:

@@ -11,11 +11,19 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from accounts.models import SupportGroup
+        from incidents import models
         from incidents.api.reference import INCIDENT_KINDS
         from incidents.records import register_incidents
+        from servicedesk import memo
         from servicedesk.reference import register_reference
 
         post_migrate.connect(_seed_after_migrate, sender=self)
+        # What a create reads from each process's copy (servicedesk.memo).
+        memo.watch(
+            models.Category, models.RoutingRule, SupportGroup, models.ScaleLevel,
+            models.ResolutionCodeOption, models.PriorityLevel, models.PriorityMatrixCell,
+        )  # fmt: skip
         register_incidents()
         register_reference(*INCIDENT_KINDS)
 

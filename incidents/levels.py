@@ -1,11 +1,11 @@
 """The administrator's lists that records store codes of: the impact and urgency scales and the
-resolution codes. Read from a few rows once and kept in the cache until an edit clears it
-(`forget_levels`, called by `incidents.priority_data`)."""
+resolution codes. Read from a few rows once and kept in each process (`servicedesk.memo`) until
+an edit retires them (the models are watched; `forget_levels` for bulk writes)."""
 
-from django.core.cache import cache
 from django.utils.translation import gettext
 
 from incidents.models import ResolutionCodeOption, ScaleLevel
+from servicedesk import memo
 
 SCALE_CACHE_KEY = "incidents:scales:v1"
 RESOLUTION_CACHE_KEY = "incidents:resolution-codes:v1"
@@ -13,14 +13,15 @@ RESOLUTION_CACHE_KEY = "incidents:resolution-codes:v1"
 
 def scales() -> dict[str, list[tuple[str, str, int]]]:
     """{"impact": [(code, label, rank), ...], "urgency": [...]}, highest first."""
-    data = cache.get(SCALE_CACHE_KEY)
-    if data is None:
-        data = {"impact": [], "urgency": []}
-        for axis, code, label, rank in ScaleLevel.objects.order_by("axis", "rank").values_list(
-            "axis", "code", "label", "rank"
-        ):
-            data[axis].append((code, label, rank))
-        cache.set(SCALE_CACHE_KEY, data, timeout=None)
+    return memo.reference(SCALE_CACHE_KEY, _load_scales)
+
+
+def _load_scales() -> dict[str, list[tuple[str, str, int]]]:
+    data: dict[str, list[tuple[str, str, int]]] = {"impact": [], "urgency": []}
+    for axis, code, label, rank in ScaleLevel.objects.order_by("axis", "rank").values_list(
+        "axis", "code", "label", "rank"
+    ):
+        data[axis].append((code, label, rank))
     return data
 
 
@@ -58,15 +59,14 @@ def middle_level(axis: str) -> str:
 
 def resolution_codes() -> list[tuple[str, str, bool]]:
     """(code, label, offered in menus) of the active resolution codes, in order."""
-    data = cache.get(RESOLUTION_CACHE_KEY)
-    if data is None:
-        data = list(
+    return memo.reference(
+        RESOLUTION_CACHE_KEY,
+        lambda: list(
             ResolutionCodeOption.objects.filter(is_active=True).values_list(
                 "code", "label", "selectable"
             )
-        )
-        cache.set(RESOLUTION_CACHE_KEY, data, timeout=None)
-    return data
+        ),
+    )
 
 
 def resolution_choices(*, menu: bool = True) -> list[tuple[str, str]]:
@@ -93,4 +93,4 @@ def resolution_label(code: str) -> str:
 
 
 def forget_levels() -> None:
-    cache.delete_many([SCALE_CACHE_KEY, RESOLUTION_CACHE_KEY])
+    memo.retire()  # the callers call it again after their commit

@@ -1,7 +1,7 @@
 """Who hears about what happens to an incident. Each function writes into the e-mail outbox in
 the caller's transaction; `incidents.emails` renders it in each recipient's language."""
 
-from servicedesk.notifications import notify
+from servicedesk.notifications import add_many, build, notify
 
 
 def _owners(incident, *, exclude=None):
@@ -22,6 +22,15 @@ def incident_logged(incident) -> None:
 
 def incident_assigned(incident, *, actor) -> None:
     notify(incident, "assigned", **_owners(incident, exclude=getattr(actor, "pk", None)))
+
+
+def incident_created(incident, *, actor) -> None:
+    """A new incident: the requester's acknowledgement and its owners' notice, in one INSERT."""
+    rows = [
+        build(incident, "logged", user_ids=[incident.requester_id]),
+        build(incident, "assigned", **_owners(incident, exclude=getattr(actor, "pk", None))),
+    ]
+    add_many([row for row in rows if row is not None])
 
 
 def incident_replied(incident, comment) -> None:

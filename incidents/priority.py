@@ -1,14 +1,13 @@
 """Priority = impact x urgency over the administrator's matrix.
 
 `priority_for` is pure; `current_matrix` loads the matrix (a handful of rows) once and keeps it in
-the cache until an administrator edits it (the admin's save clears it).
+each process (`servicedesk.memo`) until an administrator edits it.
 """
 
 from collections.abc import Mapping
 
-from django.core.cache import cache
-
 from incidents.models import PriorityLevel, PriorityMatrixCell
+from servicedesk import memo
 
 MATRIX_CACHE_KEY = "incidents:priority-matrix:v1"
 LEVELS_CACHE_KEY = "incidents:priority-levels:v1"
@@ -22,34 +21,32 @@ def priority_for(impact: str, urgency: str, matrix: Matrix) -> int:
 
 
 def current_matrix() -> dict[tuple[str, str], int]:
-    matrix = cache.get(MATRIX_CACHE_KEY)
-    if matrix is None:
-        matrix = {
+    return memo.reference(
+        MATRIX_CACHE_KEY,
+        lambda: {
             (impact, urgency): level
             for impact, urgency, level in PriorityMatrixCell.objects.values_list(
                 "impact", "urgency", "priority_id"
             )
-        }
-        cache.set(MATRIX_CACHE_KEY, matrix, timeout=None)
-    return matrix
+        },
+    )
 
 
 def priority_levels() -> dict[int, dict]:
     """{level: {"name": ..., "target_resolution_minutes": ...}} for display and targets."""
-    levels = cache.get(LEVELS_CACHE_KEY)
-    if levels is None:
-        levels = {
+    return memo.reference(
+        LEVELS_CACHE_KEY,
+        lambda: {
             row["level"]: row
             for row in PriorityLevel.objects.values(
                 "level", "name", "description", "target_resolution_minutes"
             )
-        }
-        cache.set(LEVELS_CACHE_KEY, levels, timeout=None)
-    return levels
+        },
+    )
 
 
 def forget_priority_data() -> None:
-    cache.delete_many([MATRIX_CACHE_KEY, LEVELS_CACHE_KEY])
+    memo.retire()  # the callers call it again after their commit
 
 
 # How an old tool computed priority from the ranks (1 = highest) of impact and urgency.

@@ -1,10 +1,13 @@
 """Reads on incidents: who may see which, the queues, and the record page."""
 
+import copy
+
 from django.db.models import QuerySet
 
 from accounts.roles import can_see_internal
 from incidents.choices import OPEN_STATUSES
-from incidents.models import Incident
+from incidents.models import Category, Incident
+from servicedesk import memo
 from servicedesk.scoping import requester_scope, staff_scope
 from sla.selectors import breached_ids, breaching_soon_ids
 
@@ -125,3 +128,18 @@ def incident_queue_sizes(*, user) -> list[dict]:
         shown = f"{QUEUE_SIZE_CAP}+" if count > QUEUE_SIZE_CAP else str(count)
         sizes.append({"key": key, "label": label, "shown": shown})
     return sizes
+
+
+def category_get(pk) -> Category | None:
+    """A category (with its parent) by id, from the tree kept in each process
+    (`servicedesk.memo`): a copy the caller may keep on a record. None for an unknown id."""
+    category = memo.reference("incidents:categories", _category_tree).get(pk)
+    return copy.copy(category) if category is not None else None
+
+
+def _category_tree() -> dict[int, Category]:
+    tree = {category.pk: category for category in Category.objects.all()}
+    for category in tree.values():
+        if category.parent_id is not None:
+            category.parent = tree[category.parent_id]
+    return tree

@@ -170,8 +170,12 @@ def incident_create(*, actor, **fields: Any) -> Incident:
         raise ApplicationError(_("Unknown fields: %s") % ", ".join(sorted(unknown)))
     fields.setdefault("requester", actor)
     incident = Incident(**fields)
-    if incident.organisation_id is None and incident.requester.organisation_id:
-        incident.organisation_id = incident.requester.organisation_id
+    requester = incident.requester
+    if incident.organisation_id is None and requester.organisation_id:
+        if type(requester).organisation.is_cached(requester):  # the API loads it with the person
+            incident.organisation = requester.organisation
+        else:
+            incident.organisation_id = requester.organisation_id
     _validate(incident)
     incident.priority = _compute_priority(incident)
     if incident.support_group_id is None:
@@ -179,7 +183,7 @@ def incident_create(*, actor, **fields: Any) -> Incident:
             category=incident.category,
             service=incident.service,
             configuration_item=incident.configuration_item,
-            organisation=incident.organisation,
+            organisation_id=incident.organisation_id,
         )
         if incident.support_group is None:
             raise ValidationError(
@@ -187,15 +191,22 @@ def incident_create(*, actor, **fields: Any) -> Incident:
             )
     if incident.assignee_id:
         incident.status = IncidentStatus.ASSIGNED
-    values = {f.name: getattr(incident, f.name) for f in Incident._meta.concrete_fields}
-    values.pop("id")
-    values.pop("number")
+    # The relations already in memory go on as objects (the answer shows them), the others as
+    # ids: reading each just to pass it on would be a query apiece.
+    values = {}
+    for f in Incident._meta.concrete_fields:
+        if f.name not in ("id", "number"):
+            kept = not f.is_relation or f.is_cached(incident)  # type: ignore[attr-defined]
+            name = f.name if kept else f.attname
+            values[name] = getattr(incident, name)
     incident = kernel.record_create(model=Incident, actor=actor, fields=values)
-    sla.start_timers(incident, record_type=INCIDENT.key)
+    timers = sla.start_timers(incident, record_type=INCIDENT.key)
+    # What the API's answer shows, in `timers_of`'s order, without reading them back.
+    timers.sort(key=lambda timer: timer.started_at, reverse=True)
+    incident.started_timers = sorted(timers, key=lambda t: t.metric)  # type: ignore[attr-defined]
     if incident.configuration_item_id:
         cmdb.impact_proposal_request(incident=incident, actor=actor)
-    notifications.incident_logged(incident)
-    notifications.incident_assigned(incident, actor=actor)
+    notifications.incident_created(incident, actor=actor)
     return incident
 
 

@@ -8,13 +8,18 @@ class LiveConfig(AppConfig):
     verbose_name = _("Live work")
 
     def ready(self):
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
-        from live import listeners
+        from live import listeners, services
+        from live.models import GroupAssignment
         from servicedesk.announce import LISTENERS
         from servicedesk.page_slots import register_panel
 
         post_save.connect(listeners.saved, dispatch_uid="live.stamp_record")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                services.group_rule_saved, sender=GroupAssignment, dispatch_uid="live.group_rule"
+            )
         if listeners.announced not in LISTENERS:
             LISTENERS.append(listeners.announced)
         register_panel(

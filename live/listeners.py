@@ -34,7 +34,12 @@ def _follow_up(*, record, kind: str, detail: dict) -> None:
         # by the record's save, services.stamp_record).
         label = record._meta.label_lower
         transaction.on_commit(partial(services.stamps_bump, label, [detail["old"]]))
-    if kind == events.CREATED and record.support_group_id and not record.assignee_id:
+    if (
+        kind == events.CREATED
+        and record.support_group_id
+        and not record.assignee_id
+        and services.assigns_automatically(record.support_group_id)
+    ):
         transaction.on_commit(partial(services.assign_new_record_safely, type(record), record.pk))
 
 

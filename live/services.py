@@ -22,6 +22,7 @@ from live import selectors
 from live.models import AssignmentRule, Availability, GroupAssignment, Notification
 from live.models import NotificationKind as Kind
 from servicedesk import announce as events
+from servicedesk import memo
 from servicedesk import services as kernel
 from servicedesk.actors import actor_required, system_actor
 
@@ -66,6 +67,27 @@ def assign_new_record(*, model: Any, record_id: int, now=None) -> Any | None:
     setting.last_assignee = person
     setting.save(update_fields=["last_assignee"])
     return person
+
+
+def assigns_automatically(group_id: int) -> bool:
+    """Whether the group hands its new records out by a rule (not manual), from the groups
+    kept in each process (`servicedesk.memo`): a manual group's create asks nothing more."""
+    return group_id in memo.reference("live:automatic-groups", _automatic_groups)
+
+
+def _automatic_groups() -> frozenset[int]:
+    return frozenset(
+        GroupAssignment.objects.exclude(rule=AssignmentRule.MANUAL).values_list(
+            "support_group_id", flat=True
+        )
+    )
+
+
+def group_rule_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """post_save/post_delete of a group's rule: retire the copies, but not for the turn kept
+    after each assignment (`last_assignee` alone)."""
+    if update_fields is None or "rule" in update_fields:
+        memo.forget()
 
 
 def assign_new_record_safely(model: Any, record_id: int) -> None:

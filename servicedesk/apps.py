@@ -9,10 +9,13 @@ class ServiceDeskConfig(AppConfig):
     verbose_name = _("Service desk kernel")
 
     def ready(self):
+        from celery.signals import task_postrun, task_prerun
         from django.core import checks
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
+        from servicedesk import memo
         from servicedesk.approvals.emails import render_approval_email
         from servicedesk.approvals.services import APPROVAL_REQUESTED
         from servicedesk.attachments import check_serve_via
@@ -24,6 +27,13 @@ class ServiceDeskConfig(AppConfig):
         checks.register(check_serve_via)
         register_kind(APPROVAL_REQUESTED, render_approval_email)
         register_reference(*KERNEL_KINDS)
+
+        # Reference data: its generation token is read once per request or task.
+        request_started.connect(memo.scope_start, dispatch_uid="servicedesk.memo.start")
+        request_finished.connect(memo.scope_end, dispatch_uid="servicedesk.memo.end")
+        task_prerun.connect(memo.scope_start, dispatch_uid="servicedesk.memo.task_start")
+        task_postrun.connect(memo.scope_end, dispatch_uid="servicedesk.memo.task_end")
+        post_migrate.connect(memo.forget, dispatch_uid="servicedesk.memo.migrated")
 
         post_migrate.connect(_restore_number_counters, sender=self)
         post_migrate.connect(_restore_system_actor, sender=self)

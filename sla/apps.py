@@ -11,7 +11,15 @@ class SlaConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from servicedesk import memo
+        from sla import models
+
         post_migrate.connect(_seed_after_migrate, sender=self)
+        # The agreements and rules a new record's timers start from (servicedesk.memo).
+        memo.watch(
+            models.Calendar, models.WorkingHours, models.Holiday, models.SlaPolicy,
+            models.SlaTarget, models.EscalationRule,
+        )  # fmt: skip
 
 
 def _seed_after_migrate(sender, **kwargs):

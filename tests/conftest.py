@@ -51,6 +51,15 @@ def _fresh_priority_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    """Routing rules, categories, SLA agreements and the like are kept in each process
+    (servicedesk.memo); a rolled-back test's rows must not route the next test's records."""
+    from servicedesk import memo
+
+    memo.retire()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_business_calendars():
     """Business calendars are built once per (id, version) in each process; a browser test's
     flush restarts the ids, so a later test's calendar could find an earlier one's arithmetic."""

@@ -23,7 +23,7 @@ from incidents.choices import (
 from incidents.levels import level_codes, resolution_choices
 from incidents.models import Category, Incident
 from incidents.priority import priority_levels
-from incidents.selectors import incidents_visible_to
+from incidents.selectors import category_get, incidents_visible_to
 from incidents.workflow import INCIDENT_WORKFLOW
 from servicedesk.api.serializers import (  # noqa: F401 (shared by every record type's API)
     ApiErrorSerializer,  # noqa: F401 (re-exported)
@@ -151,7 +151,9 @@ class IncidentDetailSerializer(IncidentListSerializer):
 
     @extend_schema_field(SlaTimerSerializer(many=True))
     def get_sla_timers(self, incident) -> list[dict]:
-        return SlaTimerSerializer(timers_of(incident), many=True).data
+        # A new incident carries the timers its create started (incidents.services).
+        timers = getattr(incident, "started_timers", None)
+        return SlaTimerSerializer(timers_of(incident) if timers is None else timers, many=True).data
 
 
 # --- Incidents in -------------------------------------------------------------------------------
@@ -170,6 +172,24 @@ class IncidentNumberField(serializers.SlugRelatedField):
 
 def _ref(queryset, **kwargs):
     return serializers.PrimaryKeyRelatedField(queryset=queryset, **kwargs)
+
+
+class CategoryField(serializers.PrimaryKeyRelatedField):
+    """A category by id, found in the tree each process keeps (no query per request)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Category.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            category = category_get(int(data))
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if category is None:
+            self.fail("does_not_exist", pk_value=data)
+        return category
 
 
 class LevelField(serializers.CharField):
@@ -214,14 +234,16 @@ class IncidentFieldsSerializer(StrictInputMixin, serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, help_text=_("Rich text; sanitised before it is stored.")
     )
-    requester = _ref(User.objects.filter(is_active=True), required=False)
+    requester = _ref(
+        User.objects.filter(is_active=True).select_related("organisation"), required=False
+    )
     organisation = _ref(
         Organisation.objects.filter(is_active=True), required=False, allow_null=True
     )
     impact = LevelField("impact", required=False)
     urgency = LevelField("urgency", required=False)
-    category = _ref(Category.objects.all(), required=False, allow_null=True)
-    subcategory = _ref(Category.objects.all(), required=False, allow_null=True)
+    category = CategoryField(required=False, allow_null=True)
+    subcategory = CategoryField(required=False, allow_null=True)
     service = _ref(Service.objects.filter(is_active=True), required=False, allow_null=True)
     configuration_item = _ref(
         ConfigurationItem.objects.filter(is_active=True), required=False, allow_null=True

@@ -44,10 +44,8 @@ from sla.services.policies import (
     _CALENDARS,
     _facts,
     _timers_of,
-    agreements_read_once,
     business_calendar,
     policy_for,
-    policy_targets,
 )
 from sla.services.predicted import escalate_predicted, predicted_rules
 from sla.services.recompute import (
@@ -93,8 +91,6 @@ from sla.services.timers import (
 )
 
 __all__ = [
-    "agreements_read_once",
-    "policy_targets",
     "escalate_predicted",
     "predicted_rules",
     "DefinitionInUse",

@@ -9,7 +9,7 @@ from sla.models import (
     SlaTimer,
     TimerState,
 )
-from sla.services.policies import business_calendar, read_once
+from sla.services.policies import business_calendar
 
 # --- Clock arithmetic ---------------------------------------------------------------------------
 
@@ -34,16 +34,9 @@ def _rules_for(timer: SlaTimer) -> list[EscalationRule]:
 
 
 def _active_rules() -> list[EscalationRule]:
-    """The rules with a threshold in time (a predicted-probability rule has none); read once
-    inside `agreements_read_once`."""
-    return read_once(
-        "rules",
-        lambda: list(
-            EscalationRule.objects.filter(is_active=True, probability__isnull=True).select_related(
-                "support_group"
-            )
-        ),
-    )
+    """The rules with a threshold in time (a predicted-probability rule has none)."""
+    rules = EscalationRule.objects.filter(is_active=True, probability__isnull=True)
+    return list(rules.select_related("support_group"))
 
 
 def schedule(timer: SlaTimer, now: datetime, rules=None, fired: set | None = None) -> None:

@@ -1,18 +1,15 @@
 """Which agreement applies to a record, and the business calendars its clocks run on."""
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, TypeVar
-
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
+from servicedesk import memo
 from sla.calendar import BusinessCalendar
 from sla.models import (
     AgreementKind,
     Calendar,
     SlaPolicy,
+    SlaTarget,
     SlaTimer,
 )
 
@@ -44,43 +41,6 @@ def business_calendar(calendar: Calendar) -> BusinessCalendar:
     return cached
 
 
-# --- Read once for a batch ------------------------------------------------------------------------
-
-T = TypeVar("T")
-_READ_ONCE: ContextVar[dict[Hashable, Any] | None] = ContextVar("sla_read_once", default=None)
-
-
-@contextmanager
-def agreements_read_once() -> Iterator[None]:
-    """Within the block, the agreement matching given facts (`policy_for`), a policy's targets
-    (`policy_targets`) and the escalation rules are read from the database once and reused:
-    for a batch that opens many records in one transaction (the e-mail intake's group of
-    messages), which then sees the agreements as they were when the batch began. Outside such
-    a block every call reads the database, as always."""
-    token = _READ_ONCE.set({})
-    try:
-        yield
-    finally:
-        _READ_ONCE.reset(token)
-
-
-def read_once(key: Hashable, load: Callable[[], T]) -> T:
-    """`load()`, or inside `agreements_read_once` the value it gave for `key` the first time."""
-    memo = _READ_ONCE.get()
-    if memo is None:
-        return load()
-    if key not in memo:
-        memo[key] = load()
-    return memo[key]
-
-
-def policy_targets(policy: SlaPolicy) -> list:
-    """The policy's targets with their calendars (read once in `agreements_read_once`)."""
-    return read_once(
-        ("targets", policy.pk), lambda: list(policy.targets.select_related("calendar"))
-    )
-
-
 # --- Which policy -------------------------------------------------------------------------------
 
 
@@ -93,21 +53,7 @@ def policy_for(
     kind: str = AgreementKind.SLA,
     support_group_id=None,
 ) -> SlaPolicy | None:
-    """The active agreement of `kind` with the lowest precedence whose conditions all match
-    (read once for the same facts inside `agreements_read_once`)."""
-    key = ("policy", record_type, priority, service_id, organisation_id, kind, support_group_id)
-    return read_once(
-        key,
-        lambda: _policy_for(
-            record_type=record_type, priority=priority, service_id=service_id,
-            organisation_id=organisation_id, kind=kind, support_group_id=support_group_id,
-        ),
-    )  # fmt: skip
-
-
-def _policy_for(
-    *, record_type: str, priority, service_id, organisation_id, kind: str, support_group_id
-) -> SlaPolicy | None:
+    """The active agreement of `kind` with the lowest precedence whose conditions all match."""
     candidates = SlaPolicy.objects.filter(record_type=record_type, kind=kind, is_active=True)
     if kind == AgreementKind.OLA:
         candidates = candidates.filter(support_group_id=support_group_id)
@@ -118,6 +64,45 @@ def _policy_for(
         .order_by("precedence", "id")
     )
     return candidates.first()
+
+
+def policy_match(
+    *,
+    record_type: str,
+    priority,
+    service_id,
+    organisation_id,
+    kind: str = AgreementKind.SLA,
+    support_group_id=None,
+) -> SlaPolicy | None:
+    """`policy_for` answered from the active agreements kept in each process
+    (`servicedesk.memo`), with their targets and calendars loaded (`loaded_targets`).
+    The policy is shared by the process's requests: read it, do not change it."""
+    for policy in memo.reference("sla:active-policies", _active_policies):
+        if (
+            policy.record_type == record_type
+            and policy.kind == kind
+            and (kind != AgreementKind.OLA or policy.support_group_id == support_group_id)
+            and policy.priority in (None, priority)
+            and policy.service_id in (None, service_id)
+            and policy.organisation_id in (None, organisation_id)
+        ):
+            return policy
+    return None
+
+
+def loaded_targets(policy: SlaPolicy) -> list[SlaTarget]:
+    """The targets, with their calendars, of a policy `policy_match` answered."""
+    return policy.loaded_targets  # type: ignore[attr-defined]
+
+
+def _active_policies() -> list[SlaPolicy]:
+    targets = SlaTarget.objects.select_related("calendar").order_by("id")
+    return list(
+        SlaPolicy.objects.filter(is_active=True)
+        .order_by("precedence", "id")
+        .prefetch_related(Prefetch("targets", queryset=targets, to_attr="loaded_targets"))
+    )
 
 
 def _facts(record) -> dict:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from servicedesk import memo
 from servicedesk.workflow import Meaning
 from sla.models import (
     OPEN_TIMER_STATES,
@@ -16,7 +17,7 @@ from sla.models import (
     TimerState,
 )
 from sla.services.clock import _active_rules, _applies, schedule
-from sla.services.policies import _facts, _timers_of, policy_for, policy_targets
+from sla.services.policies import _facts, _timers_of, loaded_targets, policy_for, policy_match
 
 # --- Life cycle ---------------------------------------------------------------------------------
 
@@ -25,24 +26,32 @@ def start_timers(record, *, record_type: str, now=None, policy=None) -> list[Sla
     """Start the timers of the record's policy, counting from the record's creation.
 
     `policy` names the agreement outright (a catalogue offering's SLA policy); otherwise the
-    matching one applies.
+    matching one applies. The agreements, their targets and calendars and the escalation rules
+    come from each process's copy (`servicedesk.memo`); the SLA timers and the owning group's
+    OLA timers are written in one INSERT. Returns every timer started.
     """
     now = now or timezone.now()
-    if policy is None or not policy.is_active:
-        policy = policy_for(record_type=record_type, **_facts(record))
-    if policy is None:
-        # No SLA with the customer; the owning group's OLA still times its hold.
-        _start_group_hold(record, record_type=record_type, now=now)
-        return []
+    if policy is not None and policy.is_active:
+        targets = list(policy.targets.select_related("calendar"))
+    else:
+        policy = policy_match(record_type=record_type, **_facts(record))
+        targets = loaded_targets(policy) if policy is not None else []
     content_type = ContentType.objects.get_for_model(record)
+    rules = memo.reference("sla:time-rules", _active_rules)
     timers = []
-    rules = _active_rules()
-    for target in policy_targets(policy):
-        timers.append(_new_timer(content_type, record, policy, target, record.created_at))
-    for timer in timers:
+    for target in targets:
+        timer = _new_timer(content_type, record, policy, target, record.created_at)
         schedule(timer, now, [r for r in rules if _applies(r, timer)])
+        timers.append(timer)
+    # No SLA with the customer: the owning group's OLA still times its hold.
+    if record.support_group_id:
+        timers.extend(
+            _segment_timers(
+                record, record_type=record_type, kind=AgreementKind.OLA, now=now,
+                support_group_id=record.support_group_id, rules=rules,
+            )
+        )  # fmt: skip
     SlaTimer.objects.bulk_create(timers)
-    _start_group_hold(record, record_type=record_type, now=now)
     return timers
 
 
@@ -58,16 +67,27 @@ def _new_timer(content_type, record, policy, target, started_at) -> SlaTimer:
     )
 
 
+def _segment_timers(record, *, record_type, kind, now, rules=None, **conditions) -> list[SlaTimer]:
+    """The OLA or UC clocks from now, unsaved, when an agreement of that kind covers the
+    record (from each process's copy of the agreements)."""
+    policy = policy_match(record_type=record_type, kind=kind, **_facts(record), **conditions)
+    if policy is None:
+        return []
+    if rules is None:
+        rules = memo.reference("sla:time-rules", _active_rules)
+    content_type = ContentType.objects.get_for_model(record)
+    timers = []
+    for target in loaded_targets(policy):
+        timer = _new_timer(content_type, record, policy, target, now)
+        schedule(timer, now, [r for r in rules if _applies(r, timer)], fired=set())
+        timers.append(timer)
+    return timers
+
+
 def _start_segment(record, *, record_type, kind, now, **conditions) -> None:
     """An OLA or UC clock from now, when an agreement of that kind covers the record."""
-    policy = policy_for(record_type=record_type, kind=kind, **_facts(record), **conditions)
-    if policy is None:
-        return
-    content_type = ContentType.objects.get_for_model(record)
-    for target in policy_targets(policy):
-        timer = _new_timer(content_type, record, policy, target, now)
-        schedule(timer, now)
-        timer.save()
+    timers = _segment_timers(record, record_type=record_type, kind=kind, now=now, **conditions)
+    SlaTimer.objects.bulk_create(timers)
 
 
 def _stop_segment(record, metric: str, now) -> None:

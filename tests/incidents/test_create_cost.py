@@ -1,0 +1,167 @@
+"""What one create through the API costs, and the reference data it reads from each process's
+copy (servicedesk.memo): the copy serves the next create without a query, and any change of
+a rule, an agreement, a category or the matrix is seen by the very next create."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from incidents.models import Category, Incident, PriorityMatrixCell
+from servicedesk import memo
+from servicedesk.models import AuditEvent, Notification
+from sla.models import Metric, SlaPolicy, SlaTimer
+from tests.incidents.factories import (
+    CategoryFactory,
+    RoutingRuleFactory,
+    SubcategoryFactory,
+    SupportGroupFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/incidents/"
+
+# An agent's create: the requester, the number, the incident, its audit row, its timers (SLA
+# and OLA in one INSERT) and its e-mails (one INSERT): 6 statements, plus the savepoints of the
+# view's transaction (a test's transaction makes BEGIN one) and of the service's. Token or
+# session authentication adds its own (none here).
+CREATE_QUERIES = 10
+
+
+@pytest.fixture
+def desk(agent):
+    group = SupportGroupFactory(name="Service Desk", members=[agent], email="desk@example.com")
+    RoutingRuleFactory(name="Everything else", order=1000, support_group=group)
+    return group
+
+
+@pytest.fixture
+def client(agent):
+    client = APIClient()
+    client.force_authenticate(agent)
+    return client
+
+
+@pytest.fixture
+def tree(db):
+    network = CategoryFactory(name="Network")
+    return network, SubcategoryFactory(name="VPN", parent=network)
+
+
+def create(client, **fields):
+    body = {"title": "VPN drops", "impact": "medium", "urgency": "high", **fields}
+    response = client.post(LIST, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_create_costs_a_fixed_number_of_queries(
+    client, desk, tree, make_user, django_assert_num_queries
+):
+    requester = make_user()
+    network, vpn = tree
+    fields = {"requester": requester.pk, "category": network.pk, "subcategory": vpn.pk}
+    create(client, **fields)  # the process loads its copies once
+    with django_assert_num_queries(CREATE_QUERIES):
+        answer = create(client, **fields)
+    incident = Incident.objects.get(number=answer["number"])
+    assert (incident.support_group, incident.category, incident.subcategory) == (desk, *tree)
+    assert AuditEvent.objects.filter(object_id=incident.pk, kind="created").count() == 1
+    kinds = Notification.objects.filter(object_id=incident.pk).values_list("kind", flat=True)
+    assert sorted(kinds) == ["assigned", "logged"]
+
+
+def test_the_answer_shows_the_timers_as_the_record_does(client, desk):
+    answer = create(client)
+    stored = client.get(f"{LIST}{answer['number']}/").json()["sla_timers"]
+    assert answer["sla_timers"] == stored
+    assert {timer["metric"] for timer in stored} >= {Metric.FIRST_RESPONSE, Metric.RESOLUTION}
+
+
+def test_a_new_routing_rule_routes_the_very_next_create(client, desk, tree):
+    network, _vpn = tree
+    assert create(client, category=network.pk)["support_group"]["id"] == desk.pk
+    networkers = SupportGroupFactory(name="Network team")
+    RoutingRuleFactory(order=10, category=network, support_group=networkers)
+    assert create(client, category=network.pk)["support_group"]["id"] == networkers.pk
+
+
+def test_a_retired_category_is_refused_at_once(client, desk, tree):
+    network, _vpn = tree
+    create(client, category=network.pk)
+    network.is_active = False
+    network.save()
+    response = client.post(
+        LIST,
+        data=json.dumps({"title": "x", "impact": "low", "urgency": "low", "category": network.pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "category" in json.dumps(response.json())
+    unknown = client.post(
+        LIST,
+        data=json.dumps({"title": "x", "impact": "low", "urgency": "low", "category": 999999}),
+        content_type="application/json",
+    )
+    assert unknown.status_code == 400 and "category" in json.dumps(unknown.json())
+
+
+def test_an_edited_matrix_cell_gives_the_next_create_its_priority(client, desk):
+    assert create(client, impact="low", urgency="low")["priority"] == 5
+    cell = PriorityMatrixCell.objects.get(impact="low", urgency="low")
+    cell.priority_id = 2
+    cell.save()
+    assert create(client, impact="low", urgency="low")["priority"] == 2
+
+
+def test_a_retired_agreement_starts_no_timers_on_the_next_create(client, desk):
+    assert create(client)["sla_timers"]
+    for policy in SlaPolicy.objects.all():
+        policy.is_active = False
+        policy.save()
+    answer = create(client)
+    assert answer["sla_timers"] == []
+    assert not SlaTimer.objects.filter(object_id=answer["id"]).exists()
+
+
+def test_another_process_change_is_seen_by_the_next_request(client, desk, tree):
+    """A change made elsewhere reaches this process through the shared token alone: the rows
+    change behind this process's back (no signal here), the other process draws a new token."""
+    network, _vpn = tree
+    networkers = SupportGroupFactory(name="Network team")
+    create(client, category=network.pk)
+    # The rule's row appears without this process's signals, as another process writes it.
+    RoutingRuleFactory._meta.model.objects.bulk_create(
+        [RoutingRuleFactory.build(order=10, category=network, support_group=networkers)]
+    )
+    assert create(client, category=network.pk)["support_group"]["id"] == desk.pk  # still cached
+    cache.set(memo.GENERATION_KEY, "drawn by another process", timeout=None)
+    assert create(client, category=network.pk)["support_group"]["id"] == networkers.pk
+
+
+def test_within_a_request_the_token_is_read_once(db):
+    calls = []
+    memo.scope_start()
+    try:
+        for _ in range(3):
+            memo.reference("test:value", lambda: calls.append(1) or len(calls))
+        cache.set(memo.GENERATION_KEY, "another", timeout=None)
+        # The same request keeps its snapshot; the next one sees the new token.
+        assert memo.reference("test:value", lambda: 0) == 1
+    finally:
+        memo.scope_end()
+    assert memo.reference("test:value", lambda: 42) == 42
+    assert calls == [1]
+
+
+def test_a_category_change_is_watched(tree):
+    network, vpn = tree
+    from incidents.selectors import category_get
+
+    assert category_get(vpn.pk).parent == network
+    Category.objects.filter(pk=vpn.pk).update(name="Remote access")  # a bulk write: no signal
+    assert category_get(vpn.pk).name == "VPN"
+    memo.forget()  # what bulk writers call
+    assert category_get(vpn.pk).name == "Remote access"
