@@ -29,6 +29,8 @@ import random
 import time
 from datetime import datetime, timedelta
 
+from threadpoolctl import threadpool_limits
+
 from bench import env
 
 SHARED = "servicedesk_bench"
@@ -49,6 +51,9 @@ def main(argv=None):
     parser.add_argument("--test-days", type=int, default=14)
     parser.add_argument("--step-hours", type=int, default=12)
     parser.add_argument("--max-timers", type=int, default=150_000, help="training timers, at most")
+    parser.add_argument(
+        "--threads", type=int, help="OpenMP threads of the model (default: scikit-learn's)"
+    )
     parser.add_argument("--calibration", default="none", help="none, isotonic, sigmoid (a list)")
     parser.add_argument("--now", help="train as of this instant (ISO): an older history's end")
     args = parser.parse_args(argv)
@@ -66,7 +71,15 @@ def main(argv=None):
     settings.PREDICTION_EVAL_STEP_HOURS = args.step_hours
     settings.PREDICTION_MAX_TIMERS = args.max_timers
     settings.PREDICTION_DIR = env.ROOT / "var" / "bench" / "models"
-    print(f"database {env.describe_database()}, {os.cpu_count()} cores, load {_load()}")
+    print(f"database {env.describe_database()}, {os.cpu_count()} cores, load {_load()}, "
+          f"model threads {args.threads or 'default'}")  # fmt: skip
+    with threadpool_limits(limits=args.threads, user_api="openmp"):
+        run(args)
+
+
+def run(args) -> None:
+    from django.conf import settings
+
     if args.imported:
         imported_timers()
     if args.train:
