@@ -14,7 +14,7 @@ meanwhile is seen with its last one (docs/prediction.md, "What the model sees").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.contrib.contenttypes.models import ContentType
@@ -51,6 +51,10 @@ COLUMN = {name: i for i, name in enumerate(NAMES)}
 METRICS = {str(metric): code for code, metric in enumerate(Metric)}
 INF = float("inf")
 _KEY = 10**10  # seconds since 1970 stay below it until the year 2286
+US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_NEVER = np.iinfo(np.int64).max
 
 
 def _epoch(value: datetime | None) -> float:
@@ -60,7 +64,8 @@ def _epoch(value: datetime | None) -> float:
 @dataclass
 class History:
     """Timers and their records, column by column. `record` maps each timer to its record's row
-    in the record arrays; `rec_*` arrays hold one entry per record."""
+    in the record arrays; `rec_*` arrays hold one entry per record; the pauses of all the timers
+    are flat arrays, each timer's `pause_count` of them from `pause_first` on."""
 
     timer_id: np.ndarray
     content_type: np.ndarray
@@ -72,8 +77,12 @@ class History:
     stopped: np.ndarray
     breached: np.ndarray  # the moment it breached (inf: never)
     state: list[str]
-    calendar: list[int]
-    pauses: list[list]
+    calendar: np.ndarray  # the target's calendar id
+    started_us: np.ndarray  # `started` in whole microseconds
+    pause_first: np.ndarray  # where each timer's pauses begin in the pause arrays
+    pause_count: np.ndarray
+    pause_begin: np.ndarray  # microseconds since 1970 (_NEVER: not known)
+    pause_stop: np.ndarray  # (_NEVER: still on hold)
     record: np.ndarray
     rec_fields: dict[str, np.ndarray]
     rec_created: np.ndarray
@@ -133,6 +142,7 @@ def load(timers) -> History:
     np.maximum.at(rec_done, record, stopped)
     group_changes = _group_changes(by_type, record_row)
     calendar_ids = {r[10] for r in rows}
+    pause_count, pause_begin, pause_stop = _pauses([r[11] for r in rows])
     return History(
         timer_id=np.array([r[0] for r in rows], dtype=np.int64),
         content_type=np.array([r[1] for r in rows], dtype=np.int64),
@@ -144,8 +154,12 @@ def load(timers) -> History:
         stopped=stopped,
         breached=np.array([_epoch(r[8]) for r in rows]),
         state=[r[9] for r in rows],
-        calendar=[r[10] for r in rows],
-        pauses=[r[11] or [] for r in rows],
+        calendar=np.array([r[10] for r in rows], dtype=np.int64),
+        started_us=np.array([_us(r[5]) for r in rows], dtype=np.int64),
+        pause_first=np.cumsum(pause_count) - pause_count,
+        pause_count=pause_count,
+        pause_begin=pause_begin,
+        pause_stop=pause_stop,
         record=record,
         rec_fields=rec_fields,
         rec_created=rec_created,
@@ -158,6 +172,17 @@ def load(timers) -> History:
             )
         },
     )
+
+
+def _pauses(pauses: list[list | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each timer's number of pauses, and every pause's begin and end, flat, in timer order."""
+    count = np.array([len(p or ()) for p in pauses], dtype=np.int64)
+    begins, stops = [], []
+    for given in pauses:
+        for begin, stop in given or ():
+            begins.append(_us(datetime.fromisoformat(begin)) if begin else _NEVER)
+            stops.append(_us(datetime.fromisoformat(stop)) if stop else _NEVER)
+    return count, np.array(begins, dtype=np.int64), np.array(stops, dtype=np.int64)
 
 
 def _group_changes(by_type: dict[int, list[int]], record_row: dict) -> np.ndarray:
@@ -193,13 +218,57 @@ def _open_counts(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, at: np
     return np.where(np.isnan(who), np.nan, counts)
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _us(value: datetime) -> int:
+    """Microseconds since 1970, exactly."""
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _moment_us(seconds: np.ndarray) -> np.ndarray:
+    """Seconds since 1970 (floats) as whole microseconds, as `datetime.fromtimestamp` reads them."""
+    return np.rint(np.asarray(seconds, dtype=np.float64) * US).astype(np.int64)
+
+
+class _Clock:
+    """One calendar over a stretch of time as arrays of microseconds since 1970: its working
+    spans (`BusinessCalendar.working_spans`, a zero-length one first so every instant of the
+    stretch has a span at or before it) with the business time before each, and its UTC offsets.
+    Business time, "working now" and the local wall clock of any number of instants in the
+    stretch are then a sorted search each, with the calendar's own exact arithmetic."""
+
+    def __init__(self, calendar, low: int, high: int):
+        start, end = _EPOCH + timedelta(microseconds=low), _EPOCH + timedelta(microseconds=high)
+        spans = calendar.working_spans(start, end)
+        self.starts = np.array([low, *(_us(a) for a, _b in spans)], dtype=np.int64)
+        self.ends = np.array([low, *(_us(b) for _a, b in spans)], dtype=np.int64)
+        self.before = np.concatenate([[0], np.cumsum(self.ends - self.starts)[:-1]])
+        offsets = calendar.utc_offsets(start, end)
+        self.offset_from = np.array([_us(at) for at, _offset in offsets], dtype=np.int64)
+        self.offset_from[0] = np.iinfo(np.int64).min
+        self.offsets = np.array([offset // _MICROSECOND for _at, offset in offsets], dtype=np.int64)
+
+    def _span(self, t: np.ndarray) -> np.ndarray:
+        return np.maximum(np.searchsorted(self.starts, t, "right") - 1, 0)
+
+    def business(self, t: np.ndarray) -> np.ndarray:
+        """Business microseconds from the start of the stretch to each instant."""
+        i = self._span(t)
+        return self.before[i] + np.clip(t - self.starts[i], 0, self.ends[i] - self.starts[i])
+
+    def working(self, t: np.ndarray) -> np.ndarray:
+        i = self._span(t)
+        return (self.starts[i] <= t) & (t < self.ends[i])
+
+    def wall(self, t: np.ndarray) -> np.ndarray:
+        """The local wall clock of each instant, as microseconds since 1970-01-01 00:00 local."""
+        return t + self.offsets[np.searchsorted(self.offset_from, t, "right") - 1]
 
 
 def rows(history: History, index: np.ndarray, moments: np.ndarray) -> np.ndarray:
     """One feature row (columns in FEATURES' order) per timer `index[i]` at `moments[i]`
-    (seconds since 1970), each read as it stood at that moment."""
+    (seconds since 1970), each read as it stood at that moment. Array arithmetic throughout:
+    per calendar, the business time of every instant is read from its working spans
+    (`_Clock`), the pauses of all the timers at once."""
+    index = np.asarray(index, dtype=np.int64)
     n = len(index)
     x = np.full((n, len(FEATURES)), np.nan)
     rec = history.record[index]
@@ -220,28 +289,58 @@ def rows(history: History, index: np.ndarray, moments: np.ndarray) -> np.ndarray
     x[:, COLUMN["reassignments"]] = np.searchsorted(keys, rec * _KEY + t, "right") - (
         np.searchsorted(keys, rec * _KEY)
     )
-    for i in range(n):
-        j = int(index[i])
-        calendar = history.calendars[history.calendar[j]]
-        at = datetime.fromtimestamp(float(moments[i]), UTC)
-        started = datetime.fromtimestamp(float(history.started[j]), UTC)
-        local = at.astimezone(calendar.zone)
-        spent = calendar.elapsed(started, at).total_seconds() if at > started else 0.0
-        paused = 0.0
-        for pause_start, pause_stop in history.pauses[j]:
-            begin = _parse(pause_start)
-            if begin is None or begin >= at:
-                continue
-            end = min(_parse(pause_stop) or at, at)
-            paused += calendar.elapsed(begin, end).total_seconds()
-        spent = max(spent - paused, 0.0)
-        x[i, COLUMN["hour"]] = local.hour + local.minute / 60
-        x[i, COLUMN["weekday"]] = local.weekday()
-        x[i, COLUMN["working_now"]] = 1.0 if calendar.is_working(at) else 0.0
-        x[i, COLUMN["business_left"]] = history.target[j] - spent
-        x[i, COLUMN["share_spent"]] = spent / history.target[j] if history.target[j] else 0.0
-        x[i, COLUMN["paused"]] = paused
+    if n:
+        _clock_features(history, index, _moment_us(moments), x)
     return x
+
+
+def _clock_features(history: History, index: np.ndarray, at: np.ndarray, x: np.ndarray) -> None:
+    """Hour, weekday, working now, business time left, share spent and time on hold of each
+    row, on its timer's calendar: spent = business time from the start to the moment, less
+    the business time of the pauses begun before the moment (each cut at the moment)."""
+    started = history.started_us[index]
+    # The pauses of the rows' timers, one entry per (row, pause).
+    first, count = history.pause_first[index], history.pause_count[index]
+    pause_row = np.repeat(np.arange(len(index)), count)
+    pause = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+    begin = history.pause_begin[pause]
+    stop = np.minimum(history.pause_stop[pause], at[pause_row])
+    counted = begin < at[pause_row]
+    calendar = history.calendar[index]
+    spent = np.zeros(len(index), dtype=np.int64)
+    paused = np.zeros(len(index))
+    hour = np.zeros(len(index))
+    weekday = np.zeros(len(index))
+    working = np.zeros(len(index))
+    for code in np.unique(calendar):
+        mine = calendar == code
+        mine_pauses = counted & mine[pause_row]
+        low = min(int(started[mine].min()), int(at[mine].min()))
+        if mine_pauses.any():
+            low = min(low, int(begin[mine_pauses].min()), int(stop[mine_pauses].min()))
+        high = max(int(at[mine].max()), int(started[mine].max())) + 1
+        clock = _Clock(history.calendars[int(code)], low, high)
+        rows_at = at[mine]
+        spent[mine] = np.where(
+            rows_at > started[mine], clock.business(rows_at) - clock.business(started[mine]), 0
+        )
+        on_hold = clock.business(stop[mine_pauses]) - clock.business(begin[mine_pauses])
+        paused += np.bincount(pause_row[mine_pauses], weights=on_hold, minlength=len(index))
+        wall = clock.wall(rows_at)
+        of_day = wall % (86_400 * US)
+        hour[mine] = of_day // (3_600 * US) + (of_day // (60 * US) % 60) / 60
+        weekday[mine] = (wall // (86_400 * US) + 3) % 7  # 1970-01-01 was a Thursday
+        working[mine] = clock.working(rows_at)
+    target = history.target[index]
+    net = np.maximum(spent / US - paused / US, 0.0)
+    x[:, COLUMN["hour"]] = hour
+    x[:, COLUMN["weekday"]] = weekday
+    x[:, COLUMN["working_now"]] = working
+    x[:, COLUMN["business_left"]] = target - net
+    x[:, COLUMN["share_spent"]] = np.divide(
+        net, target, out=np.zeros(len(index)), where=target != 0
+    )
+    x[:, COLUMN["paused"]] = paused / US
 
 
 def open_at(history: History, moment: float) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -25,6 +26,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from prediction import features as f
 from prediction.models import BreachModel, BreachPrediction
 from servicedesk.actors import actor_required
+from servicedesk.bulk import insert_rows
 from sla.models import SlaTimer, TimerState
 from sla.services import escalate_predicted
 
@@ -61,8 +63,13 @@ def _encode(x: np.ndarray, vocabularies: dict[int, dict[float, int]]) -> np.ndar
     x[:, numeric] = np.where(np.isnan(x[:, numeric]), -1.0, x[:, numeric])
     for column, codes in vocabularies.items():
         raw = x[:, column]
-        coded = np.array([codes.get(float(v), UNSEEN) if v == v else np.nan for v in raw])
-        x[:, column] = coded
+        known = np.array(sorted(codes), dtype=np.float64)
+        coded = np.full(len(raw), float(UNSEEN))
+        if len(known):
+            at = np.minimum(np.searchsorted(known, raw), len(known) - 1)
+            found = known[at] == raw
+            coded[found] = np.array([codes[v] for v in known.tolist()])[at[found]]
+        x[:, column] = np.where(np.isnan(raw), np.nan, coded)
     return x
 
 
@@ -85,14 +92,21 @@ def _snapshots(history: f.History, index: np.ndarray, per_timer: int, rng) -> tu
     return timers, moments
 
 
-def _classifier() -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(
+def _classifier():
+    """Gradient boosting with native categories; with `PREDICTION_CALIBRATION` ("isotonic" or
+    "sigmoid") its probabilities are calibrated on 3-fold out-of-fold predictions (one model
+    in use, the calibration map over it)."""
+    boosting = HistGradientBoostingClassifier(
         categorical_features=np.array(f.CATEGORICAL),
         max_iter=_setting("PREDICTION_ITERATIONS", 200),
         learning_rate=0.1,
         early_stopping=False,
         random_state=0,
     )
+    method = _setting("PREDICTION_CALIBRATION", "")
+    if not method:
+        return boosting
+    return CalibratedClassifierCV(boosting, method=method, cv=3, ensemble=False)
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -122,22 +136,26 @@ def predict(bundle: dict[str, Any], x: np.ndarray) -> np.ndarray:
 def reasons(bundle: dict[str, Any], x: np.ndarray, probability: np.ndarray, top: int = 3):
     """For each row, the features that raise its probability most: how much lower it would be
     with that feature at its usual value (a number at its median, a category averaged over its
-    five most common values)."""
+    five most common values). Every changed copy of the rows goes to the model in one call."""
     encoded = _encode(x, bundle["vocabularies"])
+    n, width = encoded.shape
+    variants = [
+        (column, value)
+        for column in range(width)
+        for value in bundle["alternatives"].get(column, [bundle["reference"][column]])
+    ]  # a category the history never had has no alternatives: it cannot be a reason
     effects = np.zeros_like(encoded)
-    model = bundle["model"]
-    for column in range(encoded.shape[1]):
-        values = bundle["alternatives"].get(column, [bundle["reference"][column]])
-        if not values:  # a category the history never had: it cannot be a reason
-            continue
-        usual = np.zeros(len(encoded))
-        for value in values:
-            changed = encoded.copy()
-            changed[:, column] = value
-            usual += model.predict_proba(changed)[:, 1] / len(values)
-        effects[:, column] = probability - usual
+    if n and variants:
+        changed = np.tile(encoded, (len(variants), 1))
+        for k, (column, value) in enumerate(variants):
+            changed[k * n : (k + 1) * n, column] = value
+        usual = bundle["model"].predict_proba(changed)[:, 1].reshape(len(variants), n)
+        for column in range(width):
+            mine = [k for k, (c, _value) in enumerate(variants) if c == column]
+            if mine:
+                effects[:, column] = probability - usual[mine].mean(axis=0)
     result = []
-    for i in range(len(x)):
+    for i in range(n):
         order = np.argsort(-effects[i])[:top]
         result.append(
             [
@@ -369,10 +387,14 @@ def current_model() -> BreachModel | None:
     return BreachModel.objects.filter(usable=True).exclude(path="").first()
 
 
-def score_open(*, now: datetime | None = None) -> tuple[BreachModel | None, Any, np.ndarray]:
+def score_open(
+    *, now: datetime | None = None, timings: dict[str, float] | None = None
+) -> tuple[BreachModel | None, Any, np.ndarray]:
     """The probability of breach of every open timer not yet breached, at `now`: the model,
-    the timers' history and their probabilities (nothing written)."""
+    the timers' history and their probabilities (nothing written). `timings`, when given,
+    gets the seconds of each step (load, features, predict)."""
     now = now or timezone.now()
+    clock = _Stopwatch(timings)
     model = current_model()
     bundle = bundle_of(model) if model else None
     if model is None or bundle is None:
@@ -381,44 +403,70 @@ def score_open(*, now: datetime | None = None) -> tuple[BreachModel | None, Any,
         state__in=[TimerState.RUNNING, TimerState.PAUSED], breached_at__isnull=True
     )
     history = f.load(timers)
+    clock.lap("load")
     index = np.arange(len(history))
     x = f.rows(history, index, np.full(len(index), now.timestamp()))
-    return model, (history, x), predict(bundle, x)
+    clock.lap("features")
+    p = predict(bundle, x)
+    clock.lap("predict")
+    return model, (history, x), p
 
 
-def predictions_refresh(*, now: datetime | None = None) -> int:
-    """Score the open timers and store each one's probability and main reasons (the reasons for
-    those at `PREDICTION_REASONS_FROM` or more), replacing the previous scoring in one
-    transaction; then the escalation rules on a predicted probability fire
+class _Stopwatch:
+    """Seconds per step into a dict (or nowhere)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
+        self.last = now
+
+
+def predictions_refresh(
+    *, now: datetime | None = None, timings: dict[str, float] | None = None
+) -> int:
+    """Score the open timers and store each one's probability, replacing the previous scoring
+    in one transaction (a DELETE and one multi-row INSERT); the main reasons are kept for the
+    `PREDICTION_REASONS_TOP` riskiest at `PREDICTION_REASONS_FROM` or more (the ones the queue
+    and the dashboard show first: working them out costs a model call per feature value).
+    Then the escalation rules on a predicted probability fire
     (`sla.services.escalate_predicted`). Without a usable model every prediction is removed.
-    Returns the number of timers scored."""
+    Returns the number of timers scored; `timings`, when given, gets the seconds of each step
+    (load, features, predict, reasons, write, escalate)."""
     now = now or timezone.now()
-    model, scored, p = score_open(now=now)
+    model, scored, p = score_open(now=now, timings=timings)
     if model is None:
         BreachPrediction.objects.all().delete()
         return 0
+    clock = _Stopwatch(timings)
     history, x = scored
     bundle = bundle_of(model)
     assert bundle is not None  # noqa: S101 - score_open returned a model with its bundle
-    explained = np.nonzero(p >= _setting("PREDICTION_REASONS_FROM", 0.2))[0]
+    riskiest = np.argsort(-p, kind="stable")[: _setting("PREDICTION_REASONS_TOP", 1000)]
+    explained = riskiest[p[riskiest] >= _setting("PREDICTION_REASONS_FROM", 0.2)]
     why = dict(zip(explained.tolist(), reasons(bundle, x[explained], p[explained]), strict=True))
+    clock.lap("reasons")
+    timer_ids, content_types = history.timer_id.tolist(), history.content_type.tolist()
+    object_ids, rounded = history.object_id.tolist(), np.round(p, 4).tolist()
     rows = [
-        BreachPrediction(
-            timer_id=int(history.timer_id[i]),
-            content_type_id=int(history.content_type[i]),
-            object_id=int(history.object_id[i]),
-            probability=round(float(p[i]), 4),
-            reasons=why.get(i, []),
-            model=model,
-            predicted_at=now,
-        )
+        {
+            "timer_id": timer_ids[i],
+            "content_type_id": content_types[i],
+            "object_id": object_ids[i],
+            "probability": rounded[i],
+            "reasons": why.get(i, []),
+            "model_id": model.pk,
+            "predicted_at": now,
+        }  # fmt: skip
         for i in range(len(history))
     ]
     with transaction.atomic():
         BreachPrediction.objects.all().delete()
-        BreachPrediction.objects.bulk_create(rows, batch_size=5000)
-    escalate_predicted(
-        probabilities={int(history.timer_id[i]): float(p[i]) for i in range(len(history))},
-        now=now,
-    )
+        insert_rows(BreachPrediction, rows)
+    clock.lap("write")
+    escalate_predicted(probabilities=dict(zip(timer_ids, p.tolist(), strict=True)), now=now)
+    clock.lap("escalate")
     return len(rows)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 # Fields whose Python value psycopg2 sends as it is.
@@ -36,7 +37,7 @@ _PLAIN = (
 def insert_rows(
     model: type[models.Model], rows: Sequence[models.Model | Mapping[str, Any]]
 ) -> None:
-    """INSERT `rows` of `model` in one statement; instances' ids stay unset."""
+    """INSERT `rows` of `model` in one statement; instances' generated ids stay unset."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -44,7 +45,7 @@ def insert_rows(
         return
     from psycopg2.extras import execute_values
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not _generated(f)]
     converted = {f.attname for f in fields if not isinstance(f, _PLAIN)}
     values = []
     for given in rows:
@@ -150,6 +151,12 @@ def _copy_text(field: models.Field) -> Callable[[Any], str]:
     return _escaped
 
 
+def _generated(field: models.Field) -> bool:
+    """A primary key the database numbers (a key given by the row, as a one-to-one key, is
+    sent)."""
+    return field.primary_key and isinstance(field, AutoFieldMixin)
+
+
 class _Row:
     """A dict's values read as attributes, with the fields' defaults for the rest: enough of a
     model instance for the insert, without the cost of building one."""
@@ -157,7 +164,7 @@ class _Row:
     def __init__(self, model: type[models.Model], values: Mapping[str, Any]):
         self.__dict__.update(values)
         for field in model._meta.concrete_fields:
-            if field.attname not in values and not field.primary_key:
+            if field.attname not in values and not _generated(field):
                 setattr(self, field.attname, field.get_default())
 
 

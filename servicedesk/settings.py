@@ -495,6 +495,11 @@ PREDICTION_TEST_DAYS = env.int("PREDICTION_TEST_DAYS", default=30)
 PREDICTION_FLAG_AT = env.float("PREDICTION_FLAG_AT", default=0.5)
 PREDICTION_REFRESH_MINUTES = env.int("PREDICTION_REFRESH_MINUTES", default=5)
 PREDICTION_DIR = Path(env.str("PREDICTION_DIR", default=str(DATA_DIR / "models")))
+# The main reasons are worked out for the PREDICTION_REASONS_TOP riskiest open timers at
+# PREDICTION_REASONS_FROM or more; PREDICTION_CALIBRATION: "" (none), "isotonic" or "sigmoid".
+PREDICTION_REASONS_TOP = env.int("PREDICTION_REASONS_TOP", default=1000)
+PREDICTION_REASONS_FROM = env.float("PREDICTION_REASONS_FROM", default=0.2)
+PREDICTION_CALIBRATION = env.str("PREDICTION_CALIBRATION", default="")
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -395,6 +395,41 @@ class BusinessCalendar:
         days = self._span(n1, n2) if n1 <= n2 else -self._span(n2, n1)
         return timedelta(microseconds=days + b2 - b1)
 
+    # --- the working set as data, for array arithmetic over many instants --------------------
+
+    def working_spans(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The working time from ``start`` to ``end`` as half-open UTC intervals, sorted and
+        disjoint, cut to ``[start, end)``: ``elapsed(a, b)`` for ``start <= a <= b <= end`` is
+        the length of these spans between a and b, and ``is_working(t)`` is whether t lies in
+        one. A caller with many instants (the breach prediction's features) reads the spans
+        once and answers them all with a sorted search. Built from the same exact day pieces
+        as the arithmetic (DST days included), one day at a time: a year is a few hundred
+        spans."""
+        a = _abs_us(_aware(start, "start").astimezone(UTC))
+        b = _abs_us(_aware(end, "end").astimezone(UTC))
+        if b <= a:
+            return []
+        n1 = self._day_holding(a, start.astimezone(self.zone).toordinal())
+        n2 = self._day_holding(b - 1, end.astimezone(self.zone).toordinal())
+        spans: list[tuple[datetime, datetime]] = []
+        for n in range(n1, n2 + 1):
+            day = self._day(n)
+            for s, e in zip(day.starts, day.ends, strict=True):
+                low, high = max(s, a), min(e, b)
+                if low < high:
+                    spans.append((_from_abs(low), _from_abs(high)))
+        return spans
+
+    def utc_offsets(self, start: datetime, end: datetime) -> list[tuple[datetime, timedelta]]:
+        """The zone's UTC offset at ``start`` and after each change until ``end``, as
+        (from this instant on, UTC, offset) pairs: local wall time for many instants at once."""
+        a = _abs_us(_aware(start, "start").astimezone(UTC))
+        b = _abs_us(_aware(end, "end").astimezone(UTC))
+        offsets = [(_from_abs(a), timedelta(microseconds=_offset_at(self.zone, a)))]
+        for instant, _before, after in _transitions_between(self.zone, a, b):
+            offsets.append((_from_abs(instant), timedelta(microseconds=after)))
+        return offsets
+
     # --- days and spans ---------------------------------------------------------------------
 
     def _ensure(self, n1: int, n2: int) -> _State:

@@ -208,3 +208,22 @@ def test_the_quality_page_is_for_administrators(desk, client, make_user):
 def test_end_users_get_no_queue(desk, client):
     client.force_login(desk["requester"])
     assert client.get(reverse("prediction:queue")).status_code in (302, 403)
+
+
+def test_reasons_are_kept_for_the_riskiest_only(desk, settings):
+    settings.PREDICTION_REASONS_TOP = 1
+    _history(desk)
+    services.model_train(actor=system_actor(), now=NOW)
+    _risky, risky_timer = _open(desk, 901, "risky")
+    _other, other_timer = _open(desk, 903, "risky")
+    _safe, safe_timer = _open(desk, 902, "safe")
+    timings: dict[str, float] = {}
+    assert services.predictions_refresh(now=NOW, timings=timings) == 3
+    assert set(timings) == {"load", "features", "predict", "reasons", "write", "escalate"}
+    stored = {row.timer_id: row for row in BreachPrediction.objects.all()}
+    assert stored[risky_timer.pk].probability == stored[other_timer.pk].probability > 0.8
+    assert [bool(stored[t.pk].reasons) for t in (risky_timer, other_timer, safe_timer)] == [
+        True,
+        False,
+        False,
+    ]

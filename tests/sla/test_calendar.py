@@ -691,3 +691,34 @@ def test_next_opening_is_working_and_nothing_elapses_before_it(scenario, shift):
     assert cal.elapsed(start, opening) == timedelta(0)
     assume(opening > start)
     assert not cal.is_working(opening - timedelta(microseconds=1))
+
+
+@FAST
+@given(scenarios(), instants, instants, st.lists(instants, max_size=6))
+def test_working_spans_give_elapsed_and_is_working(scenario, d1, d2, probes):
+    """The spans read once answer elapsed() and is_working() for any instants inside them."""
+    _, cal, start = scenario
+    low, high = sorted((start + d1, start + d2 + timedelta(microseconds=1)))
+    spans = cal.working_spans(low, high)
+    assert all(a < b for a, b in spans)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False))
+    assert sum((b - a for a, b in spans), timedelta(0)) == cal.elapsed(low, high)
+    for probe in probes:
+        at = min(max(start + probe, low), high - timedelta(microseconds=1))
+        inside = any(a <= at < b for a, b in spans)
+        assert inside == cal.is_working(at)
+        before = sum((min(b, at) - a for a, b in spans if a < at), timedelta(0))
+        assert before == cal.elapsed(low, at)
+
+
+@FAST
+@given(scenarios(), instants)
+def test_utc_offsets_are_the_zones(scenario, d1):
+    oracle, cal, start = scenario
+    end = start + abs(d1)
+    offsets = cal.utc_offsets(start, end)
+    assert offsets[0] == (start, start.astimezone(oracle.zone).utcoffset())
+    for (at, offset), (following, _) in zip(offsets, [*offsets[1:], (end, None)], strict=True):
+        assert at.astimezone(oracle.zone).utcoffset() == offset
+        last = max(following - timedelta(seconds=1), at)
+        assert last.astimezone(oracle.zone).utcoffset() == offset
