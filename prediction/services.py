@@ -304,7 +304,8 @@ def model_train(*, actor, now: datetime | None = None) -> BreachModel:
     began = time.monotonic()
     now = now or timezone.now()
     since = now - timedelta(days=_setting("PREDICTION_TRAINING_DAYS", 365))
-    timers = SlaTimer.objects.filter(started_at__gte=since, started_at__lt=now).exclude(
+    # An imported outcome kept as recorded (`source`) has no clock to learn from.
+    timers = SlaTimer.objects.filter(started_at__gte=since, started_at__lt=now, source="").exclude(
         state=TimerState.CANCELLED
     )
     history = f.load(timers)
