@@ -48,6 +48,7 @@ from servicedesk.pages import (
     staff_view,
 )
 from servicedesk.paging import page_of
+from servicedesk.replicas import reads_from_replica
 from servicedesk.selectors import cause_candidates, record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
@@ -78,6 +79,7 @@ def _ordering(sort: str) -> list[str]:
 
 
 @staff_view
+@reads_from_replica
 def queue(request):
     """A queue (mine, unassigned, open, major, all) with filters, sort and bulk actions.
 
