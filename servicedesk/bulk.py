@@ -4,14 +4,19 @@
 conversion chain and reads the new ids back; for a sweep batch of a thousand firings, timeline
 events and e-mails that took longer than the database. `insert_rows` takes instances or plain
 dicts (attribute name -> value; the other fields take their defaults), sends the values in one
-`INSERT ... VALUES` on PostgreSQL (psycopg2's `execute_values`), converting only the fields that
-need it (JSON), and reads nothing back. On other databases it is `bulk_create`.
+`COPY ... FROM STDIN` on PostgreSQL (the rows as COPY's text format, written by plain string
+formatting: `execute_values` quoted every value through psycopg2 one by one, a third of a sweep's
+Python), converting only the fields that need it (JSON), and reads nothing back. On other
+databases it is `bulk_create`.
 
 `stored_as_given` lets a bulk load (the demo data, imports) keep the times it gives.
 """
 
+import io
+import json
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
@@ -36,33 +41,50 @@ def insert_rows(
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create([_instance(model, row) for row in rows])
         return
-    from psycopg2.extras import execute_values
-
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    converted = {f.attname for f in fields if not isinstance(f, _PLAIN)}
-    values = []
+    stamped = [
+        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    json_fields = {f.attname: f for f in fields if isinstance(f, models.JSONField)}
+    other = {
+        f.attname for f in fields if not isinstance(f, _PLAIN) and f.attname not in json_fields
+    }
+    buffer = io.StringIO()
     for given in rows:
         row: Any = _Row(model, given) if isinstance(given, Mapping) else given
+        for field in stamped:
+            field.pre_save(row, add=True)
+        values = []
         for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(row, add=True)
-        values.append(
-            tuple(
-                field.get_db_prep_save(getattr(row, field.attname), connection)
-                if field.attname in converted
-                else getattr(row, field.attname)
-                for field in fields
-            )
-        )
+            value = getattr(row, field.attname)
+            if field.attname in json_fields and value is not None:
+                value = json.dumps(value, cls=json_fields[field.attname].encoder)
+            elif field.attname in other:
+                value = field.get_db_prep_save(value, connection)
+            values.append(_copy_text(value))
+        buffer.write("\t".join(values))
+        buffer.write("\n")
+    buffer.seek(0)
     columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
-        execute_values(
-            cursor,
-            f"INSERT INTO {table} ({columns}) VALUES %s",  # noqa: S608 - names from the model
-            values,
-            page_size=len(values),
-        )
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+
+# COPY's text format: backslash, tab, newline and carriage return escaped; NULL as \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 class _Row:

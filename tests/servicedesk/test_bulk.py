@@ -47,3 +47,23 @@ def test_json_values_and_nulls_round_trip():
 def test_nothing_to_write_is_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         insert_rows(Notification, [])
+
+
+@pytest.mark.django_db
+def test_text_that_copy_would_misread_is_stored_as_given():
+    """PostgreSQL gets the rows in COPY's text format: tabs, line breaks, backslashes and a
+    literal \\N in a text or in JSON must come back as they went in, booleans and times too."""
+    content_type = ContentType.objects.get_for_model(Notification)
+    awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" 波斯'
+    moment = timezone.now().replace(microsecond=123456)
+    insert_rows(
+        AuditEvent,
+        [{"content_type_id": content_type.pk, "object_id": 2, "kind": AuditKind.ESCALATED,
+          "note": awkward, "new_text": "\\", "new_value": {"text": awkward}, "public": False,
+          "created_at": moment}],
+    )  # fmt: skip
+
+    event = AuditEvent.objects.get()
+    assert event.note == awkward and event.new_text == "\\"
+    assert event.new_value == {"text": awkward}
+    assert event.public is False and event.created_at == moment
