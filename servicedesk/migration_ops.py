@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
 
 
@@ -48,3 +49,25 @@ def _names(apps, schema_editor, model_name: str, name: str) -> tuple[str, str, s
     table = model._meta.db_table
     column = model._meta.get_field(name).column
     return table, column, schema_editor._create_index_name(table, [column], suffix="")
+
+
+class AddIndexConcurrentlyWherePossible(AddIndexConcurrently):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL (a million-row table keeps taking writes while
+    it builds; the migration must be `atomic = False`), a plain CREATE INDEX elsewhere
+    (SQLite has no CONCURRENTLY and no concurrent writers to spare)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_forwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_backwards(
+                self, app_label, schema_editor, from_state, to_state
+            )

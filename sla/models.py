@@ -365,6 +365,13 @@ class SlaTimer(models.Model):
             models.Index(
                 fields=["due_at"], condition=Q(state="running"), name="sla_timer_running_due_idx"
             ),
+            # The breached queue and its card: the open clocks already past due, probed per
+            # open incident (index only, a few percent of the table).
+            models.Index(
+                fields=["content_type", "object_id"],
+                condition=Q(state__in=["running", "paused"], breached_at__isnull=False),
+                name="sla_timer_breached_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
