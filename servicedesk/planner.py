@@ -16,11 +16,17 @@ from django.db import connections, transaction
 @contextmanager
 def serial_plan(using: str = "default") -> Iterator[None]:
     """Run the block's queries on `using` without parallel workers (PostgreSQL; elsewhere a
-    no-op). A transaction of its own, so the setting ends with it."""
-    if connections[using].vendor != "postgresql":
+    no-op). The setting ends with the block: with its transaction, or inside a caller's
+    transaction set back at the end (or undone with the savepoint if the block fails)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
         yield
         return
+    nested = connection.in_atomic_block
     with transaction.atomic(using=using):
-        with connections[using].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         yield
+        if nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
