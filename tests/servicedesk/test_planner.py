@@ -24,5 +24,8 @@ def test_the_block_runs_serial_and_the_setting_ends_with_it():
 
 @pytest.mark.django_db
 def test_queries_inside_run_and_answer_on_any_database(django_user_model):
+    django_user_model.objects.create(email="walk@example.com", full_name="Walk")
+    outside = list(django_user_model.objects.values_list("email", flat=True))
     with serial_plan():
-        assert django_user_model.objects.count() == 0
+        assert list(django_user_model.objects.values_list("email", flat=True)) == outside
+    assert "walk@example.com" in outside
