@@ -166,6 +166,7 @@ def measure(*, samples: int) -> None:
     from cmdb import graph
     from cmdb.models import ConfigurationItem
     from cmdb.selectors import impact_of
+    from servicedesk.sqlarrays import id_array
 
     rng = random.Random(7)
     with connection.cursor() as cursor:
@@ -207,7 +208,9 @@ def measure(*, samples: int) -> None:
     levels = graph.walk(ci_id=sample, direction="downstream", depth=5)
     frontier = [pk for pk, (distance, _) in levels.items() if distance == 4] or [sample]
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + graph.level_sql("downstream"), [frontier])
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + graph.level_sql("downstream"), [id_array(frontier)]
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     print(
         f"\nPlan of the last level of a downstream walk at depth 5 from a server (id {sample}, "

@@ -11,8 +11,8 @@ needs, not the walk of the whole estate it carries.
 
 One query per level on either side (an index scan led by the end it comes from: the unique
 (source, target, type) index or `cmdb_rel_target_idx`), one more for the relationships along the
-paths found. PostgreSQL gets the frontier as one array (`= ANY(%s)`), other databases as IN lists
-of bounded size.
+paths found. PostgreSQL gets the frontier as one array literal (`= ANY(%s::bigint[])`), other
+databases as IN lists of bounded size.
 """
 
 from collections.abc import Iterable
@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from cmdb.choices import REVERSE_LABELS, Direction, RelationshipType
 from cmdb.models import ConfigurationItem, Relationship
+from servicedesk.sqlarrays import id_array
 
 MAX_DEPTH = 10
 _CHUNK = 900  # ids per IN list off PostgreSQL (SQLite's variable limit is far above)
@@ -85,8 +86,9 @@ def _neighbours(frontier: list[int], ends: tuple[tuple[str, str], ...]) -> list[
         for came_from, going_to in ends:
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    f"SELECT {came_from}, {going_to} FROM {table} WHERE {came_from} = ANY(%s)",  # noqa: S608 - our names
-                    [frontier],
+                    f"SELECT {came_from}, {going_to} FROM {table}"  # noqa: S608 - our names
+                    f" WHERE {came_from} = ANY(%s::bigint[])",
+                    [id_array(frontier)],
                 )
                 pairs.extend(cursor.fetchall())
                 continue

@@ -21,6 +21,7 @@ from dashboards.forms import SubscriptionForm
 from dashboards.models import ReportSubscription
 from dashboards.scope import ScopeForm
 from servicedesk.csvfiles import csv_writer
+from servicedesk.replicas import reads_from_replica
 
 dashboard_view = permission_required(VIEW_DASHBOARDS, raise_exception=True)
 
@@ -51,6 +52,7 @@ def _page(request, template, panels_of, tab):
 
 @login_required
 @dashboard_view
+@reads_from_replica
 def home(request):
     """The SLA dashboard: compliance, its trend and breakdowns, breaches and what is at risk."""
     return _page(request, "dashboards/sla.html", selectors.sla_page, "sla")
@@ -58,6 +60,7 @@ def home(request):
 
 @login_required
 @dashboard_view
+@reads_from_replica
 def kpis(request):
     """The seed's KPIs with their definitions and targets."""
     return _page(request, "dashboards/kpis.html", selectors.kpi_page, "kpis")
@@ -65,6 +68,7 @@ def kpis(request):
 
 @login_required
 @dashboard_view
+@reads_from_replica
 def teams(request):
     """The teams, their staffing and the customers served."""
     return render(
@@ -81,6 +85,7 @@ def teams(request):
 
 @login_required
 @dashboard_view
+@reads_from_replica
 def panel_data(request, key):
     """One panel as JSON (the charts draw from it) or, with ?format=csv, as a CSV file."""
     function = selectors.PANELS.get(key)

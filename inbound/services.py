@@ -40,7 +40,6 @@ from servicedesk.events import record_event
 from servicedesk.exceptions import ApplicationError
 from servicedesk.models import AuditKind
 from servicedesk.notifications import notify
-from sla import services as sla
 
 logger = logging.getLogger(__name__)
 

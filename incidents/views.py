@@ -48,6 +48,8 @@ from servicedesk.pages import (
     staff_view,
 )
 from servicedesk.paging import page_of
+from servicedesk.planner import serial_plan
+from servicedesk.replicas import reads_from_replica
 from servicedesk.selectors import cause_candidates, queue_annotate, record_links, record_timeline
 from sla.selectors import page_timers_of, timer_view
 
@@ -78,6 +80,7 @@ def _ordering(sort: str) -> list[str]:
 
 
 @staff_view
+@reads_from_replica
 def queue(request):
     """A queue (mine, unassigned, open, major, all) with filters, sort and bulk actions.
 
@@ -91,12 +94,14 @@ def queue(request):
     base = selectors.incident_queue(user=request.user, queue=queue_name)
     filterset = IncidentFilter(_chosen_filters(request.GET) or None, queryset=base)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    page = page_of(
-        selectors.as_list_rows(rows),
-        ordering=_ordering(sort),
-        cursor=request.GET.get("cursor", ""),
-        size=settings.QUEUE_PAGE_SIZE,
-    )
+    listed = selectors.as_list_rows(rows)
+    with serial_plan(listed.db):  # a short keyset walk (servicedesk/planner.py)
+        page = page_of(
+            listed,
+            ordering=_ordering(sort),
+            cursor=request.GET.get("cursor", ""),
+            size=settings.QUEUE_PAGE_SIZE,
+        )
     custom_columns = custom_fields_selectors.queue_columns(
         INCIDENT.key, request.GET.getlist("columns")
     )

@@ -25,6 +25,7 @@ from servicedesk import announce as events
 from servicedesk import memo
 from servicedesk import services as kernel
 from servicedesk.actors import actor_required, system_actor
+from servicedesk.bulk import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +209,20 @@ def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
 
 def notify_for_events(events: list[dict]) -> None:
     """The notifications of several events (a sweep's batch of warnings and breaches) in one
-    INSERT."""
-    _write([row for event in events for row in _rows_for_event(**event)])
+    INSERT, one per person and record: a clock that breaches and passes three warning rules in
+    one sweep rings the assignee's bell once, as a breach (the timeline keeps every step)."""
+    chosen: dict[tuple, Notification] = {}
+    for event in events:
+        for row in _rows_for_event(**event):
+            key = (row.recipient_id, row.content_type_id, row.object_id)
+            if key not in chosen or row.kind == Kind.SLA_BREACH:
+                chosen[key] = row
+    _write(list(chosen.values()))
 
 
 def _write(rows: list[Notification]) -> None:
     if rows:
-        Notification.objects.bulk_create(rows)
+        insert_rows(Notification, rows)
         transaction.on_commit(lambda: selectors.unread_forget([row.recipient_id for row in rows]))
 
 

@@ -4,24 +4,24 @@
 conversion chain and reads the new ids back; for a sweep batch of a thousand firings, timeline
 events and e-mails that took longer than the database. `insert_rows` takes instances or plain
 dicts (attribute name -> value; the other fields take their defaults), sends the values in one
-`INSERT ... VALUES` on PostgreSQL (psycopg2's `execute_values`), converting only the fields that
-need it (JSON), and reads nothing back. On other databases it is `bulk_create`.
-
-`copy_rows` goes further for loads (an import's thousands of timeline rows): PostgreSQL's COPY
-of the rows as text, no statement to build at all.
+`COPY ... FROM STDIN` on PostgreSQL (the rows as COPY's text format, written by plain string
+formatting: `execute_values` quoted every value through psycopg2 one by one, a third of a sweep's
+Python), converting only the fields that need it (JSON), and reads nothing back. On other
+databases it is `bulk_create`. Loads whose rows need their ids (an import's records, for their
+timeline rows) take them first with `reserve_ids` and write them `with_ids`.
 
 `stored_as_given` lets a bulk load (the demo data, imports) keep the times it gives.
 """
 
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
-from django.utils import timezone
 
 # Fields whose Python value psycopg2 sends as it is.
 _PLAIN = (
@@ -35,74 +35,43 @@ _PLAIN = (
 
 
 def insert_rows(
-    model: type[models.Model], rows: Sequence[models.Model | Mapping[str, Any]]
-) -> None:
-    """INSERT `rows` of `model` in one statement; instances' generated ids stay unset."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create([_instance(model, row) for row in rows])
-        return
-    from psycopg2.extras import execute_values
-
-    fields = [f for f in model._meta.concrete_fields if not _generated(f)]
-    converted = {f.attname for f in fields if not isinstance(f, _PLAIN)}
-    values = []
-    for given in rows:
-        row: Any = _Row(model, given) if isinstance(given, Mapping) else given
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(row, add=True)
-        values.append(
-            tuple(
-                field.get_db_prep_save(getattr(row, field.attname), connection)
-                if field.attname in converted
-                else getattr(row, field.attname)
-                for field in fields
-            )
-        )
-    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        execute_values(
-            cursor,
-            f"INSERT INTO {table} ({columns}) VALUES %s",  # noqa: S608 - names from the model
-            values,
-            page_size=len(values),
-        )
-
-
-def copy_rows(
     model: type[models.Model],
-    rows: Iterable[Mapping[str, Any] | models.Model],
+    rows: Iterable[models.Model | Mapping[str, Any]],
     *,
     with_ids: bool = False,
 ) -> int:
-    """Write `rows` of `model` with PostgreSQL's COPY (elsewhere `bulk_create`); returns how
-    many. A row is a dict by field attname (`actor_id`) or an unsaved instance; a missing
-    field takes its default, an `auto_now` one now. The fastest way in for rows whose ids
-    nobody needs back (an import's audit events, comments, timers), or whose ids were taken
-    beforehand (`reserve_ids`, then `with_ids`)."""
+    """Write `rows` of `model` in one COPY (elsewhere `bulk_create`); returns how many. The
+    ids the database numbers stay unset, unless the rows bring them (`with_ids`, after
+    `reserve_ids`); a key the row owns (a one-to-one key) is always sent. An `auto_now` or
+    `auto_now_add` field left empty is stamped now; a time the row gives is kept."""
     if connection.vendor != "postgresql":
         instances = [_instance(model, row) for row in rows]
         model._default_manager.bulk_create(instances, batch_size=2000)
         return len(instances)
-    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
-    text = [_copy_text(f) for f in fields]
-    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if with_ids or not _generated(f)]
+    stamped = [
+        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    json_fields = {f.attname: f for f in fields if isinstance(f, models.JSONField)}
+    other = {
+        f.attname for f in fields if not isinstance(f, _PLAIN) and f.attname not in json_fields
+    }
     buffer = io.StringIO()
     count = 0
     for given in rows:
-        values = given if isinstance(given, Mapping) else given.__dict__
-        cells = []
-        for field, write in zip(fields, text, strict=True):
-            value = values[field.attname] if field.attname in values else field.get_default()
-            if value is None and (
-                getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-            ):
-                value = now
-            cells.append(r"\N" if value is None else write(value))
-        buffer.write("\t".join(cells))
+        row: Any = _Row(model, given) if isinstance(given, Mapping) else given
+        for field in stamped:
+            if getattr(row, field.attname, None) is None:
+                field.pre_save(row, add=True)
+        values = []
+        for field in fields:
+            value = getattr(row, field.attname)
+            if field.attname in json_fields and value is not None:
+                value = json.dumps(value, cls=json_fields[field.attname].encoder)
+            elif field.attname in other:
+                value = field.get_db_prep_save(value, connection)
+            values.append(_copy_text(value))
+        buffer.write("\t".join(values))
         buffer.write("\n")
         count += 1
     if not count:
@@ -117,8 +86,8 @@ def copy_rows(
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     """`count` new primary keys of `model` from its sequence (PostgreSQL), for rows written
-    with `copy_rows` whose ids are needed (an import's records, for their timeline rows);
-    None elsewhere."""
+    `with_ids` whose ids are needed (an import's records, for their timeline rows); None
+    elsewhere."""
     if connection.vendor != "postgresql" or not count:
         return None
     with connection.cursor() as cursor:
@@ -129,32 +98,26 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _escaped(value: Any) -> str:
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
-def _copy_text(field: models.Field) -> Callable[[Any], str]:
-    """How COPY's text format spells a value of `field`."""
-    if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: _escaped(json.dumps(value, cls=encoder))
-    if isinstance(field, models.BooleanField):
-        return lambda value: "t" if value else "f"
-    if isinstance(field, models.DateTimeField):
-        return lambda value: value.isoformat()
-    return _escaped
-
-
 def _generated(field: models.Field) -> bool:
     """A primary key the database numbers (a key given by the row, as a one-to-one key, is
     sent)."""
     return field.primary_key and isinstance(field, AutoFieldMixin)
+
+
+# COPY's text format: backslash, tab, newline and carriage return escaped; NULL as \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
 
 
 class _Row:
@@ -164,7 +127,7 @@ class _Row:
     def __init__(self, model: type[models.Model], values: Mapping[str, Any]):
         self.__dict__.update(values)
         for field in model._meta.concrete_fields:
-            if field.attname not in values and not _generated(field):
+            if field.attname not in values and not field.primary_key:
                 setattr(self, field.attname, field.get_default())
 
 

@@ -169,6 +169,10 @@ class AuditEvent(RecordRowMixin):
     written before the system actor existed.
     """
 
+    # Led by sd_audit_record_idx: no index of its own on a table written on every change.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -573,7 +577,10 @@ class Notification(models.Model):
     sweep (beat), so nothing is lost when a service is down.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # Never looked up by content type (the pending index serves the sender): no index of its own.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     object_id = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=40)
     user_ids = models.JSONField(default=list)

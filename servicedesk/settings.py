@@ -140,6 +140,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
     # Covering indexes (INCLUDE) are a PostgreSQL speed-up; SQLite builds them without it.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# A PostgreSQL read replica for the dashboards and lists (docs/operations.md): off unless set.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+READ_FROM_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["servicedesk.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

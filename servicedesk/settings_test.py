@@ -30,3 +30,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"]["init_command"] = (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
     )
+
+# The read replica is a mirror of the test database (the same database through a second
+# connection), so the router's tests run anywhere; reads go to it only where a test turns
+# READ_FROM_REPLICA on (tests/servicedesk/test_replicas.py).
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+    "TEST": {"MIRROR": "default"},
+}
+READ_FROM_REPLICA = False

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
-from servicedesk.bulk import copy_rows, reserve_ids, stored_as_given
+from servicedesk.bulk import insert_rows, reserve_ids, stored_as_given
 from servicedesk.models import AuditEvent, AuditKind, Comment, ExternalKey, Visibility
 from servicedesk.numbering import reserve_record_numbers
 from servicedesk.reference import reference_kind
@@ -504,20 +504,20 @@ def _write(
     else:
         for row, pk in zip(rows, ids, strict=True):
             row.pk = pk
-        copy_rows(model, rows, with_ids=True)
+        insert_rows(model, rows, with_ids=True)
     content_type = ContentType.objects.get_for_model(model)
     ct = content_type.pk
     pairs = list(zip(rows, built, strict=True))
-    copy_rows(ExternalKey, ({"content_type_id": ct, "object_id": row.pk, "source": source,
+    insert_rows(ExternalKey, ({"content_type_id": ct, "object_id": row.pk, "source": source,
                              "value": b.source.number} for row, b in pairs))  # fmt: skip
-    copy_rows(AuditEvent, ({"content_type_id": ct, "object_id": row.pk, "actor_id": actor.pk, **event}
+    insert_rows(AuditEvent, ({"content_type_id": ct, "object_id": row.pk, "actor_id": actor.pk, **event}
                            for row, b in pairs for event in b.events))  # fmt: skip
-    copy_rows(Comment, ({"content_type_id": ct, "object_id": row.pk, "created_at": at,
+    insert_rows(Comment, ({"content_type_id": ct, "object_id": row.pk, "created_at": at,
                          "author_id": author.pk, "body": body,
                          "visibility": Visibility.INTERNAL if internal else Visibility.PUBLIC}
                         for row, b in pairs for at, author, body, internal in b.notes))  # fmt: skip
     if sla is not None:
-        copy_rows(SlaTimer, (t for row, b in pairs for t in sla.timers(row, b)))
+        insert_rows(SlaTimer, (t for row, b in pairs for t in sla.timers(row, b)))
     return rows
 
 

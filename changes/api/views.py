@@ -24,7 +24,12 @@ from changes.models import Change
 from changes.selectors import LIST_RELATED, changes_visible_to
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.serializers import TransitionNoteSerializer, VersionedActionSerializer
-from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
+from servicedesk.api.views import (
+    RecordAttachmentsMixin,
+    RecordConversationMixin,
+    ReplicaListMixin,
+    responses,
+)
 from servicedesk.exceptions import ApplicationError, StaleVersion
 
 DETAIL_RELATED = (*LIST_RELATED, "template", "builder", "tester", "implementer", "reviewed_by")
@@ -75,6 +80,7 @@ class ChangeViewSet(
     ChangeCalendarMixin,
     RecordConversationMixin,
     RecordAttachmentsMixin,
+    ReplicaListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

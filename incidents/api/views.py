@@ -27,7 +27,12 @@ from incidents.records import INCIDENT
 from incidents.selectors import LIST_RELATED, as_list_rows, incidents_visible_to
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.pagination import KeysetCursorPagination  # noqa: F401
-from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
+from servicedesk.api.views import (
+    RecordAttachmentsMixin,
+    RecordConversationMixin,
+    ReplicaListMixin,
+    responses,
+)
 from servicedesk.exceptions import ApplicationError, StaleVersion
 
 DETAIL_RELATED = (*LIST_RELATED, "organisation", "service", "configuration_item", "parent")
@@ -115,6 +120,7 @@ def _action_schema(summary, request, *, examples=()):
 class IncidentViewSet(
     RecordConversationMixin,
     RecordAttachmentsMixin,
+    ReplicaListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

@@ -19,7 +19,12 @@ from problems.models import Problem
 from servicedesk.api.filters import FilterBackend
 from servicedesk.api.links import LinkedRecordSerializer
 from servicedesk.api.serializers import VersionedActionSerializer
-from servicedesk.api.views import RecordAttachmentsMixin, RecordConversationMixin, responses
+from servicedesk.api.views import (
+    RecordAttachmentsMixin,
+    RecordConversationMixin,
+    ReplicaListMixin,
+    responses,
+)
 from servicedesk.exceptions import ApplicationError
 from servicedesk.selectors import record_links, record_model_for_number
 
@@ -70,6 +75,7 @@ def _detail(summary, request=None, code=200):
 class ProblemViewSet(
     RecordConversationMixin,
     RecordAttachmentsMixin,
+    ReplicaListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

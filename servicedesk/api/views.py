@@ -29,6 +29,7 @@ from servicedesk.api.serializers import (
     TimelineEntrySerializer,
 )
 from servicedesk.models import Attachment, BaseRecord, Comment
+from servicedesk.replicas import replica_reads
 from servicedesk.selectors import record_timeline
 
 ERRORS = {
@@ -99,6 +100,16 @@ class RecordViewSetMixin:
 
     def take_record(self, record: BaseRecord, *, version: int | None) -> None:
         raise missing_hook(self, "take_record")
+
+
+class ReplicaListMixin:
+    """The list action reads from the read replica when one is configured (servicedesk/replicas.py):
+    a page of many rows that may be a moment old. Reading one record, and every write, stays on
+    the primary."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with replica_reads():
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class RecordConversationMixin(RecordViewSetMixin):

@@ -75,6 +75,24 @@ def test_service_level_warnings_and_breaches_reach_the_assignee(desk):
     )
 
 
+def test_a_sweep_batch_rings_once_per_person_and_record_as_its_worst(desk):
+    """The sweep announces a breach and each warning rule passed in one batch: the assignee's
+    bell gets one notification for the record, the breach, not one per step."""
+    group, ana, ben, _rita, incident = desk
+    incidents.incident_assign(incident_id=incident.pk, actor=ana, support_group=group, assignee=ben)
+    incident.refresh_from_db()
+    warning = {"record": incident, "kind": events.SLA_WARNING, "actor": system_actor(),
+               "detail": {"metric": "resolution", "rule": "75%"}}  # fmt: skip
+    breach = {"record": incident, "kind": events.SLA_BREACH, "actor": system_actor(),
+              "detail": {"metric": "resolution"}}  # fmt: skip
+    with transaction.atomic():
+        events.announce_many([warning, breach, {**warning, "detail": {"rule": "90%"}}])
+    assert sorted(kinds(ben)) == sorted([NotificationKind.ASSIGNED, NotificationKind.SLA_BREACH])
+    with transaction.atomic():
+        events.announce_many([warning])
+    assert NotificationKind.SLA_WARNING in kinds(ben)
+
+
 def test_approvers_hear_of_an_approval_waiting(db):
     requester = UserFactory(role=Role.END_USER)
     approver, other = UserFactory(role=Role.AGENT), UserFactory(role=Role.AGENT)

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from servicedesk.bulk import copy_rows, insert_rows, reserve_ids
+from servicedesk.bulk import insert_rows, reserve_ids
 from servicedesk.models import AuditEvent, AuditKind, Notification
 
 
@@ -50,11 +50,11 @@ def test_nothing_to_write_is_no_query(django_assert_num_queries):
 
 
 @pytest.mark.django_db
-def test_copy_rows_writes_text_json_nulls_and_reserved_ids_as_given():
+def test_insert_rows_writes_text_json_nulls_and_reserved_ids_as_given():
     content_type = ContentType.objects.get_for_model(Notification)
     awkward = "tab\there\nnew line \\ backslash \\N not null, ünïcode"
     ids = reserve_ids(AuditEvent, 2)
-    written = copy_rows(
+    written = insert_rows(
         AuditEvent,
         [{"id": ids[0] if ids else None, "content_type_id": content_type.pk, "object_id": 1,
           "kind": AuditKind.ESCALATED, "note": awkward, "new_value": {"k": ["ü", 1, None]},
@@ -70,3 +70,22 @@ def test_copy_rows_writes_text_json_nulls_and_reserved_ids_as_given():
     assert first.public is False and second.public is True and second.created_at is not None
     if ids:  # PostgreSQL: the ids taken beforehand
         assert [first.pk, second.pk] == ids
+
+
+def test_text_that_copy_would_misread_is_stored_as_given():
+    """PostgreSQL gets the rows in COPY's text format: tabs, line breaks, backslashes and a
+    literal \\N in a text or in JSON must come back as they went in, booleans and times too."""
+    content_type = ContentType.objects.get_for_model(Notification)
+    awkward = 'tab\there\nnew line\r\\N back\\slash "quoted" 波斯'
+    moment = timezone.now().replace(microsecond=123456)
+    insert_rows(
+        AuditEvent,
+        [{"content_type_id": content_type.pk, "object_id": 2, "kind": AuditKind.ESCALATED,
+          "note": awkward, "new_text": "\\", "new_value": {"text": awkward}, "public": False,
+          "created_at": moment}],
+    )  # fmt: skip
+
+    event = AuditEvent.objects.get()
+    assert event.note == awkward and event.new_text == "\\"
+    assert event.new_value == {"text": awkward}
+    assert event.public is False and event.created_at == moment
