@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from cmdb import services as cmdb
 from incidents import notifications
 from incidents.choices import (
@@ -172,7 +173,8 @@ def incident_create(*, actor, **fields: Any) -> Incident:
     incident = Incident(**fields)
     requester = incident.requester
     if incident.organisation_id is None and requester.organisation_id:
-        if type(requester).organisation.is_cached(requester):  # the API loads it with the person
+        # The API loads it with the person; a page's requester is the lazy request.user.
+        if User.organisation.is_cached(requester):
             incident.organisation = requester.organisation
         else:
             incident.organisation_id = requester.organisation_id

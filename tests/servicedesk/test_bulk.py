@@ -72,6 +72,7 @@ def test_insert_rows_writes_text_json_nulls_and_reserved_ids_as_given():
         assert [first.pk, second.pk] == ids
 
 
+@pytest.mark.django_db
 def test_text_that_copy_would_misread_is_stored_as_given():
     """PostgreSQL gets the rows in COPY's text format: tabs, line breaks, backslashes and a
     literal \\N in a text or in JSON must come back as they went in, booleans and times too."""
