@@ -214,14 +214,14 @@ def plant(count: int, policy) -> int:
         buffer.write(
             f"{content_type_id}\t{object_id}\t{policy.pk}\t{target_id}\tresolution\t{state}\t"
             f"{started.isoformat()}\t{seconds}\t{pauses}\t{due.isoformat()}\t\\N\t\\N\t"
-            f"{due.isoformat()}\t{now.isoformat()}\n"
+            f"{due.isoformat()}\t{now.isoformat()}\t\n"
         )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY sla_slatimer (content_type_id, object_id, policy_id, target_id, metric, state, "
             "started_at, target_seconds, pauses, due_at, breached_at, stopped_at, next_check_at, "
-            "updated_at) FROM STDIN",
+            "updated_at, source) FROM STDIN",
             buffer,
         )
         cursor.execute("ANALYZE sla_slatimer")
