@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from servicedesk import memo
 from servicedesk.actors import actor_required
 from servicedesk.models import ExternalKey
 from servicedesk.reference import ReferenceKind
@@ -166,6 +167,9 @@ def reference_create_many(
             rows.pop(value, None)
             made[value] = existing
     created = model._default_manager.bulk_create(list(rows.values()), batch_size=2000)
+    if created:
+        # bulk_create sends no post_save: retire the processes' copies (categories, groups).
+        memo.forget()
     made.update(zip(rows, created, strict=True))
     for value, first in same.items():
         made[value] = made[same.get(first, first)]

@@ -199,3 +199,16 @@ def test_many_are_created_at_once_and_clashes_go_one_by_one():
         kind=reference_kind("category"), values=["Network", "Network / VPN"], actor=system_actor()
     )
     assert groups["Network / VPN"].parent == groups["Network"]
+
+
+def test_categories_made_in_bulk_are_in_every_process_copy_at_once():
+    """bulk_create sends no signal: the bulk path itself retires the per-process copies, so the
+    next create finds an imported category."""
+    from incidents.selectors import category_get
+
+    assert category_get(-1) is None  # the tree is now held in this process
+    made = kernel.reference_create_many(
+        kind=reference_kind("category"), values=["Printers"], actor=system_actor()
+    )
+    found = category_get(made["Printers"].pk)
+    assert found is not None and found.name == "Printers"
