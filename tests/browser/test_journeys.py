@@ -69,6 +69,9 @@ def test_simplified_chinese_is_offered_and_applied(page, make_user):
     sign_in(page, user.email, PASSWORD)
     # The sign-in page has the language menu too: choose only once the portal is there.
     expect(page).to_have_url(re.compile(r"/portal/"))
+    # The menu submits itself through app.js, a deferred script: a choice made before it has
+    # run changes nothing. The load event comes after every deferred script.
+    page.wait_for_load_state("load")
 
     page.get_by_label("Language").select_option("zh-hans")
 
