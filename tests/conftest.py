@@ -5,6 +5,26 @@ from accounts.roles import Role
 from tests.factories import UserFactory
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test directory
 
+# A worker's first database test also builds its test database (every migration). On a loaded
+# machine that alone can take longer than one test may (pyproject's timeout), and a timed-out
+# worker is killed and replaced, failing the test it held. So tests get a longer timeout until
+# the database stands; after that the usual one holds again.
+DATABASE_BUILD_TIMEOUT = 1800
+_database_built = False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    global _database_built
+    _database_built = True
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not _database_built:
+        item.add_marker(pytest.mark.timeout(DATABASE_BUILD_TIMEOUT))
+    yield
+
 
 @pytest.fixture
 def make_user(db):
