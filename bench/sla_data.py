@@ -28,7 +28,7 @@ SCORE_WEIGHTS = [3, 4, 8, 30, 55]
 TIMER_COLUMNS = (
     "content_type_id", "object_id", "policy_id", "target_id", "metric", "state", "started_at",
     "target_seconds", "pauses", "due_at", "breached_at", "stopped_at", "next_check_at",
-    "updated_at",
+    "updated_at", "source",
 )  # fmt: skip
 RATING_COLUMNS = ("content_type_id", "object_id", "created_at", "rated_by_id", "score", "comment")
 
@@ -138,7 +138,7 @@ def _load(out, seed: int) -> dict:
             timers.write(
                 f"{ct}\t{pk}\t{policy_id}\t{target_id}\t{metric}\t{state}\t{created.isoformat()}\t"
                 f"{seconds}\t[]\t{due.isoformat()}\t{_stamp(breached)}\t{_stamp(stop)}\t"
-                f"{_stamp(check)}\t{stamp_now}\n"
+                f"{_stamp(check)}\t{stamp_now}\t\n"
             )
             counts["timers"] += 1
         if done and resolved is not None and rng.random() < RATED_SHARE:
