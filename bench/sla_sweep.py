@@ -5,7 +5,8 @@ running timers with COPY on incidents that have no open clock of their own (the 
 incidents keep theirs, and the table reports every running timer), 100 of them due now and the
 rest later, then times `sla.services.sweep()` (which fires the due timers' breach and
 escalations) RUNS times with 0, 10 and 100 of them due, made due again between runs: wall time
-(p50, p95, max), this process's CPU time, and the SQL statements of one more sweep; separately,
+(p50, p95, max), this process's CPU time (median) and its PostgreSQL server process's (mean,
+from /proc: the server runs here), and the SQL statements of one more sweep; separately,
 the sweep's selection query alone with its plan. The timers are removed afterwards. The sweep's
 cost must follow the number of timers due, not the number running. Works on any database the
 generator made (its timers, if any, stay untouched).
@@ -19,6 +20,7 @@ import time
 from datetime import timedelta
 
 from bench import env
+from bench.imports import _database_cpu
 
 DUE = 100
 DUE_COUNTS = (0, 10, 100)  # how many of the DUE timers each measured sweep finds due
@@ -37,14 +39,15 @@ def main(argv=None):
     sizes = [int(size) for size in args.sizes.split(",")]
     rows = [row for size in sizes for row in measure(size)]
     print(
-        "| Running timers | Due | Sweep p50 ms | p95 ms | max ms | CPU p50 ms | Firings | "
-        "Statements | Selection query ms | Load average |"
+        "| Running timers | Due | Sweep p50 ms | p95 ms | max ms | CPU p50 ms | PostgreSQL CPU "
+        "ms | Firings | Statements | Selection query ms | Load average |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row['size']:,} | {row['due']} | {row['p50']:.1f} | {row['p95']:.1f} | "
-            f"{row['max']:.1f} | {row['cpu']:.1f} | {row['firings']} | {row['statements']} | "
+            f"{row['max']:.1f} | {row['cpu']:.1f} | {row['database']:.1f} | {row['firings']} | "
+            f"{row['statements']} | "
             f"{row['select_ms']:.2f} | {row['load']} |"
         )
     print()
@@ -169,19 +172,22 @@ def measure(size: int) -> list[dict]:
     running = _load(size, content_type_id, policy, target)
     rows = []
     for count in DUE_COUNTS:
-        timings, cpu, firings = [], [], 0
+        timings, cpu, firings, database = [], [], 0, 0.0
         for _ in range(RUNS):
             _rearm(policy, count)
+            database -= _database_cpu()
             started, began_cpu = time.perf_counter(), time.process_time()
             firings = services.sweep(now=timezone.now())
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - began_cpu) * 1000)
+            database += _database_cpu()
         _rearm(policy, count)
         with CaptureQueriesContext(connection) as statements:
             services.sweep(now=timezone.now())
         rows.append({"size": running, "due": count, "p50": statistics.median(timings),
                      "p95": _percentile(timings, 95), "max": max(timings),
-                     "cpu": statistics.median(cpu), "firings": firings,
+                     "cpu": statistics.median(cpu), "database": database * 1000 / RUNS,
+                     "firings": firings,
                      "statements": len(statements), "load": _load_average()})  # fmt: skip
     select_ms = []
     with transaction.atomic(), connection.cursor() as cursor:
