@@ -94,20 +94,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     env.configure(broker="memory://")
     env.require_postgresql()
+    print(run_import(args.incidents, sla=args.sla))
+
+
+def run_import(count: int, *, sla: str = "keep") -> str:
+    """Import a generated export of `count` incidents through the import service (new people
+    and groups created, SLA `keep` or `recompute`) and check its answers; the table row."""
     from accounts.models import User
     from incidents.models import Incident
     from servicedesk.models import ExternalKey
     from transfer import services
 
     source = f"bench{int(time.time())}"
-    data, answers = generate(args.incidents, names=f"{source} ")
+    data, answers = generate(count, names=f"{source} ")
     rows = data.count(b"\n") - 1
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
         "bench-imports@bench.example", "bench-imports", full_name="Bench imports"
     )
     job = services.import_job_create(
         actor=admin, data=data, file_name="bench.csv", format="servicenow",
-        create_missing=True, dry_run=False, batch_size=5000, sla_mode=args.sla,
+        create_missing=True, dry_run=False, batch_size=5000, sla_mode=sla,
     )  # fmt: skip
     services.ImportMapping.objects.filter(name=source).delete()
     mapping = services.ImportMapping.objects.create(name=source, format="servicenow", source=source)
@@ -126,11 +132,11 @@ def main(argv=None):
         )
     }
     wrong = sum(1 for number, answer in answers.items() if got.get(number) != answer)
-    print(f"| import | {args.incidents:,} incidents | {rows:,} rows | {seconds:.1f} s | "
-          f"{rows / seconds:,.0f} rows/s | {job.records_written:,} written | {job.errors} errors | "
-          f"{wrong} wrong answers | CPU {cpu:.1f} s here + {database:.1f} s PostgreSQL | "
-          f"SLA {args.sla} | peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB | "
-          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} |")  # fmt: skip
+    return (f"| import | {count:,} incidents | {rows:,} rows | {seconds:.1f} s | "
+            f"{rows / seconds:,.0f} rows/s | {job.records_written:,} written | {job.errors} errors | "
+            f"{wrong} wrong answers | CPU {cpu:.1f} s here + {database:.1f} s PostgreSQL | "
+            f"SLA {sla} | peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024:,} MB | "
+            f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} |")  # fmt: skip
 
 
 if __name__ == "__main__":

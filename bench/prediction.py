@@ -14,9 +14,11 @@
   fifth of them with a pause) and times `prediction.services.predictions_refresh` end to end,
   `--runs` times, step by step (load, features, predict, reasons, write, escalate); the planted
   timers are removed afterwards.
-- `--imported`: the history is an imported one (`python -m bench.imports` run on an empty
-  database first): its records get SLA timers from their audited status history (see
-  `imported_timers`) before training.
+- `--imported N`: the history is an imported one: N incidents of a generated ServiceNow export
+  (`bench.imports.generate`) imported on an empty database through the import service with
+  the SLA recomputed (`transfer.services.import_run`, as `manage.py import_records ... --sla
+  recompute`: our clocks replayed over the imported history, docs/import-export.md) before
+  training, as of the history's end unless `--now` says otherwise.
 
 Every figure is printed with the load average: the machine is shared.
 """
@@ -46,7 +48,9 @@ def main(argv=None):
     parser.add_argument("--timers", type=int, default=0, help="open timers to plant and score")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--train", action="store_true")
-    parser.add_argument("--imported", action="store_true")
+    parser.add_argument(
+        "--imported", type=int, default=0, help="import this many incidents first (empty database)"
+    )
     parser.add_argument("--training-days", type=int, default=60)
     parser.add_argument("--test-days", type=int, default=14)
     parser.add_argument("--step-hours", type=int, default=12)
@@ -80,12 +84,13 @@ def main(argv=None):
 def run(args) -> None:
     from django.conf import settings
 
+    now = datetime.fromisoformat(args.now) if args.now else None
     if args.imported:
-        imported_timers()
+        now = now or import_history(args.imported)
     if args.train:
         for method in args.calibration.split(","):
             settings.PREDICTION_CALIBRATION = "" if method == "none" else method
-            train(method, now=datetime.fromisoformat(args.now) if args.now else None)
+            train(method, now=now)
     if args.timers:
         score(args.timers, args.runs)
 
@@ -244,78 +249,23 @@ def clear(policy) -> None:
 # --- an imported history ------------------------------------------------------------------------
 
 
-def imported_timers() -> None:
-    """SLA timers for imported incidents that have none, from their audited status history: a
-    stand-in until the import itself writes them (the "recompute" SLA mode of the import,
-    docs/import-export.md). Built as the demo history builds its own, with the engine's
-    arithmetic (`servicedesk.management.demo.clock`): both targets count from the record's
-    creation; the first response is met at its first move out of "new", the resolution when
-    it is resolved (or closed); every stretch "pending" pauses the resolution clock."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import transaction
-    from django.utils import timezone
+def import_history(count: int) -> datetime:
+    """Import `count` generated incidents with the SLA recomputed (the import service replays
+    our clocks over each record's history: pauses while pending, reopenings); returns the
+    history's end, the moment to train as of."""
+    from django.db.models import Max
 
+    from bench.imports import run_import
     from incidents.models import Incident
-    from servicedesk.management.demo.clock import Clock, Policies, build_timer, save_timers
-    from servicedesk.models import AuditEvent, AuditKind
     from sla.models import SlaTimer
 
-    content_type = ContentType.objects.get_for_model(Incident)
-    timed = SlaTimer.objects.filter(content_type=content_type).values("object_id")
-    incidents = list(
-        Incident.objects.exclude(pk__in=timed).values_list(
-            "pk", "created_at", "priority", "service_id", "organisation_id", "resolved_at"
-        )
-    )
-    if not incidents:
-        print("imported history: every incident has its timers")
-        return
-    began = time.perf_counter()
-    moves: dict[int, list] = {}
-    events = AuditEvent.objects.filter(
-        content_type=content_type, kind=AuditKind.STATUS_CHANGED, field="status"
-    ).order_by("object_id", "created_at", "pk")
-    for object_id, at, status in events.values_list("object_id", "created_at", "new_value"):
-        moves.setdefault(object_id, []).append((at, status))
-    policies, now, built = Policies("incident"), timezone.now(), []
-    for pk, created, priority, service_id, organisation_id, resolved in incidents:
-        history = moves.get(pk, [])
-        responded = next((at for at, status in history if status != "new"), None)
-        pauses: list[list] = []
-        for at, status in history:
-            if status == "pending" and not (pauses and pauses[-1][1] is None):
-                pauses.append([at, None])
-            elif status != "pending" and pauses and pauses[-1][1] is None:
-                pauses[-1][1] = at
-        done = resolved or next(
-            (at for at, status in history if status in ("resolved", "closed")), None
-        )
-        policy = policies.policy(
-            priority=priority, service_id=service_id, organisation_id=organisation_id
-        )
-        for target in policies.targets(policy):
-            if target.metric == "first_response":
-                clock = Clock(started=created, stopped=min(filter(None, (responded, done)),
-                                                           default=None))  # fmt: skip
-            elif target.metric == "resolution":
-                clock = Clock(started=created, pauses=pauses, stopped=done)
-            else:
-                continue
-            built.append(
-                build_timer(
-                    content_type_id=content_type.pk,
-                    object_id=pk,
-                    policy=policy,
-                    target=target,
-                    clock=clock,
-                    now=now,
-                    rules=policies.rules_for_metric(target.metric, policy),
-                )  # fmt: skip
-            )
-    with transaction.atomic():
-        count = save_timers(built)
-    print(f"imported history: {count:,} timers for {len(incidents):,} incidents in "
-          f"{time.perf_counter() - began:.0f} s, load {_load()}")  # fmt: skip
+    began, timers = time.perf_counter(), SlaTimer.objects.count()
+    print(run_import(count, sla="recompute"))
+    end = Incident.objects.aggregate(end=Max("updated_at"))["end"]
+    print(f"imported history: {SlaTimer.objects.count() - timers:,} SLA timers recomputed, "
+          f"{time.perf_counter() - began:.0f} s in all, ends {end:%Y-%m-%d %H:%M}, "
+          f"load {_load()}")  # fmt: skip
+    return end
 
 
 if __name__ == "__main__":

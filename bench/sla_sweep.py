@@ -2,23 +2,29 @@
 
 For each size (default 10k, 100k, 1M timers on the bench database's incidents), loads that many
 running timers with COPY on incidents that have no open clock of their own (the generator's open
-incidents keep theirs, and the table reports every running timer), 100 of them due now and the rest later, then times `sla.services.
-sweep()` (which fires the 100 due timers' breach and escalations) RUNS times, the 100 made due
-again between runs, and, separately, the sweep's selection query alone with its plan. The timers are removed afterwards. The sweep's cost must
-follow the number of timers due, not the number running.
+incidents keep theirs, and the table reports every running timer), 100 of them due now and the
+rest later, then times `sla.services.sweep()` (which fires the due timers' breach and
+escalations) RUNS times with 0, 10 and 100 of them due, made due again between runs: wall time
+(p50, p95, max), this process's CPU time (median) and its PostgreSQL server process's (mean,
+from /proc: the server runs here), and the SQL statements of one more sweep; separately,
+the sweep's selection query alone with its plan. The timers are removed afterwards. The sweep's
+cost must follow the number of timers due, not the number running. Works on any database the
+generator made (its timers, if any, stay untouched).
 """
 
 import argparse
 import io
+import os
 import statistics
 import time
 from datetime import timedelta
 
 from bench import env
+from bench.imports import _database_cpu
 
 DUE = 100
 DUE_COUNTS = (0, 10, 100)  # how many of the DUE timers each measured sweep finds due
-RUNS = 5
+RUNS = 11
 DUE_TARGET_SECONDS = 28801
 
 
@@ -32,12 +38,17 @@ def main(argv=None):
     django.setup()
     sizes = [int(size) for size in args.sizes.split(",")]
     rows = [row for size in sizes for row in measure(size)]
-    print("| Running timers | Due | Sweep p50 ms | Sweep max ms | Firings | Selection query ms |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| Running timers | Due | Sweep p50 ms | p95 ms | max ms | CPU p50 ms | PostgreSQL CPU "
+        "ms | Firings | Statements | Selection query ms | Load average |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['size']:,} | {row['due']} | {row['p50']:.1f} | {row['max']:.1f} | "
-            f"{row['firings']} | {row['select_ms']:.2f} |"
+            f"| {row['size']:,} | {row['due']} | {row['p50']:.1f} | {row['p95']:.1f} | "
+            f"{row['max']:.1f} | {row['cpu']:.1f} | {row['database']:.1f} | {row['firings']} | "
+            f"{row['statements']} | "
+            f"{row['select_ms']:.2f} | {row['load']} |"
         )
     print()
     print("Plan of the selection at the largest size:\n```")
@@ -101,14 +112,14 @@ def _load(size, content_type_id, policy, target):
         buffer.write(
             f"{content_type_id}\t{object_id}\t{policy.pk}\t{target.pk}\tresolution\trunning\t"
             f"{started.isoformat()}\t{seconds}\t[]\t{due.isoformat()}\t\\N\t\\N\t"
-            f"{check.isoformat()}\t{now.isoformat()}\n"
+            f"{check.isoformat()}\t{now.isoformat()}\t\n"
         )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY sla_slatimer (content_type_id, object_id, policy_id, target_id, metric, state, "
             "started_at, target_seconds, pauses, due_at, breached_at, stopped_at, next_check_at, "
-            "updated_at) FROM STDIN",
+            "updated_at, source) FROM STDIN",
             buffer,
         )
         cursor.execute("ANALYZE sla_slatimer")
@@ -150,8 +161,9 @@ def _clear(policy) -> None:
         cursor.execute("DELETE FROM sla_slatimer WHERE policy_id = %s", [policy.pk])
 
 
-def measure(size: int) -> dict:
+def measure(size: int) -> list[dict]:
     from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from sla import services
@@ -160,14 +172,23 @@ def measure(size: int) -> dict:
     running = _load(size, content_type_id, policy, target)
     rows = []
     for count in DUE_COUNTS:
-        timings, firings = [], 0
+        timings, cpu, firings, database = [], [], 0, 0.0
         for _ in range(RUNS):
             _rearm(policy, count)
-            started = time.perf_counter()
+            database -= _database_cpu()
+            started, began_cpu = time.perf_counter(), time.process_time()
             firings = services.sweep(now=timezone.now())
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
+            database += _database_cpu()
+        _rearm(policy, count)
+        with CaptureQueriesContext(connection) as statements:
+            services.sweep(now=timezone.now())
         rows.append({"size": running, "due": count, "p50": statistics.median(timings),
-                     "max": max(timings), "firings": firings})  # fmt: skip
+                     "p95": _percentile(timings, 95), "max": max(timings),
+                     "cpu": statistics.median(cpu), "database": database * 1000 / RUNS,
+                     "firings": firings,
+                     "statements": len(statements), "load": _load_average()})  # fmt: skip
     select_ms = []
     with transaction.atomic(), connection.cursor() as cursor:
         sql = (
@@ -186,6 +207,15 @@ def measure(size: int) -> dict:
     for row in rows:
         row.update(select_ms=statistics.median(select_ms), plan=plan)
     return rows
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+
+
+def _load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -192,13 +192,14 @@ def stamp_timeline(row: Any) -> None:
 # --- Notifications ----------------------------------------------------------------------------------
 
 
-def _row(record, kind: str, recipient_id: int, actor) -> Notification:
-    return Notification(
-        recipient_id=recipient_id, kind=kind,
-        content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
-        number=record.number, title=str(record.title)[:200],
-        actor=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+def _row(record, kind: str, recipient_id: int, actor) -> dict:
+    """A notification's row as a plain dict (`insert_rows`): a sweep's batch writes hundreds."""
+    return {
+        "recipient_id": recipient_id, "kind": kind,
+        "content_type_id": ContentType.objects.get_for_model(record).pk, "object_id": record.pk,
+        "number": record.number, "title": str(record.title)[:200],
+        "actor_id": actor.pk if getattr(actor, "pk", None) else None,
+    }  # fmt: skip
 
 
 def notify_for_event(*, record, kind: str, actor, detail: dict) -> None:
@@ -211,24 +212,25 @@ def notify_for_events(events: list[dict]) -> None:
     """The notifications of several events (a sweep's batch of warnings and breaches) in one
     INSERT, one per person and record: a clock that breaches and passes three warning rules in
     one sweep rings the assignee's bell once, as a breach (the timeline keeps every step)."""
-    chosen: dict[tuple, Notification] = {}
+    chosen: dict[tuple, dict] = {}
     for event in events:
         for row in _rows_for_event(**event):
-            key = (row.recipient_id, row.content_type_id, row.object_id)
-            if key not in chosen or row.kind == Kind.SLA_BREACH:
+            key = (row["recipient_id"], row["content_type_id"], row["object_id"])
+            if key not in chosen or row["kind"] == Kind.SLA_BREACH:
                 chosen[key] = row
     _write(list(chosen.values()))
 
 
-def _write(rows: list[Notification]) -> None:
+def _write(rows: list[dict]) -> None:
     if rows:
         insert_rows(Notification, rows)
-        transaction.on_commit(lambda: selectors.unread_forget([row.recipient_id for row in rows]))
+        recipients = [row["recipient_id"] for row in rows]
+        transaction.on_commit(lambda: selectors.unread_forget(recipients))
 
 
-def _rows_for_event(*, record, kind: str, actor, detail: dict) -> list[Notification]:
+def _rows_for_event(*, record, kind: str, actor, detail: dict) -> list[dict]:
     actor_id = getattr(actor, "pk", None)
-    rows: list[Notification] = []
+    rows: list[dict] = []
     assignee_id = record.assignee_id
     if kind == events.ASSIGNED and detail.get("field") == "assignee" and detail.get("new"):
         if detail["new"] != actor_id:

@@ -15,13 +15,14 @@ timeline rows) take them first with `reserve_ids` and write them `with_ids`.
 
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 # Fields whose Python value psycopg2 sends as it is.
 _PLAIN = (
@@ -49,29 +50,21 @@ def insert_rows(
         model._default_manager.bulk_create(instances, batch_size=2000)
         return len(instances)
     fields = [f for f in model._meta.concrete_fields if with_ids or not _generated(f)]
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    json_fields = {f.attname: f for f in fields if isinstance(f, models.JSONField)}
-    other = {
-        f.attname for f in fields if not isinstance(f, _PLAIN) and f.attname not in json_fields
-    }
+    plan = [_column_plan(field) for field in fields]
     buffer = io.StringIO()
     count = 0
     for given in rows:
-        row: Any = _Row(model, given) if isinstance(given, Mapping) else given
-        for field in stamped:
-            if getattr(row, field.attname, None) is None:
-                field.pre_save(row, add=True)
-        values = []
-        for field in fields:
-            value = getattr(row, field.attname)
-            if field.attname in json_fields and value is not None:
-                value = json.dumps(value, cls=json_fields[field.attname].encoder)
-            elif field.attname in other:
-                value = field.get_db_prep_save(value, connection)
-            values.append(_copy_text(value))
-        buffer.write("\t".join(values))
+        if isinstance(given, Mapping):
+            line = _dict_line(given, plan)
+        else:
+            line = []
+            for (attname, convert, _fixed, _default, stamped), field in zip(
+                plan, fields, strict=True
+            ):
+                if stamped and getattr(given, attname, None) is None:
+                    field.pre_save(given, add=True)
+                line.append(convert(getattr(given, attname)))
+        buffer.write("\t".join(line))
         buffer.write("\n")
         count += 1
     if not count:
@@ -104,6 +97,51 @@ def _generated(field: models.Field) -> bool:
     return field.primary_key and isinstance(field, AutoFieldMixin)
 
 
+def _column_plan(field: models.Field) -> tuple:
+    """How `insert_rows` writes one column, worked out once per call: (attname, value -> COPY
+    text, the text of a constant default or None, the default's maker, stamped when empty)."""
+    convert: Callable[[Any], str]
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def convert(value):
+            return "\\N" if value is None else _copy_text(json.dumps(value, cls=encoder))
+    elif isinstance(field, _PLAIN):
+        convert = _copy_text
+    else:
+
+        def convert(value):
+            return _copy_text(field.get_db_prep_save(value, connection))
+
+    stamped = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    fixed = None
+    if not stamped and (not callable(field.default) or field.default in _SHARED_DEFAULTS):
+        fixed = convert(field.get_default())
+    default = timezone.now if stamped else field.get_default
+    return field.attname, convert, fixed, default, stamped
+
+
+# Callable defaults whose one value serves every row of a call: "now" (the rows of one COPY are
+# written at one moment) and the empty list or dict of a JSON field (written out as text).
+_SHARED_DEFAULTS = (timezone.now, list, dict)
+
+
+_MISSING = object()
+
+
+def _dict_line(given: Mapping[str, Any], plan: list[tuple]) -> list[str]:
+    """A dict row's COPY values: a field it leaves out takes its default (a constant's text, or
+    one "now", is made once per call, not per row), an empty `auto_now` field now."""
+    line = []
+    for attname, convert, fixed, default, stamped in plan:
+        value = given.get(attname, _MISSING)
+        if value is _MISSING or (stamped and value is None):
+            line.append(fixed if fixed is not None else convert(default()))
+        else:
+            line.append(convert(value))
+    return line
+
+
 # COPY's text format: backslash, tab, newline and carriage return escaped; NULL as \N.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -111,6 +149,11 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is str:
+        return value.translate(_COPY_ESCAPES)
     if value is True:
         return "t"
     if value is False:
@@ -118,17 +161,6 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
-
-
-class _Row:
-    """A dict's values read as attributes, with the fields' defaults for the rest: enough of a
-    model instance for the insert, without the cost of building one."""
-
-    def __init__(self, model: type[models.Model], values: Mapping[str, Any]):
-        self.__dict__.update(values)
-        for field in model._meta.concrete_fields:
-            if field.attname not in values and not field.primary_key:
-                setattr(self, field.attname, field.get_default())
 
 
 def _instance(model, row):

@@ -1,16 +1,16 @@
 """What an escalation rule does when it fires. Runs inside the sweep's transaction, so the
 firing row, the action and its e-mails commit together.
 
-E-mails are not written here but added to the batch's `outbox` (a list of unsaved rows the sweep
-writes in one statement); the actions that change the record (reassign, raise the priority) go
-through the record's own services, which write at once.
+E-mails are not written here but added to the batch's `outbox` (a list of unsaved rows, plain
+dicts, the sweep writes in one statement); the actions that change the record (reassign, raise
+the priority) go through the record's own services, which write at once.
 """
 
 from django.contrib.auth.models import Group
 
 from servicedesk import registry
 from servicedesk.actors import system_actor
-from servicedesk.notifications import build
+from servicedesk.notifications import row
 from sla.models import EscalationAction
 
 # Actions that change the record through its services (and may be refused by its rules).
@@ -23,17 +23,17 @@ def run(record, timer, rule, outbox: list) -> None:
     action = rule.action
     if action == EscalationAction.NOTIFY_ASSIGNEE:
         owner = record.assignee_id or (record.support_group and record.support_group.lead_id)
-        outbox.append(build(record, KIND, user_ids=[owner]))
+        outbox.append(row(record, KIND, user_ids=[owner]))
     elif action == EscalationAction.NOTIFY_GROUP_LEAD:
         lead = record.support_group.lead_id if record.support_group_id else None
-        outbox.append(build(record, KIND, user_ids=[lead]))
+        outbox.append(row(record, KIND, user_ids=[lead]))
     elif action == EscalationAction.NOTIFY_ROLE:
         people = Group.objects.filter(name=rule.role, user__is_active=True)
         user_ids = list(people.values_list("user__id", flat=True))
-        outbox.append(build(record, KIND, user_ids=user_ids))
+        outbox.append(row(record, KIND, user_ids=user_ids))
     elif action == EscalationAction.NOTIFY_ADDRESSES:
         addresses = [line.strip() for line in rule.addresses.splitlines() if line.strip()]
-        outbox.append(build(record, KIND, addresses=addresses))
+        outbox.append(row(record, KIND, addresses=addresses))
     elif action == EscalationAction.REASSIGN:
         record_type = registry.for_model(record)
         if record_type is None or not record_type.has("assign"):

@@ -67,7 +67,6 @@ from sla.services.sweeping import (
     _process_isolated,
     _records_of,
     _sweep_batch,
-    _update_timers,
     sweep,
 )
 from sla.services.timers import (
@@ -142,7 +141,6 @@ __all__ = [
     "_sweep_batch",
     "_targets_of",
     "_timers_of",
-    "_update_timers",
     "agent_replied",
     "business_calendar",
     "first_response",

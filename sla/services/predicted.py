@@ -85,7 +85,7 @@ def _fire(timer: SlaTimer, record, rules: list[EscalationRule], now: datetime, b
     try:
         with transaction.atomic():
             for rule in rules:
-                batch.firings.append({"timer_id": timer.pk, "rule_id": rule.pk, "fired_at": now})
+                batch.fire(timer, rule, now)
                 batch.event(
                     timer,
                     new_text=f"{rule.name}"[:255],

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from servicedesk import notifications
+from servicedesk import memo, notifications
 from servicedesk.actors import system_actor
 from servicedesk.announce import SLA_BREACH, SLA_WARNING, announce_many
 from servicedesk.bulk import insert_rows
@@ -46,7 +46,7 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
     service holds (which then locks the record's timers) leaves its timer for the next sweep.
     """
     now = now or timezone.now()
-    rules = _active_rules()
+    rules = memo.reference("sla:time-rules", _active_rules)
     total = 0
     failed: set[int] = set()
     while True:
@@ -58,9 +58,7 @@ def sweep(*, now=None, batch_size: int = 500) -> int:
             if failed:
                 query = query.exclude(pk__in=failed)
             due = list(
-                query.select_related("target__calendar", "policy", "content_type").order_by(
-                    "next_check_at"
-                )[:batch_size]
+                query.select_related("target__calendar").order_by("next_check_at")[:batch_size]
             )
             total += _sweep_batch(due, now, rules, failed)
         if len(due) < batch_size:
@@ -154,14 +152,17 @@ class _Batch:
     """The rows a sweep batch writes at once: firings, timeline events, outbox e-mails."""
 
     def __init__(self):
-        # Plain dicts, not model instances: a batch writes hundreds (see servicedesk.bulk).
-        self.firings: list[dict] = []
-        self.events: list[dict] = []
+        # Firings and timeline events as tuples of ids: on PostgreSQL the database makes their
+        # rows from arrays (`_write_on_postgresql`); e-mails and bells are plain dicts.
+        self.firings: list[tuple[int, int, datetime]] = []  # (timer, rule, fired at)
+        self.events: list[tuple[int, int, int, int]] = []  # (content type, record, text, note)
         self.outbox: list = []
         # The record events announced when the batch is written (servicedesk.announce).
         self.announced: list[dict] = []
         self.saved: set[int] = set()  # timers already written one by one
-        self.texts: dict[tuple, str] = {}
+        # The events' texts, each once; a text (or a template's key) to its index.
+        self.texts: list[str] = [""]
+        self._indexes: dict = {"": 0}
 
     def mark(self) -> tuple[int, int, int, int]:
         return len(self.firings), len(self.events), len(self.outbox), len(self.announced)
@@ -175,35 +176,46 @@ class _Batch:
             {"record": record, "kind": kind, "actor": system_actor(), "detail": detail}
         )
 
-    def event(self, timer, **fields) -> None:
+    def fire(self, timer, rule, now) -> None:
+        self.firings.append((timer.pk, rule.pk, now))
+
+    def event(self, timer, *, new_text: str, note: str = "") -> None:
+        """A timeline event of the escalation: the system actor's, shown to agents only."""
         self.events.append(
-            {
-                "content_type_id": timer.content_type_id,
-                "object_id": timer.object_id,
-                "actor_id": system_actor().pk,
-                "kind": AuditKind.ESCALATED,
-                "field": "sla",
-                "public": False,
-                **fields,
-            }
+            (timer.content_type_id, timer.object_id, self._index(new_text), self._index(note))
         )
 
+    def _index(self, text: str) -> int:
+        index = self._indexes.get(text)
+        if index is None:
+            index = self._indexes[text] = len(self.texts)
+            self.texts.append(text)
+        return index
+
     def write(self, timers) -> None:
-        insert_rows(EscalationFiring, self.firings)
-        insert_rows(AuditEvent, self.events)
+        timers = [timer for timer in timers if timer.pk not in self.saved]
+        if connection.vendor == "postgresql":
+            _write_on_postgresql(self, timers)
+        else:
+            insert_rows(EscalationFiring, [
+                {"timer_id": timer_id, "rule_id": rule_id, "fired_at": at}
+                for timer_id, rule_id, at in self.firings
+            ])  # fmt: skip
+            insert_rows(AuditEvent, [_event_row(self, event) for event in self.events])
+            if timers:
+                SlaTimer.objects.bulk_update(timers, _SWEPT_FIELDS)
         notifications.add_many([row for row in self.outbox if row is not None])
         announce_many(self.announced)
-        _update_timers([timer for timer in timers if timer.pk not in self.saved])
 
     def text(self, template, *, metric, action=None) -> str:
         """A timeline text, translated once per batch rather than once per firing."""
         key = (template, metric, action)
-        if key not in self.texts:
+        if key not in self._indexes:
             labels = {"metric": Metric(metric).label}
             if action is not None:
                 labels["action"] = EscalationAction(action).label
-            self.texts[key] = _(template) % labels
-        return self.texts[key]
+            self._indexes[key] = self._index(_(template) % labels)
+        return self.texts[self._indexes[key]]
 
 
 # Timeline texts of the sweep (translated when written, in the server's language).
@@ -212,28 +224,81 @@ ESCALATED = gettext_noop("%(metric)s: %(action)s")
 _SWEPT_FIELDS = ["breached_at", "due_at", "next_check_at", "updated_at"]
 
 
-def _update_timers(timers: list[SlaTimer]) -> None:
-    """The swept timers' new moments in one statement. On PostgreSQL an UPDATE ... FROM
-    VALUES: Django's bulk_update builds a CASE per field and row, slower than the database."""
-    if not timers:
-        return
-    if connection.vendor != "postgresql":
-        SlaTimer.objects.bulk_update(timers, _SWEPT_FIELDS)
-        return
-    from psycopg2.extras import execute_values
+def _event_row(batch: _Batch, event: tuple[int, int, int, int]) -> dict:
+    content_type_id, object_id, new_text, note = event
+    return {
+        "content_type_id": content_type_id, "object_id": object_id,
+        "actor_id": system_actor().pk, "kind": AuditKind.ESCALATED, "field": "sla",
+        "public": False, "new_text": batch.texts[new_text], "note": batch.texts[note],
+    }  # fmt: skip
 
-    rows = [(t.pk, t.breached_at, t.due_at, t.next_check_at, t.updated_at) for t in timers]
+
+# The batch's firings, timeline events and timers in one statement: the database makes the rows
+# from a few arrays (ids, moments, indexes into the batch's texts), not Python each row's text.
+# A firing that exists already (the unique timer and rule) fails all of it, as one COPY did.
+_WRITE_SQL = """
+WITH firings AS (
+    INSERT INTO sla_escalationfiring (timer_id, rule_id, fired_at)
+    SELECT * FROM unnest(%(fired_timers)s::bigint[], %(fired_rules)s::bigint[],
+                         %(fired_at)s::timestamptz[])
+), events AS (
+    INSERT INTO servicedesk_auditevent (content_type_id, object_id, created_at, actor_id, kind,
+                                        field, old_text, new_text, note, public)
+    SELECT e.content_type_id, e.object_id, %(at)s, %(actor)s, %(kind)s, 'sla', '',
+           (%(texts)s::text[])[e.new_text + 1], (%(texts)s::text[])[e.note + 1], false
+    FROM unnest(%(event_types)s::int[], %(event_records)s::bigint[], %(event_texts)s::int[],
+                %(event_notes)s::int[]) WITH ORDINALITY
+         AS e (content_type_id, object_id, new_text, note, position)
+    ORDER BY e.position
+)
+UPDATE sla_slatimer AS t
+SET breached_at = v.breached_at, due_at = v.due_at, next_check_at = v.next_check_at,
+    updated_at = v.updated_at
+FROM unnest(%(timers)s::bigint[], %(breached)s::timestamptz[], %(due)s::timestamptz[],
+            %(checks)s::timestamptz[], %(updated)s::timestamptz[])
+     AS v (id, breached_at, due_at, next_check_at, updated_at)
+WHERE t.id = v.id
+"""
+
+
+def _write_on_postgresql(batch: _Batch, timers: list[SlaTimer]) -> None:
+    if not (batch.firings or batch.events or timers):
+        return
+    firings, events = batch.firings, batch.events
     with connection.cursor() as cursor:
-        execute_values(
-            cursor,
-            "UPDATE sla_slatimer AS t SET breached_at = v.breached_at, due_at = v.due_at, "
-            "next_check_at = v.next_check_at, updated_at = v.updated_at "
-            "FROM (VALUES %s) AS v (id, breached_at, due_at, next_check_at, updated_at) "
-            "WHERE t.id = v.id",
-            rows,
-            template="(%s, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::timestamptz)",
-            page_size=len(rows),
+        cursor.execute(
+            _WRITE_SQL,
+            {
+                "fired_timers": _array(firing[0] for firing in firings),
+                "fired_rules": _array(firing[1] for firing in firings),
+                "fired_at": _array(firing[2] for firing in firings),
+                "at": timezone.now(),
+                "actor": system_actor().pk,
+                "kind": AuditKind.ESCALATED.value,
+                "event_types": _array(event[0] for event in events),
+                "event_records": _array(event[1] for event in events),
+                "event_texts": _array(event[2] for event in events),
+                "event_notes": _array(event[3] for event in events),
+                "texts": batch.texts,
+                "timers": _array(timer.pk for timer in timers),
+                "breached": _array(timer.breached_at for timer in timers),
+                "due": _array(timer.due_at for timer in timers),
+                "checks": _array(timer.next_check_at for timer in timers),
+                "updated": _array(timer.updated_at for timer in timers),
+            },
         )
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of ids or moments, none of which needs quoting: one string
+    for the driver to send rather than a value each for it to quote."""
+    return "{" + ",".join(_literal(value) for value in values) + "}"
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _records_of(timers) -> dict:
@@ -282,7 +347,7 @@ def _process(timer: SlaTimer, now: datetime, rules, records, already: set[int], 
             continue
         # The timer's row is locked, so no other sweep is here; the unique (timer, rule)
         # constraint is the last guard, and a violation sends the batch down the slow path.
-        batch.firings.append({"timer_id": timer.pk, "rule_id": rule.pk, "fired_at": now})
+        batch.fire(timer, rule, now)
         already = already | {rule.pk}
         batch.event(
             timer,

@@ -535,6 +535,7 @@ def test_a_batchs_writes_are_a_few_statements_whatever_the_number_due(desk, cloc
     def sweep_of(day, count):
         for _ in range(count):
             log_incident(desk, clock, at(day, 10), respond=False)
+        assert sla.sweep() == 0  # the rules are read once, by the first sweep
         clock.move_to(at(day, 18, 1))  # past 75% and the breach: three firings each
         with CaptureQueriesContext(connection) as queries:
             assert sla.sweep() == 3 * count
@@ -543,6 +544,47 @@ def test_a_batchs_writes_are_a_few_statements_whatever_the_number_due(desk, cloc
     assert sweep_of(3, 3) == sweep_of(4, 12)
     assert EscalationFiring.objects.count() == 2 * 15
     assert Notification.objects.filter(kind="sla_escalation").count() == 2 * 15
+
+
+@on_postgresql
+def test_a_sweep_of_100_due_timers_is_eleven_statements_three_of_them_writes(desk, clock):
+    """100 timers breach and pass two rules at once (300 firings, 300 timeline events, 200
+    e-mails, 100 bells): the firings, events and timers are one statement, the e-mails and the
+    bells one COPY each; reading the timers, their records and their firings one query each."""
+    policy("Resolution only", calendar=desk.calendar, precedence=1, first_response=None)
+    rule("Warn the assignee", percent=75)
+    rule("Tell the lead", percent=75, action="notify_group_lead")
+    logged = [log_incident(desk, clock, at(3, 10), respond=False) for _ in range(100)]
+    assert sweep_at(clock, at(3, 10, 30)) == 0  # nothing due: the rules are read here
+    clock.move_to(at(3, 18, 1))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert sla.sweep() == 300
+    statements = [
+        query["sql"].split(None, 1)[0].upper()
+        for query in queries
+        if "events_webhooksubscription" not in query["sql"]  # read every few seconds
+    ]
+
+    assert statements == [
+        "SAVEPOINT", "SET", "SELECT", "SELECT", "SELECT", "SAVEPOINT",
+        "WITH", "COPY", "COPY", "RELEASE", "RELEASE",
+    ], [query["sql"][:80] for query in queries]  # fmt: skip
+    assert EscalationFiring.objects.count() == 200
+    assert Notification.objects.filter(kind="sla_escalation").count() == 200
+    assert AuditEvent.objects.filter(kind=AuditKind.ESCALATED).count() == 300
+    first, last = logged[0], logged[-1]
+    for record in (first, last):
+        assert [(event.new_text, event.note, event.actor, event.public)
+                for event in escalations(record)] == [
+            ("Resolution target breached", "", system_actor(), False),
+            ("Warn the assignee", "Resolution: Notify the assignee", system_actor(), False),
+            ("Tell the lead", "Resolution: Notify the group lead", system_actor(), False),
+        ]  # fmt: skip
+        resolution = timer(record, RES)
+        assert resolution.breached_at == at(3, 18)
+        assert resolution.next_check_at is None
+    assert sla.sweep() == 0
 
 
 def test_when_the_batchs_writes_fail_each_timer_is_done_on_its_own(desk, log, clock):
