@@ -11,6 +11,10 @@ Other databases walk level by level through the ORM. All give the same answer: e
 with its shortest distance.
 """
 
+import heapq
+from collections import Counter
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import connection
 
@@ -105,6 +109,65 @@ def _walk_by_levels(*, ci_id: int, direction: str, depth: int) -> dict[int, tupl
             cursor.execute(flagged)
         business = {row[0] for row in cursor.fetchall()} & distance.keys()
     return {pk: (d, pk in business) for pk, d in distance.items()}
+
+
+@dataclass(frozen=True)
+class ImpactSummary:
+    """What the impact selector shows of a walk: how many CIs it reached (the root included),
+    the nearest `limit` (by distance, then id) and every business service reached (the root
+    excluded), each as (id, distance)."""
+
+    total: int
+    nearest: list[tuple[int, int]]
+    services: list[tuple[int, int]]
+
+
+def impact_summary(*, ci_id: int, direction: str, depth: int, limit: int) -> ImpactSummary:
+    """The walk from `ci_id` as the impact selector needs it. On PostgreSQL the whole walk runs
+    in the database (`cmdb_impact`, migration cmdb 0006) and only this summary comes back: from a
+    core switch that is 300 + a few hundred ids instead of 70,000 sent level by level to Python
+    and back. Elsewhere it is computed from `walk`, with the same answer."""
+    direction = Direction(direction)
+    depth = max(0, min(int(depth), MAX_DEPTH))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT total, nearest, nearest_depths, services, service_depths"
+                " FROM cmdb_impact(%s, %s, %s, %s)",
+                [ci_id, direction == Direction.DOWNSTREAM, depth, limit],
+            )
+            total, nearest, nearest_depths, services, service_depths = cursor.fetchone()
+        return ImpactSummary(
+            total=total,
+            nearest=list(zip(nearest, nearest_depths, strict=True)),
+            services=list(zip(services, service_depths, strict=True)),
+        )
+    reached = walk(ci_id=ci_id, direction=direction, depth=depth)
+    return ImpactSummary(
+        total=len(reached),
+        nearest=[(pk, reached[pk][0]) for pk in nearest_ids(reached, limit)],
+        services=sorted(
+            ((pk, d) for pk, (d, business) in reached.items() if business and pk != ci_id),
+            key=lambda service: (service[1], service[0]),
+        ),
+    )
+
+
+def nearest_ids(reached: dict[int, tuple[int, bool]], limit: int) -> list[int]:
+    """The `limit` CIs nearest the root (by distance, then id), nearest first, without sorting
+    all of a wide walk (70,000 CIs from a core switch): the levels below the one the limit falls
+    in are taken whole, that level's smallest ids picked."""
+    per_level = Counter(distance for distance, _business in reached.values())
+    cutoff, taken = 0, 0
+    for cutoff in sorted(per_level):
+        if taken + per_level[cutoff] >= limit:
+            break
+        taken += per_level[cutoff]
+    nearer = sorted((distance, pk) for pk, (distance, _b) in reached.items() if distance < cutoff)
+    at_cutoff = heapq.nsmallest(
+        limit - len(nearer), (pk for pk, (distance, _b) in reached.items() if distance == cutoff)
+    )
+    return [pk for _distance, pk in nearer][:limit] + at_cutoff
 
 
 def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:

@@ -132,3 +132,83 @@ def test_walking_from_several_cis_at_once_gives_each_walk_s_distances(
     assert together == {
         pk: distances(walk(ci_id=pk, direction=direction, depth=depth)) for pk in origins
     }
+
+
+# --- The impact summary against a plain breadth-first search ----------------------------------
+
+
+def plain_bfs(edges, root, direction, depth):
+    """Shortest distances from `root` within `depth` hops, the obvious way: downstream follows
+    target -> source (the sources need the target), upstream source -> target."""
+    following: dict[int, list[int]] = {}
+    for source, target in edges:
+        start, end = (target, source) if direction == "downstream" else (source, target)
+        following.setdefault(start, []).append(end)
+    distance, frontier = {root: 0}, [root]
+    for level in range(1, depth + 1):
+        frontier = [
+            end for start in frontier for end in following.get(start, ()) if end not in distance
+        ]
+        frontier = list(dict.fromkeys(frontier))
+        distance.update(dict.fromkeys(frontier, level))
+    return distance
+
+
+@pytest.fixture
+def cyclic_graph_with_services():
+    """120 CIs, about 500 random relationships (cycles, two-way pairs, hubs), one CI in eight a
+    business service."""
+    rng = random.Random(21)
+    names = [f"n{i:03d}" for i in range(120)]
+    pairs = {(rng.choice(names), rng.choice(names)) for _ in range(460)}
+    pairs |= {(name, "n000") for name in names[1:40]}  # a hub most CIs reach
+    pairs = {(s, t) for s, t in pairs if s != t}
+    items = bulk_graph(sorted(pairs))
+    business = [items[name].pk for name in names[::8] if name in items]
+    ConfigurationItem.objects.filter(pk__in=business).update(ci_class=ci_class("business_service"))
+    edges = [(items[s].pk, items[t].pk) for s, t in pairs]
+    return items, edges, set(business)
+
+
+def test_the_impact_summary_equals_a_plain_breadth_first_search(cyclic_graph_with_services):
+    from cmdb.graph import impact_summary
+
+    items, edges, business = cyclic_graph_with_services
+    rng = random.Random(5)
+    roots = [items["n000"].pk] + [items[name].pk for name in rng.sample(sorted(items), 8)]
+    for root in roots:
+        for direction in ("downstream", "upstream"):
+            for depth in (0, 1, 2, 5, 10):
+                expected = plain_bfs(edges, root, direction, depth)
+                by_nearness = sorted(expected.items(), key=lambda item: (item[1], item[0]))
+                services = sorted(
+                    ((pk, d) for pk, d in expected.items() if pk in business and pk != root),
+                    key=lambda item: (item[1], item[0]),
+                )
+                for limit in (0, 1, 7, 300):
+                    summary = impact_summary(
+                        ci_id=root, direction=direction, depth=depth, limit=limit
+                    )
+                    assert summary.total == len(expected)
+                    assert summary.nearest == by_nearness[:limit]
+                    assert sorted(summary.services, key=lambda s: (s[1], s[0])) == services
+
+
+def test_the_impact_selector_shows_what_the_plain_search_reaches(cyclic_graph_with_services):
+    items, edges, business = cyclic_graph_with_services
+    hub = items["n000"]
+    expected = plain_bfs(edges, hub.pk, "downstream", 3)
+    nearest = sorted(expected.items(), key=lambda item: (item[1], item[0]))[:25]
+
+    impact = impact_of(ci=hub, direction="downstream", depth=3, limit=25)
+
+    assert impact.total == len(expected) - 1
+    assert [(node.ci.pk, node.depth) for node in impact.nodes] == nearest
+    shown = {pk for pk, _d in nearest}
+    assert {(s, t) for s, t, _type in impact.edges} == {
+        (s, t) for s, t in edges if s in shown and t in shown
+    }
+    assert {(s.ci.pk, s.depth) for s in impact.services} == {
+        (pk, d) for pk, d in expected.items() if pk in business and pk != hub.pk
+    }
+    assert impact.truncated == (len(expected) > 25)
