@@ -25,7 +25,7 @@ import random
 import statistics
 import time
 
-from bench import env
+from bench import cpu, env
 
 # class code: how many CIs
 LAYERS = {
@@ -242,14 +242,7 @@ def _core_devices() -> list[int]:
 def _backend_cpu_seconds(pid: int | None) -> float:
     """User + system CPU time of the PostgreSQL backend serving this connection (0 when the
     server is not on this machine)."""
-    if pid is None:
-        return 0.0
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0 if pid is None else cpu.cpu_seconds(pid)
 
 
 def measure_core(*, rounds: int) -> None:
