@@ -9,6 +9,11 @@ recursive query was PostgreSQL's walk too, but it expands a CI once per level it
 from a core switch on which 70% of the estate depends, 400 ms against the levels' 160-290 ms.
 Other databases walk level by level through the ORM. All give the same answer: each CI reached
 with its shortest distance.
+
+Impact analysis (`impact_summary`, what cmdb.selectors.impact_of shows) walks instead a copy of
+the relationships kept in the process's memory (`RelationshipGraph`), loaded again after any
+write to them (triggers of migration cmdb 0006 note every one): from a core switch, about 20 ms
+of CPU against 200 for the queries level by level, on every database alike.
 """
 
 import io
@@ -174,7 +179,7 @@ def _business_services_among(levels: list[np.ndarray]) -> np.ndarray:
 class RelationshipGraph:
     """The relationships as two adjacency arrays (compressed sparse rows: for each CI, where its
     neighbours start in one flat array), one per direction, over the CIs that have any: 500,000
-    relationships take about 6 MB. A walk is then a few array operations per level.
+    relationships take about 10 MB. A walk is then a few array operations per level.
 
     Each process keeps one copy and loads it again once the relationships changed: the triggers
     of migration cmdb 0006 record every write, by whatever path (service, import, bulk_create,
