@@ -9,17 +9,23 @@ drawn at random, downstream and upstream, and prints p50/p95 with the plan of on
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sd_cmdb_bench python -m bench.cmdb_impact
     python -m bench.cmdb_impact --keep        # measure the graph already loaded
+    python -m bench.cmdb_impact --keep --core --rounds 5   # only the 5 core network devices
+
+Beside wall time, the core rows give the CPU time per impact selector: this process's and its
+PostgreSQL backend's (read from /proc when the server runs on this machine), so runs on a loaded
+machine compare.
 
 The database must be a scratch one (its name contains "bench"): the CMDB tables are emptied.
 """
 
 import argparse
 import io
+import os
 import random
 import statistics
 import time
 
-from bench import env
+from bench import cpu, env
 
 # class code: how many CIs
 LAYERS = {
@@ -60,6 +66,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep", action="store_true", help="measure the graph already loaded")
     parser.add_argument("--samples", type=int, default=SAMPLES)
+    parser.add_argument(
+        "--core", action="store_true", help="measure only the 5 core network devices, per depth"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="walks per core device and depth")
     args = parser.parse_args(argv)
     env.configure()
     env.prepare_database()
@@ -70,7 +80,10 @@ def main(argv=None):
         cis, relationships = generate()
         print(f"generated {cis:,} CIs and {relationships:,} relationships "
               f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
-    measure(samples=args.samples)
+    if args.core:
+        measure_core(rounds=args.rounds)
+    else:
+        measure(samples=args.samples)
 
 
 def generate(seed: int = 20261123) -> tuple[int, int]:
@@ -218,6 +231,67 @@ def measure(*, samples: int) -> None:
     )
 
 
+def _core_devices() -> list[int]:
+    """The last 5 core network devices: each has about 70% of the estate downstream."""
+    from cmdb.models import ConfigurationItem
+
+    return list(ConfigurationItem.objects.filter(name__startswith="NETWORK_DEVICE-")
+                .order_by("-id").values_list("id", flat=True)[:5])  # fmt: skip
+
+
+def _backend_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of the PostgreSQL backend serving this connection (0 when the
+    server is not on this machine)."""
+    return 0.0 if pid is None else cpu.cpu_seconds(pid)
+
+
+def measure_core(*, rounds: int) -> None:
+    """Walk and impact selector from the 5 core devices, downstream, for each depth: wall time
+    p50/p95 and the CPU time per selector (this process + its database backend)."""
+    from django.db import connection
+
+    from cmdb import graph
+    from cmdb.models import ConfigurationItem
+    from cmdb.selectors import impact_of
+
+    core = _core_devices()
+    items = ConfigurationItem.objects.select_related("ci_class").in_bulk(core)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    if not os.path.exists(f"/proc/{backend}"):
+        backend = None
+    print(f"\nDownstream from the 5 core network devices ({env.describe_database()}), "
+          f"{rounds} walks per device and depth; load average {_load()}.\n")  # fmt: skip
+    print("| Depth | CIs reached p50 | Walk p50 ms | p95 | Impact selector p50 ms | p95 | "
+          "Selector CPU p50 ms (client + database) |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for depth in DEPTHS:
+        impact_of(ci=items[core[0]], direction="downstream", depth=depth)  # warm up
+        walk_ms, full_ms, cpu_ms, sizes = [], [], [], []
+        for _round in range(rounds):
+            for pk in core:
+                began = time.perf_counter()
+                sizes.append(len(graph.walk(ci_id=pk, direction="downstream", depth=depth)) - 1)
+                walk_ms.append((time.perf_counter() - began) * 1000)
+                cpu_began = time.process_time() + _backend_cpu_seconds(backend)
+                began = time.perf_counter()
+                impact_of(ci=items[pk], direction="downstream", depth=depth)
+                full_ms.append((time.perf_counter() - began) * 1000)
+                cpu = time.process_time() + _backend_cpu_seconds(backend) - cpu_began
+                cpu_ms.append(cpu * 1000)
+        print(
+            f"| {depth} | {statistics.median(sizes):,.0f} | {statistics.median(walk_ms):.1f} | "
+            f"{_percentile(walk_ms, 0.95):.1f} | {statistics.median(full_ms):.1f} | "
+            f"{_percentile(full_ms, 0.95):.1f} | {statistics.median(cpu_ms):.0f} |"
+        )
+    print(f"\nload average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def _by_class(*, items, chosen) -> None:
     """Downstream at depth 5 by class: the bottom layers reach the most."""
     from cmdb import graph
@@ -228,11 +302,7 @@ def _by_class(*, items, chosen) -> None:
     by_class: dict[str, list[int]] = {}
     for pk in chosen:
         by_class.setdefault(items[pk].ci_class.name, []).append(pk)
-    from cmdb.models import ConfigurationItem
-
-    core = list(ConfigurationItem.objects.filter(name__startswith="NETWORK_DEVICE-")
-                .order_by("-id").values_list("id", flat=True)[:5])  # fmt: skip
-    by_class["Network device (core)"] = core
+    by_class["Network device (core)"] = _core_devices()
     for name, pks in sorted(by_class.items()):
         times, sizes = [], []
         for pk in pks:

@@ -9,8 +9,18 @@ recursive query was PostgreSQL's walk too, but it expands a CI once per level it
 from a core switch on which 70% of the estate depends, 400 ms against the levels' 160-290 ms.
 Other databases walk level by level through the ORM. All give the same answer: each CI reached
 with its shortest distance.
+
+Impact analysis (`impact_summary`, what cmdb.selectors.impact_of shows) walks instead a copy of
+the relationships kept in the process's memory (`RelationshipGraph`), loaded again after any
+write to them (triggers of migration cmdb 0006 note every one): from a core switch, about 20 ms
+of CPU against 200 for the queries level by level, on every database alike.
 """
 
+import io
+import threading
+from dataclasses import dataclass
+
+import numpy as np
 from django.conf import settings
 from django.db import connection
 
@@ -107,6 +117,217 @@ def _walk_by_levels(*, ci_id: int, direction: str, depth: int) -> dict[int, tupl
     return {pk: (d, pk in business) for pk, d in distance.items()}
 
 
+@dataclass(frozen=True)
+class ImpactSummary:
+    """What the impact selector shows of a walk: how many CIs it reached (the root included),
+    the nearest `limit` (by distance, then id) and every business service reached (the root
+    excluded), each as (id, distance)."""
+
+    total: int
+    nearest: list[tuple[int, int]]
+    services: list[tuple[int, int]]
+
+
+def impact_summary(*, ci_id: int, direction: str, depth: int, limit: int) -> ImpactSummary:
+    """The walk from `ci_id` as the impact selector needs it, walked on this process's copy of
+    the relationships (`RelationshipGraph`): from a core switch on which 70% of the estate
+    depends that is about 20 ms of arrays instead of 200 ms of queries level by level. The same
+    answer as `walk` (a test compares both with a plain breadth-first search)."""
+    direction = Direction(direction)
+    depth = max(0, min(int(depth), MAX_DEPTH))
+    levels = relationship_graph().levels(ci_id=ci_id, direction=direction, depth=depth)
+    nearest: list[tuple[int, int]] = []
+    for distance, level in enumerate(levels):
+        if len(nearest) >= limit:
+            break
+        nearest += [(pk, distance) for pk in level[: limit - len(nearest)].tolist()]
+    business = _business_services_among(levels)
+    services = [
+        (pk, distance)
+        for distance, level in enumerate(levels[1:], start=1)
+        for pk in level[np.isin(level, business, assume_unique=True)].tolist()
+    ]
+    return ImpactSummary(total=sum(len(level) for level in levels), nearest=nearest,
+                         services=services)  # fmt: skip
+
+
+def _business_services_among(levels: list[np.ndarray]) -> np.ndarray:
+    """The ids of the business services among the CIs reached, read now (a CI's class may have
+    changed since the graph was loaded): for a narrow walk, ask about its CIs; for a wide one,
+    read the business services (few beside what it reached)."""
+    reached = np.concatenate(levels)
+    ci, kind = ConfigurationItem._meta.db_table, CIClass._meta.db_table
+    # The class ids first (a handful), so the CIs are an index scan of their class, not a join
+    # that reads every CI.
+    business = f"SELECT id FROM {kind} WHERE is_business_service"  # noqa: S608
+    params: list = []
+    if connection.vendor == "postgresql":
+        flagged = f"SELECT id FROM {ci} WHERE ci_class_id = ANY(ARRAY({business}))"  # noqa: S608
+        if len(reached) <= WIDE_WALK:
+            flagged += " AND id = ANY(%s::bigint[])"
+            params = [id_array(reached.tolist())]
+    else:
+        flagged = f"SELECT id FROM {ci} WHERE ci_class_id IN ({business})"  # noqa: S608
+        if len(reached) <= _SQLITE_CHUNK:
+            flagged += f" AND id IN ({', '.join(['%s'] * len(reached))})"
+            params = reached.tolist()
+    with connection.cursor() as cursor:
+        cursor.execute(flagged, params)
+        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+
+
+class RelationshipGraph:
+    """The relationships as two adjacency arrays (compressed sparse rows: for each CI, where its
+    neighbours start in one flat array), one per direction, over the CIs that have any: 500,000
+    relationships take about 10 MB. A walk is then a few array operations per level.
+
+    Each process keeps one copy and loads it again once the relationships changed: the triggers
+    of migration cmdb 0006 record every write, by whatever path (service, import, bulk_create,
+    cascade, raw SQL, COPY), and `is_current()` asks about them, one indexed query per walk.
+    Loading 500,000 relationships takes about 0.4 s of CPU, paid by the first walk in each
+    process after a change."""
+
+    def __init__(self, pairs: np.ndarray, stamp: tuple | None):
+        self.stamp = stamp
+        # The CIs with relationships, sorted: a CI's position here is its row in the arrays,
+        # so positions sort like ids.
+        self.ids, dense = np.unique(pairs, return_inverse=True)
+        dense = dense.reshape(-1, 2)
+        sources, targets = dense[:, 0], dense[:, 1]
+        # Downstream follows target -> source (the sources need the target); upstream the other way.
+        self._adjacency = {
+            Direction.DOWNSTREAM: self._rows(targets, sources),
+            Direction.UPSTREAM: self._rows(sources, targets),
+        }
+
+    def _rows(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(starts, kind="stable")
+        offsets = np.zeros(len(self.ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(starts, minlength=len(self.ids)), out=offsets[1:])
+        return offsets, ends[order]
+
+    def levels(self, *, ci_id: int, direction: str, depth: int) -> list[np.ndarray]:
+        """The CIs at each distance from `ci_id` (level 0 is the CI itself), each level's ids
+        sorted, each CI at its shortest distance only: breadth first, the CIs reached marked so
+        that none is expanded twice and cycles end."""
+        root = np.array([ci_id], dtype=np.int64)
+        position = int(np.searchsorted(self.ids, ci_id))
+        if position >= len(self.ids) or self.ids[position] != ci_id:
+            return [root]  # no relationships
+        offsets, neighbours = self._adjacency[Direction(direction)]
+        seen = np.zeros(len(self.ids), dtype=bool)
+        seen[position] = True
+        frontier = np.array([position])
+        levels = [root]
+        for _level in range(depth):
+            starts = offsets[frontier]
+            counts = offsets[frontier + 1] - starts
+            if not counts.any():
+                break
+            # Every neighbour of the frontier: each CI's slice of `neighbours`, end to end.
+            ends = np.cumsum(counts)
+            within = np.arange(ends[-1]) - np.repeat(ends - counts, counts)
+            # Marked on a CI-sized array rather than deduplicated by sorting: linear, and the
+            # positions come out sorted.
+            fresh = np.zeros(len(self.ids), dtype=bool)
+            fresh[neighbours[np.repeat(starts, counts) + within]] = True
+            fresh &= ~seen
+            frontier = np.flatnonzero(fresh)
+            if not len(frontier):
+                break
+            seen |= fresh
+            levels.append(self.ids[frontier])
+        return levels
+
+    # --- Loading and freshness ------------------------------------------------------------
+
+    @classmethod
+    def load(cls) -> "RelationshipGraph":
+        """The relationships as they are now, with the stamp to tell later whether they
+        changed: taken before the rows are read, so a write in between makes it look stale
+        (one load too many), never fresh."""
+        stamp = _change_stamp()
+        table = Relationship._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # COPY's text parsed at C speed: several times quicker than fetching tuples.
+                text = io.StringIO()
+                copy = f"COPY (SELECT source_id, target_id FROM {table}) TO STDOUT"  # noqa: S608
+                cursor.copy_expert(copy, text)
+                values = text.getvalue()
+                pairs = (
+                    np.fromstring(values, dtype=np.int64, sep=" ")
+                    if values
+                    else np.empty(0, dtype=np.int64)
+                )
+            else:
+                cursor.execute(f"SELECT source_id, target_id FROM {table}")  # noqa: S608
+                pairs = np.array(cursor.fetchall(), dtype=np.int64)
+        return cls(pairs.reshape(-1, 2), stamp)
+
+    def is_current(self) -> bool:
+        return self.stamp is not None and _unchanged_since(self.stamp)
+
+
+_graphs: dict[str, RelationshipGraph] = {}
+_graphs_lock = threading.Lock()
+
+
+def relationship_graph() -> RelationshipGraph:
+    """This process's copy of the relationships, loaded again when they changed."""
+    key = connection.settings_dict["NAME"]
+    graph = _graphs.get(key)
+    if graph is not None and graph.is_current():
+        return graph
+    with _graphs_lock:
+        graph = _graphs.get(key)
+        if graph is None or not graph.is_current():
+            graph = RelationshipGraph.load()
+            if graph.stamp is not None:
+                _graphs[key] = graph
+    return graph
+
+
+def _change_stamp() -> tuple | None:
+    """What the change log says now; None when the graph must not be kept (this transaction has
+    changed relationships it may yet roll back, or the database has no change log)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT coalesce(max(id), 0), txid_current_snapshot()::text,"
+                " EXISTS (SELECT 1 FROM cmdb_graphchange WHERE txid = txid_current_if_assigned())"
+                " FROM cmdb_graphchange"
+            )
+            last, snapshot, changed_here = cursor.fetchone()
+            return None if changed_here else ("postgresql", last, snapshot)
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT version FROM cmdb_graphversion WHERE id = 1")
+            row = cursor.fetchone()
+            # SQLite's version is rolled back with the transaction that drew it: a copy loaded
+            # inside one is simply stale afterwards.
+            return ("sqlite", row[0]) if row else None
+    return None
+
+
+def _unchanged_since(stamp: tuple) -> bool:
+    """No write to the relationships became visible since `stamp` was taken: none logged after
+    it, and none by a transaction that was still running then (it may have committed since)."""
+    with connection.cursor() as cursor:
+        if stamp[0] == "postgresql":
+            _vendor, last, snapshot = stamp
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM cmdb_graphchange WHERE id > %s)"
+                " OR EXISTS (SELECT 1 FROM cmdb_graphchange"
+                "  WHERE txid >= txid_snapshot_xmin(%s::txid_snapshot)"
+                "  AND NOT txid_visible_in_snapshot(txid, %s::txid_snapshot))",
+                [last, snapshot, snapshot],
+            )
+            return not cursor.fetchone()[0]
+        cursor.execute("SELECT version FROM cmdb_graphversion WHERE id = 1")
+        row = cursor.fetchone()
+        return row is not None and ("sqlite", row[0]) == stamp
+
+
 def walk_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int, tuple[int, bool]]:
     """The same walk, breadth first, one query per level (databases without recursive CTEs)."""
     distance = _distances_in_python(ci_id=ci_id, direction=direction, depth=depth)
@@ -139,6 +360,15 @@ def _distances_in_python(*, ci_id: int, direction: str, depth: int) -> dict[int,
 def edges_between(ids) -> list[tuple[int, int, str]]:
     """The relationships whose two ends are both in `ids` (to draw the walked subgraph)."""
     ids = list(ids)
+    if connection.vendor == "postgresql":
+        rel = Relationship._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT source_id, target_id, type FROM {rel}"  # noqa: S608
+                " WHERE source_id = ANY(%s::bigint[]) AND target_id = ANY(%s::bigint[])",
+                [id_array(ids)] * 2,
+            )
+            return cursor.fetchall()
     return list(
         Relationship.objects.filter(source_id__in=ids, target_id__in=ids).values_list(
             "source_id", "target_id", "type"

@@ -4,8 +4,6 @@ Who may read: anyone with `cmdb.view_configurationitem` (agents and up) sees eve
 see none. Views and the API check that permission before calling these.
 """
 
-import heapq
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -211,42 +209,26 @@ def impact_of(*, ci: ConfigurationItem, direction: str = Direction.DOWNSTREAM,
     """What a CI's failure reaches (downstream) or what it needs (upstream) within `depth` hops
     (`graph.default_depth()` when not given).
 
-    One recursive query for the walk (see cmdb.graph), one for the nearest `limit` CIs' rows, one
-    for the edges among them, and for downstream one for the business services' users.
+    One statement for the walk (on PostgreSQL the walk runs in the database and answers only the
+    count, the nearest `limit` CIs and the business services: see cmdb.graph.impact_summary),
+    one for those CIs' rows, one for the edges among them, and for downstream one for the
+    business services' users.
     """
     if depth is None:
         depth = graph.default_depth()
-    reached = graph.walk(ci_id=ci.pk, direction=direction, depth=depth)
-    shown_ids = _nearest(reached, limit)
-    service_ids = [pk for pk, (_d, business) in reached.items() if business and pk != ci.pk]
+    summary = graph.impact_summary(ci_id=ci.pk, direction=direction, depth=depth, limit=limit)
+    shown_ids = [pk for pk, _distance in summary.nearest]
     rows = ConfigurationItem.objects.select_related("ci_class", "service").in_bulk(
-        set(shown_ids) | set(service_ids)
+        set(shown_ids) | {pk for pk, _distance in summary.services}
     )
-    impact = Impact(root=ci, direction=direction, depth=depth, total=len(reached) - 1)
-    impact.nodes = [ImpactNode(rows[pk], reached[pk][0]) for pk in shown_ids if pk in rows]
+    impact = Impact(root=ci, direction=direction, depth=depth, total=summary.total - 1)
+    impact.nodes = [ImpactNode(rows[pk], d) for pk, d in summary.nearest if pk in rows]
     impact.edges = graph.edges_between(shown_ids)
-    services = [ServiceImpact(rows[pk], reached[pk][0]) for pk in service_ids if pk in rows]
+    services = [ServiceImpact(rows[pk], d) for pk, d in summary.services if pk in rows]
     if direction == Direction.DOWNSTREAM:
         _count_service_users(services)
     impact.services = sorted(services, key=lambda s: (-s.ci.criticality, s.depth, s.ci.name))
     return impact
-
-
-def _nearest(reached: dict[int, tuple[int, bool]], limit: int) -> list[int]:
-    """The `limit` CIs nearest the root (by distance, then id), nearest first, without sorting
-    all of a wide walk (70,000 CIs from a core switch): the levels below the one the limit falls
-    in are taken whole, that level's smallest ids picked."""
-    per_level = Counter(distance for distance, _business in reached.values())
-    cutoff, taken = 0, 0
-    for cutoff in sorted(per_level):
-        if taken + per_level[cutoff] >= limit:
-            break
-        taken += per_level[cutoff]
-    nearer = sorted((distance, pk) for pk, (distance, _b) in reached.items() if distance < cutoff)
-    at_cutoff = heapq.nsmallest(
-        limit - len(nearer), (pk for pk, (distance, _b) in reached.items() if distance == cutoff)
-    )
-    return [pk for _distance, pk in nearer][:limit] + at_cutoff
 
 
 def _count_service_users(services: list[ServiceImpact]) -> None:
