@@ -102,6 +102,7 @@ INCIDENT = RecordType(
         (_("Reopened"), "reopen_count"),
     ),  # fmt: skip
     export_filter="incidents.filters.IncidentFilter",
+    export_queue="incidents.selectors.incident_queue",
     on_assigned="incidents.services.after_assigned",
     on_agent_reply="incidents.services.after_agent_reply",
     on_requester_reply="incidents.services.after_requester_reply",

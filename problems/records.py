@@ -34,6 +34,27 @@ PROBLEM = RecordType(
     dashboard=DashboardSource(),
     ci_field="configuration_item",
     permissions=PERMISSIONS,
+    export_columns=(
+        (_("Number"), "number"),
+        (_("Title"), "title"),
+        (_("Status"), "status"),
+        (_("Impact"), "impact"),
+        (_("Urgency"), "urgency"),
+        (_("Priority"), "priority"),
+        (_("Requester"), "requester__email"),
+        (_("Support group"), "support_group__name"),
+        (_("Assignee"), "assignee__email"),
+        (_("Category"), "category__name"),
+        (_("Service"), "service__name"),
+        (_("Configuration item"), "configuration_item__name"),
+        (_("Created"), "created_at"),
+        (_("Root cause found"), "root_cause_at"),
+        (_("Known error"), "known_error_at"),
+        (_("Resolved"), "resolved_at"),
+        (_("Closed"), "closed_at"),
+    ),  # fmt: skip
+    export_filter="problems.filters.ProblemFilter",
+    export_queue="problems.selectors.problem_queue",
 )
 
 
