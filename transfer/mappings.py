@@ -98,12 +98,12 @@ def editable(job: ImportJob) -> bool:
     return FORMATS[job.format].kind in EDITABLE_KINDS
 
 
-def job_sample(job: ImportJob) -> Sample:
+def job_sample(job: ImportJob, size: int = SAMPLE_BYTES) -> Sample:
     """The columns and first rows of the job's file (CSV with its delimiter, or JSON lines)."""
     with job.file.open("rb") as handle:
-        data = handle.read(SAMPLE_BYTES + 1)
-    text, _encoding = decode(data[:SAMPLE_BYTES])
-    if len(data) > SAMPLE_BYTES:  # the last line may be cut: leave it out
+        data = handle.read(size + 1)
+    text, _encoding = decode(data[:size])
+    if len(data) > size:  # the last line may be cut: leave it out
         text = text[: text.rfind("\n") + 1]
     if FORMATS[job.format].kind == "jsonl":
         return _jsonl_sample(text)
@@ -218,6 +218,27 @@ def initial_value(job: ImportJob, name: str, value: str) -> str:
         rank = codes.index(value) + 1 if value in codes else None
     valid = {code for code, _label in level_choices(name)}
     return str(rank) if str(rank) in valid else ""
+
+
+def value_parts(
+    job: ImportJob, sample: Sample, columns: dict[str, str], given: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """For each value field a column feeds (status, impact, urgency, priority): the values the
+    file has in that column, each with ours (as `given` by the form, else as the job reads it
+    today), and the choices of ours."""
+    feeders = {ours: column for column, ours in reversed(columns.items()) if ours}
+    null = job_mapping_format(job).null
+    parts = []
+    for name in VALUE_FIELDS:
+        if name not in feeders:
+            continue
+        chosen = given.get(name, {})
+        rows = [{"value": value, "ours": chosen.get(value, initial_value(job, name, value))}
+                for value in sample.distinct(feeders[name], null)]  # fmt: skip
+        choices = status_choices(job) if name == "status" else level_choices(name)
+        parts.append({"name": name, "label": FIELD_LABELS[name], "column": feeders[name],
+                      "rows": rows, "choices": choices, "errors": []})  # fmt: skip
+    return parts
 
 
 @transaction.atomic

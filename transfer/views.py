@@ -1,8 +1,6 @@
 """The administrators' import pages: upload and check (a dry run), the report with a preview
 of the file, progress while it runs, and the run itself. Thin: `transfer.services` does it."""
 
-import csv
-import io
 import itertools
 
 from django.contrib import messages
@@ -20,7 +18,6 @@ from servicedesk.forms import apply_service_errors
 from servicedesk.jobs import enqueue_on_commit
 from servicedesk.pages import staff_view
 from transfer import exports, mappings, services
-from transfer.encoding import decode
 from transfer.forms import ColumnFormSet, ImportForm, MappingForm, ValueFormSet
 from transfer.models import ImportJob, JobStatus
 from transfer.tasks import run_import_task
@@ -62,17 +59,15 @@ def import_start(request):
 
 def _preview(job: ImportJob) -> dict:
     """The file's first rows and which of our fields each column gives."""
-    fmt = services.job_format(job)
-    if fmt.kind != "csv":
+    if services.job_format(job).kind not in mappings.EDITABLE_KINDS:
         return {}
-    with job.file.open("rb") as handle:
-        text, _encoding = decode(handle.read(64 * 1024))
-    rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
-    if not rows:
+    sample = mappings.job_sample(job, size=64 * 1024)
+    if not sample.columns:
         return {}
-    ours = {column: name for name, column in fmt.columns.items()}
-    header = [(column, ours.get(column, "")) for column in rows[0]]
-    return {"header": header, "rows": rows[1:]}
+    ours = {column: name for name, column in services.job_format(job).columns.items()}
+    header = [(column, ours.get(column, "")) for column in sample.columns]
+    rows = [[row.get(column, "") for column in sample.columns] for row in sample.rows]
+    return {"header": header, "rows": rows[:PREVIEW_ROWS]}
 
 
 @login_required
@@ -82,10 +77,11 @@ def import_job(request, pk):
     progress = services.job_progress(job)
     if request.GET.get("format") == "json":
         return JsonResponse(progress)
-    template = "transfer/_progress.html" if request.htmx else "transfer/job.html"
+    if request.htmx:  # the progress card, polled while it runs
+        return render(request, "transfer/_progress.html", {"job": job, "progress": progress})
     issues = job.issues.all()[:500]
-    return render(request, template, {"job": job, "progress": progress, "issues": issues,
-                                      "preview": _preview(job)})  # fmt: skip
+    return render(request, "transfer/job.html", {"job": job, "progress": progress,
+                                                 "issues": issues, "preview": _preview(job)})  # fmt: skip
 
 
 @login_required
@@ -108,22 +104,12 @@ def import_mapping(request, pk):
     chosen = initial
     if columns.is_bound and columns.is_valid():
         chosen = {f.cleaned_data["column"]: f.cleaned_data["feeds"] for f in columns.forms}
-    feeders = {ours: column for column, ours in reversed(chosen.items()) if ours}
+    given = {name: _posted_values(posted, name) for name in mappings.VALUE_FIELDS}
+    parts = mappings.value_parts(job, sample, chosen, given)
+    for part in parts:  # redrawn from the file each time: no value of it is left out unseen
+        part["formset"] = ValueFormSet(prefix=f"values-{part['name']}", initial=part["rows"],
+                                       form_kwargs={"our_choices": part["choices"]})  # fmt: skip
     fmt = mappings.job_mapping_format(job)
-    parts = []
-    for name in mappings.VALUE_FIELDS:
-        if name not in feeders:
-            continue
-        found = sample.distinct(feeders[name], fmt.null)
-        given = _posted_values(posted, name)
-        rows = [{"value": v, "ours": given.get(v, mappings.initial_value(job, name, v))}
-                for v in found]  # fmt: skip
-        choices = mappings.status_choices(job) if name == "status" else mappings.level_choices(name)
-        # Redrawn from the file each time: a value the file has is never left out unseen.
-        formset = ValueFormSet(prefix=f"values-{name}", initial=rows,
-                               form_kwargs={"our_choices": choices})  # fmt: skip
-        parts.append({"name": name, "label": mappings.FIELD_LABELS[name], "column": feeders[name],
-                      "formset": formset, "rows": rows, "errors": []})  # fmt: skip
     form = MappingForm(
         posted, initial={"name": job.mapping.name if job.mapping else "",
                          "source": job.mapping.source if job.mapping else fmt.source},
