@@ -162,3 +162,10 @@ def test_a_task_export_holds_the_tab_it_came_from(client):
     assert "/imports/export/task/?queue=mine" in page
     assert numbers(client, "/imports/export/task/?queue=mine") == {held.number}
     assert numbers(client, "/imports/export/task/?queue=groups") == {held.number, waiting.number}
+
+
+def test_the_request_list_links_its_export_with_its_filters(client):
+    client.force_login(UserFactory(role=Role.AGENT))
+    page = client.get("/catalogue/requests/?status=submitted").content.decode()
+    assert "/imports/export/request/?status=submitted" in page
+    assert "/imports/export/request/?status=submitted&amp;as=xlsx" in page
