@@ -36,6 +36,16 @@ PERMISSIONS = {
     ),
 }
 
+# The first columns of the exports of records prioritised by impact and urgency (problems too).
+PRIORITISED_EXPORT_COLUMNS = (
+    (_("Number"), "number"),
+    (_("Title"), "title"),
+    (_("Status"), "status"),
+    (_("Impact"), "impact"),
+    (_("Urgency"), "urgency"),
+    (_("Priority"), "priority"),
+)
+
 INCIDENT = RecordType(
     key="incident",
     model="incidents.Incident",
@@ -79,12 +89,7 @@ INCIDENT = RecordType(
     ci_field="configuration_item",
     permissions=PERMISSIONS,
     export_columns=(
-        (_("Number"), "number"),
-        (_("Title"), "title"),
-        (_("Status"), "status"),
-        (_("Impact"), "impact"),
-        (_("Urgency"), "urgency"),
-        (_("Priority"), "priority"),
+        *PRIORITISED_EXPORT_COLUMNS,
         (_("Requester"), "requester__email"),
         (_("Organisation"), "organisation__name"),
         (_("Support group"), "support_group__name"),

@@ -4,6 +4,7 @@ servicedesk/registry.py and docs/architecture.md, "Adding a record type")."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from incidents.records import PRIORITISED_EXPORT_COLUMNS
 from servicedesk.registry import DashboardSource, RecordType, register
 
 VIEW = "problems.view_problem"
@@ -35,12 +36,7 @@ PROBLEM = RecordType(
     ci_field="configuration_item",
     permissions=PERMISSIONS,
     export_columns=(
-        (_("Number"), "number"),
-        (_("Title"), "title"),
-        (_("Status"), "status"),
-        (_("Impact"), "impact"),
-        (_("Urgency"), "urgency"),
-        (_("Priority"), "priority"),
+        *PRIORITISED_EXPORT_COLUMNS,
         (_("Requester"), "requester__email"),
         (_("Support group"), "support_group__name"),
         (_("Assignee"), "assignee__email"),
