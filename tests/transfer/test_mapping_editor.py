@@ -174,3 +174,32 @@ def test_agents_may_not_map(client, admin):
     job = ImportJob.objects.get(pk=int(upload(client)["Location"].split("/")[2]))
     client.force_login(UserFactory(role=Role.AGENT))
     assert client.get(f"/imports/{job.pk}/mapping/").status_code == 403
+
+
+def test_a_json_lines_file_with_other_keys_is_mapped_the_same_way(
+    signed_in, django_capture_on_commit_callbacks
+):
+    data = (
+        b'{"id": "J-1", "state": "Open", "opened": "2026-03-02 09:00:00", "sev": "Major",'
+        b' "urg": "Soon", "summary": "Printer jams"}\n'
+        b'{"id": "J-2", "state": "Done", "opened": "2026-03-02 10:00:00", "sev": "Minor",'
+        b' "urg": "Later", "summary": "VPN down"}\n'
+    )
+    answer = signed_in.post("/imports/", {
+        "file": SimpleUploadedFile("oldtool.jsonl", data), "format": "jsonl", "mode": "all",
+        "batch_size": 1000, "sla_mode": "keep", "time_zone": "UTC",
+    })  # fmt: skip
+    job = ImportJob.objects.get()
+    assert answer["Location"] == f"/imports/{job.pk}/mapping/"
+    assert "Printer jams" in signed_in.get(answer["Location"]).content.decode()
+    columns = {"id": "number", "state": "status", "opened": "opened_at", "sev": "impact",
+               "urg": "urgency", "summary": "title"}  # fmt: skip
+    values = {"status": {"Open": "new", "Done": "resolved"}, "impact": {"Major": "1", "Minor": "3"},
+              "urgency": {"Soon": "1", "Later": "3"}}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(f"/imports/{job.pk}/mapping/", {
+            **form_data(columns=columns, values=values, name="JSON tool"), "save": "1"})  # fmt: skip
+    job.refresh_from_db()
+    assert (job.status, job.errors, job.records_total) == (JobStatus.CHECKED, 0, 2), list(
+        job.issues.values_list("message", flat=True)
+    )
