@@ -39,6 +39,14 @@ def xlsx_numbers(client, url) -> set[str]:
     return {row[0] for row in list(book.active.iter_rows(values_only=True))[1:]}
 
 
+def tabs_exported(client, queue_url: str, key: str, expected: dict[str, set[str]]) -> None:
+    """Each tab's page links its export with the tab, and that export holds the tab's records."""
+    for tab, records in expected.items():
+        page = client.get(f"{queue_url}?queue={tab}").content.decode()
+        assert f"/imports/export/{key}/?queue={tab}" in page
+        assert numbers(client, f"/imports/export/{key}/?queue={tab}") == records, tab
+
+
 @pytest.fixture
 def scoped_world(settings):
     """Scoped visibility: an agent whose group serves Acme sees Acme's records and the desk's
@@ -128,10 +136,8 @@ def test_a_problem_export_holds_the_tab_it_came_from(client):
     plain = problem(actor=agent, title="Still analysed")
     known = known_error(title="Certificate chain")
     client.force_login(agent)
-    page = client.get("/problems/?queue=known_errors").content.decode()
-    assert "/imports/export/problem/?queue=known_errors" in page
-    assert numbers(client, "/imports/export/problem/?queue=known_errors") == {known.number}
-    assert numbers(client, "/imports/export/problem/?queue=open") == {plain.number, known.number}
+    tabs_exported(client, "/problems/", "problem", {"known_errors": {known.number},
+                                                    "open": {plain.number, known.number}})  # fmt: skip
 
 
 def test_a_change_export_holds_the_tab_it_came_from(client):
@@ -140,10 +146,8 @@ def test_a_change_export_holds_the_tab_it_came_from(client):
     owned = raise_change(manager, title="Mine", support_group=group, assignee=manager)
     other = raise_change(manager, title="Someone else's")
     client.force_login(manager)
-    page = client.get("/changes/?queue=mine").content.decode()
-    assert "/imports/export/change/?queue=mine" in page
-    assert numbers(client, "/imports/export/change/?queue=mine") == {owned.number}
-    assert numbers(client, "/imports/export/change/?queue=open") == {owned.number, other.number}
+    tabs_exported(client, "/changes/", "change", {"mine": {owned.number},
+                                                  "open": {owned.number, other.number}})  # fmt: skip
 
 
 def test_a_task_export_holds_the_tab_it_came_from(client):
@@ -158,10 +162,8 @@ def test_a_task_export_holds_the_tab_it_came_from(client):
             parent=parent, actor=agent, title="The group's", support_group=group
         )
     client.force_login(agent)
-    page = client.get("/catalogue/tasks/?queue=mine").content.decode()
-    assert "/imports/export/task/?queue=mine" in page
-    assert numbers(client, "/imports/export/task/?queue=mine") == {held.number}
-    assert numbers(client, "/imports/export/task/?queue=groups") == {held.number, waiting.number}
+    tabs_exported(client, "/catalogue/tasks/", "task", {"mine": {held.number},
+                                                        "groups": {held.number, waiting.number}})  # fmt: skip
 
 
 def test_the_request_list_links_its_export_with_its_filters(client):
