@@ -65,7 +65,8 @@ def _preview(job: ImportJob) -> dict:
     if not sample.columns:
         return {}
     ours = {column: name for name, column in services.job_format(job).columns.items()}
-    header = [(column, ours.get(column, "")) for column in sample.columns]
+    labels = mappings.FIELD_LABELS
+    header = [(column, labels.get(ours.get(column, ""), "")) for column in sample.columns]
     rows = [[row.get(column, "") for column in sample.columns] for row in sample.rows]
     return {"header": header, "rows": rows[:PREVIEW_ROWS]}
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.roles import Role
@@ -92,7 +93,9 @@ def test_an_administrator_maps_a_foreign_file_checks_and_imports_it(page, make_u
     expect(page.locator("[data-test=run]")).to_be_visible()
     assert ImportMapping.objects.get().columns["title"] == "Summary"
     assert Incident.objects.count() == 0
-    expect(page.locator("[data-test=preview]")).to_contain_text("→ title")
+    with translation.override(language):
+        title = translation.gettext("Title")
+    expect(page.locator("[data-test=preview]")).to_contain_text(f"→ {title}")
     shot(page, f"import-checked{suffix}")
     page.locator("[data-test=run]").click()
     expect(page.locator("[data-test=written]")).to_have_text("3 / 3")
