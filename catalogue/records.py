@@ -120,6 +120,7 @@ TASK = RecordType(
         (_("Done"), "completed_at"),
     ),  # fmt: skip
     export_filter="catalogue.filters.TaskFilter",
+    export_queue="catalogue.selectors.task_queue",
     queue_sizes="catalogue.selectors.task_queue_sizes",
     view_permission="catalogue.view_fulfilmenttask",
     work_permission="catalogue.work_request",

@@ -56,6 +56,27 @@ CHANGE = RecordType(
         email_summary_template="changes/email/_approval_summary.txt",
     ),
     cause_candidates="changes.selectors.changes_on_ci",
+    export_columns=(
+        (_("Number"), "number"),
+        (_("Title"), "title"),
+        (_("Status"), "status"),
+        (_("Type"), "change_type"),
+        (_("Category"), "category__name"),
+        (_("Risk"), "risk_level"),
+        (_("Requester"), "requester__email"),
+        (_("Support group"), "support_group__name"),
+        (_("Owner"), "assignee__email"),
+        (_("Planned start"), "planned_start"),
+        (_("Planned end"), "planned_end"),
+        (_("Actual start"), "actual_start"),
+        (_("Actual end"), "actual_end"),
+        (_("Authorised"), "authorised_at"),
+        (_("Closure code"), "outcome"),
+        (_("Created"), "created_at"),
+        (_("Closed"), "closed_at"),
+    ),  # fmt: skip
+    export_filter="changes.filters.ChangeFilter",
+    export_queue="changes.selectors.change_queue",
 )
 
 

@@ -36,6 +36,16 @@ PERMISSIONS = {
     ),
 }
 
+# The first columns of the exports of records prioritised by impact and urgency (problems too).
+PRIORITISED_EXPORT_COLUMNS = (
+    (_("Number"), "number"),
+    (_("Title"), "title"),
+    (_("Status"), "status"),
+    (_("Impact"), "impact"),
+    (_("Urgency"), "urgency"),
+    (_("Priority"), "priority"),
+)
+
 INCIDENT = RecordType(
     key="incident",
     model="incidents.Incident",
@@ -79,12 +89,7 @@ INCIDENT = RecordType(
     ci_field="configuration_item",
     permissions=PERMISSIONS,
     export_columns=(
-        (_("Number"), "number"),
-        (_("Title"), "title"),
-        (_("Status"), "status"),
-        (_("Impact"), "impact"),
-        (_("Urgency"), "urgency"),
-        (_("Priority"), "priority"),
+        *PRIORITISED_EXPORT_COLUMNS,
         (_("Requester"), "requester__email"),
         (_("Organisation"), "organisation__name"),
         (_("Support group"), "support_group__name"),
@@ -102,6 +107,7 @@ INCIDENT = RecordType(
         (_("Reopened"), "reopen_count"),
     ),  # fmt: skip
     export_filter="incidents.filters.IncidentFilter",
+    export_queue="incidents.selectors.incident_queue",
     on_assigned="incidents.services.after_assigned",
     on_agent_reply="incidents.services.after_agent_reply",
     on_requester_reply="incidents.services.after_requester_reply",

@@ -4,6 +4,7 @@ servicedesk/registry.py and docs/architecture.md, "Adding a record type")."""
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from incidents.records import PRIORITISED_EXPORT_COLUMNS
 from servicedesk.registry import DashboardSource, RecordType, register
 
 VIEW = "problems.view_problem"
@@ -34,6 +35,22 @@ PROBLEM = RecordType(
     dashboard=DashboardSource(),
     ci_field="configuration_item",
     permissions=PERMISSIONS,
+    export_columns=(
+        *PRIORITISED_EXPORT_COLUMNS,
+        (_("Requester"), "requester__email"),
+        (_("Support group"), "support_group__name"),
+        (_("Assignee"), "assignee__email"),
+        (_("Category"), "category__name"),
+        (_("Service"), "service__name"),
+        (_("Configuration item"), "configuration_item__name"),
+        (_("Created"), "created_at"),
+        (_("Root cause found"), "root_cause_at"),
+        (_("Known error"), "known_error_at"),
+        (_("Resolved"), "resolved_at"),
+        (_("Closed"), "closed_at"),
+    ),  # fmt: skip
+    export_filter="problems.filters.ProblemFilter",
+    export_queue="problems.selectors.problem_queue",
 )
 
 

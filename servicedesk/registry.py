@@ -181,9 +181,12 @@ class RecordType:
     on_requester_reply: str | None = None
     channel_create: str | None = None
     # Exports (transfer/exports.py): (header, field path) pairs, e.g. ("Group",
-    # "support_group__name"), and the FilterSet the queue filters with (dotted path).
+    # "support_group__name"), the FilterSet the queue filters with (dotted path), and the
+    # queue's tabs (`queue(user=, queue=)`, the queue page's selector): an export from a tab
+    # ("My open", "Breached") holds that tab's records.
     export_columns: tuple[tuple[str, str], ...] = ()
     export_filter: str | None = None
+    export_queue: str | None = None
 
     @property
     def model_class(self):

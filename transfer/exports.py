@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.http import QueryDict
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -35,10 +36,22 @@ def register_columns(path: str) -> None:
 
 
 def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], Iterator[tuple]]:
-    """The header and the rows (values, lazily, in chunks by primary key)."""
-    rows = record_type.visible(user)
-    if record_type.export_filter and params:
-        filterset = import_string(record_type.export_filter)(params, queryset=rows)
+    """The header and the rows (values, lazily, in chunks by primary key): the records of the
+    queue's tab (`?queue=`, as the queue page reads it) under its filters; without a tab, every
+    record the reader may see under the filters."""
+    tab = params.get("queue", "")
+    if tab and record_type.export_queue:
+        rows = record_type.call("export_queue")(user=user, queue=tab)
+    else:
+        rows = record_type.visible(user)
+    # The filter bar's "Any" sends an empty value, which is no filter (and not an invalid one).
+    chosen = {key: values for key, values in params.lists() if key != "queue"}
+    chosen = {key: kept for key, values in chosen.items() if (kept := [v for v in values if v])}
+    if record_type.export_filter and chosen:
+        filters = QueryDict(mutable=True)
+        for key, values in chosen.items():
+            filters.setlist(key, values)
+        filterset = import_string(record_type.export_filter)(filters, queryset=rows)
         if filterset.is_valid():
             rows = filterset.qs
     paths = [path for _header, path in record_type.export_columns]

@@ -1,8 +1,6 @@
 """The administrators' import pages: upload and check (a dry run), the report with a preview
 of the file, progress while it runs, and the run itself. Thin: `transfer.services` does it."""
 
-import csv
-import io
 import itertools
 
 from django.contrib import messages
@@ -19,10 +17,9 @@ from servicedesk.csvfiles import csv_lines
 from servicedesk.forms import apply_service_errors
 from servicedesk.jobs import enqueue_on_commit
 from servicedesk.pages import staff_view
-from transfer import exports, services
-from transfer.encoding import decode
-from transfer.forms import ImportForm
-from transfer.models import ImportJob
+from transfer import exports, mappings, services
+from transfer.forms import ColumnFormSet, ImportForm, MappingForm, ValueFormSet
+from transfer.models import ImportJob, JobStatus
 from transfer.tasks import run_import_task
 
 PERMISSION = services.IMPORT_PERMISSION
@@ -38,31 +35,40 @@ def _start(request, **options):
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def import_start(request):
+    """Upload a file: checked at once (a dry run), or first mapped ("Map the columns", or
+    when its columns do not give the fields the format needs)."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = data.pop("file")
         try:
-            return _start(request, data=upload.read(), file_name=upload.name, dry_run=True, **data)
+            job = services.import_job_create(
+                actor=request.user, data=upload.read(), file_name=upload.name, dry_run=True,
+                **data,
+            )  # fmt: skip
         except ValidationError as error:
             apply_service_errors(form, error)
+        else:
+            if mappings.editable(job) and ("map" in request.POST or mappings.missing_fields(job)):
+                return redirect("transfer:mapping", pk=job.pk)
+            enqueue_on_commit(run_import_task, job.pk)
+            return redirect("transfer:job", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:20]
     return render(request, "transfer/start.html", {"form": form, "jobs": jobs})
 
 
 def _preview(job: ImportJob) -> dict:
     """The file's first rows and which of our fields each column gives."""
-    fmt = services.job_format(job)
-    if fmt.kind != "csv":
+    if services.job_format(job).kind not in mappings.EDITABLE_KINDS:
         return {}
-    with job.file.open("rb") as handle:
-        text, _encoding = decode(handle.read(64 * 1024))
-    rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
-    if not rows:
+    sample = mappings.job_sample(job, size=64 * 1024)
+    if not sample.columns:
         return {}
-    ours = {column: name for name, column in fmt.columns.items()}
-    header = [(column, ours.get(column, "")) for column in rows[0]]
-    return {"header": header, "rows": rows[1:]}
+    ours = {column: name for name, column in services.job_format(job).columns.items()}
+    labels = mappings.FIELD_LABELS
+    header = [(column, labels.get(ours.get(column, ""), "")) for column in sample.columns]
+    rows = [[row.get(column, "") for column in sample.columns] for row in sample.rows]
+    return {"header": header, "rows": rows[:PREVIEW_ROWS]}
 
 
 @login_required
@@ -72,10 +78,86 @@ def import_job(request, pk):
     progress = services.job_progress(job)
     if request.GET.get("format") == "json":
         return JsonResponse(progress)
-    template = "transfer/_progress.html" if request.htmx else "transfer/job.html"
+    if request.htmx:  # the progress card, polled while it runs
+        return render(request, "transfer/_progress.html", {"job": job, "progress": progress})
     issues = job.issues.all()[:500]
-    return render(request, template, {"job": job, "progress": progress, "issues": issues,
-                                      "preview": _preview(job)})  # fmt: skip
+    return render(request, "transfer/job.html", {"job": job, "progress": progress,
+                                                 "issues": issues, "preview": _preview(job)})  # fmt: skip
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_mapping(request, pk):
+    """The mapping editor: which of our fields each column of the file feeds (with its first
+    values), ours for each status and level the file uses, a name to save it under; then the
+    file is checked with it. "Show their values" redraws the values of the columns chosen."""
+    job = get_object_or_404(ImportJob.objects.select_related("mapping"), pk=pk)
+    if not job.dry_run or job.status != JobStatus.WAITING or not mappings.editable(job):
+        raise Http404
+    sample = mappings.job_sample(job)
+    posted = request.POST if request.method == "POST" else None
+    field_choices = [(name, label) for name, label in mappings.FIELD_LABELS.items()]
+    initial = mappings.initial_columns(job, sample)
+    columns = ColumnFormSet(
+        posted, prefix="columns", form_kwargs={"field_choices": field_choices},
+        initial=[{"column": column, "feeds": initial[column]} for column in sample.columns],
+    )  # fmt: skip
+    chosen = initial
+    if columns.is_bound and columns.is_valid():
+        chosen = {f.cleaned_data["column"]: f.cleaned_data["feeds"] for f in columns.forms}
+    given = {name: _posted_values(posted, name) for name in mappings.VALUE_FIELDS}
+    parts = mappings.value_parts(job, sample, chosen, given)
+    for part in parts:  # redrawn from the file each time: no value of it is left out unseen
+        part["formset"] = ValueFormSet(prefix=f"values-{part['name']}", initial=part["rows"],
+                                       form_kwargs={"our_choices": part["choices"]})  # fmt: skip
+    fmt = mappings.job_mapping_format(job)
+    form = MappingForm(
+        posted, initial={"name": job.mapping.name if job.mapping else "",
+                         "source": job.mapping.source if job.mapping else fmt.source},
+    )  # fmt: skip
+    column_errors: list[str] = []
+    if posted is not None and "save" in posted and columns.is_valid() and form.is_valid():
+        try:
+            mappings.mapping_save(
+                actor=request.user, job=job, name=form.cleaned_data["name"],
+                source=form.cleaned_data["source"], columns=chosen,
+                values={part["name"]: {r["value"]: r["ours"] for r in part["rows"]}
+                        for part in parts},
+            )  # fmt: skip
+        except ValidationError as error:
+            for key, found_errors in error.message_dict.items():
+                part = next((p for p in parts if p["name"] == key), None)
+                if part is not None:
+                    part["errors"] = found_errors
+                elif key == "columns":
+                    column_errors = found_errors
+                else:
+                    form.add_error(key if key in form.fields else None, found_errors)
+        else:
+            enqueue_on_commit(run_import_task, job.pk)
+            messages.success(request, _("Mapping saved; the file is being checked with it."))
+            return redirect("transfer:job", pk=job.pk)
+    rows = [(f, sample.first_values(f.initial["column"] if not columns.is_bound
+                                    else f["column"].value())) for f in columns.forms]  # fmt: skip
+    return render(request, "transfer/mapping.html", {
+        "job": job, "columns": columns, "column_rows": rows, "column_errors": column_errors,
+        "parts": parts, "form": form, "required": [mappings.FIELD_LABELS[f]
+                                                   for f in mappings.required_fields(job)],
+    })  # fmt: skip
+
+
+def _posted_values(posted, name: str) -> dict[str, str]:
+    """{file value: ours} as the form sent them for one value field (none on the first visit;
+    the service checks each choice)."""
+    if posted is None:
+        return {}
+    prefix = f"values-{name}"
+    try:
+        count = min(int(posted.get(f"{prefix}-TOTAL_FORMS", 0)), mappings.MAX_DISTINCT)
+    except ValueError:
+        return {}
+    return {posted.get(f"{prefix}-{n}-value", ""): posted.get(f"{prefix}-{n}-ours", "")
+            for n in range(count)}  # fmt: skip
 
 
 @login_required

@@ -29,7 +29,7 @@ def test_an_administrator_checks_then_imports_a_file(client, django_capture_on_c
     job = ImportJob.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/imports/{job.pk}/"
     page = client.get(f"/imports/{job.pk}/").content.decode()
-    assert "will be created" in page and "incident_state" in page and "→ status" in page
+    assert "will be created" in page and "incident_state" in page and "→ Status" in page
     assert Incident.objects.count() == 0
     progress = client.get(f"/imports/{job.pk}/?format=json").json()
     assert progress["status"] == "checked" and progress["records_total"] == 2

@@ -84,11 +84,13 @@ class Format:
     values: Mapping[str, Mapping[str, str | int]] = field(default_factory=dict)
 
     def with_mapping(self, *, columns=None, statuses=None, values=None, source="") -> "Format":
-        """This format with an administrator's saved choices laid over it."""
+        """This format with an administrator's saved choices laid over it (a field mapped to
+        no column, "", is not read: the mapping editor says so of every field it does not feed)."""
+        laid = {**self.columns, **(columns or {})}
         return Format(
             **{
                 **self.__dict__,
-                "columns": {**self.columns, **(columns or {})},
+                "columns": {name: column for name, column in laid.items() if column},
                 "statuses": {**self.statuses, **(statuses or {})},
                 "values": {**self.values, **(values or {})},
                 "source": source or self.source,
