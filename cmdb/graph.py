@@ -18,7 +18,9 @@ of CPU against 200 for the queries level by level, on every database alike.
 
 import io
 import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
@@ -29,6 +31,10 @@ from cmdb.models import CIClass, ConfigurationItem, Relationship
 from servicedesk.sqlarrays import id_array
 
 MAX_DEPTH = 10
+# The change log keeps a day (`prune_change_log`); a copy older than half that is loaded again
+# whatever the log says, so that no copy can outlive the rows that would tell it is stale.
+CHANGE_LOG_KEPT = timedelta(days=1)
+COPY_MAX_AGE_SECONDS = CHANGE_LOG_KEPT.total_seconds() / 2
 
 
 def default_depth() -> int:
@@ -189,6 +195,7 @@ class RelationshipGraph:
 
     def __init__(self, pairs: np.ndarray, stamp: tuple | None):
         self.stamp = stamp
+        self.loaded_at = time.monotonic()
         # The CIs with relationships, sorted: a CI's position here is its row in the arrays,
         # so positions sort like ids.
         self.ids, dense = np.unique(pairs, return_inverse=True)
@@ -266,6 +273,8 @@ class RelationshipGraph:
         return cls(pairs.reshape(-1, 2), stamp)
 
     def is_current(self) -> bool:
+        if time.monotonic() - self.loaded_at > COPY_MAX_AGE_SECONDS:
+            return False
         return self.stamp is not None and _unchanged_since(self.stamp)
 
 
@@ -307,6 +316,20 @@ def _change_stamp() -> tuple | None:
             # inside one is simply stale afterwards.
             return ("sqlite", row[0]) if row else None
     return None
+
+
+def prune_change_log(*, now) -> int:
+    """Forget the log's rows older than `CHANGE_LOG_KEPT` but the newest (a copy compares the
+    log's last id with its own). Returns how many were deleted; SQLite keeps no log."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM cmdb_graphchange WHERE changed_at < %s"
+            " AND id < (SELECT max(id) FROM cmdb_graphchange)",
+            [now - CHANGE_LOG_KEPT],
+        )
+        return cursor.rowcount
 
 
 def _unchanged_since(stamp: tuple) -> bool:

@@ -531,6 +531,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
         "options": {"expires": 14},
     },
+    "prune-cmdb-graph-changes": {
+        "task": "cmdb.tasks.prune_graph_changes_task",
+        "schedule": timedelta(hours=6),
+        "options": {"expires": 3000},
+    },
     "prune-events": {
         "task": "events.tasks.prune_events_task",
         "schedule": timedelta(hours=6),

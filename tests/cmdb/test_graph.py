@@ -324,3 +324,40 @@ def test_each_process_keeps_its_copy_until_a_committed_write_changes_the_relatio
     kept = relationship_graph()
     assert set(reached_from(b)) == {a.pk, b.pk, c.pk, d.pk}
     assert relationship_graph() is kept
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps no change log")
+def test_the_change_log_forgets_rows_older_than_a_day_but_its_newest():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cmdb.graph import prune_change_log
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cmdb_graphchange")
+        cursor.execute(
+            "INSERT INTO cmdb_graphchange (txid, changed_at) VALUES"
+            " (1, %s), (2, %s), (3, %s), (4, %s)",
+            [now - timedelta(days=3), now - timedelta(days=2), now - timedelta(hours=1),
+             now - timedelta(days=2)],
+        )  # fmt: skip
+        assert prune_change_log(now=now) == 2
+        cursor.execute("SELECT txid FROM cmdb_graphchange ORDER BY id")
+        # The last row stays however old: a copy tells a change by the log's last id.
+        assert [row[0] for row in cursor.fetchall()] == [3, 4]
+
+
+@pytest.mark.django_db(transaction=True)  # a copy loaded by a transaction that wrote is not kept
+def test_a_copy_older_than_half_the_log_s_life_is_loaded_again(monkeypatch):
+    import time
+
+    from cmdb import graph
+
+    bulk_graph([("a", "b")])
+    first = graph.relationship_graph()
+    assert graph.relationship_graph() is first
+    later = time.monotonic() + graph.COPY_MAX_AGE_SECONDS + 1
+    monkeypatch.setattr(graph.time, "monotonic", lambda: later)
+    assert graph.relationship_graph() is not first
