@@ -233,7 +233,8 @@ def _checked_token(key_hash: str) -> tuple[AccessToken | None, _Known | None]:
     token = copy.copy(known.token)  # each request its own objects: they are not shared
     token.user = copy.copy(known.token.user)
     if known.permissions is not None and known.permissions[0] == permissions_generation:
-        token.user._perm_cache = set(known.permissions[1])  # what PeopleBackend reads
+        # Where PeopleBackend keeps a person's set for the request.
+        token.user._perm_cache = set(known.permissions[1])  # type: ignore[attr-defined]
     elif permissions_generation is not None and token.user.is_active:
         permissions = backends.PeopleBackend().get_all_permissions(token.user)
         known.permissions = (permissions_generation, set(permissions))
