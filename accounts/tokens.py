@@ -37,6 +37,7 @@ from rest_framework.permissions import SAFE_METHODS
 from accounts import backends
 from accounts.security_log import security_event_record
 from accounts.security_models import AccessToken, SecurityEventKind, TokenScope
+from servicedesk import memo
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -208,8 +209,10 @@ def connect_signals() -> None:
 
 
 def _generations() -> tuple[str, str | None]:
-    """The tokens' generation and the permission sets' (`accounts.backends`), in one round trip."""
-    found = cache.get_many([GENERATION_KEY, backends.GENERATION_KEY])
+    """The tokens' generation and the permission sets' (`accounts.backends`), in one round trip
+    that also reads the reference data's for the request (`servicedesk.memo`)."""
+    found = cache.get_many([GENERATION_KEY, backends.GENERATION_KEY, memo.GENERATION_KEY])
+    memo.scope_hand_over(found.get(memo.GENERATION_KEY))
     generation = found.get(GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
