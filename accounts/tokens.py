@@ -249,7 +249,8 @@ class AccessTokenAuthentication(TokenAuthentication):
 
     Refused with 401: an unknown, revoked or expired token, or one whose owner is switched off.
     Refused with 403: a read-only token on anything but GET, HEAD and OPTIONS. The last-used time
-    is written at most once a minute per token, so a busy client costs one look-up per request.
+    is written at most once a minute per token and process; a token this process knows costs
+    no query (see the module's docstring).
     """
 
     keyword = "Token"
