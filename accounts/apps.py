@@ -13,9 +13,10 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
 
-        from accounts import backends, mfa, security_log, webauthn
+        from accounts import backends, mfa, security_log, tokens, webauthn
 
         backends.connect_signals()
+        tokens.connect_signals()
         security_log.connect_signals()
         mfa.connect_signals()
         webauthn.connect_signals()

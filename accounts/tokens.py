@@ -3,16 +3,27 @@ and revoked by their owner; the API's `Authorization: Token <secret>` checks the
 
 Only the SHA-256 of a secret is stored (secrets are 240 random bits, so a fast hash is as good as
 a slow one, and the check stays one indexed look-up). The secret is shown once, when it is made.
+
+Each process keeps the tokens it has checked, with their owners and permission sets, under a
+generation token in the shared cache (as `servicedesk.memo` does for reference data), so a
+busy integration's request costs one cache round trip instead of a query and another round
+trip. Any save or delete of a token or a person draws a new generation (now and again after
+the commit), and so does code that writes them in bulk (`forget_tokens`): a revoked token, or
+the token of someone switched off, is refused by every process at its very next request.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -23,8 +34,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import SAFE_METHODS
 
+from accounts import backends
 from accounts.security_log import security_event_record
 from accounts.security_models import AccessToken, SecurityEventKind, TokenScope
+from servicedesk import memo
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -33,6 +46,8 @@ SECRET_PREFIX = "sdt_"  # noqa: S105 - marks our tokens in logs and scanners; no
 SHOWN_PREFIX_LENGTH = 10
 LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_ACTIVE_TOKENS = 50
+GENERATION_KEY = "tokens:generation"
+KNOWN_TOKENS_KEPT = 1000  # per process; more distinct tokens than this and it starts afresh
 
 
 def token_hash(secret: str) -> str:
@@ -151,7 +166,82 @@ def token_revoke(
 def tokens_revoke_all(*, user: User, actor: User) -> int:
     """Revoke every token of `user` still in use (when they are anonymised or leave)."""
     now = timezone.now()
-    return AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    revoked = AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    forget_tokens()
+    return revoked
+
+
+# --- Each process's copy of the tokens it checked ---------------------------------------------
+
+
+@dataclass
+class _Known:
+    generation: str
+    token: AccessToken  # with its user
+    # (permission generation, the owner's permission set) once read
+    permissions: tuple[str, set[str]] | None = None
+
+
+_known: dict[str, _Known] = {}
+
+
+def forget_tokens(**_ignored) -> None:
+    """Retire every process's copies of tokens and their owners: now, and again after the
+    commit (a process that read the old rows in between must not keep them)."""
+    retire_tokens()
+    transaction.on_commit(retire_tokens)
+
+
+def retire_tokens() -> None:
+    """Retire every process's copies now (tests; callers outside a transaction)."""
+    _known.clear()
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def connect_signals() -> None:
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (AccessToken, get_user_model()):
+        uid = f"accounts.tokens.{model._meta.label}"
+        post_save.connect(forget_tokens, sender=model, dispatch_uid=uid)
+        post_delete.connect(forget_tokens, sender=model, dispatch_uid=uid)
+
+
+def _generations() -> tuple[str, str | None]:
+    """The tokens' generation and the permission sets' (`accounts.backends`), in one round trip
+    that also reads the reference data's for the request (`servicedesk.memo`)."""
+    found = cache.get_many([GENERATION_KEY, backends.GENERATION_KEY, memo.GENERATION_KEY])
+    memo.scope_hand_over(found.get(memo.GENERATION_KEY))
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, generation, timeout=None):
+            generation = cache.get(GENERATION_KEY) or generation
+    return generation, found.get(backends.GENERATION_KEY)
+
+
+def _checked_token(key_hash: str) -> tuple[AccessToken | None, _Known | None]:
+    """The token with this hash and its owner, from this process's copy while no token or
+    person changed since it was read."""
+    generation, permissions_generation = _generations()
+    known = _known.get(key_hash)
+    if known is None or known.generation != generation:
+        token = AccessToken.objects.select_related("user").filter(key_hash=key_hash).first()
+        if token is None:
+            return None, None
+        if len(_known) >= KNOWN_TOKENS_KEPT:
+            _known.clear()
+        known = _known[key_hash] = _Known(generation=generation, token=token)
+    token = copy.copy(known.token)  # each request its own objects: they are not shared
+    token.user = copy.copy(known.token.user)
+    if known.permissions is not None and known.permissions[0] == permissions_generation:
+        # Where PeopleBackend keeps a person's set for the request.
+        token.user._perm_cache = set(known.permissions[1])  # type: ignore[attr-defined]
+    elif permissions_generation is not None and token.user.is_active:
+        permissions = backends.PeopleBackend().get_all_permissions(token.user)
+        known.permissions = (permissions_generation, set(permissions))
+    return token, known
 
 
 class AccessTokenAuthentication(TokenAuthentication):
@@ -159,7 +249,8 @@ class AccessTokenAuthentication(TokenAuthentication):
 
     Refused with 401: an unknown, revoked or expired token, or one whose owner is switched off.
     Refused with 403: a read-only token on anything but GET, HEAD and OPTIONS. The last-used time
-    is written at most once a minute per token, so a busy client costs one look-up per request.
+    is written at most once a minute per token and process; a token this process knows costs
+    no query (see the module's docstring).
     """
 
     keyword = "Token"
@@ -176,8 +267,8 @@ class AccessTokenAuthentication(TokenAuthentication):
         return result
 
     def authenticate_credentials(self, key):
-        token = AccessToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
-        if token is None:
+        token, known = _checked_token(token_hash(key))
+        if token is None or known is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         now = timezone.now()
         if not token.is_usable(now):
@@ -194,5 +285,5 @@ class AccessTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
             AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+            token.last_used_at = known.token.last_used_at = now
         return token.user, token

@@ -8,10 +8,8 @@ class CustomFieldsConfig(AppConfig):
     verbose_name = _("Custom fields")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from customfields.models import CustomField
-        from customfields.selectors import forget_definitions
+        from servicedesk import memo
         from servicedesk.page_slots import register_panel
 
         register_panel(
@@ -20,5 +18,4 @@ class CustomFieldsConfig(AppConfig):
             context="customfields.selectors.record_panel_context",
             order=40,
         )
-        post_save.connect(forget_definitions, sender=CustomField, dispatch_uid="cf-saved")
-        post_delete.connect(forget_definitions, sender=CustomField, dispatch_uid="cf-deleted")
+        memo.watch(CustomField)  # the definitions each process keeps (selectors.definitions)

@@ -9,40 +9,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from customfields.models import CustomField, FieldValue
-from servicedesk import registry
+from servicedesk import memo, registry
 from servicedesk.fieldtypes import FieldType
 
-CACHE_KEY = "customfields:definitions:{key}"
-CACHE_SECONDS = 3600
 ALL_CATEGORIES = object()
 
 
-def forget_definitions(sender=None, instance=None, **kwargs) -> None:
-    """Signal receiver: an administrator changed a definition; the next read reloads them."""
-    keys = [instance.record_type] if instance is not None else []
-    keys += [t.key for t in registry.all_types()]
-    names = [CACHE_KEY.format(key=key) for key in set(keys)]
-    cache.delete_many(names)
-    if instance is not None:
-        # Again once the change is committed: a read in its transaction may have cached it.
-        transaction.on_commit(lambda: cache.delete_many(names))
-
-
 def definitions(record_type_key: str) -> list[CustomField]:
-    """Every active field of a record type, in order: from the shared cache, so the queue and
-    the API lists pay no query for them once read."""
-    key = CACHE_KEY.format(key=record_type_key)
-    found = cache.get(key)
-    if found is None:
-        found = list(CustomField.objects.filter(record_type=record_type_key, is_active=True))
-        cache.set(key, found, CACHE_SECONDS)
-    return found
+    """Every active field of a record type, in order: from each process's copy
+    (servicedesk.memo, retired by any save or delete of a definition), so a create, the queue
+    and the API lists pay neither a query nor a cache round trip for them once read."""
+    return memo.reference(
+        f"customfields:definitions:{record_type_key}",
+        lambda: list(CustomField.objects.filter(record_type=record_type_key, is_active=True)),
+    )
 
 
 def fields_for(record_type_key: str, category_id: Any = None) -> list[CustomField]:

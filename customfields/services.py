@@ -210,6 +210,8 @@ def create_with_values(
         return create()
     fields = selectors.fields_for(record_type_key, category_id)
     cleaned = clean_values(fields=fields, data=data or {})
+    if not fields:
+        return create()  # nothing to store: no block (a savepoint) around the record's own
     with transaction.atomic():
         record = create()
         fields = selectors.fields_of_record(record)

@@ -9,12 +9,15 @@ class FollowSunConfig(AppConfig):
 
     def ready(self):
         from followsun import listeners
+        from followsun.models import Chain, Desk
+        from servicedesk import memo
         from servicedesk.announce import LISTENERS
         from servicedesk.page_slots import register_panel
         from servicedesk.selectors import QUEUE_ANNOTATORS
 
         # Before live/'s listener: a new record first goes to the desk open now, then live/'s
         # rule (its own after-commit step) picks the member of that desk.
+        memo.watch(Chain, Desk)  # the active chains each process keeps (selectors.may_follow)
         if listeners.announced not in LISTENERS:
             LISTENERS.insert(0, listeners.announced)
         if listeners.queue_badges not in QUEUE_ANNOTATORS:

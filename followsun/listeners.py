@@ -7,10 +7,14 @@ from django.db import transaction
 
 from followsun import selectors, services
 from servicedesk import announce as events
+from servicedesk import registry
 
 
 def announced(*, record, kind: str, actor, detail: dict) -> None:
-    if kind == events.CREATED and not record.assignee_id:
+    if kind != events.CREATED or record.assignee_id:
+        return
+    record_type = registry.for_model(type(record))
+    if record_type is not None and selectors.may_follow(record, record_type=record_type.key):
         transaction.on_commit(partial(services.route_new_record_safely, type(record), record.pk))
 
 

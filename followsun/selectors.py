@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from followsun.models import Chain, Desk, Handover, HandoverItem
-from servicedesk import registry
+from servicedesk import memo, registry
 from servicedesk.registry import RecordType
 from sla.calendar import BusinessCalendar
 from sla.services import business_calendar
@@ -30,6 +30,33 @@ def follows(chain: Chain, *, record_type: str, priority: int | None) -> bool:
     if record_type not in chain.record_types:
         return False
     return not chain.priorities or priority is None or priority in chain.priorities
+
+
+def _active_chains() -> dict[str, Any]:
+    """What a new record needs to know whether it may follow the sun: each desk group's chain
+    and the chains that take unrouted work, in `chain_of`'s order."""
+    chains = list(Chain.objects.filter(is_active=True).order_by("id"))
+    groups = dict(
+        Desk.objects.filter(chain__is_active=True).values_list("support_group_id", "chain_id")
+    )
+    by_id = {chain.pk: chain for chain in chains}
+    return {
+        "by_group": {group: by_id[chain] for group, chain in groups.items() if chain in by_id},
+        "unrouted": [chain for chain in chains if chain.takes_unrouted],
+    }
+
+
+def may_follow(record, *, record_type: str) -> bool:
+    """Whether a new record can follow the sun at all, from each process's copy of the active
+    chains (servicedesk.memo): most records are in no chain's group, and then the routing after
+    the commit (which reads the record and its chain again) is not needed."""
+    chains = memo.reference("followsun:active-chains", _active_chains)
+    if record.support_group_id:
+        chain = chains["by_group"].get(record.support_group_id)
+    else:
+        chain = next((c for c in chains["unrouted"] if record_type in c.record_types), None)
+    priority = getattr(record, "priority", None)
+    return chain is not None and follows(chain, record_type=record_type, priority=priority)
 
 
 def chain_of(record, *, record_type: str) -> Chain | None:

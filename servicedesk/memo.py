@@ -57,6 +57,13 @@ def _generation() -> str:
     return generation
 
 
+def scope_hand_over(generation: str | None) -> None:
+    """A caller that read the token already, with keys of its own in one round trip (the API's
+    token check), hands it over, so the request does not read it again."""
+    if generation is not None and getattr(_scope, "active", False) and _scope.generation is None:
+        _scope.generation = generation
+
+
 def scope_start(**_ignored) -> None:
     """A request or task begins: the token is read once, at the first lookup."""
     _scope.active = True

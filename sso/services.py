@@ -20,6 +20,7 @@ from accounts.models import Department, Organisation, SupportGroup, User
 from accounts.roles import Role
 from accounts.security_log import security_event_record
 from accounts.security_models import SecurityEventKind
+from accounts.tokens import forget_tokens
 from sso import errors
 from sso.errors import SignInRefused
 from sso.models import DirectoryAccount, DirectorySyncRun, Source
@@ -293,6 +294,7 @@ def _vanished_deactivate(*, started) -> int:
     gone = DirectoryAccount.objects.filter(synced_at__lt=started, user__is_active=True)
     user_ids = list(gone.order_by("user_id").values_list("user_id", flat=True))
     User.objects.filter(pk__in=user_ids).select_for_update().order_by("pk").update(is_active=False)
+    forget_tokens()  # a bulk write sends no signal: their tokens must stop at once
     DirectoryAccount.objects.filter(user_id__in=user_ids).update(deactivated_by_sync=True)
     for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
         security_event_record(

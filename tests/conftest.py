@@ -127,9 +127,9 @@ def broker_down():
 
 
 @pytest.fixture(autouse=True)
-def _no_custom_fields_cached():
-    """Custom-field definitions are cached per record type; a rolled-back test's fields must
-    not show in the next test's records."""
-    from customfields.selectors import forget_definitions
+def _no_tokens_known():
+    """Each process keeps the API tokens it checked (accounts.tokens); a rolled-back test's
+    tokens and people must not be known in the next test."""
+    from accounts import tokens
 
-    forget_definitions()
+    tokens.retire_tokens()

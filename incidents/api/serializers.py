@@ -6,6 +6,8 @@ Input serializers check the shape of a request; the services check the rules (ca
 group membership, workflow, permissions) and answer with field errors of their own.
 """
 
+from functools import cache
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -154,6 +156,38 @@ class IncidentDetailSerializer(IncidentListSerializer):
         # A new incident carries the timers its create started (incidents.services).
         timers = getattr(incident, "started_timers", None)
         return SlaTimerSerializer(timers_of(incident) if timers is None else timers, many=True).data
+
+
+class IncidentAnswerSerializer(IncidentDetailSerializer):
+    """The create's answer, in IncidentDetailSerializer's shape, from one instance per process
+    (`incident_answer`): building a serializer's ~45 fields (deep copies of the declared ones,
+    the model's introspected) for every answer was most of what DRF cost a create. Nothing
+    here may keep state between answers, so the methods that used the context do without."""
+
+    def get_priority_name(self, incident) -> str:
+        return priority_levels().get(incident.priority, {}).get("name", "")
+
+    def get_sla_timers(self, incident) -> list[dict]:
+        timers = getattr(incident, "started_timers", None)
+        return _timer_rows().to_representation(timers_of(incident) if timers is None else timers)
+
+
+@cache
+def _answer_serializer() -> IncidentAnswerSerializer:
+    serializer = IncidentAnswerSerializer()
+    serializer.fields  # noqa: B018 - built now, once, not by the first answers at once
+    return serializer
+
+
+@cache
+def _timer_rows() -> serializers.ListSerializer:
+    return SlaTimerSerializer(many=True)
+
+
+def incident_answer(incident: Incident) -> dict:
+    """The incident as `IncidentDetailSerializer` shows it (the same JSON), for a record the
+    caller has just written and holds in memory with its relations."""
+    return _answer_serializer().to_representation(incident)
 
 
 # --- Incidents in -------------------------------------------------------------------------------

@@ -227,8 +227,11 @@ class IncidentViewSet(
         )
         location = reverse("incident-detail", kwargs={"number": incident.number})
         # The new incident is already in memory with its relations: no need to read it back.
-        data = api.IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return Response(
+            api.incident_answer(incident),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
     def partial_update(self, request, *args, **kwargs):
         incident = self.action_record()

@@ -151,16 +151,68 @@ def test_the_last_used_time_is_written_at_most_once_a_minute(agent, django_asser
     assert first == start
 
 
-def test_a_token_costs_one_query_when_its_last_use_is_recent(agent, django_assert_num_queries):
+def test_a_known_token_costs_no_query_when_its_last_use_is_recent(agent, django_assert_num_queries):
     from rest_framework.test import APIRequestFactory
 
     token, secret = make_token(agent)
-    api_with(secret).get(ME)  # writes last_used_at
+    api_with(secret).get(ME)  # writes last_used_at; this process now knows the token
     request = APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Token {secret}")
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         user, found = tokens.AccessTokenAuthentication().authenticate(request)
     assert user == agent and found == token
+    with django_assert_num_queries(0):
+        assert user.has_perm("incidents.work_incident")  # the permission set came with it
+
+
+def test_a_token_revoked_by_another_process_is_refused_at_the_next_request(agent):
+    """The revoke happens elsewhere: the row changes behind this process's back (no signal
+    here) and the other process draws a new generation."""
+    from django.core.cache import cache
+
+    token, secret = make_token(agent)
+    api = api_with(secret)
+    assert api.get(ME).status_code == 200
+    AccessToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    cache.set(tokens.GENERATION_KEY, "drawn by another process", timeout=None)
+
+    response = api.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "This token has been revoked."
+
+
+def test_every_token_revoked_at_once_is_refused_at_the_next_request(agent):
+    _token, secret = make_token(agent)
+    api = api_with(secret)
+    assert api.get(ME).status_code == 200
+
+    assert tokens.tokens_revoke_all(user=agent, actor=agent) == 1
+
+    assert api.get(ME).status_code == 401
+
+
+def test_a_known_token_of_a_person_switched_off_gets_401(agent):
+    _token, secret = make_token(agent)
+    api = api_with(secret)
+    assert api.get(ME).status_code == 200
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+
+    assert api.get(ME).status_code == 401
+
+
+def test_a_known_token_s_owner_loses_a_permission_at_once(agent):
+    from django.contrib.auth.models import Group
+
+    _token, secret = make_token(agent)
+    api = api_with(secret)
+    assert api.get(INCIDENTS).status_code == 200
+    for group in Group.objects.filter(user=agent):
+        agent.groups.remove(group)
+
+    request_user = tokens.AccessTokenAuthentication().authenticate_credentials(secret)[0]
+    assert not request_user.has_perm("incidents.work_incident")
 
 
 def test_a_switched_off_person_s_token_gets_401(agent):
