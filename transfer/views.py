@@ -81,8 +81,12 @@ def import_job(request, pk):
     if request.htmx:  # the progress card, polled while it runs
         return render(request, "transfer/_progress.html", {"job": job, "progress": progress})
     issues = job.issues.all()[:500]
-    return render(request, "transfer/job.html", {"job": job, "progress": progress,
-                                                 "issues": issues, "preview": _preview(job)})  # fmt: skip
+    # A file left in the editor without a mapping saved is not checked yet: the way back.
+    unmapped = job.dry_run and job.status == JobStatus.WAITING and job.started_at is None
+    return render(request, "transfer/job.html", {
+        "job": job, "progress": progress, "issues": issues, "preview": _preview(job),
+        "may_map": unmapped and mappings.editable(job),
+    })  # fmt: skip
 
 
 @login_required

@@ -68,6 +68,13 @@ def test_unfamiliar_columns_go_to_the_editor_with_previews(signed_in):
     assert "Not imported" in page and "Number (theirs)" in page
 
 
+def test_a_file_left_in_the_editor_links_back_to_it_from_its_page(signed_in):
+    upload(signed_in)
+    job = ImportJob.objects.get()
+    page = signed_in.get(f"/imports/{job.pk}/").content.decode()
+    assert f'href="/imports/{job.pk}/mapping/"' in page
+
+
 def test_the_values_of_the_chosen_columns_are_listed_to_map(signed_in):
     job = ImportJob.objects.get(pk=int(upload(signed_in)["Location"].split("/")[2]))
     answer = signed_in.post(f"/imports/{job.pk}/mapping/", {**form_data(values={}),
