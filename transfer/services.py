@@ -15,6 +15,7 @@ is written when any record has an error. Per batch: each batch of records is one
 transaction, and records with errors are left out (and reported).
 """
 
+import contextlib
 import io
 import pickle
 import tempfile
@@ -644,26 +645,21 @@ class _Run:
         self.clock = time.monotonic()
 
     def over(self, chunks: Iterator[reader.Chunk]) -> None:
-        if not self.writing:
+        whole = self.writing and self.all_or_nothing
+        with transaction.atomic() if whole else contextlib.nullcontext():
             for chunk in chunks:
-                self.check(chunk)
-            return
-        if not self.all_or_nothing:
-            for chunk in chunks:
-                built = self.check(chunk)
-                with transaction.atomic():
-                    self.write(built)
-            return
-        with transaction.atomic():
-            for chunk in chunks:
-                built = self.check(chunk)
-                if self.failed:  # nothing will be kept: check the rest, write no more
-                    self.writing = False
-                if self.writing:
-                    self.write(built)
-            if self.failed:
+                self.step(chunk)
+            if whole and self.failed:  # nothing is kept; the rest of the file was checked
                 transaction.set_rollback(True)
                 self.written, self.ranges = 0, self.owed
+
+    def step(self, chunk: reader.Chunk) -> None:
+        built = self.check(chunk)
+        if self.all_or_nothing and self.failed:
+            self.writing = False
+        if self.writing:
+            with transaction.atomic():  # per batch: this chunk's records, or none of them
+                self.write(built)
 
     def check(self, chunk: reader.Chunk) -> list[Built]:
         checker, records = self.checker, chunk.records
