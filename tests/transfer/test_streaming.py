@@ -13,7 +13,7 @@ import pytest
 from bench.imports import generate
 from dashboards.models import RecordFact
 from incidents.models import Incident
-from servicedesk.models import AuditEvent, ExternalKey
+from servicedesk.models import AuditEvent, Comment, ExternalKey
 from transfer import reader, services
 from transfer.models import ImportMapping, ImportMode, JobStatus
 from transfer.tasks import refresh_after_imports_task
@@ -226,3 +226,37 @@ class TestRefreshAfterImport:
         assert refresh_after_imports_task() == 0
         type(job).objects.filter(pk=job.pk).update(status=JobStatus.DONE)
         assert refresh_after_imports_task() == 1
+
+
+def test_json_lines_stream_too(admin, small_runs):
+    import json
+
+    def update(number, sequence, status, at, **more):
+        return json.dumps({"number": number, "sequence": sequence, "status": status,
+                           "opened_at": "2016-03-01 09:00:00", "updated_at": at,
+                           "impact": "2", "urgency": "2", "group": "Group 1", **more})  # fmt: skip
+
+    lines = [
+        update("A-2", 1, "resolved", "2016-03-02 10:00:00", resolved_at="2016-03-02 10:00:00"),
+        update("A-1", 0, "new", "2016-03-01 09:00:00"),
+        "not json",
+        update("A-2", 0, "new", "2016-03-01 09:00:00", comment="Printer on fire"),
+        update("A-1", 1, "in_progress", "2016-03-01 09:30:00"),
+        update("A-3", 0, "new", "2016-03-01 99:00:00"),
+    ]
+    job = services.import_job_create(
+        actor=admin, data="\n".join(lines).encode(), file_name="export.jsonl", format="jsonl",
+        create_missing=True, dry_run=False, mode=ImportMode.BATCH, batch_size=1,
+    )  # fmt: skip
+    job = services.import_run(job_id=job.pk)
+
+    assert (job.rows_total, job.records_total, job.records_written) == (6, 3, 2)
+    issues = set(job.issues.filter(level="error").values_list("line", "field"))
+    assert issues == {(3, ""), (6, "updated_at")}
+    by_number = {
+        key.value: Incident.objects.get(pk=key.object_id)
+        for key in ExternalKey.objects.filter(source="import", content_type__model="incident")
+    }
+    assert {n: i.status for n, i in by_number.items()} == {"A-1": "in_progress", "A-2": "resolved"}
+    comment = Comment.objects.get(object_id=by_number["A-2"].pk, content_type__model="incident")
+    assert comment.body == "Printer on fire"
