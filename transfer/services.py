@@ -640,7 +640,7 @@ class _Run:
         self.writing = not job.dry_run
         # A refresh still owed from an earlier run of the job (it died) stays owed.
         self.owed: list[list[int]] = list(job.refresh_ranges) if job.refresh_pending else []
-        self.ranges = list(self.owed)
+        self.ranges = [list(pair) for pair in self.owed]
         self.rows_done = self.records_done = self.written = self.failed = 0
         self.clock = time.monotonic()
 
@@ -683,6 +683,8 @@ class _Run:
         return built
 
     def write(self, built: list[Built]) -> None:
+        if not built:  # every record of the chunk failed
+            return
         self.resolve.create_requested()
         for one in built:
             self.resolve.settle(one)
