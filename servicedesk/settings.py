@@ -576,6 +576,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "dashboard-facts-after-imports": {
+        "task": "transfer.tasks.refresh_after_imports_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "dashboard-reports": {
         "task": "dashboards.tasks.send_reports_task",
         "schedule": timedelta(hours=1),

@@ -3,6 +3,7 @@ UTF-16 (with a BOM, or without one when every other byte is NUL), else Windows-1
 Excel on Windows saves as "CSV")."""
 
 import codecs
+from typing import IO
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -21,3 +22,28 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), "windows-1252"
+
+
+def sniff_encoding(handle: IO[bytes]) -> str:
+    """The encoding `decode` would read the file in `handle` with, found without holding the
+    file (UTF-8 is checked block by block); the file is left at its start."""
+    start = handle.read(4000)
+    handle.seek(0)
+    if start.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(start) >= 4 and start[1::2].count(0) > len(start) // 4:
+        return "utf-16-le"
+    if len(start) >= 4 and start[0::2].count(0) > len(start) // 4:
+        return "utf-16-be"
+    checker = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            checker.decode(block)
+        checker.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "windows-1252"
+    finally:
+        handle.seek(0)
+    return "utf-8"

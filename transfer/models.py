@@ -86,6 +86,11 @@ class ImportJob(models.Model):
     errors = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
+    # The dashboards' refresh of the records written ([first, last] id ranges): owed from the
+    # batch that writes them until a worker or the beat's sweep has done it.
+    refresh_pending = models.BooleanField(default=False)
+    refresh_ranges = models.JSONField(default=list, blank=True)
+    refresh_claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

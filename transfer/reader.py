@@ -6,19 +6,24 @@ Every problem is an `Issue` on the file's line (the header is line 1), so the dr
 them all; a record with an error on any of its lines is not imported.
 """
 
+import contextlib
 import csv
 import functools
+import heapq
 import io
+import itertools
 import json
+import pickle
+import tempfile
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from transfer.encoding import decode
+from transfer.encoding import decode, sniff_encoding
 from transfer.formats.base import FALSE, FIELDS, TRUE, Format
 from transfer.formats.helpdesk import PRIORITY_RANKS
 
@@ -85,10 +90,29 @@ class Reading:
 class Converter:
     """Turns a cell into our field's value, or raises ValueError with the message to show."""
 
+    MEMO = 200_000
+
     def __init__(self, fmt: Format, *, scales: dict[str, list[str]], tz: tzinfo):
         self.fmt, self.scales, self.tz = fmt, scales, tz
         # Memoised: an export repeats a record's times on each of its rows.
         self.date = functools.lru_cache(maxsize=8192)(self._date)
+        self.memo: dict[tuple[str, Any], Any] = {}
+
+    def cached(self, name: str, raw: Any) -> Any:
+        """`self(name, raw)`, remembered: an export repeats its people, groups, states and a
+        record's times on every row (forgotten every MEMO values, so memory stays flat)."""
+        key = (name, raw)
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # a JSON list or object
+            return self(name, raw)
+        value = self(name, raw)
+        if len(self.memo) >= self.MEMO:
+            self.memo.clear()
+        self.memo[key] = value
+        return value
 
     def __call__(self, name: str, raw: Any) -> Any:
         if raw is None or (isinstance(raw, str) and raw.strip() in self.fmt.null):
@@ -141,6 +165,11 @@ class Converter:
 
     def _date(self, text: str) -> datetime:
         for pattern in self.fmt.date_formats:
+            if pattern == "%d/%m/%Y %H:%M":  # ServiceNow's, read without strptime (6 M a million)
+                moment = _day_month_year(text)
+                if moment is not None:
+                    return moment.replace(tzinfo=self.tz).astimezone(UTC)
+                continue
             try:
                 moment = datetime.strptime(text, pattern)  # noqa: DTZ007 (zone set below)
             except ValueError:
@@ -154,39 +183,312 @@ class Converter:
         )
 
 
-def _rows(text: str, fmt: Format) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
-    if fmt.kind == "jsonl":
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+def _day_month_year(text: str) -> datetime | None:
+    """`d/m/yyyy HH:MM` as strptime reads it (None when it is not one)."""
+    date, _space, clock = text.partition(" ")
+    parts = [*date.split("/"), *clock.split(":")]
+    if len(parts) != 5 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    day, month, year, hour, minute = parts
+    if len(year) != 4 or not all(1 <= len(p) <= 2 for p in (day, month, hour, minute)):
+        return None
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute))  # noqa: DTZ001
+    except ValueError:
+        return None
+
+
+class _Lines:
+    """A text file's lines, noting whether any holds U+FFFD (a byte the encoding could not
+    read, or one the old tool wrote as such)."""
+
+    def __init__(self, text: IO[str]):
+        self.text, self.replaced = text, False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.text:
+            if "\ufffd" in line:
+                self.replaced = True
+            yield line
+
+
+@dataclass
+class Chunk:
+    """Some whole records (every row of each) and the issues of their rows."""
+
+    records: list[SourceRecord]
+    issues: list[Issue]
+    rows: int
+
+
+class Stream:
+    """A file read in two passes so that memory does not grow with it. The first (`open`)
+    reads every row once, keeps what sorts it (the order its number first appears in, its
+    sequence, its line) and its raw cells, sorted in runs spooled to temporary files; the
+    second (`chunks`) merges the runs, so each record's rows arrive together and in order
+    wherever they were in the file, converts them and hands over a few records at a time.
+    Only the numbers seen (to give each its place) grow with the file: some 100 bytes a record.
+    """
+
+    RUN_ROWS = 50_000  # rows sorted in memory before a run is spooled
+    BLOCK = 1000  # rows pickled together
+
+    def __init__(self, fmt: Format, *, scales: dict[str, list[str]], time_zone: str):
+        self.fmt = fmt
+        self.convert = Converter(fmt, scales=scales, tz=zoneinfo.ZoneInfo(time_zone))
+        self.by_column = {column: name for name, column in fmt.columns.items()}
+        self.issues: list[Issue] = []  # the file's, and those of rows that make no record
+        self.encoding, self.columns = "", list[str]()
+        self.rows = self.records = 0
+        self.grouped = False
+        self._runs: list[IO[bytes]] = []
+        self._last_run: list[tuple] = []
+        self._header: list[str] = []
+        self._mapped: list[tuple[str, int]] = []
+        self._number_at: int | None = None
+        self._helpdesk: list[SourceRecord] | None = None
+
+    # --- the first pass ---------------------------------------------------------------
+
+    def open(self, handle: IO[bytes]) -> "Stream":
+        fmt = self.fmt
+        self.encoding = sniff_encoding(handle)
+        if fmt.kind == "helpdesk":
+            text, self.encoding = decode(handle.read())
+            self._replaced_warning("\ufffd" in text)
+            reading = _read_helpdesk(
+                text, fmt, encoding=self.encoding, scales=self.convert.scales, issues=self.issues
+            )
+            self._helpdesk, self.rows, self.records = reading.records, reading.rows, reading.rows
+            self.columns = reading.columns
+            return self
+        wrapper = io.TextIOWrapper(handle, encoding=self.encoding, errors="replace", newline="")
+        lines = _Lines(wrapper)
+        rows = self._json_rows(lines) if fmt.kind == "jsonl" else self._csv_rows(wrapper, lines)
+        if rows is not None:
+            self._spool(rows)
+        self._replaced_warning(lines.replaced)
+        wrapper.detach()  # the caller closes the file
+        return self
+
+    def _replaced_warning(self, replaced: bool) -> None:
+        if replaced:
+            self.issues.insert(0, Issue(1, WARNING, _("Some characters could not be read as %(enc)s.")
+                                        % {"enc": self.encoding}))  # fmt: skip
+
+    def _csv_rows(self, text: IO[str], lines: _Lines):
+        sample = text.read(5000)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        text.seek(0)
+        rows = csv.reader(lines, dialect)
+        header = [name.strip() for name in next(rows, [])]
+        if not self._check_header(header):
+            return None
+        width = len(header)
+
+        def cells():
+            for row in rows:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != width:
+                    yield rows.line_num, {"__bad__": _("%(got)d cells where the header has %(want)d.")
+                                          % {"got": len(row), "want": width}}  # fmt: skip
+                    continue
+                yield rows.line_num, row
+
+        return cells()
+
+    def _json_rows(self, lines: _Lines):
+        numbered = enumerate(lines, start=1)
+        first = [(n, line) for n, line in itertools.islice(numbered, 200)]
+        self.columns = sorted({k for _n, line in first for k in _keys(line)})
+        self._header = []
+        self.grouped = (
+            bool(self.fmt.order_by) and self.fmt.columns.get(self.fmt.order_by) in self.columns
+        )
 
         def objects():
-            for number, line in lines:
+            for number, line in itertools.chain(first, numbered):
+                if not line.strip():
+                    continue
                 try:
                     row = json.loads(line)
                 except ValueError:
                     row = {"__bad__": _("This line is not a JSON object.")}
                 yield number, row if isinstance(row, dict) else {"__bad__": _("Not an object.")}
 
-        columns = sorted({k for _n, line in lines[:200] for k in _keys(line)})
-        return columns, objects()
-    sample = text[:5000]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [name.strip() for name in next(reader, [])]
+        return objects()
 
-    def dicts():
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                yield reader.line_num, {"__bad__": _("%(got)d cells where the header has %(want)d.")
-                                        % {"got": len(row), "want": len(header)}}  # fmt: skip
-                continue
-            yield reader.line_num, dict(zip(header, row, strict=True))
+    def _check_header(self, header: list[str]) -> bool:
+        fmt = self.fmt
+        self.columns = self._header = header
+        missing = [
+            fmt.columns.get(name, name)
+            for name in fmt.required
+            if fmt.columns.get(name) not in header
+        ]
+        if missing:
+            self.issues.append(Issue(1, ERROR, _("Required columns are missing: %(cols)s.")
+                                     % {"cols": ", ".join(missing)}))  # fmt: skip
+            return False
+        unknown = [c for c in header if c not in self.by_column and c not in fmt.known]
+        if unknown:
+            self.issues.append(Issue(1, WARNING, _("Columns not imported (unknown): %(cols)s.")
+                                     % {"cols": ", ".join(unknown)}))  # fmt: skip
+        self.grouped = bool(fmt.order_by) and fmt.columns.get(fmt.order_by) in header
+        # Each column we read and where its cell is (the last of two with one name, as a dict)
+        places = {column: at for at, column in enumerate(header)}
+        self._mapped = [(self.by_column[c], places[c]) for c in dict.fromkeys(header)
+                        if c in self.by_column]  # fmt: skip
+        self._number_at = places.get(fmt.columns["number"])
+        return True
 
-    return header, dicts()
+    def _spool(self, rows) -> None:
+        fmt = self.fmt
+        places: dict[str, int] = {}
+        run: list[tuple] = []
+        number_column = fmt.columns["number"]
+        sequence_column = fmt.columns.get(fmt.order_by, "")
+        header = self._header
+        number_at = header.index(number_column) if number_column in header else None
+        sequence_at = header.index(sequence_column) if self.grouped and header else None
+        for line, row in rows:
+            self.rows += 1
+            if isinstance(row, dict) and "__bad__" in row:
+                self.issues.append(Issue(line, ERROR, str(row["__bad__"])))
+                continue
+            if header:
+                raw_number = row[number_at] if number_at is not None else None
+                raw_sequence = row[sequence_at] if sequence_at is not None else None
+            else:
+                raw_number, raw_sequence = row.get(number_column), row.get(sequence_column)
+            number = self.convert("number", raw_number)
+            if not number:  # reported with its cells' errors, as any row
+                values, issues, _bad = self._values(line, row)
+                self.issues.extend(issues)
+                self.issues.append(Issue(line, ERROR, _("The row has no number."), field="number"))
+                continue
+            sequence = 0
+            if self.grouped:
+                with contextlib.suppress(ValueError):  # reported when the row is converted
+                    sequence = self.convert("sequence", raw_sequence) or 0
+            run.append((places.setdefault(number, len(places)), sequence, line, row))
+            if len(run) >= self.RUN_ROWS:
+                self._runs.append(self._spool_run(run))
+                run = []
+        self.records = len(places)
+        run.sort(key=_place)
+        self._last_run = run
+
+    def _spool_run(self, run: list[tuple]) -> IO[bytes]:
+        run.sort(key=_place)
+        spool = tempfile.TemporaryFile(prefix="import-")  # noqa: SIM115 (closed by `close`)
+        for start in range(0, len(run), self.BLOCK):
+            pickle.dump(run[start : start + self.BLOCK], spool, protocol=pickle.HIGHEST_PROTOCOL)
+        spool.seek(0)
+        return spool
+
+    # --- the second pass --------------------------------------------------------------
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        """The records, `size` at a time, in the order their numbers first appear."""
+        if self._helpdesk is not None:
+            whole = self._helpdesk
+            for start in range(0, len(whole), size):
+                part = whole[start : start + size]
+                yield Chunk(part, [], sum(len(r.updates) for r in part))
+            return
+        records: list[SourceRecord] = []
+        issues: list[Issue] = []
+        rows = 0
+        merged = heapq.merge(*(_unspool(run) for run in self._runs), self._last_run, key=_place)
+        try:
+            for _number, group in itertools.groupby(merged, key=_number_place):
+                records.append(self._record([(line, row) for _n, _s, line, row in group], issues))
+                rows += len(records[-1].updates)
+                if len(records) >= size:
+                    yield Chunk(records, issues, rows)
+                    records, issues, rows = [], [], 0
+            if records:
+                yield Chunk(records, issues, rows)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs, self._last_run = [], []
+
+    def _values(self, line: int, row) -> tuple[dict[str, Any], list[Issue], bool]:
+        """A row's cells converted to our fields: (values, issues, any error)."""
+        number_column = self.fmt.columns["number"]
+        if self._header:  # a CSV row: its cells, by the header's places
+            cells = [(name, row[at]) for name, at in self._mapped]
+            raw_number = row[self._number_at] if self._number_at is not None else ""
+        else:
+            cells = [(self.by_column[c], raw) for c, raw in row.items() if c in self.by_column]
+            raw_number = row.get(number_column, "")
+        values: dict[str, Any] = {}
+        issues: list[Issue] = []
+        convert = self.convert.cached
+        for name, raw in cells:
+            try:
+                values[name] = convert(name, raw)
+            except ValueError as error:
+                issues.append(Issue(line, ERROR, str(error), str(raw_number), name))
+        return values, issues, bool(issues)
+
+    def _record(self, rows: list[tuple[int, Any]], issues: list[Issue]) -> SourceRecord:
+        """One record from its rows (in order: sequence, then line)."""
+        grouped = self.grouped
+        record = SourceRecord("")
+        seen: set[Any] = set()
+        notes: list[tuple[int, Note]] = []
+        for line, row in rows:
+            values, found, bad = self._values(line, row)
+            issues.extend(found)
+            number = values["number"]
+            record.number = number
+            key = values.get("sequence") if grouped else None
+            if key in seen:
+                message = (
+                    _("Update %(seq)s of %(number)s appears twice.")
+                    % {"seq": key, "number": number}
+                    if grouped
+                    else _("The number %(number)s appears twice.") % {"number": number}
+                )
+                issues.append(Issue(line, ERROR, message, number, "number"))
+                bad = True
+            seen.add(key)
+            record.updates.append(Update(line, values))
+            for name, internal in (("comment", False), ("work_note", True)):
+                if values.get(name):
+                    notes.append((line, Note(values.get("updated_at"), values.get("author") or "",
+                                             values[name], internal)))  # fmt: skip
+            record.failed |= bad
+        notes.sort(key=lambda pair: pair[0])  # in the file's order, as the rows came
+        record.notes = [note for _line, note in notes]
+        return record
+
+
+def _place(item: tuple) -> tuple[int, int, int]:
+    return item[0], item[1], item[2]
+
+
+def _number_place(item: tuple) -> int:
+    return item[0]
+
+
+def _unspool(spool: IO[bytes]) -> Iterator[tuple]:
+    while True:
+        try:
+            block = pickle.load(spool)  # noqa: S301 (our own temporary file)
+        except EOFError:
+            return
+        yield from block
 
 
 def _keys(line: str) -> list[str]:
@@ -197,81 +499,26 @@ def _keys(line: str) -> list[str]:
     return list(row) if isinstance(row, dict) else []
 
 
+def stream(
+    handle: IO[bytes], fmt: Format, *, scales: dict[str, list[str]], time_zone: str = "UTC"
+) -> Stream:
+    """Read the file in `handle` as `fmt` (the first pass): `chunks(size)` then gives its
+    records, each with all its updates in order, and the issues of their rows."""
+    return Stream(fmt, scales=scales, time_zone=time_zone).open(handle)
+
+
 def read(
     data: bytes, fmt: Format, *, scales: dict[str, list[str]], time_zone: str = "UTC"
 ) -> Reading:
-    """Read `data` as `fmt`: the records (their updates in order) and every issue found."""
-    text, encoding = decode(data)
-    issues: list[Issue] = []
-    if "\ufffd" in text:
-        issues.append(Issue(1, WARNING, _("Some characters could not be read as %(enc)s.")
-                            % {"enc": encoding}))  # fmt: skip
-    if fmt.kind == "helpdesk":
-        return _read_helpdesk(text, fmt, encoding=encoding, scales=scales, issues=issues)
-    convert = Converter(fmt, scales=scales, tz=zoneinfo.ZoneInfo(time_zone))
-    header, rows = _rows(text, fmt)
-    by_column = {column: name for name, column in fmt.columns.items()}
-    missing = [
-        fmt.columns.get(name, name) for name in fmt.required if fmt.columns.get(name) not in header
-    ]
-    if fmt.kind == "jsonl":
-        missing = []
-    if missing:
-        issues.append(Issue(1, ERROR, _("Required columns are missing: %(cols)s.")
-                            % {"cols": ", ".join(missing)}))  # fmt: skip
-        return Reading([], issues, encoding, 0, header)
-    unknown = [c for c in header if c not in by_column and c not in fmt.known]
-    if unknown:
-        issues.append(Issue(1, WARNING, _("Columns not imported (unknown): %(cols)s.")
-                            % {"cols": ", ".join(unknown)}))  # fmt: skip
-    grouped = bool(fmt.order_by) and fmt.columns.get(fmt.order_by) in header
-    records: dict[str, SourceRecord] = {}
-    seen: set[tuple[str, Any]] = set()
-    count = 0
-    for line, row in rows:
-        count += 1
-        if "__bad__" in row:
-            issues.append(Issue(line, ERROR, str(row["__bad__"])))
-            continue
-        values: dict[str, Any] = {}
-        bad = False
-        for column, raw in row.items():
-            name = by_column.get(column)
-            if name is None:
-                continue
-            try:
-                values[name] = convert(name, raw)
-            except ValueError as error:
-                issues.append(Issue(line, ERROR, str(error), str(row.get(fmt.columns["number"], "")),
-                                    name))  # fmt: skip
-                bad = True
-        number = values.get("number")
-        if not number:
-            issues.append(Issue(line, ERROR, _("The row has no number."), field="number"))
-            continue
-        key = (number, values.get("sequence") if grouped else None)
-        if key in seen:
-            message = (
-                _("Update %(seq)s of %(number)s appears twice.") % {"seq": key[1], "number": number}
-                if grouped
-                else _("The number %(number)s appears twice.") % {"number": number}
-            )
-            issues.append(Issue(line, ERROR, message, number, "number"))
-            bad = True
-        seen.add(key)
-        record = records.setdefault(number, SourceRecord(number))
-        record.updates.append(Update(line, values))
-        for name, internal in (("comment", False), ("work_note", True)):
-            if values.get(name):
-                record.notes.append(Note(values.get("updated_at"), values.get("author") or "",
-                                         values[name], internal))  # fmt: skip
-        record.failed |= bad
-    failed = {i.number for i in issues if i.level == ERROR}
-    for record in records.values():
-        if grouped:
-            record.updates.sort(key=lambda u: (u.values.get("sequence") or 0, u.line))
-        record.failed |= record.number in failed
-    return Reading(list(records.values()), issues, encoding, count, header)
+    """Read `data` as `fmt` at once: the records (their updates in order) and every issue
+    found. For small files and tests; an import streams (`stream`)."""
+    reading = stream(io.BytesIO(data), fmt, scales=scales, time_zone=time_zone)
+    records: list[SourceRecord] = []
+    issues = list(reading.issues)
+    for chunk in reading.chunks(1000):
+        records += chunk.records
+        issues += chunk.issues
+    return Reading(records, issues, reading.encoding, reading.rows, reading.columns)
 
 
 def _read_helpdesk(text, fmt, *, encoding, scales, issues) -> Reading:

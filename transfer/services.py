@@ -16,17 +16,22 @@ transaction, and records with errors are left out (and reported).
 """
 
 import contextlib
+import io
+import pickle
+import tempfile
+import time
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +39,7 @@ from servicedesk import registry
 from servicedesk import services as kernel
 from servicedesk.actors import system_actor
 from servicedesk.bulk import insert_rows, reserve_ids, stored_as_given
+from servicedesk.jobs import enqueue_on_commit
 from servicedesk.models import AuditEvent, AuditKind, Comment, ExternalKey, Visibility
 from servicedesk.numbering import reserve_record_numbers
 from servicedesk.reference import reference_kind
@@ -43,6 +49,7 @@ from sla.services.history import Policies, Step, timers_kept, timers_replayed
 from transfer import reader
 from transfer.formats import FORMATS, Format
 from transfer.models import ImportIssue, ImportJob, ImportMapping, ImportMode, JobStatus, SlaMode
+from transfer.tasks import refresh_after_import_task
 
 __all__ = ["ImportMapping", "import_job_create", "import_run", "job_progress"]
 
@@ -82,7 +89,7 @@ def job_format(job: ImportJob) -> Format:
 def import_job_create(
     *,
     actor,
-    data: bytes,
+    data: bytes | IO[bytes],
     file_name: str,
     format: str,
     mapping: ImportMapping | None = None,
@@ -93,15 +100,22 @@ def import_job_create(
     time_zone: str = "UTC",
     dry_run: bool = True,
 ) -> ImportJob:
-    """Store a file to import and how (checked: ValidationError by field, nothing stored).
-    PermissionDenied for anyone but an administrator."""
+    """Store a file to import (`data`: its bytes, or an open binary file, copied block by
+    block) and how (checked: ValidationError by field, nothing stored). PermissionDenied for
+    anyone but an administrator."""
     ensure_can_import(actor)
     errors: dict[str, list[str]] = {}
     if format not in FORMATS:
         errors["format"] = [_("Choose one of: %(f)s.") % {"f": ", ".join(FORMATS)}]
-    if not data:
+    content: File
+    if isinstance(data, bytes):
+        size, content = len(data), ContentFile(data)
+    else:
+        size, content = data.seek(0, io.SEEK_END), File(data)
+        data.seek(0)
+    if not size:
         errors["file"] = [_("The file is empty.")]
-    elif len(data) > MAX_FILE_BYTES:
+    elif size > MAX_FILE_BYTES:
         errors["file"] = [_("The file is larger than 2 GB.")]
     if mode not in ImportMode.values:
         errors["mode"] = [_("Choose all or batch.")]
@@ -120,7 +134,7 @@ def import_job_create(
         batch_size=batch_size, create_missing=create_missing, sla_mode=sla_mode,
         time_zone=time_zone, dry_run=dry_run, created_by=actor,
     )  # fmt: skip
-    job.file.save(file_name or "import.csv", ContentFile(data), save=False)
+    job.file.save(file_name or "import.csv", content, save=False)
     job.save()
     return job
 
@@ -139,29 +153,38 @@ def job_progress(job: ImportJob) -> dict[str, Any]:
         "warnings": job.warnings,
         **live,
     }
-    started = job.started_at
-    done, total = figures["records_written"] or figures["rows_done"], figures["records_total"]
-    if started and figures["status"] == JobStatus.RUNNING and done and total:
-        spent = (timezone.now() - started).total_seconds()
-        figures["seconds_left"] = int(spent / done * max(total - done, 0))
-    else:
+    if figures["status"] != JobStatus.RUNNING:
         figures["seconds_left"] = None
+    figures.setdefault("seconds_left", None)  # known once the first records are checked
     return figures
 
 
 # --- Checking: what each record names ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ToCreate:
+    """What a record names that the desk does not have yet and the import makes: a row to
+    create (`kind`, `value`), or its attribute `attr`. Stands in the built record until the
+    record is written, once the rows of its chunk exist (`Resolver.settle`)."""
+
+    kind: str
+    value: str
+    attr: str = ""
+
+
 class Resolver:
     """Finds what records name (memoised: a file names the same group thousands of times).
-    In a dry run nothing is created: a row that would be is a warning."""
+    What is not found is created, when the job says so, in bulk before the records naming it
+    are written (`create_requested`); until then a `ToCreate` stands for it, and a dry run's
+    report warns that it will be created."""
 
-    def __init__(self, *, source: str, create: bool, dry_run: bool, actor):
-        self.source, self.create, self.dry_run, self.actor = source, create, dry_run, actor
-        self.report = True
+    def __init__(self, *, source: str, create: bool, actor, report: bool = True):
+        self.source, self.create, self.actor = source, create, actor
+        self.report = report  # a real run does not warn of what it creates
         self.memo: dict[tuple[str, str], Any] = {}
         self.indexes: dict[str, dict[str, Any]] = {}
-        self.requested: list[tuple[str, str]] = []  # (kind, value) a dry run would create
+        self.requested: list[tuple[str, str]] = []  # (kind, value) to create
 
     def index(self, kind) -> dict[str, Any]:
         """Every row of a kind by its external id (this source's) and its lower-cased names:
@@ -192,23 +215,45 @@ class Resolver:
         return found
 
     def __call__(self, name: str, value: str) -> tuple[Any, str, str]:
-        """(row or None, error, warning). A row to create is noted in `requested`."""
+        """(row, a `ToCreate` or None; error; warning). A row to create is noted in
+        `requested`."""
         answer = self._answer(name, value)
-        if answer[0] is None and not answer[1]:
-            self.requested.append((REFERENCES[name][0], value))
+        if isinstance(answer[0], ToCreate):
+            self.requested.append((answer[0].kind, value))
         return answer
 
-    def create_requested(self, requested) -> None:
-        """Create the rows noted as to be created, in bulk per kind (people by the thousand)."""
+    def create_requested(self) -> None:
+        """Create the rows noted as to be created, in bulk per kind (people by the thousand),
+        and know them from now on."""
         values: dict[str, list[str]] = {}
-        for key_name, value in requested:
+        for key_name, value in self.requested:
             values.setdefault(key_name, []).append(value)
+        self.requested = []
         for key_name, names in values.items():
-            kernel.reference_create_many(
-                kind=reference_kind(key_name), values=names, actor=self.actor, source=self.source
+            kind = reference_kind(key_name)
+            made = kernel.reference_create_many(
+                kind=kind, values=names, actor=self.actor, source=self.source
             )
-        self.memo.clear()
-        self.indexes.clear()
+            index = self.index(kind)
+            for value, row in made.items():
+                key = value.strip().lower()
+                index[key] = row
+                self.memo[(key_name, key)] = (row, "", "")
+
+    def settle(self, built: "Built") -> None:
+        """Put the rows now created in place of what stood for them."""
+        fields = built.fields
+        for name, value in fields.items():
+            if isinstance(value, ToCreate):
+                fields[name] = self.created(value)
+        built.notes = [
+            (at, self.created(author) if isinstance(author, ToCreate) else author, body, internal)
+            for at, author, body, internal in built.notes
+        ]
+
+    def created(self, wanted: ToCreate) -> Any:
+        row = self.memo[(wanted.kind, wanted.value.strip().lower())][0]
+        return getattr(row, wanted.attr) if wanted.attr else row
 
     def _answer(self, name: str, value: str) -> tuple[Any, str, str]:
         key_name, label = REFERENCES[name]
@@ -227,20 +272,9 @@ class Resolver:
                 _("Unknown %(what)s “%(value)s”.") % {"what": label, "value": value},
                 "",
             )
-        elif self.dry_run:
-            warning = _("%(what)s “%(value)s” will be created.") % {"what": label, "value": value}
-            answer = (None, "", warning if self.report else "")
         else:
-            answer = (
-                kernel.reference_resolve(
-                    kind=kind, value=value, actor=self.actor, source=self.source, create=True,
-                    label=str(label),
-                ),
-                "",
-                _("%(what)s “%(value)s” was created.") % {"what": label, "value": value},
-            )  # fmt: skip
-        if answer[0] is not None:
-            self.index(kind)[key[1]] = answer[0]
+            warning = _("%(what)s “%(value)s” will be created.") % {"what": label, "value": value}
+            answer = (ToCreate(key_name, value), "", warning if self.report else "")
         self.memo[key] = (answer[0], answer[1], "")  # a warning once, an error on every record
         return answer
 
@@ -256,6 +290,13 @@ class Built:
     # The history's status changes and the source's SLA outcome, for the record's timers.
     steps: list[Step] = field(default_factory=list)
     made_sla: bool | None = None
+
+
+def _attr(row, name: str) -> Any:
+    """A found row's attribute, or what stands for it until the row is created."""
+    if isinstance(row, ToCreate):
+        return ToCreate(row.kind, row.value, name)
+    return getattr(row, name, None)
 
 
 def _times(record: reader.SourceRecord, opened: datetime) -> list[datetime]:
@@ -351,7 +392,7 @@ class Checker:
         if "organisation" in self.has:
             organisation = self.ref(record, "organisation", last.get("organisation"))
             fields["organisation_id"] = (
-                organisation.pk if organisation else getattr(requester, "organisation_id", None)
+                _attr(organisation, "pk") if organisation else _attr(requester, "organisation_id")
             )
         if "category" in self.has:
             category = self.ref(record, "category", last.get("category"))
@@ -372,7 +413,7 @@ class Checker:
                            % {"c": last["channel"]}, "channel")  # fmt: skip
         if "resolution_code" in self.has and status in ("resolved", "closed"):
             code = self.ref(record, "resolution_code", last.get("resolution_code"))
-            fields["resolution_code"] = getattr(code, "code", "") or ""
+            fields["resolution_code"] = _attr(code, "code") or ""
             fields["resolution_notes"] = last.get("resolution_notes") or ""
         times = _times(record, opened)
         self._counts_and_times(record, fields, times)
@@ -473,11 +514,6 @@ class Checker:
 # --- Running ----------------------------------------------------------------------------------
 
 
-def _batches(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _already_imported(model, source: str, numbers: list[str]) -> dict[str, int]:
     content_type = ContentType.objects.get_for_model(model)
     return dict(
@@ -553,97 +589,192 @@ class _Sla:
         return timers
 
 
+class _IssueSpool:
+    """A run's report, kept on disk until the run ends (a file may warn on every record), then
+    written as the job's issues: outside the run's transaction, so a rolled-back import still
+    reports why."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(prefix="import-issues-")  # noqa: SIM115 (`save` closes it)
+        self.errors = self.warnings = 0
+
+    def add(self, issues: list[reader.Issue]) -> None:
+        issues = _unique(issues)  # an issue's line is in one chunk only
+        if not issues:
+            return
+        self.errors += sum(1 for i in issues if i.level == reader.ERROR)
+        self.warnings += sum(1 for i in issues if i.level != reader.ERROR)
+        pickle.dump(issues, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def save(self, job: ImportJob) -> None:
+        self.file.seek(0)
+        while True:
+            try:
+                issues = pickle.load(self.file)  # noqa: S301 (our own temporary file)
+            except EOFError:
+                break
+            insert_rows(ImportIssue, ({"job_id": job.pk, "line": i.line, "number": i.number[:100],
+                                       "level": i.level, "field": i.field, "message": i.message}
+                                      for i in issues))  # fmt: skip
+        self.file.close()
+
+
+class _Run:
+    """One run of a job over its file's chunks: check each chunk's records (built once), then
+    write those that passed, unless it is a dry run or, all or nothing, a record failed."""
+
+    def __init__(self, job: ImportJob, *, fmt: Format, record_type, actor, on_batch):
+        self.job, self.fmt, self.actor, self.on_batch = job, fmt, actor, on_batch
+        self.model = record_type.model_class
+        self.resolve = Resolver(source=fmt.source, create=job.create_missing, actor=actor,
+                                report=job.dry_run)  # fmt: skip
+        self.checker = Checker(job=job, fmt=fmt, record_type=record_type, resolve=self.resolve)
+        self.sla = (
+            _Sla(model=self.model, record_type=record_type.key, mode=job.sla_mode,
+                 source=fmt.source)
+            if record_type.timed and not job.dry_run
+            else None
+        )  # fmt: skip
+        self.issues = _IssueSpool()
+        self.all_or_nothing = job.mode == ImportMode.ALL
+        self.writing = not job.dry_run
+        # A refresh still owed from an earlier run of the job (it died) stays owed.
+        self.owed: list[list[int]] = list(job.refresh_ranges) if job.refresh_pending else []
+        self.ranges = [list(pair) for pair in self.owed]
+        self.rows_done = self.records_done = self.written = self.failed = 0
+        self.clock = time.monotonic()
+
+    def over(self, chunks: Iterator[reader.Chunk]) -> None:
+        whole = self.writing and self.all_or_nothing
+        with transaction.atomic() if whole else contextlib.nullcontext():
+            for chunk in chunks:
+                self.step(chunk)
+            if whole and self.failed:  # nothing is kept; the rest of the file was checked
+                transaction.set_rollback(True)
+                self.written, self.ranges = 0, self.owed
+
+    def step(self, chunk: reader.Chunk) -> None:
+        built = self.check(chunk)
+        if self.all_or_nothing and self.failed:
+            self.writing = False
+        if self.writing:
+            with transaction.atomic():  # per batch: this chunk's records, or none of them
+                self.write(built)
+
+    def check(self, chunk: reader.Chunk) -> list[Built]:
+        checker, records = self.checker, chunk.records
+        self.issues.add(chunk.issues)
+        seen = _already_imported(self.model, self.fmt.source, [r.number for r in records])
+        for record in records:
+            if record.number in seen:
+                checker.issue(record, reader.ERROR,
+                              _("%(number)s was imported before.") % {"number": record.number},
+                              "number")  # fmt: skip
+                record.failed = True
+        built = [b for b in (checker.build(r) for r in records) if b is not None]
+        self.failed += len(records) - len(built)
+        self.issues.add(checker.issues)
+        checker.issues = []
+        if not self.writing:
+            self.resolve.requested = []  # nothing is created
+        self.rows_done += chunk.rows
+        self.records_done += len(records)
+        self.progress()
+        return built
+
+    def write(self, built: list[Built]) -> None:
+        if not built:  # every record of the chunk failed
+            return
+        self.resolve.create_requested()
+        for one in built:
+            self.resolve.settle(one)
+        rows = _write(built, model=self.model, source=self.fmt.source, actor=self.actor,
+                      sla=self.sla)  # fmt: skip
+        self.written += len(rows)
+        if not rows:
+            return
+        first, last = min(r.pk for r in rows), max(r.pk for r in rows)
+        if self.ranges and self.ranges[-1][1] + 1 == first:
+            self.ranges[-1][1] = last
+        else:
+            self.ranges.append([first, last])
+        # With the records: the dashboards' refresh is owed as surely as they are written.
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            refresh_pending=True, refresh_ranges=self.ranges
+        )
+
+    def progress(self) -> None:
+        job = self.job
+        spent = time.monotonic() - self.clock
+        left = job.records_total - self.records_done
+        progress = {"status": JobStatus.RUNNING, "rows_done": self.rows_done,
+                    "records_done": self.records_done, "records_written": self.written,
+                    "errors": self.issues.errors, "warnings": self.issues.warnings,
+                    "seconds_left": int(spent / self.records_done * left)}  # fmt: skip
+        cache.set(PROGRESS_KEY.format(job.pk), progress, timeout=3600)
+        if self.on_batch:
+            self.on_batch(progress)
+
+
 def import_run(*, job_id: int, on_batch: Callable[[dict], None] | None = None) -> ImportJob:
     """Read, check and (unless a dry run) write one stored job; its report is its issues and
     figures. Idempotent: a record whose external number this source already imported is an
-    error of that record, never a second copy. Returns the job."""
+    error of that record, never a second copy. Returns the job.
+
+    The file is read in two passes (`reader.stream`): the first sorts its rows by record on
+    disk, the second hands over `batch_size` whole records at a time, each checked and built
+    once, then written: memory stays flat whatever the file's size. All or nothing writes the
+    chunks in one transaction and rolls it back when any record fails (the rest of the file is
+    still checked, for the report); per batch commits each chunk's records that passed."""
     job = ImportJob.objects.select_related("mapping", "created_by").get(pk=job_id)
     actor = system_actor()
     fmt = job_format(job)
     record_type = registry.get(fmt.record_type)
-    model = record_type.model_class
     job.status, job.started_at = JobStatus.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
     ImportIssue.objects.filter(job=job).delete()
     from incidents.levels import level_codes  # the desk's scales: incidents own them
 
+    scales = {"impact": level_codes("impact"), "urgency": level_codes("urgency")}
     with job.file.open("rb") as handle:
-        data = handle.read()
-    reading = reader.read(
-        data, fmt, scales={"impact": level_codes("impact"), "urgency": level_codes("urgency")},
-        time_zone=job.time_zone,
-    )  # fmt: skip
+        reading = reader.stream(handle, fmt, scales=scales, time_zone=job.time_zone)
     job.encoding, job.rows_total, job.records_total = (
         reading.encoding,
         reading.rows,
-        len(reading.records),
+        reading.records,
     )
-    resolve = Resolver(source=fmt.source, create=job.create_missing, dry_run=True, actor=actor)
-    resolve.report = job.dry_run  # a real run reports what it created instead
-    checker = Checker(job=job, fmt=fmt, record_type=record_type, resolve=resolve)
-    checker.issues = list(reading.issues)
+    job.save(update_fields=["encoding", "rows_total", "records_total"])
+    run = _Run(job, fmt=fmt, record_type=record_type, actor=actor, on_batch=on_batch)
+    run.issues.add(reading.issues)
     file_failed = any(
         i.level == reader.ERROR and not i.number and i.line == 1 for i in reading.issues
     )
-    seen = _already_imported(model, fmt.source, [r.number for r in reading.records])
-    for record in reading.records:
-        if record.number in seen:
-            checker.issue(
-                record,
-                reader.ERROR,
-                _("%(number)s was imported before.") % {"number": record.number},
-                "number",
-            )
-            record.failed = True
-    checked = [(r, checker.build(r)) for r in reading.records]
-    ok = [b for _r, b in checked if b is not None]
-    failed = len(checked) - len(ok)
-    written = 0
-    sla: _Sla | None = None
-    all_or_nothing = job.mode == ImportMode.ALL
-    if not job.dry_run and not file_failed and not (all_or_nothing and failed):
-        resolve.dry_run = False
-        checked_issues, checker.issues = checker.issues, []  # the report is the check's
-        sla = (
-            _Sla(model=model, record_type=record_type.key, mode=job.sla_mode, source=fmt.source)
-            if record_type.timed
-            else None
-        )
-        ranges: list[list[int]] = []
-        with transaction.atomic() if all_or_nothing else contextlib.nullcontext():
-            resolve.create_requested(resolve.requested)
-            for batch in _batches([b.source for b in ok], job.batch_size):
-                with transaction.atomic():
-                    built = [b for b in (checker.build(r) for r in batch) if b is not None]
-                    rows = _write(built, model=model, source=fmt.source, actor=actor, sla=sla)
-                    written += len(built)
-                    if rows:
-                        ranges.append([min(r.pk for r in rows), max(r.pk for r in rows)])
-                progress = {"status": JobStatus.RUNNING, "records_written": written,
-                            "rows_done": sum(len(r.updates) for r in batch)}  # fmt: skip
-                cache.set(PROGRESS_KEY.format(job.pk), progress, timeout=3600)
-                if on_batch:
-                    on_batch(progress)
-            transaction.on_commit(lambda: _after_import(record_type.key, ranges))
-        checker.issues = checked_issues
-    issues = _unique(checker.issues)
-    ImportIssue.objects.bulk_create(
-        [ImportIssue(job=job, line=i.line, number=i.number[:100], level=i.level, field=i.field,
-                     message=i.message) for i in issues], batch_size=2000,
-    )  # fmt: skip
-    job.errors = sum(1 for i in issues if i.level == reader.ERROR)
-    job.warnings = len(issues) - job.errors
-    job.rows_done, job.records_written = reading.rows, written
+    if file_failed:
+        run.writing = False
+    try:
+        run.over(reading.chunks(job.batch_size))
+    finally:
+        reading.close()
+    run.issues.save(job)
+    job.errors, job.warnings = run.issues.errors, run.issues.warnings
+    job.rows_done, job.records_written = reading.rows, run.written
+    failed = run.failed
+    all_or_nothing = run.all_or_nothing
     job.status = (
         JobStatus.CHECKED
         if job.dry_run
         else (JobStatus.FAILED if (file_failed or (all_or_nothing and failed)) else JobStatus.DONE)
     )
     job.finished_at = timezone.now()
-    job.summary = {"records_failed": failed, "records_ok": len(ok), "sla": sla.counts if sla else {},
+    job.refresh_pending, job.refresh_ranges = bool(run.ranges), run.ranges
+    sla = run.sla
+    job.summary = {"records_failed": failed, "records_ok": reading.records - failed,
+                   "sla": sla.counts if sla and job.status == JobStatus.DONE else {},
                    "seconds": round((job.finished_at - job.started_at).total_seconds(), 2)}  # fmt: skip
     job.save()
     cache.delete(PROGRESS_KEY.format(job.pk))
+    if job.refresh_pending:
+        enqueue_on_commit(refresh_after_import_task, job.pk)
     return job
 
 
@@ -657,12 +788,46 @@ def _unique(issues: list[reader.Issue]) -> list[reader.Issue]:
     return kept
 
 
-def _after_import(record_type: str, ranges: list[list[int]]) -> None:
-    """The dashboards' facts of the imported records rebuilt, with the months they fall in:
-    imported records carry old times, which the incremental refresh (by `updated_at`) would
-    never reach."""
-    from servicedesk.jobs import enqueue
-    from transfer.tasks import refresh_after_import_task
+# --- The dashboards after an import -------------------------------------------------------
+# Imported records carry old times, which the dashboards' incremental refresh (by
+# `updated_at`) never reaches: their facts and the months they fall in are rebuilt by id. The
+# job says the refresh is owed (written with the records), the task asked after the commit does
+# it, and the beat's sweep does what no worker did (the broker was down, the worker died).
 
-    if ranges:
-        enqueue(refresh_after_import_task, record_type, ranges)
+REFRESH_STALE_AFTER = timedelta(minutes=30)  # a claim older than this: its worker died
+RUN_STALE_AFTER = timedelta(hours=6)  # a job "running" this long has died: refresh its records
+
+
+def import_refresh(*, job_id: int, now: datetime | None = None) -> int | None:
+    """Rebuild the dashboards' facts of one job's records, unless another worker is at it or
+    it is done; returns how many facts (None when there was nothing to do)."""
+    from dashboards.facts import refresh_records
+
+    now = now or timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id, refresh_pending=True)
+        .filter(Q(refresh_claimed_at__isnull=True) | Q(refresh_claimed_at__lt=now - REFRESH_STALE_AFTER))
+        .update(refresh_claimed_at=now)
+    )  # fmt: skip
+    if not claimed:
+        return None
+    job = ImportJob.objects.only("format", "mapping", "refresh_ranges").get(pk=job_id)
+    done = refresh_records(job_format(job).record_type, [(a, b) for a, b in job.refresh_ranges])
+    ImportJob.objects.filter(pk=job_id, refresh_claimed_at=now).update(
+        refresh_pending=False, refresh_claimed_at=None
+    )
+    return done
+
+
+def import_refreshes_run(*, now: datetime | None = None) -> int:
+    """The sweep: every job whose refresh is owed and that no worker is doing (a job still
+    running waits for its end, unless it has died). Returns how many jobs were refreshed."""
+    now = now or timezone.now()
+    owed = (
+        ImportJob.objects.filter(refresh_pending=True)
+        .filter(Q(refresh_claimed_at__isnull=True) | Q(refresh_claimed_at__lt=now - REFRESH_STALE_AFTER))
+        .exclude(status=JobStatus.RUNNING, started_at__gt=now - RUN_STALE_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    return sum(1 for pk in list(owed) if import_refresh(job_id=pk, now=now) is not None)

@@ -43,7 +43,9 @@ def import_start(request):
         upload = data.pop("file")
         try:
             job = services.import_job_create(
-                actor=request.user, data=upload.read(), file_name=upload.name, dry_run=True,
+                # The upload's own file (a temporary file past Django's 2.5 MB), copied block
+                # by block: a large export is never in memory whole.
+                actor=request.user, data=upload.file, file_name=upload.name, dry_run=True,
                 **data,
             )  # fmt: skip
         except ValidationError as error:

@@ -41,16 +41,19 @@ class Command(BaseCommand):
             if mapping is None:
                 raise CommandError(f"No saved mapping is called {options['mapping']!r}.")
         try:
-            data = options["file"].read_bytes()
+            data = options["file"].open("rb")  # stored block by block, never read whole
         except OSError as error:
             raise CommandError(str(error)) from error
         try:
-            job = services.import_job_create(
-                actor=actor, data=data, file_name=options["file"].name, format=options["format"],
-                mapping=mapping, mode=ImportMode.BATCH if options["batch"] else ImportMode.ALL,
-                batch_size=options["batch"] or 1000, create_missing=options["create"],
-                time_zone=options["time_zone"], dry_run=not options["run"], sla_mode=options["sla"],
-            )  # fmt: skip
+            with data:
+                job = services.import_job_create(
+                    actor=actor, data=data, file_name=options["file"].name,
+                    format=options["format"], mapping=mapping,
+                    mode=ImportMode.BATCH if options["batch"] else ImportMode.ALL,
+                    batch_size=options["batch"] or 1000, create_missing=options["create"],
+                    time_zone=options["time_zone"], dry_run=not options["run"],
+                    sla_mode=options["sla"],
+                )  # fmt: skip
         except (ValidationError, services.PermissionDenied) as error:
             raise CommandError("; ".join(getattr(error, "messages", [str(error)]))) from error
         job = services.import_run(job_id=job.pk)
