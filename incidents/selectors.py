@@ -46,7 +46,7 @@ def as_list_rows(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     return incidents.select_related(*LIST_RELATED).only(*LIST_COLUMNS)
 
 
-def queue_rows(incidents: list[Incident], *, detail_base: str) -> list[dict[str, Any]]:
+def queue_rows(incidents: list[Any], *, detail_base: str) -> list[dict[str, Any]]:
     """What each row of a queue page shows, worked out in one pass: plain strings in a dict per
     row, so the template reads each with one lookup. Rendering the model instances through the
     template (related names, `get_status_display`, the date filters, an include for the badges)
