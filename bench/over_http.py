@@ -60,10 +60,12 @@ class Result:
         rate = count / self.seconds if self.seconds else 0.0
         p50, p95, p99 = (percentile(self.latencies_ms, share) for share in (0.5, 0.95, 0.99))
         errors = f"{len(self.errors)}" + (f" ({self.errors[0]})" if self.errors else "")
-        cpu_ms = f"{self.server_cpu_s * 1000 / self.sent:.1f}" if self.sent else "-"
+        measured = self.sent and self.server_cpu_s
+        cpu_ms = f"{self.server_cpu_s * 1000 / self.sent:.1f}" if measured else "-"
+        load = f"{self.load:.1f}" if measured else "-"
         return (
             f"| {self.what} | {self.clients} | {count} | {p50:.1f} | {p95:.1f} | {p99:.1f} | "
-            f"{rate:.1f} | {cpu_ms} | {self.load:.1f} | {errors} | {self.target} |"
+            f"{rate:.1f} | {cpu_ms} | {load} | {errors} | {self.target} |"
         )
 
 
