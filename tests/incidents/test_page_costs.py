@@ -2,7 +2,6 @@
 and of the record page are pinned, and the queue's rows, worked out before the template, show
 what the incidents say in the reader's language and time zone."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,17 +30,6 @@ QUEUE = "/incidents/"
 # COMMIT in production), the follow-the-sun badges, the filter bar's groups, assignees and
 # categories, the saved filters and the bulk bar's macros; a chosen group is read by the filter.
 QUEUE_QUERIES = 12
-
-
-@pytest.fixture
-def private_cache(settings):
-    """A cache of this test's own: the shared one may be emptied by another run at any time."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"page-costs-{uuid.uuid4()}",
-        }
-    }
 
 
 @pytest.fixture
