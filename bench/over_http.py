@@ -11,7 +11,9 @@ CONN_MAX_AGE). The load comes from this process: one thread per client, each wit
 keep-alive connection, sending the next request as soon as the last answer is read (a closed
 loop), so requests per second at 8 clients is the server's capacity on this machine. Pages are
 fetched with a session cookie (the agent signed in), the API with a token, as a browser and an
-integration do. Latency is measured at the client: network stack, gunicorn, Django, database.
+integration do. Latency is measured at the client: network stack, gunicorn, Django, database. Beside it, the
+server's CPU per request (gunicorn's processes and their PostgreSQL backends, from /proc: a
+figure that holds on a shared machine) and the load average when the row ended.
 """
 
 import argparse
@@ -26,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bench import env
+from bench import cpu, env
 from bench.report import percentile
 
 ROW_KEYS = ("queue", "record", "api", "create", "dashboards", "workspace")
@@ -49,15 +51,21 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sent: int = 0  # every request, the warm-ups included (what the server CPU was spent on)
+    server_cpu_s: float = 0.0  # gunicorn's processes and their PostgreSQL backends
+    load: float = 0.0  # the 1-minute load average when it ended
 
     def line(self) -> str:
         count = len(self.latencies_ms)
         rate = count / self.seconds if self.seconds else 0.0
         p50, p95, p99 = (percentile(self.latencies_ms, share) for share in (0.5, 0.95, 0.99))
         errors = f"{len(self.errors)}" + (f" ({self.errors[0]})" if self.errors else "")
+        measured = self.sent and self.server_cpu_s
+        cpu_ms = f"{self.server_cpu_s * 1000 / self.sent:.1f}" if measured else "-"
+        load = f"{self.load:.1f}" if measured else "-"
         return (
             f"| {self.what} | {self.clients} | {count} | {p50:.1f} | {p95:.1f} | {p99:.1f} | "
-            f"{rate:.1f} | {errors} | {self.target} |"
+            f"{rate:.1f} | {cpu_ms} | {load} | {errors} | {self.target} |"
         )
 
 
@@ -153,6 +161,7 @@ def closed_loop(
         with lock:
             result.latencies_ms.extend(mine)
             result.errors.extend(failed)
+            result.sent += 3 + len(mine) + len(failed)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -226,6 +235,7 @@ def scenario(
             status, elapsed = _safe(sender, method, path, body, auth)
             with lock:
                 for result in (results[name], results["all"]):
+                    result.sent += 1
                     if status == expected:
                         result.latencies_ms.append(elapsed)
                     else:
@@ -240,6 +250,22 @@ def scenario(
     for result in results.values():
         result.seconds = time.perf_counter() - began
     return results
+
+
+def server_pids(process: subprocess.Popen) -> list[int]:
+    """gunicorn's master and workers, and the PostgreSQL backends serving them."""
+    return [process.pid, *cpu.children(process.pid), *cpu.database_backends()]
+
+
+def with_server_cpu(process: subprocess.Popen, measure):
+    """`measure()`'s Result(s), given the server CPU spent while it ran. The scenario's CPU
+    goes to its "all clicks" row."""
+    before = cpu.snapshot(server_pids(process))
+    outcome = measure()
+    spent = cpu.spent(before, cpu.snapshot(server_pids(process)))
+    result = outcome["all"] if isinstance(outcome, dict) else outcome
+    result.server_cpu_s, result.load = spent, os.getloadavg()[0]
+    return outcome
 
 
 def _open_numbers(count: int) -> list[str]:
@@ -345,33 +371,35 @@ def main(argv=None) -> None:
             f"\nLoad average at the start: {load}. {args.seconds:.0f} s per row and client count.\n"
         )
         print(
-            "| What | Clients | Requests | p50 ms | p95 ms | p99 ms | Requests/s | Errors | Target |"
+            "| What | Clients | Requests | p50 ms | p95 ms | p99 ms | Requests/s | Server CPU ms/request "
+            "| Load | Errors | Target |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
         for row in _rows(ctx):
             if row.key not in only:
                 continue
             for clients in (int(n) for n in args.clients.split(",")):
-                result = closed_loop(
+                result = with_server_cpu(process, lambda row=row, clients=clients: closed_loop(
                     row, port=port, cookie=cookie, token=token, manager_cookie=manager_cookie,
                     clients=clients, seconds=args.seconds,
-                )  # fmt: skip
+                ))  # fmt: skip
                 print(result.line(), flush=True)
         if args.scenario_seconds > 0:
             load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-            results = scenario(
+            results = with_server_cpu(process, lambda: scenario(
                 ctx, port=port, sessions=sessions, tokens=tokens,
                 manager_cookie=manager_cookie, agents=args.agents,
                 seconds=args.scenario_seconds,
-            )  # fmt: skip
+            ))  # fmt: skip
             print(
                 f"\n{args.agents} agents ({len(people)} distinct), each clicking once a second for "
                 f"{args.scenario_seconds:.0f} s; load average at the start {load}.\n"
             )
             print(
-                "| Click | Agents | Requests | p50 ms | p95 ms | p99 ms | Requests/s | Errors | Target |"
+                "| Click | Agents | Requests | p50 ms | p95 ms | p99 ms | Requests/s "
+                "| Server CPU ms/request | Load | Errors | Target |"
             )
-            print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
             for result in results.values():
                 print(result.line())
     finally:

@@ -1,12 +1,16 @@
 """Reads on incidents: who may see which, the queues, and the record page."""
 
 import copy
+from typing import Any
 
 from django.db import router
 from django.db.models import QuerySet
+from django.utils import formats, timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from accounts.roles import can_see_internal
-from incidents.choices import OPEN_STATUSES
+from incidents.choices import OPEN_STATUSES, IncidentStatus
 from incidents.models import Category, Incident
 from servicedesk import memo
 from servicedesk.planner import serial_plan
@@ -40,6 +44,43 @@ LIST_COLUMNS = (
 
 def as_list_rows(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     return incidents.select_related(*LIST_RELATED).only(*LIST_COLUMNS)
+
+
+def queue_rows(incidents: list[Any], *, detail_base: str) -> list[dict[str, Any]]:
+    """What each row of a queue page shows, worked out in one pass: plain strings in a dict per
+    row, so the template reads each with one lookup. Rendering the model instances through the
+    template (related names, `get_status_display`, the date filters, an include for the badges)
+    was most of the page's time. Dates in the active time zone and language; the rows must
+    have been through `queue_annotate` (and `queue_cells` for custom columns)."""
+    status_labels = {value: str(label) for value, label in IncidentStatus.choices}
+    select = gettext("Select %(number)s")
+    zone = timezone.get_current_timezone()
+    rows = []
+    for incident in incidents:
+        number = incident.number
+        created = incident.created_at
+        rows.append(
+            {
+                "pk": incident.pk,
+                "number": number,
+                "url": f"{detail_base}{number}/",
+                "select": select % {"number": number},
+                "major": incident.major_incident,
+                "badges": incident.queue_badges,
+                "priority": incident.priority,
+                "title": incident.title,
+                "category": incident.category.name if incident.category_id else "",
+                "status": incident.status,
+                "status_label": status_labels.get(incident.status, incident.status),
+                "requester": incident.requester.full_name,
+                "group": incident.support_group.name if incident.support_group_id else "",
+                "assignee": incident.assignee.full_name if incident.assignee_id else "",
+                "opened": formats.date_format(timezone.localtime(created, zone), "DATETIME_FORMAT"),
+                "age": timesince(created),
+                "custom_cells": getattr(incident, "custom_cells", ()),
+            }
+        )
+    return rows
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:

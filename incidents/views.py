@@ -116,6 +116,7 @@ def queue(request):
         "queues": QUEUE_LABELS,
         "filter": filterset,
         "incidents": page.rows,
+        "rows": selectors.queue_rows(page.rows, detail_base=reverse("incidents:queue")),
         "sort": sort,
         "page": page,
         "query": params.urlencode(),
@@ -126,7 +127,6 @@ def queue(request):
         "sort_columns": _sort_columns(params, sort),
         "choices": _filter_choices(group=request.GET.get("support_group", "")),
         "chosen": {key: request.GET.get(key, "") for key in FILTER_SELECTS},
-        "detail_base": reverse("incidents:queue"),
     }
     template = "incidents/_queue_table.html" if request.htmx else "incidents/queue.html"
     return render(request, template, context)

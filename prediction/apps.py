@@ -8,7 +8,11 @@ class PredictionConfig(AppConfig):
     verbose_name = _("Breach prediction")
 
     def ready(self):
+        from prediction.models import BreachModel
+        from servicedesk import memo
         from servicedesk.page_slots import register_panel
+
+        memo.watch(BreachModel)  # prediction.selectors.current_model
 
         register_panel(
             "record_page",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.roles import USE_WORKSPACE
 from prediction.features import FEATURES
 from prediction.models import BreachModel, BreachPrediction
-from servicedesk import registry
+from servicedesk import memo, registry
 
 LABELS = {name: label for name, label, _categorical in FEATURES}
 QUALITY_PERMISSION = "prediction.view_breachmodel"
@@ -23,7 +23,12 @@ def flag_at() -> float:
 
 
 def current_model() -> BreachModel | None:
-    """The model in use: the newest usable one, None until there is enough history."""
+    """The model in use: the newest usable one, None until there is enough history. Kept per
+    process until a model is saved (every record page asks; a model is trained once a day)."""
+    return memo.reference("prediction:current-model", _newest_usable_model)
+
+
+def _newest_usable_model() -> BreachModel | None:
     return BreachModel.objects.filter(usable=True).exclude(path="").first()
 
 

@@ -25,6 +25,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from prediction import features as f
 from prediction.models import BreachModel, BreachPrediction
+from prediction.selectors import current_model
 from servicedesk.actors import actor_required
 from servicedesk.bulk import insert_rows
 from sla.models import SlaTimer, TimerState
@@ -382,10 +383,6 @@ def bundle_of(model: BreachModel) -> dict[str, Any] | None:
             logger.warning("breach model file %s cannot be read", model.path)
             return None
     return _BUNDLES[model.path]
-
-
-def current_model() -> BreachModel | None:
-    return BreachModel.objects.filter(usable=True).exclude(path="").first()
 
 
 def score_open(

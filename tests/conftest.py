@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.utils import translation
 
@@ -105,6 +107,18 @@ def _no_webhook_subscriptions_cached():
     from events.services import webhooks
 
     webhooks._CACHE.update(rows=[], at=float("inf"))
+
+
+@pytest.fixture
+def private_cache(settings):
+    """A cache of this test's own, for counting queries: the shared one (a file or Redis) may be
+    emptied by another test run at any moment."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
 
 
 @pytest.fixture

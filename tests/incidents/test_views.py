@@ -3,7 +3,6 @@ sort, pages, htmx), saved filters, bulk actions, logging an incident or a call, 
 inline edit, take / assign / status / comment, and the workspace's queue cards."""
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -77,18 +76,6 @@ def desk(db):
 def agent_client(client, desk):
     client.force_login(desk.agent)
     return client
-
-
-@pytest.fixture
-def private_cache(settings):
-    """A cache of this test's own, for counting queries: the shared one (a file or Redis) may be
-    emptied by another test run at any moment."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"incident-views-{uuid.uuid4()}",
-        }
-    }
 
 
 def log(desk, title="VPN drops every few minutes", *, actor=None, **fields):
