@@ -16,6 +16,8 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+# Unapplies and reapplies every later migration of the project: minutes on a loaded machine.
+@pytest.mark.timeout(900)
 @pytest.mark.django_db(transaction=True)
 def test_existing_tasks_get_their_request_as_parent_and_back():
     old = _migrate(BEFORE)
