@@ -18,6 +18,7 @@ import copy
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,6 @@ from rest_framework.permissions import SAFE_METHODS
 from accounts import backends
 from accounts.security_log import security_event_record
 from accounts.security_models import AccessToken, SecurityEventKind, TokenScope
-from servicedesk import memo
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -208,11 +208,22 @@ def connect_signals() -> None:
         post_delete.connect(forget_tokens, sender=model, dispatch_uid=uid)
 
 
+# Keys other apps want read in the token check's round trip, each with what takes its value
+# (the kernel's reference-data generation, `servicedesk.memo`): registered by them, since
+# accounts imports no app above it.
+_riders: dict[str, Callable[[str | None], None]] = {}
+
+
+def read_with_tokens(key: str, hand_over: Callable[[str | None], None]) -> None:
+    _riders[key] = hand_over
+
+
 def _generations() -> tuple[str, str | None]:
     """The tokens' generation and the permission sets' (`accounts.backends`), in one round trip
-    that also reads the reference data's for the request (`servicedesk.memo`)."""
-    found = cache.get_many([GENERATION_KEY, backends.GENERATION_KEY, memo.GENERATION_KEY])
-    memo.scope_hand_over(found.get(memo.GENERATION_KEY))
+    that also reads the riders' keys for the request."""
+    found = cache.get_many([GENERATION_KEY, backends.GENERATION_KEY, *_riders])
+    for key, hand_over in _riders.items():
+        hand_over(found.get(key))
     generation = found.get(GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex

@@ -15,6 +15,7 @@ class ServiceDeskConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
+        from accounts.tokens import read_with_tokens
         from servicedesk import memo
         from servicedesk.approvals.emails import render_approval_email
         from servicedesk.approvals.services import APPROVAL_REQUESTED
@@ -34,6 +35,8 @@ class ServiceDeskConfig(AppConfig):
         task_prerun.connect(memo.scope_start, dispatch_uid="servicedesk.memo.task_start")
         task_postrun.connect(memo.scope_end, dispatch_uid="servicedesk.memo.task_end")
         post_migrate.connect(memo.forget, dispatch_uid="servicedesk.memo.migrated")
+        # The API's token check reads it in its own round trip, and hands it over.
+        read_with_tokens(memo.GENERATION_KEY, memo.scope_hand_over)
 
         post_migrate.connect(_restore_number_counters, sender=self)
         post_migrate.connect(_restore_system_actor, sender=self)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -38,7 +39,12 @@ def register_columns(path: str) -> None:
 def export_rows(*, record_type: RecordType, user, params) -> tuple[list[str], Iterator[tuple]]:
     """The header and the rows (values, lazily, in chunks by primary key): the records of the
     queue's tab (`?queue=`, as the queue page reads it) under its filters; without a tab, every
-    record the reader may see under the filters."""
+    record the reader may see under the filters. `params`: the query string (a QueryDict), or a
+    plain dict of values or lists of values."""
+    if not hasattr(params, "lists"):
+        params = MultiValueDict(
+            {key: value if isinstance(value, list) else [value] for key, value in params.items()}
+        )
     tab = params.get("queue", "")
     if tab and record_type.export_queue:
         rows = record_type.call("export_queue")(user=user, queue=tab)

@@ -111,8 +111,8 @@ def test_the_run_holds_one_chunk_of_records_at_a_time(admin, small_runs):
         objects = gc.get_objects()
         alive.append(
             (
-                sum(1 for o in objects if isinstance(o, services.Built)),
-                sum(1 for o in objects if isinstance(o, reader.SourceRecord)),
+                sum(1 for o in objects if type(o) is services.Built),
+                sum(1 for o in objects if type(o) is reader.SourceRecord),
             )
         )
 
