@@ -33,50 +33,38 @@ def follows(chain: Chain, *, record_type: str, priority: int | None) -> bool:
 
 
 def _active_chains() -> dict[str, Any]:
-    """What a new record needs to know whether it may follow the sun: each desk group's chain
-    and the chains that take unrouted work, in `chain_of`'s order."""
+    """Each desk group's chain (its first desk's, in the desks' order) and the chains that take
+    unrouted work, in id order: what `chain_of` needs, kept per process (servicedesk.memo,
+    retired by any save or delete of a chain or a desk)."""
     chains = list(Chain.objects.filter(is_active=True).order_by("id"))
-    groups = dict(
-        Desk.objects.filter(chain__is_active=True).values_list("support_group_id", "chain_id")
-    )
     by_id = {chain.pk: chain for chain in chains}
-    return {
-        "by_group": {group: by_id[chain] for group, chain in groups.items() if chain in by_id},
-        "unrouted": [chain for chain in chains if chain.takes_unrouted],
-    }
-
-
-def may_follow(record, *, record_type: str) -> bool:
-    """Whether a new record can follow the sun at all, from each process's copy of the active
-    chains (servicedesk.memo): most records are in no chain's group, and then the routing after
-    the commit (which reads the record and its chain again) is not needed."""
-    chains = memo.reference("followsun:active-chains", _active_chains)
-    if record.support_group_id:
-        chain = chains["by_group"].get(record.support_group_id)
-    else:
-        chain = next((c for c in chains["unrouted"] if record_type in c.record_types), None)
-    priority = getattr(record, "priority", None)
-    return chain is not None and follows(chain, record_type=record_type, priority=priority)
+    by_group: dict[int, Chain] = {}
+    desks = Desk.objects.filter(chain__is_active=True).order_by("chain", "position")
+    for group, chain in desks.values_list("support_group_id", "chain_id"):
+        if chain in by_id:
+            by_group.setdefault(group, by_id[chain])
+    return {"by_group": by_group, "unrouted": [c for c in chains if c.takes_unrouted]}
 
 
 def chain_of(record, *, record_type: str) -> Chain | None:
     """The active chain a new record follows: its group's, or (without a group) the first chain
     that takes unrouted work of its type; None when it stays with its owner."""
+    chains = memo.reference("followsun:active-chains", _active_chains)
     if record.support_group_id:
-        desk = (
-            Desk.objects.select_related("chain")
-            .filter(support_group_id=record.support_group_id, chain__is_active=True)
-            .first()
-        )
-        chain = desk.chain if desk else None
+        chain = chains["by_group"].get(record.support_group_id)
     else:
-        chains = Chain.objects.filter(is_active=True, takes_unrouted=True).order_by("id")
-        chain = next((c for c in chains if record_type in c.record_types), None)
+        chain = next((c for c in chains["unrouted"] if record_type in c.record_types), None)
     if chain is None:
         return None
     if not follows(chain, record_type=record_type, priority=getattr(record, "priority", None)):
         return None
     return chain
+
+
+def may_follow(record, *, record_type: str) -> bool:
+    """Whether a new record can follow the sun at all: most records are in no chain's group,
+    and then the routing after the commit (which reads the record again) is not needed."""
+    return chain_of(record, record_type=record_type) is not None
 
 
 def _desks(chain: Chain) -> list[Desk]:
